@@ -1,0 +1,249 @@
+"""Command line: ``nnunet_wmh <command> ...``. Parses, calls one library function, prints a summary.
+
+Exit codes: 0 success, 1 bad input data, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from nnunet_wmh import __version__
+from nnunet_wmh.errors import InvalidInputsError, NnunetWmhError, UsageError
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+
+
+def _human_bytes(count: int) -> str:
+    size = float(count)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.1f} {unit}" if unit != "B" else f"{int(size)} B"
+        size /= 1000
+    return f"{size:.1f} TB"
+
+
+def _comma_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _add_synth(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "synth",
+        help="write a deterministic synthetic cohort (WMH 2017 or BIDS layout)",
+        description="Brain-like phantoms in native space (anisotropic, oblique), with WMH (label 1), other "
+        "pathology (label 2) and a 16-region white matter map, for tests and demos.",
+    )
+    parser.add_argument("out", help="output folder (must be empty unless --overwrite)")
+    parser.add_argument("--subjects", type=int, required=True, help="number of training subjects")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--layout", choices=("wmh2017", "bids"), default="wmh2017")
+    parser.add_argument(
+        "--size",
+        choices=("full", "small"),
+        default="full",
+        help="full: each site's real grid; small: 4x4x2 coarser grids for fast tests",
+    )
+    parser.add_argument(
+        "--test-subjects", type=int, default=0, help="wmh2017 layout: subjects written to test/ (default 0)"
+    )
+    parser.add_argument("--sessions", type=int, default=1, help="bids layout: sessions per subject")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes")
+    parser.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
+    parser.set_defaults(handler=_run_synth)
+
+
+def _run_synth(args: argparse.Namespace) -> int:
+    from nnunet_wmh.synthetic import make_synthetic_cohort
+
+    cohort = make_synthetic_cohort(
+        args.out,
+        subjects=args.subjects,
+        seed=args.seed,
+        layout=args.layout,
+        size=args.size,
+        test_subjects=args.test_subjects,
+        sessions=args.sessions,
+        jobs=args.jobs,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
+    splits = {split: sum(1 for s in cohort.subjects if s["split"] == split) for split in ("train", "test")}
+    print(
+        f"wrote {splits['train']} training and {splits['test']} test subject(s) ({cohort.layout} layout) "
+        f"to {cohort.root}"
+    )
+    return EXIT_OK
+
+
+def _add_convert(subparsers) -> None:
+    from nnunet_wmh.dataset_conversion.modes import INPUT_CHOICES, MODES
+    from nnunet_wmh.dataset_conversion.sources import LAYOUTS
+
+    parser = subparsers.add_parser(
+        "convert",
+        help="build an nnU-Net raw dataset from a WMH 2017 tree, a BIDS dataset or a CSV manifest",
+        description="Validates every subject first (nothing is written if one is bad), then writes "
+        "DatasetXXX_NAME with imagesTr, labelsTr, imagesTs, dataset.json, splits_final.json and conversion.tsv.",
+    )
+    parser.add_argument("source", help="WMH 2017 tree, BIDS root, or .csv/.tsv manifest")
+    parser.add_argument("--mode", required=True, choices=MODES)
+    parser.add_argument("--dataset-id", type=int, required=True, help="nnU-Net dataset id (1..999)")
+    parser.add_argument("--name", help="dataset name (default WMH_<mode>)")
+    parser.add_argument("--out", help="nnU-Net raw folder (default $nnUNet_raw)")
+    parser.add_argument("--layout", choices=LAYOUTS, help="source layout (default: detected)")
+    parser.add_argument(
+        "--images",
+        choices=("pre", "orig"),
+        default="pre",
+        help="WMH 2017 image folder (default pre: T1 registered to FLAIR)",
+    )
+    parser.add_argument("--derivatives", help="BIDS: folder with lesion/region maps (default SOURCE/derivatives)")
+    parser.add_argument(
+        "--regions", help="region maps: a folder, or a pattern with {subject}, {session}, {site}, {key}"
+    )
+    parser.add_argument("--region-table", help="region names: TSV/CSV (id,name), 'id name' text, or colour LUT")
+    parser.add_argument("--test-source", help="cohort converted into imagesTs (any layout)")
+    parser.add_argument("--test-layout", choices=LAYOUTS, help="layout of --test-source (default: detected)")
+    parser.add_argument(
+        "--inputs", choices=INPUT_CHOICES, help="multitask/regions modes: input channels (default flair_t1)"
+    )
+    parser.add_argument(
+        "--variants",
+        type=_comma_list,
+        help="interchangeable: cases per complete subject, from paired,flair,t1 (default all)",
+    )
+    parser.add_argument(
+        "--channels",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="interchangeable: 2 = channel duplication (default), 1 = one case per modality",
+    )
+    parser.add_argument(
+        "--other-pathology",
+        choices=("ignore", "background", "lesion"),
+        default="ignore",
+        help="challenge label 2 (default ignore: nnU-Net's ignore label)",
+    )
+    parser.add_argument(
+        "--drop-modality",
+        choices=("flair", "t1"),
+        help="remove this modality from the test subjects (simulate a missing scan)",
+    )
+    parser.add_argument("--case-prefix", default="wmh", help="case ids are PREFIX_NNNN[_variant] (default wmh)")
+    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    parser.add_argument("--seed", type=int, default=12345, help="fold shuffling seed (default 12345)")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset")
+    parser.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="convert the valid subjects and list the others, instead of stopping",
+    )
+    parser.set_defaults(handler=_run_convert)
+
+
+def _run_convert(args: argparse.Namespace) -> int:
+    from nnunet_wmh.dataset_conversion import convert_dataset
+
+    result = convert_dataset(
+        args.source,
+        mode=args.mode,
+        dataset_id=args.dataset_id,
+        name=args.name,
+        out=args.out,
+        layout=args.layout,
+        images=args.images,
+        derivatives=args.derivatives,
+        regions=args.regions,
+        region_table=args.region_table,
+        test_source=args.test_source,
+        test_layout=args.test_layout,
+        inputs=args.inputs,
+        variants=args.variants,
+        channels=args.channels,
+        other_pathology=args.other_pathology,
+        drop_modality=args.drop_modality,
+        case_prefix=args.case_prefix,
+        folds=args.folds,
+        seed=args.seed,
+        jobs=args.jobs,
+        overwrite=args.overwrite,
+        skip_invalid=args.skip_invalid,
+        progress=not args.quiet,
+    )
+    print(f"{result.dataset_dir.name} written to {result.dataset_dir}")
+    print(f"  training: {result.train_cases} case(s) from {result.train_subjects} subject(s)")
+    if result.test_subjects:
+        print(f"  test:     {result.test_cases} case(s) from {result.test_subjects} subject(s)")
+    links = ", ".join(f"{n} {kind}(s)" for kind, n in sorted(result.links.items())) or "no links"
+    print(f"  written:  {_human_bytes(result.bytes_written)} new data, {links}, {result.seconds:.1f} s")
+    if result.skipped:
+        print(f"  skipped:  {len({p.subject for p in result.skipped})} subject(s):")
+        for problem in result.skipped:
+            print(f"    {problem}")
+    for warning in result.warnings:
+        print(f"  warning:  {warning}")
+    dataset_id = args.dataset_id
+    print(f"next: nnUNetv2_plan_and_preprocess -d {dataset_id} -c 3d_fullres --verify_dataset_integrity")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``nnunet_wmh`` argument parser with all subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="nnunet_wmh",
+        description="nnU-Net v2 plugin for white matter hyperintensity segmentation and localization.",
+    )
+    parser.add_argument("--version", action="version", version=f"nnunet_wmh {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_synth, _add_convert):
+        add(_CommonSubparsers(subparsers, common))
+    return parser
+
+
+class _CommonSubparsers:
+    """Adds the shared -v/-q options to every subcommand."""
+
+    def __init__(self, subparsers, common: argparse.ArgumentParser) -> None:
+        self._subparsers = subparsers
+        self._common = common
+
+    def add_parser(self, name: str, **kwargs):
+        return self._subparsers.add_parser(name, parents=[self._common], **kwargs)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse's own usage errors and --help
+        return int(exc.code or 0)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="nnunet_wmh: %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.handler(args)
+    except InvalidInputsError as exc:
+        for line in str(exc).splitlines():
+            print(f"nnunet_wmh: error: {line.strip()}", file=sys.stderr)
+        return EXIT_INPUT
+    except UsageError as exc:
+        print(f"nnunet_wmh: usage error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except NnunetWmhError as exc:
+        print(f"nnunet_wmh: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

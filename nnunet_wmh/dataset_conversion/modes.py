@@ -1,0 +1,56 @@
+"""Conversion modes: a mode is an input plan (channels) plus a label target.
+
+=================  ==========================  ==================================================
+mode               channels (``--inputs``)     labels
+=================  ==========================  ==================================================
+``flair``          FLAIR                       0 background, 1 WMH, 2 ignore
+``t1``             T1                          same
+``flair_t1``       FLAIR, T1                   same
+``interchangeable`` FLAIR, T1 (duplication)     same
+``multitask``      ``--inputs`` (flair_t1)     joint lesion × region labels
+``regions``        ``--inputs`` (flair_t1)     region labels
+=================  ==========================  ==================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nnunet_wmh.dataset_conversion.inputs import InputPlan, make_input_plan
+from nnunet_wmh.errors import UsageError
+
+LESION_MODES = ("flair", "t1", "flair_t1", "interchangeable")
+REGION_MODES = ("multitask", "regions")
+MODES = LESION_MODES + REGION_MODES
+INPUT_CHOICES = ("flair", "t1", "flair_t1", "interchangeable")
+DEFAULT_REGION_MODE_INPUTS = "flair_t1"
+
+
+@dataclass(frozen=True)
+class ModeSpec:
+    """A parsed mode: its name, label target kind and input plan."""
+
+    name: str
+    target_kind: str  # "lesion", "joint" or "regions"
+    inputs: InputPlan
+
+
+def parse_mode(
+    mode: str, *, inputs: str | None = None, variants: list[str] | None = None, channels: int = 2
+) -> ModeSpec:
+    """Turn ``--mode`` and its options into a :class:`ModeSpec`.
+
+    Raises
+    ------
+    UsageError
+        Unknown mode, or ``--inputs`` given to a mode that fixes its own inputs.
+    """
+    if mode not in MODES:
+        raise UsageError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+    if mode in LESION_MODES:
+        if inputs is not None and inputs != mode:
+            raise UsageError(f"--inputs applies to --mode multitask/regions; mode {mode} fixes its inputs")
+        return ModeSpec(mode, "lesion", make_input_plan(mode, variants=variants, channels=channels))
+    target_kind = "joint" if mode == "multitask" else "regions"
+    plan = make_input_plan(inputs or DEFAULT_REGION_MODE_INPUTS, variants=variants, channels=channels)
+    return ModeSpec(mode, target_kind, plan)

@@ -1,0 +1,54 @@
+"""What a source reader returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nnunet_wmh.dataset_conversion.subject import Subject
+from nnunet_wmh.errors import InputDataError
+
+NIFTI_ENDINGS = (".nii.gz", ".nii")
+
+
+@dataclass
+class SourceContents:
+    """Subjects found in a source, split into training and test, plus what the reader noticed.
+
+    Attributes
+    ----------
+    layout
+        ``"wmh2017"``, ``"bids"`` or ``"manifest"``.
+    root
+        The source folder (or the manifest file).
+    train, test
+        Subject records; ``test`` is empty unless the source holds a test split.
+    region_table
+        A region table found in the source (``regions.tsv``, BIDS ``*dseg.tsv``), or None.
+    problems
+        Per-subject problems found while reading (ambiguous files, duplicate rows); reported together
+        with the validation problems.
+    """
+
+    layout: str
+    root: Path
+    train: list[Subject] = field(default_factory=list)
+    test: list[Subject] = field(default_factory=list)
+    region_table: Path | None = None
+    problems: list[InputDataError] = field(default_factory=list)
+
+
+def first_existing(folder: Path, stem: str) -> Path | None:
+    """``folder/stem.nii.gz`` or ``folder/stem.nii``, whichever exists first, else None."""
+    for ending in NIFTI_ENDINGS:
+        candidate = folder / f"{stem}{ending}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def natural_key(text: str) -> tuple:
+    """Sort key that orders ``"2"`` before ``"10"``."""
+    import re
+
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))

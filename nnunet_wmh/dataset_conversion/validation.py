@@ -1,0 +1,199 @@
+"""Validation of one subject's files before anything is written.
+
+Checks that the files a mode needs exist and are readable 3-D NIfTI images; that every image and label
+map shares the reference image's grid (shape, spacing within nnU-Net's tolerance, origin and direction
+within 1e-4 mm); that images hold no NaN/inf; and that label maps hold integer values from the allowed
+set. Every problem becomes an :class:`~nnunet_wmh.errors.InputDataError` naming subject and file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+from nnunet_wmh.dataset_conversion.subject import MODALITY_NAMES, Modality, Subject
+from nnunet_wmh.dataset_conversion.targets import LESION_VALUES
+from nnunet_wmh.errors import ImageReadError, InputDataError
+from nnunet_wmh.io import Geometry, geometry_differences, load_nifti, read_voxels
+
+MAX_REGION_VALUE = 65535
+COREGISTRATION_HINT = (
+    "T1 must be on the FLAIR grid for nnU-Net: use the challenge's pre/ images (--images pre) or "
+    "co-register T1 onto FLAIR first (rigid registration + resampling; `nnunet_wmh coregister` is "
+    "planned for a later release)"
+)
+
+
+@dataclass(frozen=True)
+class SubjectCheck:
+    """What to check for one subject (built by the converter from mode and split)."""
+
+    subject: Subject
+    modalities: tuple[Modality, ...]
+    read_lesion: bool
+    require_lesion: bool
+    read_regions: bool
+    require_regions: bool
+
+
+@dataclass
+class SubjectReport:
+    """Result of :func:`validate_subject`.
+
+    Attributes
+    ----------
+    subject
+        The subject checked.
+    problems
+        Everything wrong, empty when the subject can be converted.
+    lesion_values, region_values
+        Label values present in the lesion and region maps (empty when not read).
+    """
+
+    subject: Subject
+    problems: list[InputDataError] = field(default_factory=list)
+    lesion_values: frozenset[int] = frozenset()
+    region_values: frozenset[int] = frozenset()
+
+
+def _integer_values(values: np.ndarray) -> tuple[np.ndarray | None, str | None]:
+    """Return the array as int64 if every value is a finite integer, else (None, problem)."""
+    if np.issubdtype(values.dtype, np.integer) or values.dtype == bool:
+        return values.astype(np.int64, copy=False), None
+    if not np.isfinite(values).all():
+        return None, "label map holds NaN or infinite values"
+    as_integer = values.astype(np.int64)
+    if not np.array_equal(as_integer, values):
+        fractional = np.unique(values[as_integer != values])[:5]
+        return None, f"label map holds non-integer values, e.g. {fractional.tolist()}"
+    return as_integer, None
+
+
+def present_values(labels: np.ndarray) -> frozenset[int]:
+    """The distinct values of a non-negative integer array (bincount, much faster than np.unique)."""
+    if labels.size == 0:
+        return frozenset()
+    counts = np.bincount(labels.ravel())
+    return frozenset(np.flatnonzero(counts).tolist())
+
+
+class _Checker:
+    def __init__(self, subject: Subject) -> None:
+        self.subject = subject
+        self.report = SubjectReport(subject)
+
+    def problem(self, path: Path | None, text: str) -> None:
+        self.report.problems.append(InputDataError(self.subject.key, self.subject.relative(path), text))
+
+    def open(self, kind: str, what: str, required: bool) -> nib.Nifti1Image | None:
+        path = getattr(self.subject, kind)
+        if path is None:
+            if required:
+                self.report.problems.append(InputDataError(self.subject.key, self.subject.where(kind), f"no {what}"))
+            return None
+        try:
+            image = load_nifti(path)
+        except ImageReadError as exc:
+            self.problem(path, exc.problem)
+            return None
+        if len(image.shape) != 3:
+            self.problem(path, f"{len(image.shape)}-D image of shape {image.shape}; expected a 3-D image")
+            return None
+        return image
+
+    def voxels(self, image: nib.Nifti1Image, path: Path) -> np.ndarray | None:
+        try:
+            return read_voxels(image, path)
+        except ImageReadError as exc:
+            self.problem(path, exc.problem)
+            return None
+
+
+def validate_subject(check: SubjectCheck) -> SubjectReport:
+    """Check one subject's files (reads every voxel it will convert once).
+
+    Parameters
+    ----------
+    check
+        The subject and what the mode needs from it.
+
+    Returns
+    -------
+    SubjectReport
+        Problems found (empty if none) and the label values present.
+    """
+    subject = check.subject
+    checker = _Checker(subject)
+    images: dict[str, tuple[Path, nib.Nifti1Image]] = {}
+    for modality in check.modalities:
+        path = subject.image(modality)
+        image = checker.open(modality, f"{MODALITY_NAMES[modality]} image", required=True)
+        if image is not None and path is not None:
+            images[MODALITY_NAMES[modality]] = (path, image)
+    labels: dict[str, tuple[Path, nib.Nifti1Image]] = {}
+    for name, path, read, required in (
+        ("lesion", subject.lesion, check.read_lesion, check.require_lesion),
+        ("regions", subject.regions, check.read_regions, check.require_regions),
+    ):
+        if read or required:
+            image = checker.open(name, f"{name} map", required=required)
+            if image is not None and path is not None:
+                labels[name] = (path, image)
+
+    opened = list(images.items()) + list(labels.items())
+    if not opened:
+        return checker.report
+    reference_name, (reference_path, reference_image) = opened[0]
+    reference = Geometry.of(reference_image)
+    if not reference.is_orthonormal():
+        checker.problem(
+            reference_path,
+            "affine has shear; nnU-Net reads images with SimpleITK, which cannot "
+            "represent it: resample the image onto an orthonormal grid first",
+        )
+    for name, (path, image) in opened[1:]:
+        differences = geometry_differences(Geometry.of(image), reference, reference_name=reference_name)
+        if differences:
+            hint = f"; {COREGISTRATION_HINT}" if name == "T1" and reference_name == "FLAIR" else ""
+            checker.problem(path, "; ".join(differences) + hint)
+    if checker.report.problems:
+        return checker.report  # no point reading voxels of misaligned files
+
+    for path, image in images.values():
+        data = checker.voxels(image, path)
+        if data is not None and np.issubdtype(data.dtype, np.floating) and not np.isfinite(data).all():
+            bad = int(np.count_nonzero(~np.isfinite(data)))
+            checker.problem(path, f"{bad} voxel(s) are NaN or infinite; replace them (e.g. by 0) first")
+    if "lesion" in labels:
+        checker.report.lesion_values = _label_values(checker, *labels["lesion"], allowed=LESION_VALUES)
+    if "regions" in labels:
+        checker.report.region_values = _label_values(checker, *labels["regions"], allowed=None)
+    return checker.report
+
+
+def _label_values(
+    checker: _Checker, path: Path, image: nib.Nifti1Image, *, allowed: frozenset[int] | None
+) -> frozenset[int]:
+    data = checker.voxels(image, path)
+    if data is None:
+        return frozenset()
+    as_integer, problem = _integer_values(data)
+    if as_integer is None:
+        checker.problem(path, problem or "invalid labels")
+        return frozenset()
+    if as_integer.size and as_integer.min() < 0:
+        checker.problem(path, f"negative label value {int(as_integer.min())}")
+        return frozenset()
+    if as_integer.size and as_integer.max() > MAX_REGION_VALUE:
+        checker.problem(path, f"label value {int(as_integer.max())} > {MAX_REGION_VALUE}; is this an image?")
+        return frozenset()
+    values = present_values(as_integer)
+    if allowed is not None and not values <= allowed:
+        unexpected = sorted(values - allowed)
+        checker.problem(
+            path, f"unexpected label values {unexpected}; lesion maps hold 0 background, 1 WMH and 2 other pathology"
+        )
+    return values

@@ -1,0 +1,319 @@
+"""Write deterministic synthetic cohorts in the MICCAI WMH 2017 or BIDS layout.
+
+Used by the tests, the benchmarks and the demo: no real data can be downloaded here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import nibabel as nib
+import numpy as np
+from tqdm.auto import tqdm
+
+from nnunet_wmh import __version__
+from nnunet_wmh.errors import UsageError
+from nnunet_wmh.region_table import write_region_table
+from nnunet_wmh.synthetic.phantom import (
+    SYNTHETIC_REGION_TABLE,
+    SampledSubject,
+    random_pathology,
+    random_rotation,
+    random_subject_transform,
+    sample_subject,
+)
+
+logger = logging.getLogger(__name__)
+
+Layout = Literal["wmh2017", "bids"]
+Size = Literal["full", "small"]
+
+#: Axis directions of the stored voxel order (before the oblique tilt), per orientation code.
+ORIENTATIONS = {"RAS": (1, 1, 1), "LAS": (-1, 1, 1), "LPS": (-1, -1, 1)}
+#: ``--size small`` keeps each site's field of view but divides the voxel counts by these factors.
+SMALL_GRID_FACTORS = (4, 4, 2)
+
+
+@dataclass(frozen=True)
+class Site:
+    """A scanner site of the WMH 2017 challenge: its folder, native grid and voxel size (mm)."""
+
+    folder: str
+    shape: tuple[int, int, int]
+    spacing: tuple[float, float, float]
+    orientation: str = "RAS"
+
+    def grid(self, size: Size) -> tuple[tuple[int, int, int], tuple[float, float, float]]:
+        """Grid shape and spacing (mm) for ``size``; ``small`` keeps the field of view."""
+        if size == "full":
+            return self.shape, self.spacing
+        shape = tuple(max(8, round(n / f)) for n, f in zip(self.shape, SMALL_GRID_FACTORS, strict=True))
+        spacing = tuple(round(s * n / m, 4) for s, n, m in zip(self.spacing, self.shape, shape, strict=True))
+        return shape, spacing  # type: ignore[return-value]
+
+
+#: Training sites with the grids of the released challenge data.
+TRAINING_SITES = (
+    Site("Utrecht", (240, 240, 48), (0.958, 0.958, 3.0), "LAS"),
+    Site("Singapore", (256, 232, 48), (1.0, 1.0, 3.0), "RAS"),
+    Site("Amsterdam/GE3T", (132, 256, 83), (1.2, 0.977, 3.0), "LPS"),
+)
+#: Test sites: the training sites plus two more scanners (their grids here are plausible stand-ins).
+TEST_SITES = (
+    *TRAINING_SITES,
+    Site("Amsterdam/GE1T5", (132, 256, 83), (1.2, 0.977, 3.0), "LPS"),
+    Site("Amsterdam/Philips_VU .PETMR_01.", (240, 240, 48), (0.958, 0.958, 3.0), "LAS"),
+)
+
+
+@dataclass(frozen=True)
+class SyntheticSubjectSpec:
+    """What to generate for one subject (picklable, so subjects can be made in worker processes)."""
+
+    index: int
+    subject_id: str
+    session: str | None
+    site: Site
+    split: str
+    seed: int
+    size: Size
+
+
+@dataclass(frozen=True)
+class SyntheticCohort:
+    """The result of :func:`make_synthetic_cohort`.
+
+    Attributes
+    ----------
+    root
+        The cohort folder.
+    layout
+        ``"wmh2017"`` or ``"bids"``.
+    subjects
+        One record per generated subject (and session): id, session, site, split and file paths.
+    """
+
+    root: Path
+    layout: str
+    subjects: list[dict]
+
+
+def native_affine(
+    shape: Sequence[int], spacing: Sequence[float], orientation: str, rng: np.random.Generator
+) -> np.ndarray:
+    """Oblique voxel → world affine: rotation × orientation × diag(spacing) + origin, no shear.
+
+    The grid centre lands within ±8 mm of the world origin.
+    """
+    axes = np.diag(ORIENTATIONS[orientation]).astype(np.float64)
+    linear = random_rotation(rng, 8.0) @ axes @ np.diag(spacing)
+    centre_voxel = (np.asarray(shape, dtype=np.float64) - 1) / 2
+    centre_world = rng.uniform(-8.0, 8.0, size=3)
+    affine = np.eye(4)
+    affine[:3, :3] = linear
+    affine[:3, 3] = centre_world - linear @ centre_voxel
+    return affine
+
+
+def generate_subject(spec: SyntheticSubjectSpec) -> tuple[SampledSubject, np.ndarray, dict]:
+    """Generate one subject: images and labels, its native affine and its provenance record."""
+    anatomy_rng = np.random.default_rng([spec.seed, spec.index, 0])
+    transform = random_subject_transform(anatomy_rng)
+    session_index = int(spec.session.split("-")[-1]) if spec.session else 0
+    rng = np.random.default_rng([spec.seed, spec.index, 1 + session_index])
+    shape, spacing = spec.site.grid(spec.size)
+    affine = native_affine(shape, spacing, spec.site.orientation, rng)
+    pathology = random_pathology(rng)
+    sampled = sample_subject(shape, affine, transform, pathology, rng)
+    record = {
+        "subject": spec.subject_id,
+        "session": spec.session,
+        "site": spec.site.folder,
+        "split": spec.split,
+        "lesion_load": round(pathology.load, 4),
+        "world_to_template_affine": np.round(transform.affine_4x4(), 8).tolist(),
+        "warp_mm": transform.warp_mm,
+        "warp_phase": np.round(transform.warp_phase, 8).tolist(),
+    }
+    return sampled, affine, record
+
+
+def save_nifti(data: np.ndarray, affine: np.ndarray, path: Path) -> None:
+    """Save with qform and sform both set to ``affine`` (code 1, scanner) and mm units."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = nib.Nifti1Image(data, affine)
+    image.header.set_qform(affine, code=1)
+    image.header.set_sform(affine, code=1)
+    image.header.set_xyzt_units("mm", "sec")
+    image.to_filename(str(path))
+
+
+def _wmh2017_paths(root: Path, spec: SyntheticSubjectSpec) -> dict[str, Path]:
+    folder = root / ("training" if spec.split == "train" else "test") / spec.site.folder / spec.subject_id
+    return {
+        "flair": folder / "pre" / "FLAIR.nii.gz",
+        "t1": folder / "pre" / "T1.nii.gz",
+        "lesion": folder / "wmh.nii.gz",
+        "regions": folder / "regions.nii.gz",
+    }
+
+
+def _bids_paths(root: Path, spec: SyntheticSubjectSpec) -> dict[str, Path]:
+    parts = [spec.subject_id] + ([spec.session] if spec.session else [])
+    stem = "_".join(parts)
+    anat = root.joinpath(*parts, "anat")
+    derivatives = root.joinpath("derivatives", "synth", *parts, "anat")
+    return {
+        "flair": anat / f"{stem}_FLAIR.nii.gz",
+        "t1": anat / f"{stem}_T1w.nii.gz",
+        "lesion": derivatives / f"{stem}_space-FLAIR_desc-wmh_mask.nii.gz",
+        "regions": derivatives / f"{stem}_space-FLAIR_desc-regions_dseg.nii.gz",
+    }
+
+
+def _write_subject(task: tuple[Path, Layout, SyntheticSubjectSpec]) -> dict:
+    root, layout, spec = task
+    sampled, affine, record = generate_subject(spec)
+    paths = _wmh2017_paths(root, spec) if layout == "wmh2017" else _bids_paths(root, spec)
+    save_nifti(sampled.flair, affine, paths["flair"])
+    save_nifti(sampled.t1, affine, paths["t1"])
+    # The released challenge stores wmh.nii.gz as a float image; BIDS masks are integer.
+    lesion = sampled.lesion.astype(np.float32) if layout == "wmh2017" else sampled.lesion
+    save_nifti(lesion, affine, paths["lesion"])
+    save_nifti(sampled.regions, affine, paths["regions"])
+    record["files"] = {key: str(path.relative_to(root)) for key, path in paths.items()}
+    return record
+
+
+def _subject_specs(
+    layout: Layout, subjects: int, test_subjects: int, sessions: int, seed: int, size: Size
+) -> list[SyntheticSubjectSpec]:
+    specs = []
+    if layout == "wmh2017":
+        for split, count, sites in (("train", subjects, TRAINING_SITES), ("test", test_subjects, TEST_SITES)):
+            for n in range(count):
+                index = len(specs)
+                site = sites[n % len(sites)]
+                specs.append(SyntheticSubjectSpec(index, str(index), None, site, split, seed, size))
+        return specs
+    for n in range(subjects):
+        site = TRAINING_SITES[n % len(TRAINING_SITES)]
+        for s in range(sessions):
+            session = f"ses-{s + 1:02d}" if sessions > 1 else None
+            specs.append(SyntheticSubjectSpec(n, f"sub-{n + 1:03d}", session, site, "train", seed, size))
+    return specs
+
+
+def _write_bids_sidecars(root: Path, records: list[dict]) -> None:
+    description = {"Name": "nnunet_wmh synthetic cohort", "BIDSVersion": "1.9.0", "DatasetType": "raw"}
+    (root / "dataset_description.json").write_text(json.dumps(description, indent=2) + "\n")
+    participants = {r["subject"]: r["site"] for r in records}
+    lines = ["participant_id\tsite"] + [f"{sub}\t{site}" for sub, site in participants.items()]
+    (root / "participants.tsv").write_text("\n".join(lines) + "\n")
+    derivatives = root / "derivatives" / "synth"
+    derivatives.mkdir(parents=True, exist_ok=True)
+    derivative_description = {
+        "Name": "nnunet_wmh synthetic ground truth",
+        "BIDSVersion": "1.9.0",
+        "DatasetType": "derivative",
+        "GeneratedBy": [{"Name": "nnunet_wmh synth", "Version": __version__}],
+    }
+    (derivatives / "dataset_description.json").write_text(json.dumps(derivative_description, indent=2) + "\n")
+    write_region_table(SYNTHETIC_REGION_TABLE, derivatives / "desc-regions_dseg.tsv")
+
+
+def make_synthetic_cohort(
+    out: str | os.PathLike[str],
+    *,
+    subjects: int,
+    seed: int = 0,
+    layout: Layout = "wmh2017",
+    size: Size = "full",
+    test_subjects: int = 0,
+    sessions: int = 1,
+    jobs: int = 1,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> SyntheticCohort:
+    """Generate a synthetic WMH cohort, deterministic for a seed.
+
+    Parameters
+    ----------
+    out
+        Output folder; must be empty or absent unless ``overwrite``.
+    subjects
+        Number of training subjects (``wmh2017``: spread over Utrecht, Singapore, Amsterdam/GE3T in
+        turn; ``bids``: ``sub-001``...).
+    seed
+        Seed; the same seed gives the same voxels.
+    layout
+        ``"wmh2017"``: ``training/<site>/<id>/pre/{FLAIR,T1}.nii.gz``, ``wmh.nii.gz``,
+        ``regions.nii.gz`` (and ``test/`` for ``test_subjects``). ``"bids"``: ``sub-X[/ses-Y]/anat``
+        images and ``derivatives/synth`` lesion and region maps.
+    size
+        ``"full"``: each site's real grid (Utrecht 240×240×48 at 0.958×0.958×3 mm, ...); ``"small"``:
+        the same field of view on a grid 4×4×2 times coarser, for fast tests.
+    test_subjects
+        ``wmh2017`` only: subjects written to ``test/`` (sites Utrecht, Singapore, GE3T, GE1T5,
+        Philips_VU in turn).
+    sessions
+        ``bids`` only: sessions per subject (``ses-01``...); 1 writes no session level.
+    jobs
+        Worker processes.
+    overwrite
+        Replace a non-empty ``out``.
+    progress
+        Show a progress bar.
+    """
+    root = Path(out)
+    if subjects < 1:
+        raise UsageError(f"--subjects must be at least 1, got {subjects}")
+    if layout == "bids" and test_subjects:
+        raise UsageError(
+            "--test-subjects works with --layout wmh2017; for BIDS, synthesize a second "
+            "cohort with another --seed and pass it to convert as --test-source"
+        )
+    if layout == "wmh2017" and sessions != 1:
+        raise UsageError("--sessions works with --layout bids only")
+    if root.exists() and any(root.iterdir()):
+        if not overwrite:
+            raise UsageError(f"{root} is not empty; pass --overwrite to replace it")
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    specs = _subject_specs(layout, subjects, test_subjects, sessions, seed, size)
+    tasks = [(root, layout, spec) for spec in specs]
+    bar = tqdm(total=len(tasks), desc="synthesizing subjects", unit="subject", disable=not progress)
+    records = []
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for record in pool.map(_write_subject, tasks):
+                records.append(record)
+                bar.update()
+    else:
+        for task in tasks:
+            records.append(_write_subject(task))
+            bar.update()
+    bar.close()
+    if layout == "bids":
+        _write_bids_sidecars(root, records)
+    else:
+        write_region_table(SYNTHETIC_REGION_TABLE, root / "regions.tsv")
+    provenance = {
+        "generator": "nnunet_wmh synth",
+        "version": __version__,
+        "seed": seed,
+        "layout": layout,
+        "size": size,
+        "subjects": records,
+    }
+    (root / "synth.json").write_text(json.dumps(provenance, indent=1) + "\n")
+    logger.info("wrote %d synthetic subjects to %s", len(records), root)
+    return SyntheticCohort(root=root, layout=layout, subjects=records)

@@ -1,0 +1,136 @@
+import json
+
+import nibabel as nib
+import numpy as np
+import pytest
+from conftest import read_labels, tree_bytes
+
+from nnunet_wmh.errors import UsageError
+from nnunet_wmh.region_table import read_region_table
+from nnunet_wmh.synthetic import SYNTHETIC_REGION_TABLE, TEST_SITES, TRAINING_SITES, make_synthetic_cohort
+from nnunet_wmh.synthetic.phantom import WHITE_MATTER, grid_world_points, tissue_classes
+
+
+def test_same_seed_gives_identical_files_and_another_seed_does_not(tmp_path):
+    for name, seed in (("a", 5), ("b", 5), ("c", 6)):
+        make_synthetic_cohort(tmp_path / name, subjects=2, seed=seed, size="small", progress=False)
+    a, b, c = (tree_bytes(tmp_path / n) for n in "abc")
+    assert a == b
+    assert a.keys() == c.keys() and a["training/Utrecht/0/pre/FLAIR.nii.gz"] != c["training/Utrecht/0/pre/FLAIR.nii.gz"]
+
+
+def test_parallel_generation_equals_serial(tmp_path):
+    make_synthetic_cohort(tmp_path / "serial", subjects=3, seed=1, size="small", progress=False)
+    make_synthetic_cohort(tmp_path / "parallel", subjects=3, seed=1, size="small", jobs=2, progress=False)
+    assert tree_bytes(tmp_path / "serial") == tree_bytes(tmp_path / "parallel")
+
+
+def test_full_size_grids_are_the_challenge_sites_grids(small_cohort_template):
+    expected = {
+        "Utrecht": ((240, 240, 48), (0.958, 0.958, 3.0)),
+        "Singapore": ((256, 232, 48), (1.0, 1.0, 3.0)),
+        "Amsterdam/GE3T": ((132, 256, 83), (1.2, 0.977, 3.0)),
+    }
+    assert {s.folder: (s.shape, s.spacing) for s in TRAINING_SITES} == expected
+    assert {s.folder for s in TEST_SITES} - set(expected) == {"Amsterdam/GE1T5", "Amsterdam/Philips_VU .PETMR_01."}
+
+
+def test_small_grid_keeps_the_field_of_view():
+    utrecht = TRAINING_SITES[0]
+    shape, spacing = utrecht.grid("small")
+    assert shape == (60, 60, 24)
+    np.testing.assert_allclose(np.multiply(shape, spacing), np.multiply(utrecht.shape, utrecht.spacing), rtol=1e-4)
+
+
+def test_wmh2017_tree_mirrors_the_challenge_layout(small_cohort_template):
+    root = small_cohort_template
+    subjects = sorted(p.parent.parent.relative_to(root).as_posix() for p in root.rglob("pre/FLAIR.nii.gz"))
+    assert subjects == [
+        "test/Amsterdam/GE1T5/9", "test/Amsterdam/GE3T/8", "test/Amsterdam/Philips_VU .PETMR_01./10",
+        "test/Singapore/7", "test/Utrecht/6",
+        "training/Amsterdam/GE3T/2", "training/Amsterdam/GE3T/5", "training/Singapore/1", "training/Singapore/4",
+        "training/Utrecht/0", "training/Utrecht/3",
+    ]  # fmt: skip
+    for flair in root.rglob("pre/FLAIR.nii.gz"):
+        subject = flair.parent.parent
+        assert {p.name for p in subject.iterdir()} == {"pre", "wmh.nii.gz", "regions.nii.gz"}
+        assert {p.name for p in (subject / "pre").iterdir()} == {"FLAIR.nii.gz", "T1.nii.gz"}
+    assert read_region_table(root / "regions.tsv") == SYNTHETIC_REGION_TABLE
+
+
+def test_images_are_native_space_oblique_with_qform_and_sform(small_cohort_template):
+    flair = nib.load(small_cohort_template / "training/Utrecht/0/pre/FLAIR.nii.gz")
+    t1 = nib.load(small_cohort_template / "training/Utrecht/0/pre/T1.nii.gz")
+    assert flair.shape == (60, 60, 24) and flair.get_data_dtype() == np.float32
+    np.testing.assert_allclose(flair.header.get_zooms(), (3.832, 3.832, 6.0), rtol=1e-5)
+    assert int(flair.header["qform_code"]) == 1 and int(flair.header["sform_code"]) == 1
+    # The qform's float32 quaternion is imprecise near 180° rotations (LAS/LPS storage); SimpleITK and
+    # nibabel both use the sform, which is exact.
+    np.testing.assert_allclose(flair.get_qform(), flair.get_sform(), atol=1e-3)
+    direction = flair.affine[:3, :3] / np.linalg.norm(flair.affine[:3, :3], axis=0)
+    np.testing.assert_allclose(direction.T @ direction, np.eye(3), atol=1e-6)  # no shear
+    assert np.abs(direction - np.round(direction)).max() > 0.01  # oblique, not axis-aligned
+    np.testing.assert_array_equal(flair.affine, t1.affine)
+
+
+def test_labels_hold_wmh_and_dilated_other_pathology(small_cohort_template):
+    lesion_sizes = []
+    for wmh in sorted(small_cohort_template.rglob("wmh.nii.gz")):
+        labels = read_labels(wmh)
+        assert set(np.unique(labels).tolist()) <= {0, 1, 2}
+        assert (labels == 2).any()
+        lesion_sizes.append(int((labels == 1).sum()))
+    assert min(lesion_sizes) > 0 and max(lesion_sizes) > 1.5 * min(lesion_sizes)  # varied lesion load
+
+
+def test_lesions_are_bright_on_flair_and_dark_on_t1_relative_to_white_matter(tmp_path):
+    make_synthetic_cohort(tmp_path / "c", subjects=1, seed=3, progress=False)
+    subject = tmp_path / "c/training/Utrecht/0"
+    flair, t1 = (np.asanyarray(nib.load(subject / f"pre/{m}.nii.gz").dataobj) for m in ("FLAIR", "T1"))
+    lesion = read_labels(subject / "wmh.nii.gz") == 1
+    regions = read_labels(subject / "regions.nii.gz")
+    white_matter = (regions > 0) & ~lesion & (read_labels(subject / "wmh.nii.gz") == 0)
+    assert np.median(flair[lesion]) > 1.5 * np.median(flair[white_matter])
+    assert np.median(t1[lesion]) < 0.8 * np.median(t1[white_matter])
+
+
+def test_region_map_has_all_16_left_right_regions_inside_white_matter(tmp_path):
+    make_synthetic_cohort(tmp_path / "c", subjects=1, seed=3, progress=False)
+    image = nib.load(tmp_path / "c/training/Utrecht/0/regions.nii.gz")
+    regions = np.asanyarray(image.dataobj)
+    assert set(np.unique(regions).tolist()) == {0, *SYNTHETIC_REGION_TABLE}
+    assert sum(name.endswith("_L") for name in SYNTHETIC_REGION_TABLE.values()) == 8
+    inside = regions > 0
+    world = grid_world_points(regions.shape, image.affine)[inside.ravel()]
+    # Every region voxel is white matter of the phantom seen through the subject's transform.
+    provenance = json.loads((tmp_path / "c/synth.json").read_text())["subjects"][0]
+    from nnunet_wmh.synthetic.phantom import SubjectTransform
+
+    affine = np.array(provenance["world_to_template_affine"])
+    transform = SubjectTransform(
+        affine[:3, :3], affine[:3, 3], provenance["warp_mm"], np.array(provenance["warp_phase"])
+    )
+    assert (tissue_classes(transform(world)) == WHITE_MATTER).all()
+
+
+def test_bids_layout_with_sessions(bids_cohort_template):
+    root = bids_cohort_template
+    assert (root / "dataset_description.json").is_file()
+    assert (root / "participants.tsv").read_text().splitlines()[:2] == ["participant_id\tsite", "sub-001\tUtrecht"]
+    anat = root / "sub-002" / "ses-02" / "anat"
+    assert sorted(p.name for p in anat.iterdir()) == ["sub-002_ses-02_FLAIR.nii.gz", "sub-002_ses-02_T1w.nii.gz"]
+    derivatives = root / "derivatives/synth/sub-002/ses-02/anat"
+    assert sorted(p.name for p in derivatives.iterdir()) == [
+        "sub-002_ses-02_space-FLAIR_desc-regions_dseg.nii.gz",
+        "sub-002_ses-02_space-FLAIR_desc-wmh_mask.nii.gz",
+    ]
+    description = json.loads((root / "derivatives/synth/dataset_description.json").read_text())
+    assert description["GeneratedBy"][0]["Name"] == "nnunet_wmh synth"
+
+
+def test_refuses_a_non_empty_folder_without_overwrite(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("precious")
+    with pytest.raises(UsageError, match="not empty"):
+        make_synthetic_cohort(tmp_path / "out", subjects=1, size="small", progress=False)
+    assert (tmp_path / "out" / "keep.txt").read_text() == "precious"
