@@ -50,6 +50,7 @@ def _add_synth(subparsers) -> None:
         "--test-subjects", type=int, default=0, help="wmh2017 layout: subjects written to test/ (default 0)"
     )
     parser.add_argument("--sessions", type=int, default=1, help="bids layout: sessions per subject")
+    parser.add_argument("--sites", type=_comma_list, help="only these sites, e.g. Utrecht,Singapore (default all)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty output folder")
     parser.set_defaults(handler=_run_synth)
@@ -66,6 +67,7 @@ def _run_synth(args: argparse.Namespace) -> int:
         size=args.size,
         test_subjects=args.test_subjects,
         sessions=args.sessions,
+        sites=args.sites,
         jobs=args.jobs,
         overwrite=args.overwrite,
         progress=not args.quiet,

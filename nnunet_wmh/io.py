@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import gzip
 import logging
 import os
 import shutil
@@ -23,7 +22,20 @@ import numpy as np
 
 from nnunet_wmh.errors import ImageReadError
 
+try:  # ISA-L inflates/deflates gzip 1.5-3x faster than zlib, with identical results
+    from isal.igzip import compress as _gzip_compress
+    from isal.igzip import decompress as gzip_decompress
+except ImportError:  # pragma: no cover - isal is a dependency, but the code works without it
+    from gzip import compress as _gzip_compress
+    from gzip import decompress as gzip_decompress
+
 logger = logging.getLogger(__name__)
+
+
+def gzip_compress(data: bytes, *, level: int = 1) -> bytes:
+    """Gzip ``data`` deterministically (no timestamp, no file name)."""
+    return _gzip_compress(data, compresslevel=level, mtime=0)
+
 
 #: Tolerance for origin (mm) and direction cosines when comparing grids.
 GEOMETRY_TOLERANCE_MM = 1e-4
@@ -59,12 +71,36 @@ def load_nifti(path: str | os.PathLike[str]) -> nib.Nifti1Image:
 def read_voxels(image: nib.Nifti1Image, path: str | os.PathLike[str]) -> np.ndarray:
     """Return the voxel array in its stored dtype (scaled only if the header asks for it).
 
-    Label maps must be read this way, never with ``get_fdata()``.
+    Label maps must be read this way, never with ``get_fdata()``. An unscaled ``.nii.gz`` is inflated in
+    one call and viewed in place (read-only, Fortran order), which is markedly faster than nibabel's
+    streamed reading; the values are identical to ``np.asanyarray(image.dataobj)``.
     """
+    path = Path(path)
     try:
+        if path.name.endswith(".nii.gz") and _is_unscaled_proxy(image):
+            return _inflate_voxels(image, path)
         return np.asanyarray(image.dataobj)
+    except ImageReadError:
+        raise
     except Exception as exc:  # truncated gzip streams, short files
         raise ImageReadError(str(path), f"voxel data cannot be read ({exc})") from exc
+
+
+def _is_unscaled_proxy(image: nib.Nifti1Image) -> bool:
+    proxy = image.dataobj
+    return nib.is_proxy(proxy) and float(proxy.slope) == 1.0 and float(proxy.inter) == 0.0
+
+
+def _inflate_voxels(image: nib.Nifti1Image, path: Path) -> np.ndarray:
+    raw = gzip_decompress(path.read_bytes())
+    dtype = image.header.get_data_dtype()
+    offset = int(image.dataobj.offset)
+    count = int(np.prod(image.shape))
+    if len(raw) < offset + count * dtype.itemsize:
+        raise ImageReadError(
+            str(path), f"voxel data cannot be read (file holds {len(raw) - offset} of {count * dtype.itemsize} bytes)"
+        )
+    return np.frombuffer(raw, dtype=dtype, count=count, offset=offset).reshape(image.shape, order="F")
 
 
 @dataclass(frozen=True)
@@ -193,8 +229,10 @@ def save_label_map(labels: np.ndarray, reference: nib.Nifti1Image, path: str | o
     header["intent_code"] = 0
     header["descrip"] = b"nnunet_wmh label map"
     image = type(reference)(labels.astype(dtype, copy=False), None, header)
-    image.to_filename(str(path))
-    return Path(path).stat().st_size
+    path = Path(path)
+    payload = image.to_bytes()
+    path.write_bytes(gzip_compress(payload) if path.name.endswith(".gz") else payload)
+    return path.stat().st_size
 
 
 def copy_as_nii_gz(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> int:
@@ -207,12 +245,7 @@ def copy_as_nii_gz(source: str | os.PathLike[str], target: str | os.PathLike[str
     if source.name.endswith(".nii.gz"):
         shutil.copyfile(source, target)
     elif source.name.endswith(".nii"):
-        with (
-            open(source, "rb") as raw,
-            open(target, "wb") as out_file,
-            gzip.GzipFile(fileobj=out_file, mode="wb", compresslevel=1, mtime=0, filename="") as gz,
-        ):
-            shutil.copyfileobj(raw, gz, length=1 << 22)
+        target.write_bytes(gzip_compress(source.read_bytes()))
     else:
         raise ValueError(f"{source}: not a NIfTI file")
     return target.stat().st_size

@@ -171,3 +171,15 @@ def test_missing_files_in_bids_and_manifest_name_where_they_were_looked_for(bids
         "--mode interchangeable fills a missing modality by duplication",
         "[p1] cohort.csv, line 2: empty 'lesion' cell: no lesion map",
     ]
+
+
+def test_label_values_of_float_and_integer_maps_agree():
+    from nnunet_wmh.dataset_conversion.validation import label_values
+
+    labels = np.zeros((6, 5, 4), np.uint8, order="F")
+    labels[1, 2, 3] = 2
+    labels[0, 0, 0] = 1
+    assert label_values(labels) == (frozenset({0, 1, 2}), None)
+    assert label_values(labels.astype(np.float32)) == (frozenset({0, 1, 2}), None)
+    assert label_values(np.ones((2, 2, 2), np.float32)) == (frozenset({1}), None)
+    assert label_values(np.full((2, 2, 2), np.nan, np.float32))[1] == "label map holds NaN or infinite values"

@@ -138,3 +138,32 @@ def test_load_nifti_rejects_missing_and_non_nifti_files(tmp_path):
     (tmp_path / "broken.nii.gz").write_bytes(b"not a nifti")
     with pytest.raises(ImageReadError, match="cannot be read as NIfTI"):
         io.load_nifti(tmp_path / "broken.nii.gz")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8, np.int16, ">f4", np.float64])
+def test_read_voxels_fast_path_equals_nibabel(tmp_path, dtype):
+    data = np.random.default_rng(0).uniform(0, 100, (7, 5, 3)).astype(dtype)
+    path = save(data, tmp_path / "image.nii.gz")
+    image = nib.load(path)
+    fast = io.read_voxels(image, path)
+    np.testing.assert_array_equal(fast, np.asanyarray(nib.load(path).dataobj))
+    assert fast.dtype == np.asanyarray(nib.load(path).dataobj).dtype
+
+
+def test_read_voxels_applies_header_scaling_like_nibabel(tmp_path):
+    path = save(np.arange(24, dtype=np.int16).reshape(2, 3, 4), tmp_path / "scaled.nii.gz")
+    image = nib.load(path)
+    image.header.set_slope_inter(0.5, 10)
+    nib.save(nib.Nifti1Image(np.asanyarray(image.dataobj), image.affine, image.header), path)
+    values = io.read_voxels(nib.load(path), path)
+    np.testing.assert_allclose(values, np.asanyarray(nib.load(path).dataobj))
+
+
+def test_read_voxels_reports_truncated_data(tmp_path):
+    import gzip as gz
+
+    path = save(np.ones((8, 8, 8), np.float32), tmp_path / "image.nii.gz")
+    raw = gz.decompress(path.read_bytes())
+    path.write_bytes(gz.compress(raw[:-100]))
+    with pytest.raises(ImageReadError, match="file holds"):
+        io.read_voxels(nib.load(path), path)

@@ -111,3 +111,10 @@ def test_regions_override_by_pattern_and_by_folder(tmp_path):
     assert by_pattern.regions == tmp_path / "atlas" / "Utrecht_0.nii.gz"  # kept, so validation names it
     with pytest.raises(UsageError, match=r"use \{subject\}"):
         apply_regions_override(subjects, str(tmp_path / "{age}.nii.gz"))
+
+
+def test_layout_specific_options_are_refused_elsewhere(small_cohort_template, bids_cohort_template):
+    with pytest.raises(UsageError, match="--derivatives applies to BIDS"):
+        read_source(small_cohort_template, derivatives=bids_cohort_template / "derivatives")
+    with pytest.raises(UsageError, match="--images applies to the WMH 2017 layout"):
+        read_source(bids_cohort_template, images="orig")

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from nnunet_wmh import __version__
 from nnunet_wmh.dataset_conversion.inputs import VARIANT_SUFFIXES, InterchangeableInputs, MissingModalityError
 from nnunet_wmh.dataset_conversion.modes import ModeSpec, parse_mode
-from nnunet_wmh.dataset_conversion.sources import SourceContents, apply_regions_override, read_source
+from nnunet_wmh.dataset_conversion.sources import SourceContents, apply_regions_override, detect_layout, read_source
 from nnunet_wmh.dataset_conversion.splits import assign_folds, splits_final
 from nnunet_wmh.dataset_conversion.subject import MODALITY_NAMES, Subject
 from nnunet_wmh.dataset_conversion.targets import JointTarget, LesionTarget, RegionTarget, Target
@@ -404,7 +404,11 @@ def convert_dataset(
     )
 
     contents = read_source(source, layout=layout, images=images, derivatives=derivatives)
-    test_contents = read_source(test_source, layout=test_layout, images=images) if test_source else None
+    test_contents = None
+    if test_source:
+        test_layout = test_layout or detect_layout(Path(test_source).expanduser().absolute())
+        test_images = images if test_layout == "wmh2017" else "pre"
+        test_contents = read_source(test_source, layout=test_layout, images=test_images)
     train_subjects = list(contents.train)
     test_subjects = _test_subjects(contents, test_contents)
     if drop_modality:

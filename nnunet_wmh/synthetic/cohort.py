@@ -193,19 +193,37 @@ def _write_subject(task: tuple[Path, Layout, SyntheticSubjectSpec]) -> dict:
     return record
 
 
+def _select_sites(names: Sequence[str] | None) -> tuple[tuple[Site, ...], tuple[Site, ...]]:
+    if not names:
+        return TRAINING_SITES, TEST_SITES
+    known = {site.folder: site for site in TEST_SITES}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise UsageError(f"unknown site(s) {unknown}; choose from {', '.join(known)}")
+    chosen = tuple(known[name] for name in names)
+    return chosen, chosen
+
+
 def _subject_specs(
-    layout: Layout, subjects: int, test_subjects: int, sessions: int, seed: int, size: Size
+    layout: Layout,
+    subjects: int,
+    test_subjects: int,
+    sessions: int,
+    seed: int,
+    size: Size,
+    sites: Sequence[str] | None,
 ) -> list[SyntheticSubjectSpec]:
+    training_sites, test_sites = _select_sites(sites)
     specs = []
     if layout == "wmh2017":
-        for split, count, sites in (("train", subjects, TRAINING_SITES), ("test", test_subjects, TEST_SITES)):
+        for split, count, sites_of_split in (("train", subjects, training_sites), ("test", test_subjects, test_sites)):
             for n in range(count):
                 index = len(specs)
-                site = sites[n % len(sites)]
+                site = sites_of_split[n % len(sites_of_split)]
                 specs.append(SyntheticSubjectSpec(index, str(index), None, site, split, seed, size))
         return specs
     for n in range(subjects):
-        site = TRAINING_SITES[n % len(TRAINING_SITES)]
+        site = training_sites[n % len(training_sites)]
         for s in range(sessions):
             session = f"ses-{s + 1:02d}" if sessions > 1 else None
             specs.append(SyntheticSubjectSpec(n, f"sub-{n + 1:03d}", session, site, "train", seed, size))
@@ -239,6 +257,7 @@ def make_synthetic_cohort(
     size: Size = "full",
     test_subjects: int = 0,
     sessions: int = 1,
+    sites: Sequence[str] | None = None,
     jobs: int = 1,
     overwrite: bool = False,
     progress: bool = True,
@@ -266,6 +285,8 @@ def make_synthetic_cohort(
         Philips_VU in turn).
     sessions
         ``bids`` only: sessions per subject (``ses-01``...); 1 writes no session level.
+    sites
+        Only these sites (folder names, e.g. ``["Utrecht"]``), for training and test subjects alike.
     jobs
         Worker processes.
     overwrite
@@ -288,7 +309,7 @@ def make_synthetic_cohort(
             raise UsageError(f"{root} is not empty; pass --overwrite to replace it")
         shutil.rmtree(root)
     root.mkdir(parents=True, exist_ok=True)
-    specs = _subject_specs(layout, subjects, test_subjects, sessions, seed, size)
+    specs = _subject_specs(layout, subjects, test_subjects, sessions, seed, size, sites)
     tasks = [(root, layout, spec) for spec in specs]
     bar = tqdm(total=len(tasks), desc="synthesizing subjects", unit="subject", disable=not progress)
     records = []

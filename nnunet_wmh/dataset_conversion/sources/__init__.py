@@ -72,6 +72,10 @@ def read_source(
         raise UsageError(f"--images must be 'pre' or 'orig', got {images!r}")
     if not path.exists():
         raise SourceLayoutError(f"{path}: no such file or folder")
+    if derivatives is not None and layout != "bids":
+        raise UsageError(f"--derivatives applies to BIDS sources; {path} is read as {layout}")
+    if images != "pre" and layout != "wmh2017":
+        raise UsageError(f"--images applies to the WMH 2017 layout; {path} is read as {layout}")
     if layout == "manifest":
         return read_manifest(path)
     if layout == "bids":

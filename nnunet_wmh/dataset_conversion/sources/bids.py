@@ -55,7 +55,8 @@ def _one(candidates: list[Path], key: str, root: Path, what: str, problems: list
             InputDataError(
                 key,
                 str(candidates[0].parent.relative_to(root)),
-                f"{len(candidates)} {what} files match ({names}); keep one, or list the files in a CSV manifest",
+                f"{len(candidates)} {what} files match ({names}); keep one, pass --derivatives to pick one "
+                "pipeline folder, or list the files in a CSV manifest",
             )
         )
         return None
