@@ -91,7 +91,13 @@ def _add_convert(subparsers) -> None:
         "DatasetXXX_NAME with imagesTr, labelsTr, imagesTs, dataset.json, splits_final.json and conversion.tsv.",
     )
     parser.add_argument("source", help="WMH 2017 tree, BIDS root, or .csv/.tsv manifest")
-    parser.add_argument("--mode", required=True, choices=MODES)
+    parser.add_argument(
+        "--mode",
+        required=True,
+        choices=MODES,
+        help="input channels and labels: flair, t1, flair_t1, interchangeable (channel duplication), "
+        "multitask (joint lesion x region labels), regions (region labels)",
+    )
     parser.add_argument("--dataset-id", type=int, required=True, help="nnU-Net dataset id (1..999)")
     parser.add_argument("--name", help="dataset name (default WMH_<mode>)")
     parser.add_argument("--out", help="nnU-Net raw folder (default $nnUNet_raw)")

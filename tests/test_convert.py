@@ -464,3 +464,14 @@ def test_bad_options_are_usage_errors(small_cohort, nnunet_folders, options, mes
     with pytest.raises(UsageError, match=message):
         convert_dataset(small_cohort, progress=False, **options)
     assert list(nnunet_folders["nnUNet_raw"].iterdir()) == []
+
+
+def test_test_source_subjects_reusing_training_ids_are_told_apart(bids_cohort_template, tmp_path, nnunet_folders):
+    test_copy = tmp_path / "bids_test"
+    shutil.copytree(bids_cohort_template, test_copy)
+    (test_copy / "sub-001/ses-01/anat/sub-001_ses-01_T1w.nii.gz").write_bytes(b"broken")
+    result = convert_dataset(bids_cohort_template, mode="flair_t1", dataset_id=28, test_source=test_copy,
+                             skip_invalid=True, progress=False)  # fmt: skip
+    (problem,) = result.skipped
+    assert str(problem).startswith("[test/sub-001/ses-01] sub-001/ses-01/anat/sub-001_ses-01_T1w.nii.gz: cannot be")
+    assert (result.train_subjects, result.test_subjects) == (8, 7)  # the training sub-001/ses-01 is kept

@@ -13,15 +13,13 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from nnunet_wmh import __version__
 from nnunet_wmh.dataset_conversion.inputs import VARIANT_SUFFIXES, InterchangeableInputs, MissingModalityError
@@ -42,12 +40,11 @@ from nnunet_wmh.dataset_conversion.writer import (
 from nnunet_wmh.errors import DatasetExistsError, InputDataError, InvalidInputsError, SourceLayoutError, UsageError
 from nnunet_wmh.io import atomic_output_folder
 from nnunet_wmh.joint_labels import RegionIndex
+from nnunet_wmh.parallel import map_with_progress
 from nnunet_wmh.region_table import complete_region_table, read_region_table
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
-R = TypeVar("R")
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
 CASE_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*")
 CONVERSION_TSV = "conversion.tsv"
@@ -87,24 +84,6 @@ class ConversionResult:
     links: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
-
-
-def _parallel_map(function: Callable[[T], R], items: Sequence[T], *, jobs: int, desc: str, progress: bool) -> list[R]:
-    bar = tqdm(total=len(items), desc=desc, unit="subject", disable=not progress)
-    results: list[R] = []
-    try:
-        if jobs > 1 and len(items) > 1:
-            with ProcessPoolExecutor(max_workers=min(jobs, len(items))) as pool:
-                for result in pool.map(function, items):
-                    results.append(result)
-                    bar.update()
-        else:
-            for item in items:
-                results.append(function(item))
-                bar.update()
-    finally:
-        bar.close()
-    return results
 
 
 def _check_options(dataset_id: int, name: str, case_prefix: str, folds: int, jobs: int) -> None:
@@ -160,13 +139,62 @@ def _check_existing(
     return same_id
 
 
-def _test_subjects(main: SourceContents, test_source: SourceContents | None) -> list[Subject]:
-    if test_source is None:
-        return main.test
-    if main.test:
-        logger.info("using --test-source instead of the test subjects of %s", main.root)
-    subjects = test_source.test or test_source.train
-    return [replace(s, split="test") for s in subjects]
+def _gather_subjects(
+    source: str | os.PathLike[str],
+    *,
+    layout: str | None,
+    images: str,
+    derivatives: str | os.PathLike[str] | None,
+    test_source: str | os.PathLike[str] | None,
+    test_layout: str | None,
+    drop_modality: str | None,
+    regions: str | None,
+) -> tuple[SourceContents, SourceContents | None, list[Subject], list[InputDataError]]:
+    """Read the source (and test source); return them, all subjects (training first) and reader problems."""
+    contents = read_source(source, layout=layout, images=images, derivatives=derivatives)
+    train, test, problems = list(contents.train), list(contents.test), list(contents.problems)
+    test_contents = None
+    if test_source:
+        test_layout = test_layout or detect_layout(Path(test_source).expanduser().absolute())
+        test_images = images if test_layout == "wmh2017" else "pre"
+        test_contents = read_source(test_source, layout=test_layout, images=test_images)
+        if test:
+            logger.info("using --test-source instead of the test subjects of %s", contents.root)
+        # Keys get a "test/" prefix: a second cohort may reuse the training subjects' ids (sub-001...).
+        test = [replace(s, split="test", key=f"test/{s.key}") for s in (test_contents.test or test_contents.train)]
+        problems += [InputDataError(f"test/{p.subject}", p.path, p.problem) for p in test_contents.problems]
+    if drop_modality:
+        test = [s.without(drop_modality) for s in test]  # type: ignore[arg-type]
+    if regions:
+        train, test = apply_regions_override(train, regions), apply_regions_override(test, regions)
+    if not train:
+        raise SourceLayoutError(f"{contents.root}: no training subjects found ({contents.layout} layout)")
+    return contents, test_contents, train + test, problems
+
+
+def _validate(
+    subjects: Sequence[Subject],
+    spec: ModeSpec,
+    problems: list[InputDataError],
+    *,
+    jobs: int,
+    progress: bool,
+    skip_invalid: bool,
+) -> tuple[list[SubjectReport], list[InputDataError]]:
+    """Check every subject; return the reports of the valid ones and the problems of skipped ones."""
+    checks = _subject_checks(subjects, spec, problems)
+    reports = map_with_progress(validate_subject, checks, jobs=jobs, desc="checking subjects", progress=progress)
+    problems += [p for r in reports for p in r.problems]
+    if not problems:
+        return reports, []
+    if not skip_invalid:
+        raise InvalidInputsError(problems)
+    bad = {p.subject for p in problems}
+    logger.warning("skipping %d subject(s) with problems", len(bad))
+    reports = [r for r in reports if r.subject.key not in bad]
+    if not any(r.subject.split == "train" for r in reports):
+        raise InvalidInputsError(problems)
+    return reports, problems
 
 
 def _make_target(spec: ModeSpec, other_pathology: str, regions: RegionIndex | None) -> Target:
@@ -232,6 +260,70 @@ def _case_plans(subject: Subject, spec: ModeSpec, number: int, prefix: str) -> t
         )
         for cs in spec.inputs.channel_sets(subject)
     )
+
+
+def _subject_jobs(reports: Sequence[SubjectReport], spec: ModeSpec, target: Target, prefix: str) -> list[SubjectJob]:
+    """Number the subjects (training first, in source order) and plan each one's cases."""
+    jobs = []
+    ordered = sorted(reports, key=lambda r: r.subject.split != "train")
+    for number, report in enumerate(ordered, start=1):
+        subject = report.subject
+        has_labels = (not target.needs_lesion or subject.lesion is not None) and (
+            not target.needs_regions or subject.regions is not None
+        )
+        cases = _case_plans(subject, spec, number, prefix)
+        jobs.append(SubjectJob(subject, cases, subject.split == "train" or has_labels, report.lesion_values))
+    return jobs
+
+
+def _plan_splits(train_jobs: Sequence[SubjectJob], folds: int, seed: int) -> tuple[dict[str, int], list[dict] | None]:
+    """Folds grouped by subject, stratified by site; no split for a single subject."""
+    groups = {j.subject.group: j.subject.site for j in train_jobs}
+    n_folds = min(folds, len(groups))
+    if n_folds < 2:
+        logger.warning("a single training subject: no splits_final.json written")
+        return {}, None
+    if n_folds < folds:
+        logger.warning("only %d training subjects: writing %d folds instead of %d", len(groups), n_folds, folds)
+    fold_of = assign_folds(groups, folds=n_folds, seed=seed)
+    return fold_of, splits_final([(c.case_id, j.subject.group) for j in train_jobs for c in j.cases], fold_of, n_folds)
+
+
+def _write_dataset(
+    staging: Path,
+    subject_jobs: Sequence[SubjectJob],
+    *,
+    spec: ModeSpec,
+    target: Target,
+    dataset_name: str,
+    block: dict[str, Any],
+    fold_of: dict[str, int],
+    splits: list[dict] | None,
+    jobs: int,
+    progress: bool,
+) -> WriteStats:
+    """Write images, labels, dataset.json, splits_final.json and conversion.tsv into ``staging``."""
+    for split, (image_folder, label_folder) in SPLIT_FOLDERS.items():
+        split_jobs = [j for j in subject_jobs if j.subject.split == split]
+        if split_jobs:
+            (staging / image_folder).mkdir()
+        if any(j.write_label for j in split_jobs):
+            (staging / label_folder).mkdir()
+    stats = WriteStats()
+    writer = partial(write_subject, dataset_dir=staging, target=target)
+    for write in map_with_progress(writer, subject_jobs, jobs=jobs, desc="writing cases", progress=progress):
+        stats.add(write)
+    num_training = sum(len(j.cases) for j in subject_jobs if j.subject.split == "train")
+    _write_dataset_json(staging, spec, target, num_training, dataset_name, block)
+    if splits is not None:
+        (staging / "splits_final.json").write_text(json.dumps(splits, indent=1) + "\n")
+    pd.DataFrame(_conversion_rows(subject_jobs, fold_of)).to_csv(staging / CONVERSION_TSV, sep="\t", index=False)
+    stats.bytes_written += sum(
+        (staging / name).stat().st_size
+        for name in ("dataset.json", "splits_final.json", CONVERSION_TSV)
+        if (staging / name).exists()
+    )
+    return stats
 
 
 def _conversion_rows(jobs: Sequence[SubjectJob], fold_of: dict[str, int]) -> list[dict[str, Any]]:
@@ -392,148 +484,74 @@ def convert_dataset(
         )
     raw = _resolve_folder(out, "nnUNet_raw", required=True)
     assert raw is not None
-    preprocessed_dir = _resolve_folder(preprocessed, "nnUNet_preprocessed", required=False)
-    results_dir = _resolve_folder(results, "nnUNet_results", required=False)
+    other_folders = {
+        "nnUNet_preprocessed": _resolve_folder(preprocessed, "nnUNet_preprocessed", required=False),
+        "nnUNet_results": _resolve_folder(results, "nnUNet_results", required=False),
+    }
     dataset_name = f"Dataset{dataset_id:03d}_{name}"
-    replaced_same_id = _check_existing(
-        raw,
-        dataset_name,
-        dataset_id,
-        overwrite,
-        {"nnUNet_preprocessed": preprocessed_dir, "nnUNet_results": results_dir},
+    replaced_same_id = _check_existing(raw, dataset_name, dataset_id, overwrite, other_folders)
+
+    contents, test_contents, subjects, reader_problems = _gather_subjects(
+        source, layout=layout, images=images, derivatives=derivatives, test_source=test_source,
+        test_layout=test_layout, drop_modality=drop_modality, regions=regions,
+    )  # fmt: skip
+    reports, skipped = _validate(
+        subjects, spec, reader_problems, jobs=jobs, progress=progress, skip_invalid=skip_invalid
     )
-
-    contents = read_source(source, layout=layout, images=images, derivatives=derivatives)
-    test_contents = None
-    if test_source:
-        test_layout = test_layout or detect_layout(Path(test_source).expanduser().absolute())
-        test_images = images if test_layout == "wmh2017" else "pre"
-        test_contents = read_source(test_source, layout=test_layout, images=test_images)
-    train_subjects = list(contents.train)
-    test_subjects = _test_subjects(contents, test_contents)
-    if drop_modality:
-        test_subjects = [s.without(drop_modality) for s in test_subjects]  # type: ignore[arg-type]
-    if regions:
-        train_subjects = apply_regions_override(train_subjects, regions)
-        test_subjects = apply_regions_override(test_subjects, regions)
-    if not train_subjects:
-        raise SourceLayoutError(f"{contents.root}: no training subjects found ({contents.layout} layout)")
-
-    problems = list(contents.problems) + (list(test_contents.problems) if test_contents else [])
-    checks = _subject_checks(train_subjects + test_subjects, spec, problems)
-    reports = _parallel_map(validate_subject, checks, jobs=jobs, desc="checking subjects", progress=progress)
-    problems += [p for r in reports for p in r.problems]
-    skipped: list[InputDataError] = []
-    if problems:
-        if not skip_invalid:
-            raise InvalidInputsError(problems)
-        skipped = problems
-        bad = {p.subject for p in problems}
-        reports = [r for r in reports if r.subject.key not in bad]
-        logger.warning("skipping %d subject(s) with problems", len(bad))
-    valid = [r for r in reports if r.subject.split == "train"]
-    if not valid:
-        raise InvalidInputsError(problems or [InputDataError("all subjects", str(contents.root), "nothing valid")])
-
     table_path = Path(region_table).expanduser().absolute() if region_table else contents.region_table
     region_index, region_info = _region_index(reports, table_path, spec)
     target = _make_target(spec, other_pathology, region_index)
-
-    subject_jobs: list[SubjectJob] = []
-    for number, report in enumerate(sorted(reports, key=lambda r: r.subject.split != "train"), start=1):
-        subject = report.subject
-        write_label = subject.split == "train" or (
-            (not target.needs_lesion or subject.lesion is not None)
-            and (not target.needs_regions or subject.regions is not None)
-        )
-        subject_jobs.append(
-            SubjectJob(subject, _case_plans(subject, spec, number, case_prefix), write_label, report.lesion_values)
-        )
-
+    subject_jobs = _subject_jobs(reports, spec, target, case_prefix)
     train_jobs = [j for j in subject_jobs if j.subject.split == "train"]
-    groups = {j.subject.group: j.subject.site for j in train_jobs}
-    n_folds = min(folds, len(groups))
-    fold_of: dict[str, int] = {}
-    splits: list[dict] | None = None
-    if n_folds >= 2:
-        if n_folds < folds:
-            logger.warning("only %d training subjects: writing %d folds instead of %d", len(groups), n_folds, folds)
-        fold_of = assign_folds(groups, folds=n_folds, seed=seed)
-        splits = splits_final([(c.case_id, j.subject.group) for j in train_jobs for c in j.cases], fold_of, n_folds)
-    else:
-        logger.warning("a single training subject: no splits_final.json written")
+    fold_of, splits = _plan_splits(train_jobs, folds, seed)
+    block = {
+        "version": __version__,
+        "mode": spec.name,
+        **spec.inputs.describe(),
+        **target.describe(),
+        **region_info,
+        "source": {"path": str(contents.root), "layout": contents.layout, "images": images},
+        "test_source": {"path": str(test_contents.root), "layout": test_contents.layout} if test_contents else None,
+        "drop_modality": drop_modality,
+        "split": {"folds": len(splits or []), "seed": seed, "grouped_by": "subject", "stratified_by": "site"},
+        "conversion_table": CONVERSION_TSV,
+    }
 
-    result = ConversionResult(dataset_dir=raw / dataset_name, skipped=skipped)
-    stats = WriteStats()
     with atomic_output_folder(raw / dataset_name, overwrite=overwrite) as staging:
-        for split, (image_folder, label_folder) in SPLIT_FOLDERS.items():
-            split_jobs = [j for j in subject_jobs if j.subject.split == split]
-            if split_jobs:
-                (staging / image_folder).mkdir()
-            if any(j.write_label for j in split_jobs):
-                (staging / label_folder).mkdir()
-        writes = _parallel_map(
-            partial(write_subject, dataset_dir=staging, target=target),
-            subject_jobs,
-            jobs=jobs,
-            desc="writing cases",
-            progress=progress,
-        )
-        for write in writes:
-            stats.add(write)
-        n_train_cases = sum(len(j.cases) for j in train_jobs)
-        block = {
-            "version": __version__,
-            "mode": spec.name,
-            **spec.inputs.describe(),
-            **target.describe(),
-            **region_info,
-            "source": {"path": str(contents.root), "layout": contents.layout, "images": images},
-            "test_source": (
-                {"path": str(test_contents.root), "layout": test_contents.layout} if test_contents else None
-            ),
-            "drop_modality": drop_modality,
-            "split": {
-                "folds": n_folds if splits else 0,
-                "seed": seed,
-                "grouped_by": "subject",
-                "stratified_by": "site",
-            },
-            "conversion_table": CONVERSION_TSV,
-        }
-        _write_dataset_json(staging, spec, target, n_train_cases, dataset_name, block)
-        if splits is not None:
-            (staging / "splits_final.json").write_text(json.dumps(splits, indent=1) + "\n")
-        table = pd.DataFrame(_conversion_rows(subject_jobs, fold_of))
-        table.to_csv(staging / CONVERSION_TSV, sep="\t", index=False)
-        stats.bytes_written += sum(
-            (staging / f).stat().st_size for f in ("dataset.json", CONVERSION_TSV) if (staging / f).exists()
-        )
+        stats = _write_dataset(
+            staging, subject_jobs, spec=spec, target=target, dataset_name=dataset_name, block=block,
+            fold_of=fold_of, splits=splits, jobs=jobs, progress=progress,
+        )  # fmt: skip
+        preprocessed_dir = other_folders["nnUNet_preprocessed"]
         stale = _stale_preprocessed_warning(preprocessed_dir, dataset_name, splits) if overwrite else None
 
+    warnings = []
     for old in replaced_same_id:
         shutil.rmtree(old)
-        result.warnings.append(f"removed {old} (same dataset id, replaced by --overwrite)")
+        warnings.append(f"removed {old} (same dataset id, replaced by --overwrite)")
     if stale:
-        result.warnings.append(stale)
-    for variable, folder in (("nnUNet_preprocessed", preprocessed_dir), ("nnUNet_results", results_dir)):
+        warnings.append(stale)
+    for variable, folder in other_folders.items():
         for clash in _datasets_with_id(folder, dataset_id):
             if clash.name != dataset_name:
-                result.warnings.append(
-                    f"{clash} ({variable}) has the same id under another name; nnU-Net will "
-                    "refuse the id until it is removed"
+                warnings.append(
+                    f"{clash} ({variable}) has the same id under another name; nnU-Net will refuse the id until "
+                    "it is removed"
                 )
-    for warning in result.warnings:
+    for warning in warnings:
         logger.warning("%s", warning)
-
-    result.train_cases = n_train_cases
-    result.test_cases = sum(len(j.cases) for j in subject_jobs if j.subject.split == "test")
-    result.train_subjects = len(train_jobs)
-    result.test_subjects = len(subject_jobs) - len(train_jobs)
-    result.bytes_written = stats.bytes_written
-    result.links = dict(stats.links)
-    result.seconds = time.perf_counter() - started
-    return result
+    return ConversionResult(
+        dataset_dir=raw / dataset_name,
+        train_cases=sum(len(j.cases) for j in train_jobs),
+        test_cases=sum(len(j.cases) for j in subject_jobs if j.subject.split == "test"),
+        train_subjects=len(train_jobs),
+        test_subjects=len(subject_jobs) - len(train_jobs),
+        skipped=skipped,
+        bytes_written=stats.bytes_written,
+        links=dict(stats.links),
+        seconds=time.perf_counter() - started,
+        warnings=warnings,
+    )
 
 
 def _write_dataset_json(

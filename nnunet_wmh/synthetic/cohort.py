@@ -10,17 +10,16 @@ import logging
 import os
 import shutil
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import nibabel as nib
 import numpy as np
-from tqdm.auto import tqdm
 
 from nnunet_wmh import __version__
 from nnunet_wmh.errors import UsageError
+from nnunet_wmh.parallel import map_with_progress
 from nnunet_wmh.region_table import write_region_table
 from nnunet_wmh.synthetic.phantom import (
     SYNTHETIC_REGION_TABLE,
@@ -311,18 +310,7 @@ def make_synthetic_cohort(
     root.mkdir(parents=True, exist_ok=True)
     specs = _subject_specs(layout, subjects, test_subjects, sessions, seed, size, sites)
     tasks = [(root, layout, spec) for spec in specs]
-    bar = tqdm(total=len(tasks), desc="synthesizing subjects", unit="subject", disable=not progress)
-    records = []
-    if jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for record in pool.map(_write_subject, tasks):
-                records.append(record)
-                bar.update()
-    else:
-        for task in tasks:
-            records.append(_write_subject(task))
-            bar.update()
-    bar.close()
+    records = map_with_progress(_write_subject, tasks, jobs=jobs, desc="synthesizing subjects", progress=progress)
     if layout == "bids":
         _write_bids_sidecars(root, records)
     else:
