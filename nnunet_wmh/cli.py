@@ -131,6 +131,17 @@ def _add_convert(subparsers) -> None:
         help="interchangeable: 2 = channel duplication (default), 1 = one case per modality",
     )
     parser.add_argument(
+        "--fill-missing",
+        choices=("duplicate", "zero"),
+        default="duplicate",
+        help="interchangeable: a missing channel is a copy of the other image (default) or zeros",
+    )
+    parser.add_argument(
+        "--encoding",
+        choices=("joint", "separate"),
+        help="multitask: joint softmax labels (default) or separate sigmoid outputs (regions + lesion)",
+    )
+    parser.add_argument(
         "--other-pathology",
         choices=("ignore", "background", "lesion"),
         default="ignore",
@@ -173,6 +184,8 @@ def _run_convert(args: argparse.Namespace) -> int:
         inputs=args.inputs,
         variants=args.variants,
         channels=args.channels,
+        fill_missing=args.fill_missing,
+        encoding=args.encoding,
         other_pathology=args.other_pathology,
         drop_modality=args.drop_modality,
         case_prefix=args.case_prefix,
@@ -200,6 +213,55 @@ def _run_convert(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_trainers_path(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "trainers-path",
+        help="print the folder of nnunet_wmh's nnU-Net trainers (for nnUNet_extTrainer)",
+        description="Use as: export nnUNet_extTrainer=$(nnunet_wmh trainers-path)",
+    )
+    parser.set_defaults(handler=_run_trainers_path)
+
+
+def _run_trainers_path(args: argparse.Namespace) -> int:
+    from nnunet_wmh.trainers import trainers_path
+
+    print(trainers_path())
+    return EXIT_OK
+
+
+def _add_decode(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "decode",
+        help="turn saved multitask probabilities (CASE.npz) into joint lesion x region label maps",
+        description="Reads CASE.npz/CASE.pkl written by nnUNetv2_predict --save_probabilities for a model "
+        "trained on convert --mode multitask (--encoding separate or joint) and writes OUT/CASE.nii.gz "
+        "in the joint encoding.",
+    )
+    parser.add_argument("prediction_dir", help="nnUNetv2_predict output folder")
+    parser.add_argument("--out", help="output folder (default PREDICTION_DIR/joint)")
+    parser.add_argument("--dataset-json", help="multitask dataset.json (default PREDICTION_DIR/dataset.json)")
+    parser.add_argument("--threshold", type=float, default=0.5, help="sigmoid threshold (default 0.5)")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing decoded files")
+    parser.set_defaults(handler=_run_decode)
+
+
+def _run_decode(args: argparse.Namespace) -> int:
+    from nnunet_wmh.postprocess.decode import decode_prediction_folder
+
+    written = decode_prediction_folder(
+        args.prediction_dir,
+        out=args.out,
+        dataset_json=args.dataset_json,
+        threshold=args.threshold,
+        jobs=args.jobs,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
+    print(f"decoded {len(written)} case(s) into {written[0].parent}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``nnunet_wmh`` argument parser with all subcommands."""
     parser = argparse.ArgumentParser(
@@ -211,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_synth, _add_convert):
+    for add in (_add_synth, _add_convert, _add_decode, _add_trainers_path):
         add(_CommonSubparsers(subparsers, common))
     return parser
 

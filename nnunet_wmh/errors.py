@@ -82,3 +82,7 @@ class ImageReadError(NnunetWmhError):
 
     def __reduce__(self):
         return (type(self), (self.path, self.problem))
+
+
+class IncompatibleDatasetError(NnunetWmhError, ValueError):
+    """A trainer used on a dataset it cannot train on (e.g. modality dropout on a one-channel dataset)."""

@@ -198,7 +198,13 @@ def label_dtype_for(max_label: int) -> type[np.integer]:
     raise ValueError(f"label value {max_label} does not fit in uint16")
 
 
-def save_label_map(labels: np.ndarray, reference: nib.Nifti1Image, path: str | os.PathLike[str]) -> int:
+def save_label_map(
+    labels: np.ndarray,
+    reference: nib.Nifti1Image,
+    path: str | os.PathLike[str],
+    *,
+    description: str = "nnunet_wmh label map",
+) -> int:
     """Write an integer label map on the reference image's grid.
 
     The output header is a copy of the reference header (affine, qform/sform and their codes, zooms,
@@ -212,6 +218,8 @@ def save_label_map(labels: np.ndarray, reference: nib.Nifti1Image, path: str | o
         The image whose geometry the label map must carry, usually the subject's FLAIR.
     path
         Output ``.nii.gz`` path.
+    description
+        Header ``descrip`` text (at most 80 characters).
 
     Returns
     -------
@@ -227,7 +235,7 @@ def save_label_map(labels: np.ndarray, reference: nib.Nifti1Image, path: str | o
     header["cal_min"] = 0
     header["cal_max"] = 0
     header["intent_code"] = 0
-    header["descrip"] = b"nnunet_wmh label map"
+    header["descrip"] = description.encode()[:80]
     image = type(reference)(labels.astype(dtype, copy=False), None, header)
     path = Path(path)
     payload = image.to_bytes()

@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 
 OUTSIDE_REGIONS_NAME = "outside_regions"
+#: Name of the lesion output in the region-based (``separate``) encoding.
+LESION_OUTPUT_NAME = "wmh"
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,23 @@ class JointEncoding:
             labels["ignore"] = 2 * count + 2
         return labels
 
+    def region_based_labels(self) -> tuple[dict[str, int | tuple[int, ...]], list[int]]:
+        """nnU-Net region-based ``labels`` and ``regions_class_order`` over the same joint label files.
+
+        One sigmoid output per region (``name``: region k with or without lesion, ``(k, R + k)``) and one
+        for lesions anywhere (``wmh``: ``R + 1 .. 2R + 1``), in that order. ``regions_class_order``
+        tells nnU-Net what to write when it exports a single label map: k for region k, then 2R + 1 for
+        lesion (so lesions win but lose their region there; ``nnunet_wmh decode`` rebuilds the full
+        joint map from the saved probabilities).
+        """
+        count = self.regions.count
+        labels: dict[str, int | tuple[int, ...]] = {"background": 0}
+        labels.update({name: (k, count + k) for k, name in enumerate(self.regions.names, start=1)})
+        labels[LESION_OUTPUT_NAME] = tuple(range(count + 1, 2 * count + 2))
+        if self.has_ignore:
+            labels["ignore"] = 2 * count + 2
+        return labels, [*range(1, count + 1), self.outside_label]
+
     def encode(self, lesion: np.ndarray, region_map: np.ndarray, ignore: np.ndarray | None = None) -> np.ndarray:
         """Combine a lesion mask and a region map into joint labels.
 
@@ -179,10 +198,11 @@ class JointEncoding:
 
     @classmethod
     def from_dataset_json(cls, dataset_json: Mapping[str, Any]) -> JointEncoding:
-        """Rebuild the encoding from a dataset.json written by ``nnunet_wmh convert --mode multitask``."""
+        """Rebuild the encoding from a dataset.json of ``nnunet_wmh convert --mode multitask`` (either
+        ``--encoding joint`` or ``separate``: both store joint label files)."""
         block = dataset_json.get("nnunet_wmh", {})
-        if block.get("encoding") != "joint":
-            raise ValueError(f"dataset.json has encoding {block.get('encoding')!r}, not 'joint'")
+        if block.get("encoding") not in ("joint", "separate"):
+            raise ValueError(f"dataset.json has encoding {block.get('encoding')!r}, not 'joint' or 'separate'")
         return cls(regions=RegionIndex.from_json(block["regions"]), has_ignore=bool(block["has_ignore"]))
 
 

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 ID_COLUMNS = ("id", "index", "label", "value", "region_id", "label_id")
 NAME_COLUMNS = ("name", "region", "region_name", "label_name", "structure", "labelname")
-RESERVED_NAMES = frozenset({"background", "ignore"})
+RESERVED_NAMES = frozenset({"background", "ignore", "wmh"})
 
 
 def generated_region_name(region_id: int) -> str:
@@ -118,7 +118,7 @@ def complete_region_table(
     """Return the table extended with generated names for values it does not list, sorted by id.
 
     Region values found in the maps but missing from the table get ``region_<id>`` and one warning.
-    Duplicate or reserved names (``background``, ``ignore``) get the id appended, so every name is
+    Duplicate or reserved names (``background``, ``ignore``, ``wmh``) get the id appended, so every name is
     unique, as nnU-Net's label dictionary needs.
 
     Parameters

@@ -475,3 +475,45 @@ def test_test_source_subjects_reusing_training_ids_are_told_apart(bids_cohort_te
     (problem,) = result.skipped
     assert str(problem).startswith("[test/sub-001/ses-01] sub-001/ses-01/anat/sub-001_ses-01_T1w.nii.gz: cannot be")
     assert (result.train_subjects, result.test_subjects) == (8, 7)  # the training sub-001/ses-01 is kept
+
+
+def test_fill_missing_zero_writes_an_all_zero_channel_on_the_subjects_grid(small_cohort, nnunet_folders):
+    (small_cohort / "test/Utrecht/6/pre/T1.nii.gz").unlink()
+    convert_dataset(small_cohort, mode="interchangeable", fill_missing="zero", dataset_id=29, progress=False)
+    dataset = nnunet_folders["nnUNet_raw"] / "Dataset029_WMH_interchangeable"
+    table = pd.read_csv(dataset / "conversion.tsv", sep="\t", dtype=str, keep_default_na=False).set_index("case")
+    assert table.loc["wmh_0001_flair", "channels"] == "FLAIR,zeros"
+    assert table.loc["wmh_0001_t1", "channels"] == "zeros,T1"
+    flair_only_test = table[(table.split == "test") & (table.subject == "6")]
+    assert flair_only_test.channels.tolist() == ["FLAIR,zeros"]
+    case = flair_only_test.index[0]
+    zeros = nib.load(dataset / f"imagesTs/{case}_0001.nii.gz")
+    flair = nib.load(dataset / f"imagesTs/{case}_0000.nii.gz")
+    assert not np.asanyarray(zeros.dataobj).any() and zeros.shape == flair.shape
+    np.testing.assert_array_equal(zeros.get_sform(), flair.get_sform())
+    assert (dataset / "imagesTr/wmh_0001_flair_0000.nii.gz").read_bytes() == (
+        dataset / "imagesTr/wmh_0001_paired_0000.nii.gz"
+    ).read_bytes()
+    assert load_dataset_json(dataset)["nnunet_wmh"]["fill_missing"] == "zero"
+    with pytest.raises(UsageError, match="interchangeable inputs only"):
+        convert_dataset(small_cohort, mode="flair_t1", fill_missing="zero", dataset_id=30, progress=False)
+
+
+def test_separate_encoding_describes_the_joint_files_as_nnunet_regions(small_cohort, nnunet_folders):
+    from nnunetv2.utilities.label_handling.label_handling import LabelManager
+
+    convert_dataset(small_cohort, mode="multitask", dataset_id=31, name="joint", progress=False)
+    convert_dataset(small_cohort, mode="multitask", encoding="separate", dataset_id=32, name="separate",
+                    progress=False)  # fmt: skip
+    joint, separate = (nnunet_folders["nnUNet_raw"] / name for name in ("Dataset031_joint", "Dataset032_separate"))
+    dataset_json = load_dataset_json(separate)
+    names = list(SYNTHETIC_REGION_TABLE.values())
+    assert dataset_json["labels"] == {"background": 0, **{n: [k, 16 + k] for k, n in enumerate(names, 1)},
+                                      "wmh": list(range(17, 34)), "ignore": 34}  # fmt: skip
+    assert dataset_json["regions_class_order"] == [*range(1, 17), 33]
+    assert dataset_json["nnunet_wmh"]["outputs"] == [*names, "wmh"]
+    manager = LabelManager(dataset_json["labels"], dataset_json["regions_class_order"])
+    assert manager.has_regions and manager.ignore_label == 34 and len(manager.foreground_regions) == 17
+    assert tree_bytes(joint / "labelsTr") == tree_bytes(separate / "labelsTr")  # same joint label files
+    with pytest.raises(UsageError, match="--encoding applies to --mode multitask"):
+        convert_dataset(small_cohort, mode="regions", encoding="separate", dataset_id=33, progress=False)

@@ -26,8 +26,8 @@ from nnunet_wmh.dataset_conversion.inputs import VARIANT_SUFFIXES, Interchangeab
 from nnunet_wmh.dataset_conversion.modes import ModeSpec, parse_mode
 from nnunet_wmh.dataset_conversion.sources import SourceContents, apply_regions_override, detect_layout, read_source
 from nnunet_wmh.dataset_conversion.splits import assign_folds, splits_final
-from nnunet_wmh.dataset_conversion.subject import MODALITY_NAMES, Subject
-from nnunet_wmh.dataset_conversion.targets import JointTarget, LesionTarget, RegionTarget, Target
+from nnunet_wmh.dataset_conversion.subject import MODALITY_NAMES, ZERO, Subject
+from nnunet_wmh.dataset_conversion.targets import JointTarget, LesionTarget, RegionTarget, SeparateTarget, Target
 from nnunet_wmh.dataset_conversion.validation import SubjectCheck, SubjectReport, validate_subject
 from nnunet_wmh.dataset_conversion.writer import (
     FILE_ENDING,
@@ -203,17 +203,19 @@ def _make_target(spec: ModeSpec, other_pathology: str, regions: RegionIndex | No
     assert regions is not None
     if spec.target_kind == "joint":
         return JointTarget(regions, other_pathology)
+    if spec.target_kind == "separate":
+        return SeparateTarget(regions, other_pathology)
     return RegionTarget(regions)
 
 
 def _subject_checks(subjects: Iterable[Subject], spec: ModeSpec, problems: list[InputDataError]) -> list[SubjectCheck]:
-    needs_lesion = spec.target_kind in ("lesion", "joint")
-    needs_regions = spec.target_kind in ("joint", "regions")
+    needs_lesion = spec.target_kind in ("lesion", "joint", "separate")
+    needs_regions = spec.target_kind in ("joint", "separate", "regions")
     checks = []
     for subject in subjects:
         try:
             channel_sets = spec.inputs.channel_sets(subject)
-            modalities = tuple(dict.fromkeys(m for cs in channel_sets for m in cs.channels))
+            modalities = tuple(dict.fromkeys(m for cs in channel_sets for m in cs.channels if m != ZERO))
         except MissingModalityError as exc:
             problems.append(InputDataError(subject.key, subject.where(exc.modality), str(exc)))
             modalities = subject.modalities()  # still check the rest, to report every problem at once
@@ -390,6 +392,8 @@ def convert_dataset(
     inputs: str | None = None,
     variants: Sequence[str] | None = None,
     channels: int = 2,
+    fill_missing: str = "duplicate",
+    encoding: str | None = None,
     other_pathology: str = "ignore",
     drop_modality: str | None = None,
     case_prefix: str = "wmh",
@@ -436,6 +440,12 @@ def convert_dataset(
         modalities gives (default all; ``flair``, ``t1`` with one channel).
     channels
         Interchangeable inputs: 2 (channel duplication, default) or 1 (one case per modality).
+    fill_missing
+        Interchangeable inputs: a missing channel is a copy of the other image (``duplicate``, default)
+        or all zeros (``zero``, for models trained with ``nnUNetTrainerModalityDropoutZero``).
+    encoding
+        ``multitask`` only: ``joint`` (default; softmax over joint labels) or ``separate`` (nnU-Net
+        regions: one sigmoid output per anatomical region and one for lesions).
     other_pathology
         Challenge label 2: ``ignore`` (nnU-Net ignore label, default), ``background`` or ``lesion``.
     drop_modality
@@ -467,7 +477,14 @@ def convert_dataset(
         Invalid option combination, ``nnUNet_raw`` unset and no ``out``.
     """
     started = time.perf_counter()
-    spec = parse_mode(mode, inputs=inputs, variants=list(variants) if variants else None, channels=channels)
+    spec = parse_mode(
+        mode,
+        inputs=inputs,
+        variants=list(variants) if variants else None,
+        channels=channels,
+        fill_missing=fill_missing,
+        encoding=encoding,
+    )
     name = name or f"WMH_{mode}"
     _check_options(dataset_id, name, case_prefix, folds, jobs)
     if other_pathology not in ("ignore", "background", "lesion"):
@@ -570,5 +587,6 @@ def _write_dataset_json(
         description=f"White matter hyperintensities, mode {spec.name}, written by nnunet_wmh {__version__}",
         license="see the source cohort",
         converted_by=f"nnunet_wmh {__version__}",
+        regions_class_order=target.regions_class_order(),
         nnunet_wmh=block,
     )

@@ -7,6 +7,8 @@
   one modality gets the available image duplicated into the missing channel.
 * ``interchangeable`` with 1 channel: one single-channel case per available modality (the paper's
   design: one model that accepts either image).
+* ``--fill-missing zero``: the missing channel is an all-zero image instead of a duplicate (for models
+  trained with zero-filling modality dropout).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nnunet_wmh.dataset_conversion.subject import MODALITY_NAMES, Modality, Subject
+from nnunet_wmh.dataset_conversion.subject import MODALITY_NAMES, ZERO, Modality, Subject
 from nnunet_wmh.errors import UsageError
 
 PAIRED, FLAIR_ONLY, T1_ONLY = "paired", "flair_only", "t1_only"
@@ -24,6 +26,7 @@ VARIANT_OPTIONS = {"paired": PAIRED, "flair": FLAIR_ONLY, "t1": T1_ONLY}
 VARIANT_SUFFIXES = {PAIRED: "paired", FLAIR_ONLY: "flair", T1_ONLY: "t1"}
 #: Name of the single channel of a 1-channel interchangeable dataset (z-score normalized by nnU-Net).
 EITHER_CHANNEL_NAME = "FLAIR_or_T1"
+FILL_CHOICES = ("duplicate", "zero")
 
 
 @dataclass(frozen=True)
@@ -95,9 +98,15 @@ class InterchangeableInputs(InputPlan):
 
     name = "interchangeable"
 
-    def __init__(self, variants: Sequence[str] | None = None, channels: int = 2) -> None:
+    def __init__(
+        self, variants: Sequence[str] | None = None, channels: int = 2, fill_missing: str = "duplicate"
+    ) -> None:
         if channels not in (1, 2):
             raise UsageError(f"--channels must be 1 or 2, got {channels}")
+        if fill_missing not in FILL_CHOICES:
+            raise UsageError(f"--fill-missing must be one of {', '.join(FILL_CHOICES)}, got {fill_missing!r}")
+        if fill_missing == "zero" and channels == 1:
+            raise UsageError("--fill-missing zero needs two channels")
         default = ("paired", "flair", "t1") if channels == 2 else ("flair", "t1")
         chosen = tuple(variants) if variants else default
         unknown = [v for v in chosen if v not in VARIANT_OPTIONS]
@@ -109,6 +118,7 @@ class InterchangeableInputs(InputPlan):
             raise UsageError("--variants is empty")
         self.variants = tuple(VARIANT_OPTIONS[v] for v in chosen)
         self.channels = channels
+        self.fill_missing = fill_missing
 
     def channel_names(self) -> dict[str, str]:
         if self.channels == 1:
@@ -117,6 +127,8 @@ class InterchangeableInputs(InputPlan):
 
     def _single(self, modality: Modality) -> ChannelSet:
         variant = FLAIR_ONLY if modality == "flair" else T1_ONLY
+        if self.fill_missing == "zero":
+            return ChannelSet(variant, (modality, ZERO) if modality == "flair" else (ZERO, modality))
         return ChannelSet(variant, (modality,) * self.channels)
 
     def channel_sets(self, subject: Subject) -> list[ChannelSet]:
@@ -132,10 +144,12 @@ class InterchangeableInputs(InputPlan):
         return sets
 
     def describe(self) -> dict:
-        return {**super().describe(), "variants": list(self.variants)}
+        return {**super().describe(), "variants": list(self.variants), "fill_missing": self.fill_missing}
 
 
-def make_input_plan(inputs: str, *, variants: Sequence[str] | None = None, channels: int = 2) -> InputPlan:
+def make_input_plan(
+    inputs: str, *, variants: Sequence[str] | None = None, channels: int = 2, fill_missing: str = "duplicate"
+) -> InputPlan:
     """Build the plan for ``flair``, ``t1``, ``flair_t1`` or ``interchangeable``."""
     fixed = {"flair": ("flair",), "t1": ("t1",), "flair_t1": ("flair", "t1")}
     if inputs in fixed:
@@ -143,7 +157,9 @@ def make_input_plan(inputs: str, *, variants: Sequence[str] | None = None, chann
             raise UsageError("--variants applies to interchangeable inputs only")
         if channels != 2:
             raise UsageError("--channels applies to interchangeable inputs only")
+        if fill_missing != "duplicate":
+            raise UsageError("--fill-missing applies to interchangeable inputs only")
         return FixedInputs(inputs, fixed[inputs])  # type: ignore[arg-type]
     if inputs == "interchangeable":
-        return InterchangeableInputs(variants, channels)
+        return InterchangeableInputs(variants, channels, fill_missing)
     raise UsageError(f"unknown inputs {inputs!r}; choose from flair, t1, flair_t1, interchangeable")

@@ -7,7 +7,9 @@ mode               channels (``--inputs``)     labels
 ``t1``             T1                          same
 ``flair_t1``       FLAIR, T1                   same
 ``interchangeable`` FLAIR, T1 (duplication)     same
-``multitask``      ``--inputs`` (flair_t1)     joint lesion × region labels
+``multitask``      ``--inputs`` (flair_t1)     joint lesion × region labels (``--encoding joint``,
+                                               softmax) or one sigmoid output per region and one for
+                                               lesions (``--encoding separate``)
 ``regions``        ``--inputs`` (flair_t1)     region labels
 =================  ==========================  ==================================================
 """
@@ -24,6 +26,7 @@ REGION_MODES = ("multitask", "regions")
 MODES = LESION_MODES + REGION_MODES
 INPUT_CHOICES = ("flair", "t1", "flair_t1", "interchangeable")
 DEFAULT_REGION_MODE_INPUTS = "flair_t1"
+MULTITASK_ENCODINGS = ("joint", "separate")
 
 
 @dataclass(frozen=True)
@@ -31,26 +34,37 @@ class ModeSpec:
     """A parsed mode: its name, label target kind and input plan."""
 
     name: str
-    target_kind: str  # "lesion", "joint" or "regions"
+    target_kind: str  # "lesion", "joint", "separate" or "regions"
     inputs: InputPlan
 
 
 def parse_mode(
-    mode: str, *, inputs: str | None = None, variants: list[str] | None = None, channels: int = 2
+    mode: str,
+    *,
+    inputs: str | None = None,
+    variants: list[str] | None = None,
+    channels: int = 2,
+    fill_missing: str = "duplicate",
+    encoding: str | None = None,
 ) -> ModeSpec:
     """Turn ``--mode`` and its options into a :class:`ModeSpec`.
 
     Raises
     ------
     UsageError
-        Unknown mode, or ``--inputs`` given to a mode that fixes its own inputs.
+        Unknown mode or encoding, ``--inputs`` given to a mode that fixes its own inputs, or
+        ``--encoding`` given to a mode other than multitask.
     """
     if mode not in MODES:
         raise UsageError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+    if encoding is not None and mode != "multitask":
+        raise UsageError("--encoding applies to --mode multitask")
+    if encoding not in (None, *MULTITASK_ENCODINGS):
+        raise UsageError(f"unknown --encoding {encoding!r}; choose from {', '.join(MULTITASK_ENCODINGS)}")
+    plan_options = {"variants": variants, "channels": channels, "fill_missing": fill_missing}
     if mode in LESION_MODES:
         if inputs is not None and inputs != mode:
             raise UsageError(f"--inputs applies to --mode multitask/regions; mode {mode} fixes its inputs")
-        return ModeSpec(mode, "lesion", make_input_plan(mode, variants=variants, channels=channels))
-    target_kind = "joint" if mode == "multitask" else "regions"
-    plan = make_input_plan(inputs or DEFAULT_REGION_MODE_INPUTS, variants=variants, channels=channels)
-    return ModeSpec(mode, target_kind, plan)
+        return ModeSpec(mode, "lesion", make_input_plan(mode, **plan_options))
+    target_kind = (encoding or "joint") if mode == "multitask" else "regions"
+    return ModeSpec(mode, target_kind, make_input_plan(inputs or DEFAULT_REGION_MODE_INPUTS, **plan_options))

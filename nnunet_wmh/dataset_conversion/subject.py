@@ -9,7 +9,9 @@ from typing import Literal
 
 Modality = Literal["flair", "t1"]
 MODALITIES: tuple[Modality, ...] = ("flair", "t1")
-MODALITY_NAMES: dict[str, str] = {"flair": "FLAIR", "t1": "T1"}
+#: Pseudo-modality of a channel filled with zeros (``convert --fill-missing zero``).
+ZERO = "zero"
+MODALITY_NAMES: dict[str, str] = {"flair": "FLAIR", "t1": "T1", ZERO: "zeros"}
 
 
 @dataclass(frozen=True)

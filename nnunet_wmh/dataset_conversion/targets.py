@@ -4,6 +4,8 @@
   label (2), as background, or merged into lesion (``--other-pathology``).
 * :class:`JointTarget` — lesion × region joint labels (``--mode multitask``, see
   :mod:`nnunet_wmh.joint_labels`).
+* :class:`SeparateTarget` — the same joint label files, trained as nnU-Net regions: one sigmoid output
+  per anatomical region and one for lesions (``--mode multitask --encoding separate``).
 * :class:`RegionTarget` — region map only (``--mode regions``).
 """
 
@@ -51,6 +53,10 @@ class Target:
     def describe(self) -> dict:
         """What dataset.json's ``nnunet_wmh`` block records about the labels."""
         raise NotImplementedError
+
+    def regions_class_order(self) -> list[int] | None:
+        """nnU-Net's ``regions_class_order`` for region-based (sigmoid) targets, else None."""
+        return None
 
     def copies_unchanged(self, lesion_values: frozenset[int]) -> bool:
         """Whether the source label file can be copied byte for byte (no recoding needed)."""
@@ -144,3 +150,19 @@ class JointTarget(Target):
         mask, ignore = lesion_parts(lesion, self.lesion_target.other_pathology)
         joint = self.encoding.encode(mask, region_map.astype(np.int64, copy=False), ignore)
         return save_label_map(joint, load_nifti(reference), target)
+
+
+class SeparateTarget(JointTarget):
+    """Joint label files, described to nnU-Net as overlapping regions (separate binary outputs)."""
+
+    name = "separate"
+
+    def labels(self) -> dict[str, int]:
+        return self.encoding.region_based_labels()[0]  # type: ignore[return-value]
+
+    def regions_class_order(self) -> list[int] | None:
+        return self.encoding.region_based_labels()[1]
+
+    def describe(self) -> dict:
+        outputs = [name for name in self.labels() if name not in ("background", "ignore")]
+        return {**super().describe(), "encoding": "separate", "outputs": outputs}

@@ -2,7 +2,8 @@
 
 Each input file is copied once (bytes unchanged); every further use of it — the duplicated channel of
 an interchangeable case, the label shared by a subject's variants — is a hard link to that copy
-(falling back to a relative symlink, then a copy).
+(falling back to a relative symlink, then a copy). A zero-filled channel (``--fill-missing zero``) is an
+all-zero image on the subject's grid.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnunet_wmh.dataset_conversion.subject import Modality, Subject
+import numpy as np
+
+from nnunet_wmh.dataset_conversion.subject import ZERO, Modality, Subject
 from nnunet_wmh.dataset_conversion.targets import Target
-from nnunet_wmh.io import copy_as_nii_gz, link_or_copy
+from nnunet_wmh.io import copy_as_nii_gz, link_or_copy, load_nifti, save_label_map
 
 FILE_ENDING = ".nii.gz"
 SPLIT_FOLDERS = {"train": ("imagesTr", "labelsTr"), "test": ("imagesTs", "labelsTs")}
@@ -67,6 +70,14 @@ def image_path(folder: Path, case_id: str, channel: int) -> Path:
     return folder / f"{case_id}_{channel:04d}{FILE_ENDING}"
 
 
+def _write_zero_image(subject: Subject, destination: Path) -> int:
+    reference_path = subject.flair or subject.t1
+    assert reference_path is not None
+    reference = load_nifti(reference_path)
+    zeros = np.zeros(reference.shape[:3], dtype=np.uint8)
+    return save_label_map(zeros, reference, destination, description="nnunet_wmh missing modality (zeros)")
+
+
 def write_subject(job: SubjectJob, dataset_dir: Path, target: Target) -> WriteStats:
     """Write all cases of one subject (images and labels) into ``dataset_dir``."""
     stats = WriteStats()
@@ -78,6 +89,9 @@ def write_subject(job: SubjectJob, dataset_dir: Path, target: Target) -> WriteSt
             destination = image_path(image_folder, case.case_id, channel)
             if modality in first_copy:
                 stats.links[link_or_copy(first_copy[modality], destination)] += 1
+            elif modality == ZERO:
+                stats.bytes_written += _write_zero_image(job.subject, destination)
+                first_copy[modality] = destination
             else:
                 source = job.subject.image(modality)
                 assert source is not None, "validation guarantees the image exists"

@@ -1,1 +1,16 @@
-"""nnU-Net trainer subclasses, found by nnU-Net through ``nnUNet_extTrainer`` (added by a later issue)."""
+"""nnU-Net trainer subclasses, found by stock ``nnUNetv2_train``/``nnUNetv2_predict`` through nnU-Net's
+``nnUNet_extTrainer`` variable::
+
+    export nnUNet_extTrainer=$(nnunet_wmh trainers-path)
+
+nnU-Net imports every file of this folder as a *top-level* module, so the files have unique names and
+absolute imports only, and everything that must be pickled lives in ordinary package modules
+(:mod:`nnunet_wmh.augmentation`, :mod:`nnunet_wmh.trainer_support`).
+"""
+
+from pathlib import Path
+
+
+def trainers_path() -> Path:
+    """The folder to put in ``nnUNet_extTrainer``."""
+    return Path(__file__).resolve().parent

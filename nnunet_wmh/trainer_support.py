@@ -1,0 +1,78 @@
+"""Checks and losses shared by the trainers in :mod:`nnunet_wmh.trainers`.
+
+They live in an ordinary package module: nnU-Net imports the files of the ``nnUNet_extTrainer`` folder as
+top-level modules and drops them from ``sys.modules`` afterwards, so anything that must be imported
+(or pickled) again has to live here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from nnunet_wmh.errors import IncompatibleDatasetError
+from nnunet_wmh.joint_labels import LESION_OUTPUT_NAME
+
+
+def _dataset_name(plans: Mapping[str, Any], dataset_json: Mapping[str, Any]) -> str:
+    return str(plans.get("dataset_name") or dataset_json.get("name") or "this dataset")
+
+
+def require_two_channels(trainer: str, plans: Mapping[str, Any], dataset_json: Mapping[str, Any]) -> None:
+    """Refuse a dataset without exactly two input channels (one line naming dataset and channels)."""
+    channels = dataset_json.get("channel_names", {})
+    if len(channels) != 2:
+        names = ", ".join(str(v) for v in channels.values())
+        dataset = _dataset_name(plans, dataset_json)
+        raise IncompatibleDatasetError(
+            f"{trainer} needs a dataset with exactly 2 input channels (FLAIR, T1); {dataset} has "
+            f"{len(channels)} ({names}): convert it with --mode interchangeable or flair_t1"
+        )
+
+
+def lesion_output_index(trainer: str, plans: Mapping[str, Any], dataset_json: Mapping[str, Any]) -> int:
+    """Index of the lesion output of a ``multitask --encoding separate`` dataset (region-based)."""
+    outputs = [name for name in dataset_json.get("labels", {}) if name not in ("background", "ignore")]
+    block = dataset_json.get("nnunet_wmh", {})
+    if block.get("encoding") != "separate" or LESION_OUTPUT_NAME not in outputs:
+        raise IncompatibleDatasetError(
+            f"{trainer} needs a dataset converted with --mode multitask --encoding separate (one sigmoid output "
+            f"per region and one for lesions); {_dataset_name(plans, dataset_json)} has encoding "
+            f"{block.get('encoding', 'unknown')!r}"
+        )
+    return outputs.index(LESION_OUTPUT_NAME)
+
+
+class OutputWeightedLoss(nn.Module):
+    """A region-based loss plus extra weight on one output: ``L(all) + (weight - 1) · L(that output)``.
+
+    Parameters
+    ----------
+    loss
+        nnU-Net's ``DC_and_BCE_loss`` (or any loss over ``(B, C, ...)`` logits and one-hot targets).
+    output_index
+        The output to weight (the lesion output).
+    weight
+        1 gives nnU-Net's loss unchanged; 3 counts the lesion output three times.
+    has_ignore_channel
+        Whether the target carries nnU-Net's ignore mask as its last channel.
+    """
+
+    def __init__(self, loss: nn.Module, output_index: int, weight: float, has_ignore_channel: bool) -> None:
+        super().__init__()
+        self.loss = loss
+        self.output_index = output_index
+        self.weight = float(weight)
+        self.has_ignore_channel = has_ignore_channel
+
+    def forward(self, net_output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        total = self.loss(net_output, target)
+        if self.weight == 1.0:
+            return total
+        index = self.output_index
+        target_channels = [index, target.shape[1] - 1] if self.has_ignore_channel else [index]
+        single = self.loss(net_output[:, index : index + 1], target[:, target_channels])
+        return total + (self.weight - 1.0) * single

@@ -1,0 +1,109 @@
+"""Modality-dropout trainers for two-channel (FLAIR, T1) datasets.
+
+nnU-Net imports this file as a top-level module from the ``nnUNet_extTrainer`` folder
+(``export nnUNet_extTrainer=$(nnunet_wmh trainers-path)``): absolute imports only.
+
+* ``nnUNetTrainerModalityDropout``: with probability ``p`` = 0.5 a training sample has one channel,
+  chosen uniformly, replaced by an exact copy of the other — the training-time counterpart of the
+  channel-duplication trick of ``convert --mode interchangeable``.
+* ``nnUNetTrainerModalityDropoutZero``: the dropped channel becomes zeros (classic modality dropout);
+  pair it with ``convert --fill-missing zero``.
+* One-change variants: ``_p025``, ``_p075`` (dropout probability), ``_250epochs``, ``_100epochs``.
+"""
+
+# No `from __future__ import annotations` here: __init__ keeps nnU-Net's exact signature, annotations included.
+import torch
+from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+
+from nnunet_wmh.augmentation import ModalityDropoutTransform, insert_modality_dropout
+from nnunet_wmh.trainer_support import require_two_channels
+
+
+class nnUNetTrainerModalityDropout(nnUNetTrainer):
+    """nnU-Net's default trainer plus modality dropout by channel duplication (training samples only)."""
+
+    #: Probability that a training sample loses one channel.
+    modality_dropout_p: float = 0.5
+    #: ``"duplicate"`` (copy of the other channel) or ``"zero"``.
+    modality_dropout_fill: str = "duplicate"
+    #: Number of epochs; None keeps nnU-Net's default (1000).
+    epochs: int | None = None
+
+    def __init__(
+        self,
+        plans: dict,
+        configuration: str,
+        fold: int,
+        dataset_json: dict,
+        device: torch.device = torch.device("cuda"),  # noqa: B008 - nnU-Net's exact signature
+    ):
+        require_two_channels(type(self).__name__, plans, dataset_json)
+        super().__init__(plans, configuration, fold, dataset_json, device)
+        if self.epochs is not None:
+            self.num_epochs = self.epochs
+
+    @classmethod
+    def get_training_transforms(
+        cls,
+        patch_size,
+        rotation_for_DA,
+        deep_supervision_scales,
+        mirror_axes,
+        do_dummy_2d_data_aug,
+        use_mask_for_norm=None,
+        is_cascaded=False,
+        foreground_labels=None,
+        regions=None,
+        ignore_label=None,
+    ):
+        """nnU-Net's training pipeline with modality dropout after the intensity transforms."""
+        pipeline = super().get_training_transforms(
+            patch_size,
+            rotation_for_DA,
+            deep_supervision_scales,
+            mirror_axes,
+            do_dummy_2d_data_aug,
+            use_mask_for_norm=use_mask_for_norm,
+            is_cascaded=is_cascaded,
+            foreground_labels=foreground_labels,
+            regions=regions,
+            ignore_label=ignore_label,
+        )
+        dropout = ModalityDropoutTransform(p=cls.modality_dropout_p, fill=cls.modality_dropout_fill)
+        return insert_modality_dropout(pipeline, dropout)
+
+
+class nnUNetTrainerModalityDropout_p025(nnUNetTrainerModalityDropout):
+    """Dropout probability 0.25."""
+
+    modality_dropout_p = 0.25
+
+
+class nnUNetTrainerModalityDropout_p075(nnUNetTrainerModalityDropout):
+    """Dropout probability 0.75."""
+
+    modality_dropout_p = 0.75
+
+
+class nnUNetTrainerModalityDropout_250epochs(nnUNetTrainerModalityDropout):
+    """250 epochs instead of 1000."""
+
+    epochs = 250
+
+
+class nnUNetTrainerModalityDropout_100epochs(nnUNetTrainerModalityDropout):
+    """100 epochs instead of 1000."""
+
+    epochs = 100
+
+
+class nnUNetTrainerModalityDropoutZero(nnUNetTrainerModalityDropout):
+    """The dropped channel is replaced by zeros (after normalization)."""
+
+    modality_dropout_fill = "zero"
+
+
+class nnUNetTrainerModalityDropoutZero_250epochs(nnUNetTrainerModalityDropoutZero):
+    """Zero-filling dropout, 250 epochs."""
+
+    epochs = 250

@@ -1,0 +1,36 @@
+"""Tiny-schedule trainers for the end-to-end tests (2 epochs × 5 iterations, no final validation).
+
+This folder is appended to ``nnUNet_extTrainer`` with ``os.pathsep`` by the tests; nnU-Net imports this
+file as a top-level module, so imports are absolute.
+"""
+
+import torch
+
+from nnunet_wmh.trainers.nnunet_wmh_modality_dropout import nnUNetTrainerModalityDropout
+from nnunet_wmh.trainers.nnunet_wmh_multitask import nnUNetTrainerMultiTaskLesionWeighted
+
+
+class _TinySchedule:
+    def __init__(
+        self,
+        plans: dict,
+        configuration: str,
+        fold: int,
+        dataset_json: dict,
+        device: torch.device = torch.device("cuda"),  # noqa: B008 - nnU-Net's exact signature
+    ):
+        super().__init__(plans, configuration, fold, dataset_json, device)
+        self.num_epochs = 2
+        self.num_iterations_per_epoch = 5
+        self.num_val_iterations_per_epoch = 2
+
+    def perform_actual_validation(self, save_probabilities: bool = False):
+        self.print_to_log_file("final validation skipped by the test trainer")
+
+
+class nnUNetTrainerModalityDropout_tiny(_TinySchedule, nnUNetTrainerModalityDropout):
+    pass
+
+
+class nnUNetTrainerMultiTaskLesionWeighted_tiny(_TinySchedule, nnUNetTrainerMultiTaskLesionWeighted):
+    pass

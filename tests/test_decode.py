@@ -1,0 +1,103 @@
+import json
+import pickle
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from nnunet_wmh.errors import InvalidInputsError, UsageError
+from nnunet_wmh.joint_labels import JointEncoding, RegionIndex
+from nnunet_wmh.postprocess.decode import decode_prediction_folder, decode_probabilities
+
+REGIONS = RegionIndex.from_table({3: "genu", 7: "splenium"})  # R = 2: classes 1, 2
+
+
+def separate_dataset_json(has_ignore=True):
+    encoding = JointEncoding(REGIONS, has_ignore=has_ignore)
+    labels, order = encoding.region_based_labels()
+    outputs = [name for name in labels if name not in ("background", "ignore")]
+    block = {**encoding.to_json(), "encoding": "separate", "outputs": outputs}
+    return {"labels": labels, "regions_class_order": order, "nnunet_wmh": block}
+
+
+def test_region_based_labels_describe_overlapping_outputs():
+    labels, order = JointEncoding(REGIONS, has_ignore=True).region_based_labels()
+    assert labels == {"background": 0, "genu": (1, 3), "splenium": (2, 4), "wmh": (3, 4, 5), "ignore": 6}
+    assert order == [1, 2, 5]
+
+
+def test_separate_probabilities_decode_to_hand_computed_joint_labels():
+    # four voxels along x; outputs: genu, splenium, wmh
+    probabilities = np.array([
+        [0.9, 0.2, 0.6, 0.1],  # genu
+        [0.1, 0.7, 0.7, 0.2],  # splenium
+        [0.8, 0.1, 0.5, 0.9],  # wmh
+    ], dtype=np.float32).reshape(3, 1, 1, 4)  # fmt: skip
+    joint = decode_probabilities(probabilities, separate_dataset_json())
+    # voxel 0: genu + lesion -> R + 1 = 3; voxel 1: splenium -> 2; voxel 2: splenium (0.7 > 0.6) + lesion
+    # (0.5 reaches the threshold) -> R + 2 = 4; voxel 3: no region, lesion -> 2R + 1 = 5
+    np.testing.assert_array_equal(joint.ravel(), [3, 2, 4, 5])
+
+
+def test_threshold_moves_the_decision():
+    probabilities = np.array([0.4, 0.1, 0.45], dtype=np.float32).reshape(3, 1, 1, 1)
+    assert decode_probabilities(probabilities, separate_dataset_json()).item() == 0
+    assert decode_probabilities(probabilities, separate_dataset_json(), threshold=0.3).item() == 3
+
+
+def test_joint_probabilities_decode_by_argmax():
+    dataset_json = {"nnunet_wmh": {**JointEncoding(REGIONS, has_ignore=True).to_json()}}
+    probabilities = np.zeros((6, 1, 1, 2), dtype=np.float32)
+    probabilities[4, 0, 0, 0] = 1
+    probabilities[1, 0, 0, 1] = 1
+    np.testing.assert_array_equal(decode_probabilities(probabilities, dataset_json).ravel(), [4, 1])
+
+
+def test_wrong_number_of_outputs_is_refused():
+    with pytest.raises(ValueError, match=r"expected \(3, z, y, x\)"):
+        decode_probabilities(np.zeros((4, 1, 1, 1), np.float32), separate_dataset_json())
+
+
+def write_prediction(folder, case, probabilities, geometry):
+    np.savez_compressed(folder / f"{case}.npz", probabilities=probabilities)
+    with open(folder / f"{case}.pkl", "wb") as handle:
+        pickle.dump({"sitk_stuff": geometry, "spacing": list(geometry["spacing"])[::-1]}, handle)
+
+
+GEOMETRY = {"spacing": (0.958, 0.958, 3.0), "origin": (10.0, -20.0, 5.0),
+            "direction": (0.0, 1.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 1.0)}  # fmt: skip
+
+
+def test_prediction_folder_is_decoded_with_nnunets_geometry(tmp_path):
+    (tmp_path / "dataset.json").write_text(json.dumps(separate_dataset_json()))
+    probabilities = np.zeros((3, 2, 3, 4), dtype=np.float32)  # (outputs, z, y, x)
+    probabilities[0, 1, 2, 3] = 0.9  # genu
+    probabilities[2, 1, 2, 3] = 0.9  # lesion
+    write_prediction(tmp_path, "wmh_0007", probabilities, GEOMETRY)
+    (written,) = decode_prediction_folder(tmp_path, progress=False)
+    assert written == tmp_path / "joint" / "wmh_0007.nii.gz"
+    image = sitk.ReadImage(str(written))
+    assert image.GetSize() == (4, 3, 2)
+    np.testing.assert_allclose(image.GetSpacing(), GEOMETRY["spacing"])
+    np.testing.assert_allclose(image.GetOrigin(), GEOMETRY["origin"])
+    np.testing.assert_allclose(image.GetDirection(), GEOMETRY["direction"])
+    labels = sitk.GetArrayFromImage(image)
+    assert labels[1, 2, 3] == 3 and labels.sum() == 3
+    with pytest.raises(UsageError, match="--overwrite"):
+        decode_prediction_folder(tmp_path, progress=False)
+
+
+def test_missing_pkl_and_missing_probabilities_are_reported(tmp_path):
+    (tmp_path / "dataset.json").write_text(json.dumps(separate_dataset_json()))
+    with pytest.raises(UsageError, match="--save_probabilities"):
+        decode_prediction_folder(tmp_path, progress=False)
+    np.savez_compressed(tmp_path / "wmh_0001.npz", probabilities=np.zeros((3, 1, 1, 1), np.float32))
+    with pytest.raises(InvalidInputsError, match=r"\[wmh_0001\] wmh_0001.pkl: missing"):
+        decode_prediction_folder(tmp_path, progress=False)
+
+
+def test_a_lesion_only_dataset_json_is_refused(tmp_path):
+    (tmp_path / "dataset.json").write_text(json.dumps({"labels": {"background": 0, "wmh": 1},
+                                                       "nnunet_wmh": {"encoding": "lesion"}}))  # fmt: skip
+    with pytest.raises(UsageError, match=r"not a multitask dataset\.json"):
+        decode_prediction_folder(tmp_path, progress=False)
