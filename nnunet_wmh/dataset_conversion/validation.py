@@ -138,19 +138,18 @@ def validate_subject(check: SubjectCheck) -> SubjectReport:
     checker = _Checker(subject)
     images: dict[str, tuple[Path, nib.Nifti1Image]] = {}
     for modality in check.modalities:
-        path = subject.image(modality)
         image = checker.open(modality, f"{MODALITY_NAMES[modality]} image", required=True)
-        if image is not None and path is not None:
-            images[MODALITY_NAMES[modality]] = (path, image)
+        if image is not None:
+            images[MODALITY_NAMES[modality]] = (getattr(subject, modality), image)
     labels: dict[str, tuple[Path, nib.Nifti1Image]] = {}
-    for name, path, read, required in (
-        ("lesion", subject.lesion, check.read_lesion, check.require_lesion),
-        ("regions", subject.regions, check.read_regions, check.require_regions),
+    for name, read, required in (
+        ("lesion", check.read_lesion, check.require_lesion),
+        ("regions", check.read_regions, check.require_regions),
     ):
         if read or required:
             image = checker.open(name, f"{name} map", required=required)
-            if image is not None and path is not None:
-                labels[name] = (path, image)
+            if image is not None:
+                labels[name] = (getattr(subject, name), image)
 
     opened = list(images.items()) + list(labels.items())
     if not opened:
