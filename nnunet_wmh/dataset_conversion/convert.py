@@ -27,7 +27,14 @@ from nnunet_wmh.dataset_conversion.modes import ModeSpec, parse_mode
 from nnunet_wmh.dataset_conversion.sources import SourceContents, apply_regions_override, detect_layout, read_source
 from nnunet_wmh.dataset_conversion.splits import assign_folds, splits_final
 from nnunet_wmh.dataset_conversion.subject import MODALITY_NAMES, ZERO, Subject
-from nnunet_wmh.dataset_conversion.targets import JointTarget, LesionTarget, RegionTarget, SeparateTarget, Target
+from nnunet_wmh.dataset_conversion.targets import (
+    TARGET_CLASSES,
+    JointTarget,
+    LesionTarget,
+    RegionTarget,
+    SeparateTarget,
+    Target,
+)
 from nnunet_wmh.dataset_conversion.validation import SubjectCheck, SubjectReport, validate_subject
 from nnunet_wmh.dataset_conversion.writer import (
     FILE_ENDING,
@@ -209,8 +216,8 @@ def _make_target(spec: ModeSpec, other_pathology: str, regions: RegionIndex | No
 
 
 def _subject_checks(subjects: Iterable[Subject], spec: ModeSpec, problems: list[InputDataError]) -> list[SubjectCheck]:
-    needs_lesion = spec.target_kind in ("lesion", "joint", "separate")
-    needs_regions = spec.target_kind in ("joint", "separate", "regions")
+    target_class = TARGET_CLASSES[spec.target_kind]
+    needs_lesion, needs_regions = target_class.needs_lesion, target_class.needs_regions
     checks = []
     for subject in subjects:
         try:
@@ -220,10 +227,7 @@ def _subject_checks(subjects: Iterable[Subject], spec: ModeSpec, problems: list[
             problems.append(InputDataError(subject.key, subject.where(exc.modality), str(exc)))
             modalities = subject.modalities()  # still check the rest, to report every problem at once
         training = subject.split == "train"
-        has_labels = (not needs_lesion or subject.lesion is not None) and (
-            not needs_regions or subject.regions is not None
-        )
-        read_labels = training or has_labels
+        read_labels = training or target_class.has_label_files(subject)
         checks.append(
             SubjectCheck(
                 subject=subject,
@@ -240,7 +244,7 @@ def _subject_checks(subjects: Iterable[Subject], spec: ModeSpec, problems: list[
 def _region_index(
     reports: Sequence[SubjectReport], table_path: Path | None, spec: ModeSpec
 ) -> tuple[RegionIndex | None, dict[str, Any]]:
-    if spec.target_kind == "lesion":
+    if not TARGET_CLASSES[spec.target_kind].needs_regions:
         return None, {}
     found = set().union(*(r.region_values for r in reports)) - {0}
     table = read_region_table(table_path) if table_path else {}
@@ -270,11 +274,9 @@ def _subject_jobs(reports: Sequence[SubjectReport], spec: ModeSpec, target: Targ
     ordered = sorted(reports, key=lambda r: r.subject.split != "train")
     for number, report in enumerate(ordered, start=1):
         subject = report.subject
-        has_labels = (not target.needs_lesion or subject.lesion is not None) and (
-            not target.needs_regions or subject.regions is not None
-        )
         cases = _case_plans(subject, spec, number, prefix)
-        jobs.append(SubjectJob(subject, cases, subject.split == "train" or has_labels, report.lesion_values))
+        write_label = subject.split == "train" or target.has_label_files(subject)
+        jobs.append(SubjectJob(subject, cases, write_label, report.lesion_values))
     return jobs
 
 

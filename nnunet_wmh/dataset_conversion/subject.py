@@ -58,6 +58,11 @@ class Subject:
     split: str = "train"
     expected: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def reference_image(self) -> Path | None:
+        """The image whose grid label maps written for this subject take: FLAIR, else T1."""
+        return self.flair or self.t1
+
     def image(self, modality: Modality) -> Path | None:
         """Path of ``"flair"`` or ``"t1"``."""
         return self.flair if modality == "flair" else self.t1

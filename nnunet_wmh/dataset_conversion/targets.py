@@ -46,6 +46,13 @@ class Target:
     needs_lesion = False
     needs_regions = False
 
+    @classmethod
+    def has_label_files(cls, subject: Subject) -> bool:
+        """Whether ``subject`` has every label file this target is made from."""
+        return (not cls.needs_lesion or subject.lesion is not None) and (
+            not cls.needs_regions or subject.regions is not None
+        )
+
     def labels(self) -> dict[str, int]:
         """nnU-Net's ``labels`` dictionary."""
         raise NotImplementedError
@@ -166,3 +173,12 @@ class SeparateTarget(JointTarget):
     def describe(self) -> dict:
         outputs = [name for name in self.labels() if name not in ("background", "ignore")]
         return {**super().describe(), "encoding": "separate", "outputs": outputs}
+
+
+#: Target class per ``ModeSpec.target_kind``.
+TARGET_CLASSES: dict[str, type[Target]] = {
+    "lesion": LesionTarget,
+    "joint": JointTarget,
+    "separate": SeparateTarget,
+    "regions": RegionTarget,
+}

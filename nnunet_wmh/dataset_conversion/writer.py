@@ -71,7 +71,7 @@ def image_path(folder: Path, case_id: str, channel: int) -> Path:
 
 
 def _write_zero_image(subject: Subject, destination: Path) -> int:
-    reference_path = subject.flair or subject.t1
+    reference_path = subject.reference_image
     assert reference_path is not None
     reference = load_nifti(reference_path)
     zeros = np.zeros(reference.shape[:3], dtype=np.uint8)
@@ -98,7 +98,7 @@ def write_subject(job: SubjectJob, dataset_dir: Path, target: Target) -> WriteSt
                 stats.bytes_written += copy_as_nii_gz(source, destination)
                 first_copy[modality] = destination
     if job.write_label:
-        reference = job.subject.flair or job.subject.t1
+        reference = job.subject.reference_image
         assert reference is not None
         first_label: Path | None = None
         for case in job.cases:
