@@ -262,6 +262,92 @@ def _run_decode(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_evaluate(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="WMH challenge metrics (Dice, HD95, AVD, lesion recall and F1) per case, per site and per variant",
+        description="Computes the MICCAI WMH 2017 challenge metrics exactly as its official evaluation defines "
+        "them, for every PRED_DIR/CASE.nii.gz against GT_DIR/CASE.nii.gz. Writes OUT (per case), "
+        "OUT_summary.tsv (mean, std, median per site and input variant), OUT_regions.tsv (multitask) and "
+        "summary.json (nnU-Net's layout) beside it.",
+    )
+    parser.add_argument("prediction_dir", metavar="PRED_DIR", help="predicted label maps (or probability maps)")
+    parser.add_argument("reference_dir", metavar="GT_DIR", help="reference label maps with the same file names")
+    parser.add_argument("--out", required=True, help="per-case table to write, e.g. metrics.tsv")
+    parser.add_argument(
+        "--dataset-json",
+        help="dataset.json the labels follow: nnU-Net labels with 'ignore', or a multitask dataset's joint "
+        "labels (default: challenge labels 0/1/2)",
+    )
+    parser.add_argument(
+        "--conversion-tsv", help="conversion.tsv of convert: adds subject, session, site and input variant"
+    )
+    parser.add_argument(
+        "--threshold", type=float, default=0.5, help="float predictions: lesion where value >= this (default 0.5)"
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.set_defaults(handler=_run_evaluate)
+
+
+_METRIC_FORMATS = {"dice": ".3f", "hd95_mm": ".2f", "avd_percent": ".1f", "lesion_recall": ".3f", "lesion_f1": ".3f"}
+
+
+def _mean_std_median(row: dict, metric: str) -> str:
+    if not row[f"{metric}_n"]:
+        return "n/a"
+    spec = _METRIC_FORMATS.get(metric, ".3f")
+    std = row[f"{metric}_std"]
+    spread = "" if std != std else f" ± {std:{spec}}"  # NaN std (one value): mean only
+    return f"{row[f'{metric}_mean']:{spec}}{spread} ({row[f'{metric}_median']:{spec}})"
+
+
+def _summary_lines(rows: list[dict], metrics: list[str]) -> list[str]:
+    table = [["group", "cases", *metrics]]
+    for row in rows:
+        columns = [] if row["grouping"] == "all" else row["grouping"].split("+")
+        group = ", ".join(f"{column}={row[column]}" for column in columns) or "all"
+        table.append([group, str(row["cases"]), *(_mean_std_median(row, m) for m in metrics)])
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in table]
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from nnunet_wmh.postprocess.conventions import LabelConvention
+    from nnunet_wmh.postprocess.evaluate import evaluate_folder, existing_outputs, write_evaluation
+
+    if not args.overwrite:  # refuse before spending the time to evaluate
+        with_regions = bool(args.dataset_json) and LabelConvention.from_dataset_json(args.dataset_json).has_regions
+        existing_outputs(args.out, with_regions=with_regions, overwrite=False)
+    evaluation = evaluate_folder(
+        args.prediction_dir,
+        args.reference_dir,
+        dataset_json=args.dataset_json,
+        conversion_tsv=args.conversion_tsv,
+        threshold=args.threshold,
+        jobs=args.jobs,
+        progress=not args.quiet,
+    )
+    paths = write_evaluation(evaluation, args.out, overwrite=args.overwrite)
+    convention = evaluation.convention
+    print(f"evaluated {len(evaluation.cases)} case(s); {convention.explain()}")
+    print("mean ± std (median); HD95 in mm, AVD in %")
+    for line in _summary_lines(evaluation.summary_rows(), evaluation.summary_metrics()):
+        print(f"  {line}")
+    if evaluation.unmatched_references:
+        shown = ", ".join(evaluation.unmatched_references[:5])
+        more = len(evaluation.unmatched_references) - 5
+        print(
+            f"  not evaluated: {len(evaluation.unmatched_references)} reference case(s) without prediction: "
+            f"{shown}{f' and {more} more' if more > 0 else ''}"
+        )
+    for warning in evaluation.warnings:
+        print(f"  warning: {warning}")
+    written = [p for p in (paths.metrics, paths.summary, paths.regions, paths.nnunet_summary) if p is not None]
+    print("wrote " + ", ".join(str(p) for p in written))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``nnunet_wmh`` argument parser with all subcommands."""
     parser = argparse.ArgumentParser(
@@ -273,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_synth, _add_convert, _add_decode, _add_trainers_path):
+    for add in (_add_synth, _add_convert, _add_decode, _add_evaluate, _add_trainers_path):
         add(_CommonSubparsers(subparsers, common))
     return parser
 

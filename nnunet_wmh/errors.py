@@ -49,15 +49,16 @@ class InvalidInputsError(NnunetWmhError):
         Every problem found, in subject order.
     """
 
-    def __init__(self, problems: Sequence[InputDataError]) -> None:
+    def __init__(self, problems: Sequence[InputDataError], consequence: str = "nothing was written") -> None:
         self.problems = list(problems)
+        self.consequence = consequence
         subjects = sorted({p.subject for p in self.problems})
-        lines = [f"{len(self.problems)} problem(s) in {len(subjects)} subject(s); nothing was written:"]
+        lines = [f"{len(self.problems)} problem(s) in {len(subjects)} subject(s); {consequence}:"]
         lines += [f"  {p}" for p in self.problems]
         super().__init__("\n".join(lines))
 
     def __reduce__(self):
-        return (type(self), (self.problems,))
+        return (type(self), (self.problems, self.consequence))
 
 
 class SourceLayoutError(NnunetWmhError):
@@ -66,6 +67,10 @@ class SourceLayoutError(NnunetWmhError):
 
 class DatasetExistsError(NnunetWmhError):
     """The target nnU-Net dataset (or its id under another name) exists and ``overwrite`` was not given."""
+
+
+class OutputExistsError(NnunetWmhError):
+    """An output file exists and ``overwrite`` was not given (nothing was written)."""
 
 
 class RegionTableError(NnunetWmhError):

@@ -156,6 +156,7 @@ def geometry_differences(
     reference_name: str,
     tolerance_mm: float = GEOMETRY_TOLERANCE_MM,
     spacing_rtol: float = SPACING_RTOL,
+    spacing_atol: float = 0.0,
 ) -> list[str]:
     """Describe how ``geometry`` differs from ``reference``; an empty list means same grid.
 
@@ -167,13 +168,14 @@ def geometry_differences(
         How messages call the reference, e.g. ``"FLAIR"``.
     tolerance_mm
         Largest allowed difference of origin (mm) and direction cosines.
-    spacing_rtol
-        Relative tolerance of the voxel spacing (nnU-Net's own check uses ``np.allclose`` defaults).
+    spacing_rtol, spacing_atol
+        Relative and absolute (mm) tolerance of the voxel spacing (nnU-Net's own check uses
+        ``np.allclose``'s relative tolerance).
     """
     if geometry.shape != reference.shape:
         return [f"shape {geometry.shape} != {reference_name} shape {reference.shape}"]
     problems = []
-    if not np.allclose(geometry.spacing, reference.spacing, rtol=spacing_rtol):
+    if not np.allclose(geometry.spacing, reference.spacing, rtol=spacing_rtol, atol=spacing_atol):
         problems.append(f"spacing {_fmt(geometry.spacing)} mm != {reference_name} spacing {_fmt(reference.spacing)} mm")
     origin_gap = float(np.max(np.abs(geometry.origin - reference.origin)))
     if origin_gap > tolerance_mm:
