@@ -348,6 +348,135 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_report(subparsers) -> None:
+    from nnunet_wmh.postprocess.periventricular import PV_RULES
+
+    parser = subparsers.add_parser(
+        "report",
+        help="region-wise lesion burden: tables per subject, region and lesion, QC flags, pictures, index.html",
+        description="Turns predicted label maps (PRED_DIR/CASE.nii.gz) into lesion burden tables (regions.tsv, "
+        "regions_wide.tsv, subjects.tsv, lesions.tsv, qc.tsv), report.json, QC pictures and index.html. Joint "
+        "labels of a multitask model are decoded with its dataset.json; lesion maps take region maps from "
+        "--regions.",
+    )
+    parser.add_argument("prediction_dir", metavar="PRED_DIR", help="predicted label maps CASE.nii.gz")
+    parser.add_argument("--out", required=True, help="report folder")
+    parser.add_argument("--regions", help="folder of region maps CASE.nii.gz (for lesion-map predictions)")
+    parser.add_argument("--dataset-json", help="the model's dataset.json (default: PRED_DIR/dataset.json when present)")
+    parser.add_argument("--region-table", help="names of the --regions values (TSV/CSV, 'id name' text, LUT)")
+    parser.add_argument(
+        "--conversion-tsv", help="conversion.tsv of convert: tables carry participant_id, session_id, site"
+    )
+    parser.add_argument("--images", help="folder of images for the pictures (CASE_0000.nii.gz or CASE.nii.gz)")
+    parser.add_argument("--connectivity", type=int, choices=(6, 18, 26), default=26, help="lesion connectivity")
+    parser.add_argument(
+        "--min-lesion-mm3", type=float, default=0.0, help="drop lesions smaller than this (mm³, default 0)"
+    )
+    parser.add_argument(
+        "--ventricles", help="folder of ventricle maps CASE.nii.gz (binary, or FreeSurfer/SynthSeg labels 4, 43)"
+    )
+    parser.add_argument("--pv-rule", choices=PV_RULES, default="distance", help="periventricular rule")
+    parser.add_argument(
+        "--pv-distance-mm", type=float, default=10.0, help="distance of the distance/continuity rules (mm)"
+    )
+    parser.add_argument("--brain-mask", help="folder of brain masks CASE.nii.gz (intracranial volume)")
+    parser.add_argument(
+        "--outside",
+        choices=("nearest", "keep"),
+        default="nearest",
+        help="lesion voxels in no region: nearest region within 3 mm (default) or keep as outside_regions",
+    )
+    parser.add_argument(
+        "--threshold", type=float, default=0.5, help="probability maps: lesion where value >= this (default 0.5)"
+    )
+    parser.add_argument("--bids-derivatives", help="also write BIDS derivative files into this folder")
+    parser.add_argument("--no-pictures", action="store_true", help="tables only (no PNGs, no index.html)")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--part-id", type=int, default=0, help="this part, 0..N-1 (with --num-parts)")
+    parser.add_argument(
+        "--num-parts", type=int, default=1, help="split the cases into N interleaved parts (then report-merge)"
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing report")
+    parser.set_defaults(handler=_run_report)
+
+
+def _print_report(result) -> None:
+    if not result.finished:
+        print(f"wrote part with {len(result.cases)} case(s) to {result.files['part']}")
+        print(f"when every part is done: nnunet_wmh report-merge {result.out_dir}")
+        return
+    summary = result.summary
+    print(f"report of {summary['cases']} case(s) in {result.out_dir}")
+    print(
+        f"  lesion volume: median {summary['lesion_volume_ml_median']:.2f} mL "
+        f"(IQR {summary['lesion_volume_ml_q1']:.2f}-{summary['lesion_volume_ml_q3']:.2f}); "
+        f"median lesion count {summary['lesion_count_median']:.0f}"
+    )
+    print(f"  flagged: {summary['flagged']} case(s)")
+    for case, flag in list(result.flagged.items())[:10]:
+        print(f"    {case}: {flag}")
+    if len(result.flagged) > 10:
+        print(f"    ... see {result.out_dir / 'qc.tsv'}")
+    for warning in result.warnings[:10]:
+        print(f"  warning: {warning}")
+    print("  wrote " + ", ".join(sorted(result.files)))
+    if "index.html" in result.files:
+        print(f"  open {result.files['index.html']}")
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from nnunet_wmh.postprocess.report import ReportOptions, make_report
+
+    options = ReportOptions(
+        connectivity=args.connectivity,
+        min_lesion_mm3=args.min_lesion_mm3,
+        pv_rule=args.pv_rule,
+        pv_distance_mm=args.pv_distance_mm,
+        outside=args.outside,
+        threshold=args.threshold,
+        pictures=not args.no_pictures,
+    )
+    result = make_report(
+        args.prediction_dir,
+        args.out,
+        regions=args.regions,
+        dataset_json=args.dataset_json,
+        region_table=args.region_table,
+        conversion_tsv=args.conversion_tsv,
+        images=args.images,
+        ventricles=args.ventricles,
+        brain_mask=args.brain_mask,
+        bids_derivatives=args.bids_derivatives,
+        options=options,
+        part_id=args.part_id,
+        num_parts=args.num_parts,
+        jobs=args.jobs,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
+    _print_report(result)
+    return EXIT_OK
+
+
+def _add_report_merge(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "report-merge",
+        help="join the parts of a sharded report (--part-id/--num-parts) into the final tables",
+        description="Reads OUT_DIR/parts/part-I-of-N (all N must be present and made with the same options), "
+        "writes the same files a single report run writes, and removes the parts.",
+    )
+    parser.add_argument("out_dir", metavar="OUT_DIR", help="the --out folder of the report parts")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing finished report")
+    parser.set_defaults(handler=_run_report_merge)
+
+
+def _run_report_merge(args: argparse.Namespace) -> int:
+    from nnunet_wmh.postprocess.report import merge_report
+
+    _print_report(merge_report(args.out_dir, overwrite=args.overwrite))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``nnunet_wmh`` argument parser with all subcommands."""
     parser = argparse.ArgumentParser(
@@ -359,7 +488,15 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_synth, _add_convert, _add_decode, _add_evaluate, _add_trainers_path):
+    for add in (
+        _add_synth,
+        _add_convert,
+        _add_decode,
+        _add_evaluate,
+        _add_report,
+        _add_report_merge,
+        _add_trainers_path,
+    ):
         add(_CommonSubparsers(subparsers, common))
     return parser
 

@@ -59,10 +59,13 @@ def load_nifti(path: str | os.PathLike[str]) -> nib.Nifti1Image:
         raise ImageReadError(str(path), "file not found")
     if not path.name.endswith(NIFTI_SUFFIXES):
         raise ImageReadError(str(path), "not a NIfTI file (expected .nii.gz or .nii)")
-    try:
-        image = nib.load(path)
-    except Exception as exc:  # nibabel raises many types for corrupt files
-        raise ImageReadError(str(path), f"cannot be read as NIfTI ({exc})") from exc
+    try:  # NIfTI-1 directly (skips nibabel's format sniffing), anything else through nib.load
+        image = nib.Nifti1Image.from_filename(path)
+    except Exception:
+        try:
+            image = nib.load(path)
+        except Exception as exc:  # nibabel raises many types for corrupt files
+            raise ImageReadError(str(path), f"cannot be read as NIfTI ({exc})") from exc
     if not isinstance(image, nib.Nifti1Image | nib.Nifti2Image):
         raise ImageReadError(str(path), f"not a NIfTI-1/2 image ({type(image).__name__})")
     return image

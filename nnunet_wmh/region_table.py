@@ -113,7 +113,7 @@ def _build_table(path: Path, rows: Iterable[tuple[str, str]]) -> dict[int, str]:
 
 
 def complete_region_table(
-    table: Mapping[int, str], region_ids: Iterable[int], *, source: str = "the region table"
+    table: Mapping[int, str], region_ids: Iterable[int], *, source: str = "the region table", warn: bool = True
 ) -> dict[int, str]:
     """Return the table extended with generated names for values it does not list, sorted by id.
 
@@ -129,10 +129,12 @@ def complete_region_table(
         Every non-zero value found in the region maps.
     source
         How the warning names the table.
+    warn
+        Log the warnings (callers that report them once for many maps pass False).
     """
     completed = dict(table)
     missing = sorted(set(int(i) for i in region_ids if int(i) != 0) - set(completed))
-    if missing:
+    if missing and warn:
         shown = ", ".join(f"{i} -> {generated_region_name(i)}" for i in missing[:20])
         shown += " ..." if len(missing) > 20 else ""
         logger.warning(
@@ -141,15 +143,16 @@ def complete_region_table(
             source,
             shown,
         )
-        for region_id in missing:
-            completed[region_id] = generated_region_name(region_id)
+    for region_id in missing:
+        completed[region_id] = generated_region_name(region_id)
     result: dict[int, str] = {}
     seen: set[str] = set()
     for region_id in sorted(completed):
         name = completed[region_id]
         if name.lower() in RESERVED_NAMES or name in seen:
             renamed = f"{name}_{region_id}"
-            logger.warning("region %d: name %r is reserved or used twice; using %r", region_id, name, renamed)
+            if warn:
+                logger.warning("region %d: name %r is reserved or used twice; using %r", region_id, name, renamed)
             name = renamed
         seen.add(name)
         result[region_id] = name

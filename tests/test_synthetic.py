@@ -53,7 +53,7 @@ def test_wmh2017_tree_mirrors_the_challenge_layout(small_cohort_template):
     ]  # fmt: skip
     for flair in root.rglob("pre/FLAIR.nii.gz"):
         subject = flair.parent.parent
-        assert {p.name for p in subject.iterdir()} == {"pre", "wmh.nii.gz", "regions.nii.gz"}
+        assert {p.name for p in subject.iterdir()} == {"pre", "wmh.nii.gz", "regions.nii.gz", "aseg.nii.gz"}
         assert {p.name for p in (subject / "pre").iterdir()} == {"FLAIR.nii.gz", "T1.nii.gz"}
     assert read_region_table(root / "regions.tsv") == SYNTHETIC_REGION_TABLE
 
@@ -121,6 +121,7 @@ def test_bids_layout_with_sessions(bids_cohort_template):
     assert sorted(p.name for p in anat.iterdir()) == ["sub-002_ses-02_FLAIR.nii.gz", "sub-002_ses-02_T1w.nii.gz"]
     derivatives = root / "derivatives/synth/sub-002/ses-02/anat"
     assert sorted(p.name for p in derivatives.iterdir()) == [
+        "sub-002_ses-02_space-FLAIR_desc-aseg_dseg.nii.gz",
         "sub-002_ses-02_space-FLAIR_desc-regions_dseg.nii.gz",
         "sub-002_ses-02_space-FLAIR_desc-wmh_mask.nii.gz",
     ]
@@ -134,3 +135,15 @@ def test_refuses_a_non_empty_folder_without_overwrite(tmp_path):
     with pytest.raises(UsageError, match="not empty"):
         make_synthetic_cohort(tmp_path / "out", subjects=1, size="small", progress=False)
     assert (tmp_path / "out" / "keep.txt").read_text() == "precious"
+
+
+def test_anatomy_map_has_freesurfer_labels_consistent_with_the_other_maps(small_cohort_template):
+    folder = small_cohort_template / "training/Utrecht/0"
+    aseg = np.asanyarray(nib.load(folder / "aseg.nii.gz").dataobj)
+    lesion = np.asanyarray(nib.load(folder / "wmh.nii.gz").dataobj)
+    regions = np.asanyarray(nib.load(folder / "regions.nii.gz").dataobj)
+    assert set(np.unique(aseg).tolist()) <= {0, 2, 3, 4, 10, 24, 41, 42, 43, 49}
+    assert (aseg == 4).any() and (aseg == 43).any()  # both lateral ventricles
+    assert not (lesion[np.isin(aseg, (4, 43))] == 1).any()  # WMH lie in white matter, not in the ventricles
+    assert np.isin(aseg[regions > 0], (2, 41)).all()  # the region map covers white matter only
+    np.testing.assert_array_equal(nib.load(folder / "aseg.nii.gz").affine, nib.load(folder / "wmh.nii.gz").affine)

@@ -81,8 +81,14 @@ class PredictedLabels:
     regions: np.ndarray | None
 
 
-def _whole_numbers(values: np.ndarray) -> np.ndarray:
-    """Integer labels of a label map stored as integers or floats (uint8 where the values allow it)."""
+def whole_number_labels(values: np.ndarray) -> np.ndarray:
+    """Integer labels of a label map stored as integers or floats (uint8 where the values allow it).
+
+    Raises
+    ------
+    LabelValueError
+        If a float map holds values farther than 1e-3 from a whole number (or NaN).
+    """
     if values.dtype.kind in "iub":
         return values
     rounded = np.rint(values)
@@ -208,7 +214,7 @@ class LabelConvention:
         LabelValueError
             If it holds fractional values or values the convention does not define.
         """
-        labels = _whole_numbers(np.asarray(values))
+        labels = whole_number_labels(np.asarray(values))
         hint = "; pass --dataset-json of the dataset these labels come from" if self.kind == "challenge" else ""
         _check_values(labels, self.reference_values, f"one of the {self.kind} labels", hint)
         if self.encoding is not None:
@@ -217,7 +223,9 @@ class LabelConvention:
         ignore = labels == self.ignore_value if self.ignore_value is not None else np.zeros(labels.shape, bool)
         return ReferenceLabels(self._is_lesion_label(labels), ignore, None)
 
-    def read_prediction(self, values: np.ndarray, ignore: np.ndarray, *, threshold: float) -> PredictedLabels:
+    def read_prediction(
+        self, values: np.ndarray, ignore: np.ndarray | None = None, *, threshold: float = 0.5
+    ) -> PredictedLabels:
         """Binarise a prediction and remove it where the reference is ignored.
 
         Parameters
@@ -225,7 +233,7 @@ class LabelConvention:
         values
             Predicted labels (integer image) or lesion probabilities (float image), shape (X, Y, Z).
         ignore
-            The reference's ignore mask.
+            The reference's ignore mask (None: nothing is ignored).
         threshold
             Float images: lesion where ``threshold`` ≤ value ≤ 1000.
 
@@ -236,13 +244,14 @@ class LabelConvention:
         """
         values = np.asarray(values)
         if self.encoding is not None:
-            labels = _whole_numbers(values)
+            labels = whole_number_labels(values)
             try:
                 decoded = decode_joint_labels(labels, self.encoding)
             except ValueError as exc:
                 raise LabelValueError(str(exc)) from exc
-            regions = np.where(ignore, 0, decoded.regions)
-            return PredictedLabels(decoded.lesion & ~ignore, regions)
+            if ignore is None:
+                return PredictedLabels(decoded.lesion, decoded.regions)
+            return PredictedLabels(decoded.lesion & ~ignore, np.where(ignore, 0, decoded.regions))
         if values.dtype.kind == "f":
             lesion = _threshold_float(values, threshold)
         elif values.dtype.kind == "b":
@@ -253,7 +262,7 @@ class LabelConvention:
                 lesion &= values <= PREDICTION_UPPER_BOUND
         else:
             lesion = self._is_lesion_label(values)
-        return PredictedLabels(lesion & ~ignore, None)
+        return PredictedLabels(lesion if ignore is None else lesion & ~ignore, None)
 
     def _is_lesion_label(self, labels: np.ndarray) -> np.ndarray:
         if len(self.lesion_values) == 1:

@@ -22,8 +22,9 @@ import numpy as np
 
 from nnunet_wmh import __version__
 from nnunet_wmh.errors import ImageReadError, InputDataError, InvalidInputsError, OutputExistsError, UsageError
-from nnunet_wmh.io import NIFTI_SUFFIXES, Geometry, geometry_differences, load_nifti, read_voxels
+from nnunet_wmh.io import Geometry, geometry_differences, load_nifti, read_voxels
 from nnunet_wmh.parallel import map_with_progress
+from nnunet_wmh.postprocess.cases import GEOMETRY_TOLERANCE_MM, nifti_cases, require_folder
 from nnunet_wmh.postprocess.conventions import LabelConvention, LabelValueError
 from nnunet_wmh.postprocess.metrics import LesionMetrics, challenge_metrics, dice_coefficient, voxel_volume_mm3
 from nnunet_wmh.postprocess.summary import summarize, summary_columns
@@ -31,8 +32,6 @@ from nnunet_wmh.tables import read_tsv, write_tsv
 
 logger = logging.getLogger(__name__)
 
-#: Largest allowed difference of spacing, origin (mm) and direction cosines between prediction and reference.
-GEOMETRY_TOLERANCE_MM = 1e-4
 #: The per-case metrics that are summarised, in table order.
 SUMMARY_METRICS = ("dice", "hd95_mm", "avd_percent", "lesion_recall", "lesion_f1")
 #: Columns taken from ``conversion.tsv``.
@@ -224,18 +223,6 @@ class Evaluation:
         return pd.DataFrame(self.case_rows(), columns=self.case_columns())
 
 
-def _nifti_cases(folder: Path) -> dict[str, Path]:
-    cases = {}
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or not path.is_file():
-            continue
-        for suffix in NIFTI_SUFFIXES:
-            if path.name.endswith(suffix):
-                cases.setdefault(path.name[: -len(suffix)], path)
-                break
-    return cases
-
-
 def match_cases(
     prediction_dir: str | os.PathLike[str], reference_dir: str | os.PathLike[str]
 ) -> tuple[list[CasePair], list[str]]:
@@ -253,11 +240,9 @@ def match_cases(
     InvalidInputsError
         If predictions have no reference (all listed).
     """
-    prediction_dir, reference_dir = Path(prediction_dir), Path(reference_dir)
-    for folder, what in ((prediction_dir, "prediction"), (reference_dir, "reference")):
-        if not folder.is_dir():
-            raise UsageError(f"{what} folder {folder} does not exist")
-    predictions, references = _nifti_cases(prediction_dir), _nifti_cases(reference_dir)
+    prediction_dir = require_folder(prediction_dir, "prediction")
+    reference_dir = require_folder(reference_dir, "reference")
+    predictions, references = nifti_cases(prediction_dir), nifti_cases(reference_dir)
     if not predictions:
         raise UsageError(f"{prediction_dir} holds no .nii.gz or .nii predictions")
     missing = [

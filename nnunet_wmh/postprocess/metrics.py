@@ -30,8 +30,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import cc3d
 import numpy as np
+
+from nnunet_wmh.postprocess.masks import bounding_box, connected_components
 
 #: Percentile of the boundary distances (HD95).
 HAUSDORFF_PERCENTILE = 95.0
@@ -148,20 +149,6 @@ def in_plane_boundary(mask: np.ndarray) -> np.ndarray:
     return mask & ~eroded
 
 
-def bounding_box(mask: np.ndarray, *, margin: tuple[int, ...] = (0, 0, 0)) -> tuple[slice, ...] | None:
-    """Smallest box holding every True voxel, widened by ``margin`` voxels per axis (clipped to the
-    image); None for an empty mask."""
-    projection_xy = mask.any(axis=2)
-    along = (projection_xy.any(axis=1), projection_xy.any(axis=0), mask.any(axis=(0, 1)))
-    box = []
-    for present, extra, size in zip(along, margin, mask.shape, strict=True):
-        indices = np.flatnonzero(present)
-        if indices.size == 0:
-            return None
-        box.append(slice(max(int(indices[0]) - extra, 0), min(int(indices[-1]) + 1 + extra, size)))
-    return tuple(box)
-
-
 def _world_points(boundary: np.ndarray, offset: np.ndarray, affine: np.ndarray) -> np.ndarray:
     indices = np.argwhere(boundary) + offset
     return indices @ affine[:3, :3].T + affine[:3, 3]
@@ -244,14 +231,6 @@ def _touched_components(components: np.ndarray, count: int, other: np.ndarray) -
     return int(np.count_nonzero(hits[1:]))
 
 
-def _components(mask: np.ndarray, connectivity: int) -> tuple[np.ndarray, int]:
-    # One voxel of background around the mask changes no component, and avoids cc3d's union-find size
-    # estimate failing on arrays of a few voxels (e.g. shape (1, 1, 3) with two components).
-    padded = np.pad(mask, 1)
-    labels, count = cc3d.connected_components(padded, connectivity=connectivity, return_N=True)
-    return labels[1:-1, 1:-1, 1:-1], int(count)
-
-
 def lesion_detection(
     reference: np.ndarray, prediction: np.ndarray, *, connectivity: int = LESION_CONNECTIVITY
 ) -> DetectionCounts:
@@ -268,8 +247,8 @@ def lesion_detection(
     if box is None:
         return DetectionCounts(0, 0, 0, 0)
     reference, prediction = reference[box], prediction[box]
-    reference_components, reference_count = _components(reference, connectivity)
-    prediction_components, prediction_count = _components(prediction, connectivity)
+    reference_components, reference_count = connected_components(reference, connectivity)
+    prediction_components, prediction_count = connected_components(prediction, connectivity)
     return DetectionCounts(
         reference_lesions=reference_count,
         prediction_lesions=prediction_count,

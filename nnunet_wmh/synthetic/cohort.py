@@ -162,6 +162,7 @@ def _wmh2017_paths(root: Path, spec: SyntheticSubjectSpec) -> dict[str, Path]:
         "t1": folder / "pre" / "T1.nii.gz",
         "lesion": folder / "wmh.nii.gz",
         "regions": folder / "regions.nii.gz",
+        "anatomy": folder / "aseg.nii.gz",
     }
 
 
@@ -175,6 +176,7 @@ def _bids_paths(root: Path, spec: SyntheticSubjectSpec) -> dict[str, Path]:
         "t1": anat / f"{stem}_T1w.nii.gz",
         "lesion": derivatives / f"{stem}_space-FLAIR_desc-wmh_mask.nii.gz",
         "regions": derivatives / f"{stem}_space-FLAIR_desc-regions_dseg.nii.gz",
+        "anatomy": derivatives / f"{stem}_space-FLAIR_desc-aseg_dseg.nii.gz",
     }
 
 
@@ -188,6 +190,7 @@ def _write_subject(task: tuple[Path, Layout, SyntheticSubjectSpec]) -> dict:
     lesion = sampled.lesion.astype(np.float32) if layout == "wmh2017" else sampled.lesion
     save_nifti(lesion, affine, paths["lesion"])
     save_nifti(sampled.regions, affine, paths["regions"])
+    save_nifti(sampled.anatomy, affine, paths["anatomy"])
     record["files"] = {key: str(path.relative_to(root)) for key, path in paths.items()}
     return record
 
@@ -274,8 +277,9 @@ def make_synthetic_cohort(
         Seed; the same seed gives the same voxels.
     layout
         ``"wmh2017"``: ``training/<site>/<id>/pre/{FLAIR,T1}.nii.gz``, ``wmh.nii.gz``,
-        ``regions.nii.gz`` (and ``test/`` for ``test_subjects``). ``"bids"``: ``sub-X[/ses-Y]/anat``
-        images and ``derivatives/synth`` lesion and region maps.
+        ``regions.nii.gz``, ``aseg.nii.gz`` (FreeSurfer-style anatomy: lateral ventricles 4 / 43, ...)
+        (and ``test/`` for ``test_subjects``). ``"bids"``: ``sub-X[/ses-Y]/anat`` images and
+        ``derivatives/synth`` lesion, region and anatomy (``desc-aseg_dseg``) maps.
     size
         ``"full"``: each site's real grid (Utrecht 240×240×48 at 0.958×0.958×3 mm, ...); ``"small"``:
         the same field of view on a grid 4×4×2 times coarser, for fast tests.

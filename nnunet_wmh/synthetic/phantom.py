@@ -100,6 +100,28 @@ def tissue_classes(points: np.ndarray) -> np.ndarray:
     return tissue
 
 
+#: FreeSurfer / SynthSeg labels of the phantom's tissues, (left, right) hemisphere.
+ASEG_LABELS = {
+    WHITE_MATTER: (2, 41),
+    GREY_MATTER: (3, 42),
+    VENTRICLE: (4, 43),
+    DEEP_GREY: (10, 49),
+    CSF: (24, 24),
+}
+
+
+def aseg_labels(tissue: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """FreeSurfer-style anatomy labels (:data:`ASEG_LABELS`) from tissue classes at template points (N, 3);
+    the hemisphere is the sign of the template x coordinate (RAS: x < 0 is left). uint8 (N,)."""
+    labels = np.zeros(len(tissue), dtype=np.uint8)
+    right = points[:, 0] >= 0
+    for tissue_class, (left_label, right_label) in ASEG_LABELS.items():
+        selected = tissue == tissue_class
+        labels[selected & ~right] = left_label
+        labels[selected & right] = right_label
+    return labels
+
+
 def region_map(points: np.ndarray, tissue: np.ndarray) -> np.ndarray:
     """White matter region id (:data:`SYNTHETIC_REGION_TABLE`) at template points; 0 outside WM."""
     x, y, z = points.T
@@ -264,12 +286,16 @@ class SampledSubject:
         MICCAI WMH 2017 challenge.
     regions
         uint8 white matter region ids (:data:`SYNTHETIC_REGION_TABLE`), 0 outside white matter.
+    anatomy
+        uint8 FreeSurfer / SynthSeg-style labels (:data:`ASEG_LABELS`): lateral ventricles 4 / 43, white
+        matter 2 / 41, cortex 3 / 42, deep grey 10 / 49, CSF 24; 0 outside the intracranial volume.
     """
 
     flair: np.ndarray
     t1: np.ndarray
     lesion: np.ndarray
     regions: np.ndarray
+    anatomy: np.ndarray
 
 
 def grid_world_points(shape: tuple[int, int, int], affine: np.ndarray) -> np.ndarray:
@@ -348,4 +374,5 @@ def sample_subject(
         in_plane[:, :, 1] = True
         lesion[ndimage.binary_dilation(other_mask, structure=in_plane)] = 2
     lesion[wmh.reshape(shape)] = 1
-    return SampledSubject(flair=images[0], t1=images[1], lesion=lesion, regions=regions.reshape(shape))
+    anatomy = aseg_labels(tissue, template).reshape(shape)
+    return SampledSubject(flair=images[0], t1=images[1], lesion=lesion, regions=regions.reshape(shape), anatomy=anatomy)

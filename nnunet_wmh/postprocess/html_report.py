@@ -1,0 +1,165 @@
+"""``index.html``: one self-contained page (inline style, relative links, no network, no scripts) with the
+cohort summary, flags, tables and every case's picture, in the spirit of fMRIPrep / MRIQC reports."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from nnunet_wmh.postprocess.report_tables import FinalTables
+
+STYLE = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0; color: #222; }
+header { background: #1d3557; color: white; padding: 16px 28px; }
+header h1 { margin: 0 0 4px 0; font-size: 22px; }
+header p { margin: 0; opacity: 0.85; font-size: 13px; }
+nav { background: #f1f3f5; padding: 8px 28px; font-size: 13px; position: sticky; top: 0; }
+nav a { margin-right: 14px; }
+main { padding: 8px 28px 40px 28px; }
+h2 { border-bottom: 2px solid #1d3557; padding-bottom: 4px; margin-top: 28px; }
+.cards { display: flex; flex-wrap: wrap; gap: 12px; }
+.card { background: #f8f9fa; border: 1px solid #dee2e6; border-radius: 6px; padding: 10px 16px; min-width: 150px; }
+.card .value { font-size: 22px; font-weight: 600; }
+.card .label { font-size: 12px; color: #555; }
+table { border-collapse: collapse; font-size: 12px; margin: 8px 0; }
+th, td { border: 1px solid #dee2e6; padding: 3px 8px; text-align: right; }
+th { background: #e9ecef; position: sticky; top: 0; }
+td.text, th.text { text-align: left; }
+tr.flagged td { background: #fff3cd; }
+.flag { color: #b02a37; font-weight: 600; }
+.case { border: 1px solid #dee2e6; border-radius: 6px; margin: 14px 0; padding: 8px 14px; }
+.case h3 { margin: 4px 0; }
+.case img { max-width: 100%; border-radius: 4px; }
+.muted { color: #666; font-size: 12px; }
+.scroll { max-height: 480px; overflow: auto; }
+"""
+
+TEXT_COLUMNS = {
+    "participant_id",
+    "session_id",
+    "site",
+    "case",
+    "region_name",
+    "flag",
+    "dominant_region_name",
+    "location",
+}
+
+
+def _escape(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _display(text: Any) -> str:
+    """Numbers rounded for reading (the TSV files keep full precision)."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return str(text)
+    if value != value or str(text).lower() in ("true", "false"):
+        return str(text)
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3g}"
+
+
+def _table(rows: Sequence[Mapping[str, str]], columns: Sequence[str], *, flagged: Mapping[str, str] = {}) -> str:
+    head = "".join(f'<th class="{"text" if c in TEXT_COLUMNS else ""}">{_escape(c)}</th>' for c in columns)
+    body = []
+    for row in rows:
+        css = ' class="flagged"' if row.get("case") in flagged else ""
+        cells = []
+        for column in columns:
+            value = row.get(column, "")
+            css_cell = "text" if column in TEXT_COLUMNS else ""
+            value = _escape(value if column in TEXT_COLUMNS else _display(value))
+            if column == "case":
+                value = f'<a href="#case-{value}">{value}</a>'
+            cells.append(f'<td class="{css_cell}">{value}</td>')
+        body.append(f"<tr{css}>{''.join(cells)}</tr>")
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+
+
+def _card(value: str, label: str) -> str:
+    return f'<div class="card"><div class="value">{_escape(value)}</div><div class="label">{_escape(label)}</div></div>'
+
+
+def _case_section(case: str, subject: Mapping[str, str], qc: Mapping[str, str], out_dir: Path) -> str:
+    who = " · ".join(
+        _escape(subject[c]) for c in ("participant_id", "session_id", "site") if subject.get(c) not in (None, "", "n/a")
+    )
+    facts = f"{_escape(_display(subject['total_lesion_volume_ml']))} mL, {_escape(subject['lesion_count'])} lesion(s)"
+    if subject["periventricular_volume_mm3"] not in ("", "n/a"):
+        pv = float(subject["periventricular_volume_mm3"]) / 1000
+        deep = float(subject["deep_volume_mm3"]) / 1000
+        facts += f"; periventricular {pv:.2f} mL, deep {deep:.2f} mL"
+    flag = f'<p class="flag">⚑ {_escape(qc["flag"])}</p>' if qc.get("flag") else ""
+    picture = Path("qc") / f"{case}.png"
+    image = (
+        f'<img loading="lazy" src="{_escape(picture.as_posix())}" alt="QC picture of {_escape(case)}">'
+        if (out_dir / picture).exists()
+        else '<p class="muted">no picture</p>'
+    )
+    return (
+        f'<section class="case" id="case-{_escape(case)}"><h3>{_escape(case)}</h3>'
+        f'<p class="muted">{who}</p><p>{facts}</p>{flag}{image}</section>'
+    )
+
+
+def write_index(tables: FinalTables, report_json: Mapping[str, Any], out_dir: Path) -> Path:
+    """Write ``OUT/index.html`` and return its path."""
+    summary = tables.summary()
+    options = report_json["options"]
+    files = [f"{name}.tsv" for name in tables.rows] + ["report.json"]
+    links = " · ".join(f'<a href="{_escape(f)}">{_escape(f)}</a>' for f in files)
+    qc_by_case = {row["case"]: row for row in tables.rows["qc"]}
+    flagged_rows = [qc_by_case[case] for case in tables.flagged]
+    flag_section = (
+        _table(flagged_rows, [c for c in tables.columns["qc"] if c not in ("empty_prediction",)])
+        if flagged_rows
+        else "<p>No case is flagged.</p>"
+    )
+    regions_section = ""
+    if tables.has_regions:
+        regions_section = '<h2 id="regions">Lesion volume per region (mL)</h2>' + _table(
+            tables.rows["regions_wide"], tables.columns["regions_wide"], flagged=tables.flagged
+        )
+    cases = "".join(
+        _case_section(row["case"], row, qc_by_case[row["case"]], out_dir) for row in tables.rows["subjects"]
+    )
+    iqr = f"{summary['lesion_volume_ml_q1']:.2f}–{summary['lesion_volume_ml_q3']:.2f}"
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>nnunet_wmh report</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style></head>
+<body>
+<header><h1>White matter hyperintensity burden</h1>
+<p>nnunet_wmh {_escape(report_json["nnunet_wmh_version"])} · {summary["cases"]} case(s) ·
+connectivity {options["connectivity"]} · minimum lesion {options["min_lesion_mm3"]} mm³ ·
+periventricular rule {_escape(options["pv_rule"])} ({options["pv_distance_mm"]} mm) ·
+outside regions: {_escape(options["outside"])}</p></header>
+<nav><a href="#summary">Summary</a><a href="#flags">Flags</a><a href="#subjects">Subjects</a>
+{'<a href="#regions">Regions</a>' if tables.has_regions else ""}<a href="#cases">Cases</a></nav>
+<main>
+<h2 id="summary">Cohort</h2>
+<div class="cards">{_card(str(summary["cases"]), "cases")}
+{_card(f"{summary['lesion_volume_ml_median']:.2f} mL", f"median lesion volume (IQR {iqr})")}
+{_card(f"{summary['lesion_count_median']:.0f}", "median lesion count")}
+{_card(str(summary["flagged"]), "flagged case(s)")}</div>
+<p><img src="cohort.png" alt="lesion burden across the cohort" style="max-width: 820px; width: 100%"></p>
+<p class="muted">Tables: {links}</p>
+<h2 id="flags">Flags</h2>{flag_section}
+<h2 id="subjects">Subjects</h2>{_table(tables.rows["subjects"], tables.columns["subjects"], flagged=tables.flagged)}
+{regions_section}
+<h2 id="cases">Cases</h2>
+<p class="muted">Axial slices through the lesions, neurological convention (R on the right); red: lesion outlines;
+colours: regions.</p>
+{cases}
+</main></body></html>
+"""
+    path = out_dir / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,229 @@
+"""Lesions, region burden and periventricular rules on tiny anisotropic arrays, computed by hand.
+
+Voxels are 1 × 1 × 3 mm (3 mm³): a 2 × 2 × 1 lesion is 12 mm³.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from nnunet_wmh.joint_labels import JointEncoding, RegionIndex
+from nnunet_wmh.postprocess.burden import (
+    assign_outside_to_nearest,
+    measure_burden,
+    region_burden,
+    regions_from_joint,
+    regions_from_map,
+)
+from nnunet_wmh.postprocess.lesions import find_lesions
+from nnunet_wmh.postprocess.periventricular import VentricleMapError, classify_periventricular, ventricle_mask
+
+SPACING = (1.0, 1.0, 3.0)
+VOXEL_MM3 = 3.0
+
+
+def rows_by_id(frame) -> dict[int, dict]:
+    return {int(row["region_id"]): row for row in frame.to_dict("records")}
+
+
+def test_a_2x2x1_lesion_is_12_mm3_and_region_sums_equal_totals():
+    lesion = np.zeros((8, 8, 3), dtype=bool)
+    lesion[1:3, 1:3, 1] = True  # 4 voxels = 12 mm³ in region 5
+    lesion[6, 6, 0] = True  # 1 voxel = 3 mm³ in region 7
+    regions = np.zeros((8, 8, 3), dtype=np.uint16)
+    regions[:4] = 5  # 4 × 8 × 3 = 96 voxels
+    regions[4:, :, 0] = 7  # 4 × 8 × 1 = 32 voxels
+    frame = region_burden(lesion, regions, voxel_volume_mm3=VOXEL_MM3, region_table={5: "frontal", 7: "occipital"})
+    by_id = rows_by_id(frame)
+    assert by_id[5]["region_name"] == "frontal"
+    assert by_id[5]["lesion_volume_mm3"] == 12.0 and by_id[5]["lesion_volume_ml"] == pytest.approx(0.012)
+    assert by_id[5]["region_volume_mm3"] == 96 * 3.0
+    assert by_id[5]["lesion_fraction"] == pytest.approx(12 / 288)
+    assert by_id[7]["lesion_volume_mm3"] == 3.0 and by_id[7]["region_volume_mm3"] == 96.0
+    assert by_id[0]["region_name"] == "outside_regions" and by_id[0]["lesion_volume_mm3"] == 0.0
+    assert frame["lesion_volume_mm3"].sum() == 15.0
+    assert frame["lesion_count"].sum() == 2
+    assert list(frame["region_id"]) == [5, 7, 0]
+
+
+def test_connectivity_6_and_26_on_a_diagonal_pair():
+    lesion = np.zeros((5, 5, 3), dtype=bool)
+    lesion[1, 1, 1] = lesion[2, 2, 1] = True  # an in-plane diagonal: an edge, not a face
+    assert find_lesions(lesion, connectivity=26).count == 1
+    assert find_lesions(lesion, connectivity=18).count == 1
+    assert find_lesions(lesion, connectivity=6).count == 2
+    corner = np.zeros((5, 5, 3), dtype=bool)
+    corner[1, 1, 0] = corner[2, 2, 1] = True  # a corner only
+    assert find_lesions(corner, connectivity=26).count == 1
+    assert find_lesions(corner, connectivity=18).count == 2
+
+
+def test_lesion_ids_run_by_decreasing_volume():
+    lesion = np.zeros((10, 10, 3), dtype=bool)
+    lesion[0, 0, 0] = True  # 1 voxel, first in (X, Y, Z) order
+    lesion[5:8, 5:8, 1] = True  # 9 voxels
+    lesion[2, 8, 2] = lesion[3, 8, 2] = True  # 2 voxels
+    lesions = find_lesions(lesion, voxel_volume_mm3=VOXEL_MM3)
+    assert lesions.sizes().tolist() == [9, 2, 1]
+    np.testing.assert_allclose(lesions.centroids_voxel()[0], [6, 6, 1])
+
+
+def test_min_lesion_size_in_mm3():
+    lesion = np.zeros((10, 10, 3), dtype=bool)
+    lesion[0, 0, 0] = True  # 3 mm³
+    lesion[4, 4, 1] = lesion[4, 5, 1] = True  # 6 mm³
+    lesion[8, 8, 2] = lesion[8, 7, 2] = lesion[7, 8, 2] = True  # 9 mm³
+    kept = find_lesions(lesion, min_lesion_mm3=6.0, voxel_volume_mm3=VOXEL_MM3)
+    assert kept.count == 2 and kept.sizes().tolist() == [3, 2]  # 6 mm³ is kept (not below the minimum)
+    assert (kept.dropped, kept.dropped_voxels) == (1, 1)
+    assert find_lesions(lesion, min_lesion_mm3=6.5, voxel_volume_mm3=VOXEL_MM3).count == 1
+    regions = np.ones((10, 10, 3), dtype=np.uint8)
+    frame = region_burden(lesion, regions, voxel_volume_mm3=VOXEL_MM3, min_lesion_mm3=7.0)
+    assert rows_by_id(frame)[1]["lesion_volume_mm3"] == 9.0 and rows_by_id(frame)[1]["lesion_count"] == 1
+
+
+def test_lesion_spanning_two_regions_counts_in_its_dominant_region():
+    lesion = np.zeros((8, 4, 3), dtype=bool)
+    lesion[2:6, 1, 1] = True  # x = 2, 3 in region 10; x = 4, 5 in region 20 (a tie) ...
+    lesion[6, 1, 1] = True  # ... broken: 3 voxels in region 20
+    regions = np.zeros((8, 4, 3), dtype=np.uint8)
+    regions[:4] = 10
+    regions[4:] = 20
+    by_id = rows_by_id(region_burden(lesion, regions, voxel_volume_mm3=VOXEL_MM3))
+    assert (by_id[10]["lesion_count"], by_id[20]["lesion_count"]) == (0, 1)
+    assert (by_id[10]["lesion_volume_mm3"], by_id[20]["lesion_volume_mm3"]) == (6.0, 9.0)
+    lesion[6, 1, 1] = False  # a tie: the lowest region id wins
+    by_id = rows_by_id(region_burden(lesion, regions, voxel_volume_mm3=VOXEL_MM3))
+    assert (by_id[10]["lesion_count"], by_id[20]["lesion_count"]) == (1, 0)
+    lesions = find_lesions(lesion)
+    regions_info = regions_from_map(regions, {})
+    burden = measure_burden(lesions, regions_info.classes_at(lesions.indices), regions_info, voxel_volume_mm3=VOXEL_MM3)
+    assert burden.regions_touched.tolist() == [2]
+
+
+def test_outside_nearest_assigns_within_3_mm_only():
+    regions = np.zeros((12, 4, 3), dtype=np.uint8)
+    regions[:4] = 3  # x = 0..3
+    lesion = np.zeros((12, 4, 3), dtype=bool)
+    lesion[2, 1, 1] = True  # inside region 3
+    lesion[6, 1, 1] = True  # 3 mm from x = 3: assigned
+    lesion[8, 3, 2] = True  # 5 mm in x: stays outside
+    frame = region_burden(lesion, regions, voxel_volume_mm3=VOXEL_MM3, outside="nearest", spacing=SPACING)
+    by_id = rows_by_id(frame)
+    assert by_id[3]["lesion_volume_mm3"] == 6.0
+    assert by_id[3]["region_volume_mm3"] == (48 + 1) * 3.0  # the assigned voxel joins the region
+    assert by_id[0]["lesion_volume_mm3"] == 3.0
+    kept = rows_by_id(region_burden(lesion, regions, voxel_volume_mm3=VOXEL_MM3, outside="keep"))
+    assert (kept[3]["lesion_volume_mm3"], kept[0]["lesion_volume_mm3"]) == (3.0, 6.0)
+    # distances are in mm: one slice away is 3 mm with 3 mm slices (reached), 3.5 mm with 3.5 mm slices (not)
+    flat_regions = np.zeros((4, 4, 3), dtype=np.uint8)
+    flat_regions[:, :, 0] = 1
+    above = np.zeros((4, 4, 3), dtype=bool)
+    above[1, 1, 1] = True
+    lesions, regions_info = find_lesions(above), regions_from_map(flat_regions, {})
+    for z_spacing, expected in ((3.0, [1]), (3.5, [0])):
+        classes = assign_outside_to_nearest(
+            lesions,
+            regions_info.classes_at(lesions.indices),
+            regions_info,
+            spacing=(1.0, 1.0, z_spacing),
+            shape=above.shape,
+        )
+        assert classes.tolist() == expected
+
+
+def test_joint_labels_give_lesion_and_regions():
+    encoding = JointEncoding(RegionIndex.from_table({4: "a", 9: "b"}), has_ignore=False)
+    regions = np.zeros((6, 4, 2), dtype=np.int64)
+    regions[:3] = 4
+    regions[3:5] = 9
+    lesion = np.zeros(regions.shape, dtype=bool)
+    lesion[1, 1, 0] = lesion[4, 1, 0] = lesion[5, 1, 0] = True  # one in a, one in b, one outside
+    lesion_mask, case_regions = regions_from_joint(encoding.encode(lesion, regions), encoding)
+    np.testing.assert_array_equal(lesion_mask, lesion)
+    assert case_regions.voxels.tolist() == [8, 24, 16]  # the lesion voxel in region b still counts for b
+    lesions = find_lesions(lesion_mask, connectivity=6)
+    assert case_regions.classes_at(lesions.indices).tolist() == [1, 2, 0]
+
+
+# --- periventricular rules on a hand-placed ventricle -----------------------------------------------------
+#
+# A row along x (y = 2, z = 1): ventricle x = 0..2; lesion A x = 3..16 (touches the ventricle at x = 3,
+# distances 1..14 mm); lesion B a single voxel at (1, 4, 1): 2 mm from the ventricle, not touching it.
+
+
+def _pv_case():
+    shape = (20, 6, 3)
+    ventricles = np.zeros(shape, dtype=bool)
+    ventricles[0:3, 2, 1] = True
+    lesion = np.zeros(shape, dtype=bool)
+    lesion[3:17, 2, 1] = True
+    lesion[1, 4, 1] = True
+    lesions = find_lesions(lesion, connectivity=26)
+    assert lesions.sizes().tolist() == [14, 1]
+    return lesions, ventricles
+
+
+def _volumes(classification, lesions) -> tuple[float, float]:
+    pv = int(np.count_nonzero(classification.voxel_periventricular))
+    return pv * VOXEL_MM3, (lesions.voxel_count - pv) * VOXEL_MM3
+
+
+def test_distance_rule():
+    lesions, ventricles = _pv_case()
+    result = classify_periventricular(lesions, ventricles, spacing=SPACING, rule="distance", distance_mm=10)
+    assert _volumes(result, lesions) == ((10 + 1) * 3.0, 4 * 3.0)  # A: x = 3..12 within 10 mm; B: 2 mm
+    assert result.locations() == ["periventricular", "periventricular"]  # A: 10 of 14 voxels
+    narrow = classify_periventricular(lesions, ventricles, spacing=SPACING, rule="distance", distance_mm=5)
+    assert _volumes(narrow, lesions) == ((5 + 1) * 3.0, 9 * 3.0)
+    assert narrow.locations() == ["deep", "periventricular"]  # A: 5 of 14 voxels
+
+
+def test_contact_rule():
+    lesions, ventricles = _pv_case()
+    result = classify_periventricular(lesions, ventricles, spacing=SPACING, rule="contact")
+    assert _volumes(result, lesions) == (14 * 3.0, 1 * 3.0)
+    assert result.locations() == ["periventricular", "deep"]
+
+
+def test_continuity_rule():
+    lesions, ventricles = _pv_case()
+    result = classify_periventricular(lesions, ventricles, spacing=SPACING, rule="continuity", distance_mm=10)
+    assert _volumes(result, lesions) == (10 * 3.0, 5 * 3.0)  # A's cap x = 3..12; B is near but not joined
+    assert result.locations() == ["periventricular", "deep"]
+
+
+def test_ventricle_maps_binary_or_freesurfer_labels():
+    labels = np.zeros((4, 4, 2), dtype=np.int16)
+    labels[0, 0, 0], labels[3, 3, 1], labels[1, 1, 1] = 4, 43, 2  # left, right lateral ventricle; white matter
+    np.testing.assert_array_equal(ventricle_mask(labels), np.isin(labels, (4, 43)))
+    binary = (labels == 4).astype(np.float32)
+    np.testing.assert_array_equal(ventricle_mask(binary), labels == 4)
+    with pytest.raises(VentricleMapError, match="no lateral ventricles"):
+        ventricle_mask(np.where(labels == 2, 2, 0))
+    with pytest.raises(VentricleMapError, match="empty"):
+        ventricle_mask(np.zeros((3, 3, 3), dtype=np.uint8))
+
+
+def test_empty_lesion_mask():
+    lesions = find_lesions(np.zeros((4, 4, 2), dtype=bool))
+    assert (lesions.count, lesions.voxel_count) == (0, 0)
+    frame = region_burden(np.zeros((4, 4, 2), bool), np.ones((4, 4, 2), np.uint8), voxel_volume_mm3=VOXEL_MM3)
+    assert frame["lesion_volume_mm3"].sum() == 0 and math.isnan(rows_by_id(frame)[0]["lesion_fraction"])
+
+
+@pytest.mark.parametrize("shape", [(7, 5, 3), (8, 6, 2), (1, 1, 1)])
+def test_value_counts_equal_bincount(shape):
+    from nnunet_wmh.postprocess.masks import value_counts
+
+    rng = np.random.default_rng(sum(shape))
+    values = np.asfortranarray(rng.integers(0, 9, shape).astype(np.uint8))
+    expected = np.bincount(values.ravel(), minlength=12)
+    np.testing.assert_array_equal(value_counts(values, minlength=12), expected)
+    np.testing.assert_array_equal(
+        value_counts(values[::2], minlength=12), np.bincount(values[::2].ravel(), minlength=12)
+    )
+    np.testing.assert_array_equal(value_counts(values.astype(np.uint16), minlength=12), expected)
