@@ -477,6 +477,71 @@ def _run_report_merge(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_regions(subparsers) -> None:
+    from nnunet_wmh.registration.engine import TRANSFORM_KINDS
+
+    parser = subparsers.add_parser(
+        "regions",
+        help="register an atlas to each subject and write native-space region maps",
+        description="Registers --atlas-image to the subject (Mattes mutual information, multi-resolution, "
+        "centred initialisation) and resamples --atlas-labels with nearest neighbour onto the subject's exact "
+        "grid. Writes the transform beside each map. With --source, every subject of a cohort (any layout "
+        "convert reads) gets OUT_DIR/<subject>/regions.nii.gz, which convert --regions OUT_DIR finds.",
+    )
+    parser.add_argument("--atlas-image", required=True, help="template image (e.g. MNI152 T1)")
+    parser.add_argument("--atlas-labels", required=True, help="region labels on the template grid")
+    parser.add_argument("--region-table", required=True, help="region names (TSV/CSV, 'id name' text, LUT)")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--subject", help="one subject image (with --out)")
+    target.add_argument("--source", help="a cohort: WMH 2017 tree, BIDS root or manifest (with --out-dir)")
+    parser.add_argument("--out", help="output region map (with --subject)")
+    parser.add_argument("--out-dir", help="output folder (with --source)")
+    parser.add_argument("--layout", help="source layout (default: detected)")
+    parser.add_argument(
+        "--modality", choices=("t1", "flair"), default="t1", help="cohort image registered (default t1)"
+    )
+    parser.add_argument("--transform", choices=TRANSFORM_KINDS, default="affine", help="default affine")
+    parser.add_argument("--wm-mask", help="with --subject: keep labels inside this mask only (off by default)")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (with --source)")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    parser.set_defaults(handler=_run_regions)
+
+
+def _run_regions(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from nnunet_wmh.registration.atlas import load_atlas, register_atlas, register_atlas_to_cohort
+
+    if args.subject and not args.out:
+        raise UsageError("--subject needs --out")
+    if args.source and not args.out_dir:
+        raise UsageError("--source needs --out-dir")
+    if args.source and args.wm_mask:
+        raise UsageError("--wm-mask applies to one --subject")
+    atlas = load_atlas(args.atlas_image, args.atlas_labels, args.region_table)
+    if args.subject:
+        if Path(args.out).exists() and not args.overwrite:
+            raise UsageError(f"{args.out} exists; pass --overwrite to replace it")
+        result = register_atlas(atlas, args.subject, args.out, transform=args.transform, wm_mask=args.wm_mask)
+        print(f"wrote {result.region_map} ({len(result.region_ids)} regions) and {result.transform}")
+        print(f"  final mutual information {result.metric:.3f}; {result.inside_head:.0%} of the regions in the head")
+        return EXIT_OK
+    cohort = register_atlas_to_cohort(
+        atlas,
+        args.source,
+        args.out_dir,
+        layout=args.layout,
+        modality=args.modality,
+        transform=args.transform,
+        jobs=args.jobs,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+    )
+    print(f"wrote region maps of {len(cohort.results)} subject(s) to {cohort.out_dir} (names: {cohort.region_table})")
+    print(f"next: nnunet_wmh convert {args.source} --mode multitask --regions {cohort.out_dir} ...")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``nnunet_wmh`` argument parser with all subcommands."""
     parser = argparse.ArgumentParser(
@@ -495,6 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_evaluate,
         _add_report,
         _add_report_merge,
+        _add_regions,
         _add_trainers_path,
     ):
         add(_CommonSubparsers(subparsers, common))

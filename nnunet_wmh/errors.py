@@ -69,6 +69,10 @@ class DatasetExistsError(NnunetWmhError):
     """The target nnU-Net dataset (or its id under another name) exists and ``overwrite`` was not given."""
 
 
+class RegistrationError(InputDataError):
+    """A registration that failed or did not converge, for one subject and image."""
+
+
 class OutputExistsError(NnunetWmhError):
     """An output file exists and ``overwrite`` was not given (nothing was written)."""
 

@@ -60,7 +60,8 @@ def _background(path: Path | None, affine: np.ndarray, shape: tuple[int, ...]) -
     if path is None:
         return None
     values = np.asarray(read_voxels(load_nifti(path), path), dtype=np.float32)
-    values = values.reshape(values.shape[:3]) if values.ndim > 3 else values
+    if values.ndim > 3:  # a 4-D image: its first volume
+        values = values.reshape(*values.shape[:3], -1)[..., 0]
     if values.shape != shape:
         return None
     canonical, _ = _canonical(values, affine)

@@ -29,6 +29,7 @@ from nnunet_wmh.synthetic.phantom import (
     random_subject_transform,
     sample_subject,
 )
+from nnunet_wmh.synthetic.template import TEMPLATE_FOLDER, write_template
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ Size = Literal["full", "small"]
 ORIENTATIONS = {"RAS": (1, 1, 1), "LAS": (-1, 1, 1), "LPS": (-1, -1, 1)}
 #: ``--size small`` keeps each site's field of view but divides the voxel counts by these factors.
 SMALL_GRID_FACTORS = (4, 4, 2)
+#: Voxel size (mm) of the template written with each cohort size.
+TEMPLATE_SPACING_MM = {"full": 1.0, "small": 2.0}
 
 
 @dataclass(frozen=True)
@@ -317,14 +320,18 @@ def make_synthetic_cohort(
     records = map_with_progress(_write_subject, tasks, jobs=jobs, desc="synthesizing subjects", progress=progress)
     if layout == "bids":
         _write_bids_sidecars(root, records)
+        template_folder = root / "derivatives" / "synth" / TEMPLATE_FOLDER
     else:
         write_region_table(SYNTHETIC_REGION_TABLE, root / "regions.tsv")
+        template_folder = root / TEMPLATE_FOLDER
+    write_template(template_folder, spacing_mm=TEMPLATE_SPACING_MM[size])
     provenance = {
         "generator": "nnunet_wmh synth",
         "version": __version__,
         "seed": seed,
         "layout": layout,
         "size": size,
+        "template": str(template_folder.relative_to(root)),
         "subjects": records,
     }
     (root / "synth.json").write_text(json.dumps(provenance, indent=1) + "\n")

@@ -318,6 +318,7 @@ def sample_subject(
     rng: np.random.Generator,
     *,
     noise: float = 0.02,
+    bias: bool = True,
 ) -> SampledSubject:
     """Sample the phantom of one subject on a native grid.
 
@@ -335,6 +336,8 @@ def sample_subject(
         Random generator for noise and bias field.
     noise
         Standard deviation of the Gaussian noise relative to the white matter intensity scale.
+    bias
+        Multiply by a smooth random bias field (off for the template).
     """
     world = grid_world_points(shape, affine)
     template = transform(world)
@@ -358,13 +361,13 @@ def sample_subject(
     cavity = other & ~wmh
     flair[cavity], t1[cavity] = OTHER_PATHOLOGY_INTENSITY
 
-    bias = _bias_field(world, rng)
+    bias_field = _bias_field(world, rng) if bias else np.ones(len(world))
     images = []
     for values in (flair, t1):
         volume = values.reshape(shape)
         spacing = np.linalg.norm(affine[:3, :3], axis=0)
         volume = ndimage.gaussian_filter(volume, sigma=0.6 / np.maximum(spacing / spacing.min(), 1.0))
-        volume = volume * bias.reshape(shape) + rng.normal(0.0, noise, size=shape) * (volume > 0.01)
+        volume = volume * bias_field.reshape(shape) + rng.normal(0.0, noise, size=shape) * (volume > 0.01)
         images.append((np.clip(volume, 0, None) * INTENSITY_SCALE).astype(np.float32))
 
     lesion = np.zeros(shape, dtype=np.uint8)

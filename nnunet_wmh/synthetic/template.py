@@ -1,0 +1,84 @@
+"""The phantom's template: the space every synthetic subject is derived from, as an atlas would be.
+
+``nnunet_wmh synth`` writes it beside the cohort, so that registration of an atlas to native space
+(``nnunet_wmh regions``) can be run, and measured, on synthetic data: each subject was made from this
+template by a known affine plus a mild smooth displacement (``synth.json``), and its true native region
+map is ``regions.nii.gz``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nnunet_wmh.region_table import write_region_table
+from nnunet_wmh.synthetic.phantom import (
+    BRAIN_CENTER,
+    HEAD_SEMI_AXES,
+    SYNTHETIC_REGION_TABLE,
+    SubjectPathology,
+    SubjectTransform,
+    sample_subject,
+)
+
+TEMPLATE_FOLDER = "template"
+#: Margin around the head in the template grid (mm).
+TEMPLATE_MARGIN_MM = 4.0
+
+
+@dataclass(frozen=True)
+class TemplateFiles:
+    """Files of a written template (all on one grid, RAS+, isotropic voxels)."""
+
+    t1: Path
+    flair: Path
+    regions: Path
+    anatomy: Path
+    region_table: Path
+
+
+def template_grid(spacing_mm: float) -> tuple[tuple[int, int, int], np.ndarray]:
+    """Shape and voxel → template (mm) affine of an isotropic grid covering the head."""
+    extent = 2 * (HEAD_SEMI_AXES + TEMPLATE_MARGIN_MM)
+    shape = tuple(int(np.ceil(e / spacing_mm)) for e in extent)
+    affine = np.diag([spacing_mm, spacing_mm, spacing_mm, 1.0])
+    affine[:3, 3] = BRAIN_CENTER - spacing_mm * (np.asarray(shape, dtype=np.float64) - 1) / 2
+    return shape, affine  # type: ignore[return-value]
+
+
+def write_template(folder: str | os.PathLike[str], *, spacing_mm: float = 1.0) -> TemplateFiles:
+    """Write the template into ``folder``: ``template_T1w.nii.gz``, ``template_FLAIR.nii.gz`` (noise- and
+    bias-free), ``template_regions.nii.gz`` (the 16 white matter regions), ``template_aseg.nii.gz``
+    (FreeSurfer-style anatomy) and ``regions.tsv``.
+
+    Parameters
+    ----------
+    folder
+        Output folder (created).
+    spacing_mm
+        Isotropic voxel size: 1 mm for full-size cohorts, 2 mm for ``--size small``.
+    """
+    from nnunet_wmh.synthetic.cohort import save_nifti
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    shape, affine = template_grid(spacing_mm)
+    identity = SubjectTransform(matrix=np.eye(3), translation=np.zeros(3))
+    nothing = SubjectPathology(load=0.0, wmh=(), rim_mm=0.0, other=())
+    sampled = sample_subject(shape, affine, identity, nothing, np.random.default_rng(0), noise=0.0, bias=False)
+    files = TemplateFiles(
+        t1=folder / "template_T1w.nii.gz",
+        flair=folder / "template_FLAIR.nii.gz",
+        regions=folder / "template_regions.nii.gz",
+        anatomy=folder / "template_aseg.nii.gz",
+        region_table=folder / "regions.tsv",
+    )
+    save_nifti(sampled.t1, affine, files.t1)
+    save_nifti(sampled.flair, affine, files.flair)
+    save_nifti(sampled.regions, affine, files.regions)
+    save_nifti(sampled.anatomy, affine, files.anatomy)
+    write_region_table(SYNTHETIC_REGION_TABLE, files.region_table)
+    return files

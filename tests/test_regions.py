@@ -1,0 +1,146 @@
+"""``regions``: atlas labels registered into native space, measured against the phantom's truth."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from nnunet_wmh.cli import main
+from nnunet_wmh.dataset_conversion import convert_dataset
+from nnunet_wmh.errors import ImageReadError, RegistrationError
+from nnunet_wmh.registration.atlas import load_atlas, register_atlas, transform_path
+from nnunet_wmh.synthetic import make_synthetic_cohort
+from nnunet_wmh.synthetic.cohort import native_affine, save_nifti
+from nnunet_wmh.synthetic.phantom import SubjectTransform, random_pathology, random_rotation, sample_subject
+from nnunet_wmh.synthetic.template import write_template
+from tests.conftest import read_labels
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return write_template(tmp_path_factory.mktemp("template"), spacing_mm=2.0)
+
+
+@pytest.fixture(scope="module")
+def affine_subject(tmp_path_factory):
+    """A subject made from the template by a known affine (no warp) on an oblique 1.9 × 1.9 × 3 mm grid."""
+    folder = tmp_path_factory.mktemp("subject")
+    rng = np.random.default_rng(3)
+    shape, spacing = (120, 120, 48), (1.916, 1.916, 3.0)
+    affine = native_affine(shape, spacing, "LAS", rng)
+    transform = SubjectTransform(random_rotation(rng, 6) @ np.diag(rng.uniform(0.9, 1.1, 3)), rng.uniform(-6, 6, 3))
+    sampled = sample_subject(shape, affine, transform, random_pathology(rng), rng)
+    save_nifti(sampled.t1, affine, folder / "T1.nii.gz")
+    save_nifti(sampled.flair, affine, folder / "FLAIR.nii.gz")
+    save_nifti(sampled.regions, affine, folder / "regions_truth.nii.gz")
+    return folder
+
+
+def test_registration_recovers_the_native_region_map(template, affine_subject, tmp_path):
+    atlas = load_atlas(template.t1, template.regions, template.region_table)
+    out = tmp_path / "regions.nii.gz"
+    result = register_atlas(atlas, affine_subject / "T1.nii.gz", out, subject="sub-x")
+    truth = read_labels(affine_subject / "regions_truth.nii.gz")
+    mapped = read_labels(out)
+    voxel_mm3 = float(np.prod(nib.load(out).header.get_zooms()))
+    dices = []
+    for region in np.unique(truth[truth > 0]):
+        reference, estimate = truth == region, mapped == region
+        if reference.sum() * voxel_mm3 > 1000:  # regions larger than 1 mL
+            dices.append(2 * (reference & estimate).sum() / (reference.sum() + estimate.sum()))
+    assert len(dices) >= 12
+    assert np.mean(dices) >= 0.90, dices
+    # the map carries the subject's exact grid and header
+    subject, written = nib.load(affine_subject / "T1.nii.gz"), nib.load(out)
+    np.testing.assert_array_equal(written.affine, subject.affine)
+    np.testing.assert_array_equal(written.header.get_qform(), subject.header.get_qform())
+    assert written.header.get_zooms() == subject.header.get_zooms()
+    assert int(written.header["sform_code"]) == int(subject.header["sform_code"])
+    assert written.get_data_dtype() == np.uint8
+    # the transform is written beside it and can be read back
+    assert result.transform == transform_path(out) == tmp_path / "regions_transform.tfm"
+    assert sitk.ReadTransform(str(result.transform)).GetDimension() == 3
+    assert result.metric < 0 and result.inside_head > 0.95
+
+
+def test_flair_works_too_and_wm_mask_restricts(template, affine_subject, tmp_path):
+    atlas = load_atlas(template.t1, template.regions, template.region_table)
+    mask = np.zeros((120, 120, 48), dtype=np.uint8)
+    mask[:60] = 1
+    save_nifti(mask, nib.load(affine_subject / "T1.nii.gz").affine, tmp_path / "mask.nii.gz")
+    out = tmp_path / "regions.nii.gz"
+    register_atlas(atlas, affine_subject / "FLAIR.nii.gz", out, wm_mask=tmp_path / "mask.nii.gz", transform="rigid")
+    mapped = read_labels(out)
+    assert mapped[:60].any() and not mapped[60:].any()
+
+
+def test_failed_registration_names_subject_and_metric(template, tmp_path):
+    atlas = load_atlas(template.t1, template.regions, template.region_table)
+    flat = tmp_path / "flat.nii.gz"
+    save_nifti(np.zeros((40, 40, 20), np.float32), np.diag([2.0, 2.0, 3.0, 1.0]), flat)
+    with pytest.raises(RegistrationError, match=rf"\[sub-flat\] {flat}: registration failed"):
+        register_atlas(atlas, flat, tmp_path / "out.nii.gz", subject="sub-flat")
+    noise = tmp_path / "noise.nii.gz"  # no head to align with: runs, but does not converge
+    save_nifti(np.random.default_rng(0).random((40, 40, 20)).astype(np.float32), np.diag([2.0, 2.0, 3.0, 1.0]), noise)
+    pattern = rf"\[sub-noise\] {noise}: registration did not converge \(final Mattes mutual information -?\d"
+    with pytest.raises(RegistrationError, match=pattern):
+        register_atlas(atlas, noise, tmp_path / "out.nii.gz", subject="sub-noise")
+    assert not (tmp_path / "out.nii.gz").exists()
+
+
+def test_unreadable_subject_image(template, tmp_path):
+    atlas = load_atlas(template.t1, template.regions, template.region_table)
+    broken = tmp_path / "broken.nii.gz"
+    broken.write_bytes(b"not an image")
+    with pytest.raises(ImageReadError, match=r"broken\.nii\.gz"):
+        register_atlas(atlas, broken, tmp_path / "out.nii.gz")
+
+
+def test_labels_missing_from_the_table_get_generated_names(template, tmp_path, caplog):
+    table = tmp_path / "partial.tsv"
+    table.write_text("index\tname\n1\tfrontal_periventricular_L\n2\tfrontal_periventricular_R\n")
+    with caplog.at_level(logging.WARNING):
+        atlas = load_atlas(template.t1, template.regions, table)
+    assert atlas.table[1] == "frontal_periventricular_L" and atlas.table[16] == "region_16"
+    assert "14 region value(s)" in caplog.text
+
+
+def test_cohort_region_maps_are_found_by_convert(tmp_path):
+    cohort = make_synthetic_cohort(tmp_path / "cohort", subjects=2, sites=["Utrecht"], size="small", progress=False)
+    template_folder = cohort.root / "template"
+    out_dir = tmp_path / "regions"
+    argv = ["regions", "--atlas-image", str(template_folder / "template_T1w.nii.gz")]
+    argv += ["--atlas-labels", str(template_folder / "template_regions.nii.gz")]
+    argv += ["--region-table", str(template_folder / "regions.tsv"), "--source", str(cohort.root)]
+    assert main([*argv, "--out-dir", str(out_dir), "-q"]) == 0
+    maps = sorted(out_dir.glob("*/*/regions.nii.gz"))
+    assert [p.relative_to(out_dir).as_posix() for p in maps] == ["Utrecht/0/regions.nii.gz", "Utrecht/1/regions.nii.gz"]
+    assert main([*argv, "--out-dir", str(out_dir), "-q"]) == 2  # exists: refused without --overwrite
+    result = convert_dataset(
+        cohort.root,
+        mode="multitask",
+        dataset_id=620,
+        out=tmp_path / "raw",
+        regions=str(out_dir),
+        region_table=out_dir / "regions.tsv",
+        progress=False,
+    )
+    assert result.train_cases == 2
+    conversion = (result.dataset_dir / "conversion.tsv").read_text()
+    assert str(out_dir / "Utrecht/0/regions.nii.gz") in conversion
+
+
+def test_regions_cli_single_subject(template, affine_subject, tmp_path, capsys):
+    out = tmp_path / "r.nii.gz"
+    argv = ["regions", "--atlas-image", str(template.t1), "--atlas-labels", str(template.regions)]
+    argv += ["--region-table", str(template.region_table), "--subject", str(affine_subject / "T1.nii.gz")]
+    assert main([*argv, "--out", str(out)]) == 0
+    assert "final mutual information" in capsys.readouterr().out
+    assert main([*argv, "--out", str(out)]) == 2
+    assert main([*argv]) == 2  # --subject without --out
+    assert Path(transform_path(out)).is_file()
