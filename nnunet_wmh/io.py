@@ -248,6 +248,28 @@ def save_label_map(
     return path.stat().st_size
 
 
+def save_float_image(
+    values: np.ndarray,
+    reference: nib.Nifti1Image,
+    path: str | os.PathLike[str],
+    *,
+    description: str = "nnunet_wmh image",
+) -> int:
+    """Write a float32 image on the reference image's grid, with a copy of its header (affine, qform/sform
+    codes, zooms); no intensity scaling. Returns the bytes written."""
+    if values.shape != reference.shape[:3]:
+        raise ValueError(f"image shape {values.shape} != reference shape {reference.shape}")
+    header = reference.header.copy()
+    header.set_data_dtype(np.float32)
+    header.set_slope_inter(1, 0)
+    header["descrip"] = description.encode()[:80]
+    image = type(reference)(np.asarray(values, dtype=np.float32), None, header)
+    path = Path(path)
+    payload = image.to_bytes()
+    path.write_bytes(gzip_compress(payload) if path.name.endswith(".gz") else payload)
+    return path.stat().st_size
+
+
 def copy_as_nii_gz(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> int:
     """Copy a NIfTI file to a ``.nii.gz`` target without decoding it.
 
