@@ -28,6 +28,8 @@ def test_every_trainer_is_listed():
         "nnUNetTrainerModalityDropoutZero_250epochs",
         "nnUNetTrainerModalityDropout_100epochs",
         "nnUNetTrainerModalityDropout_250epochs",
+        "nnUNetTrainerModalityDropout_demo",
+        "nnUNetTrainerModalityDropout_demoQuick",
         "nnUNetTrainerModalityDropout_p025",
         "nnUNetTrainerModalityDropout_p075",
         "nnUNetTrainerMultiTaskLesionWeighted",

@@ -119,7 +119,7 @@ def write_index(tables: FinalTables, report_json: Mapping[str, Any], out_dir: Pa
     qc_by_case = {row["case"]: row for row in tables.rows["qc"]}
     flagged_rows = [qc_by_case[case] for case in tables.flagged]
     flag_section = (
-        _table(flagged_rows, [c for c in tables.columns["qc"] if c not in ("empty_prediction",)])
+        _table(flagged_rows, ["case", "flag", *(c for c in tables.columns["qc"] if c not in ("case", "flag"))])
         if flagged_rows
         else "<p>No case is flagged.</p>"
     )

@@ -15,10 +15,11 @@ from typing import Literal
 import numpy as np
 import SimpleITK as sitk
 
+from nnunet_wmh.registration import TRANSFORM_KINDS
+
 logger = logging.getLogger(__name__)
 
 TransformKind = Literal["rigid", "affine", "affine+bspline"]
-TRANSFORM_KINDS: tuple[str, ...] = ("rigid", "affine", "affine+bspline")
 HISTOGRAM_BINS = 32
 SAMPLING_FRACTION = 0.05
 SHRINK_FACTORS = (4, 2, 1)
