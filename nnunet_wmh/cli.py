@@ -158,6 +158,11 @@ def _add_convert(subparsers) -> None:
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset")
     parser.add_argument(
+        "--coregister",
+        action="store_true",
+        help="register each T1 that is not on its FLAIR's grid to the FLAIR and resample it onto that grid",
+    )
+    parser.add_argument(
         "--skip-invalid",
         action="store_true",
         help="convert the valid subjects and list the others, instead of stopping",
@@ -194,6 +199,7 @@ def _run_convert(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         overwrite=args.overwrite,
         skip_invalid=args.skip_invalid,
+        coregister=args.coregister,
         progress=not args.quiet,
     )
     print(f"{result.dataset_dir.name} written to {result.dataset_dir}")

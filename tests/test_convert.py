@@ -416,6 +416,7 @@ def test_conversion_tsv_traces_every_case_to_its_subject(small_cohort, nnunet_fo
         "t1",
         "lesion",
         "regions",
+        "t1_coregistered",
     ]
     philips = table[table.site == "Amsterdam/Philips_VU .PETMR_01."].iloc[0]
     assert (philips.case, philips.split, philips.subject, philips.fold) == ("wmh_0009", "test", "10", "")

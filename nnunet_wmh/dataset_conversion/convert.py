@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from nnunet_wmh import __version__
+from nnunet_wmh.dataset_conversion.coregistration import CoregisteredT1, coregister_subjects
 from nnunet_wmh.dataset_conversion.inputs import VARIANT_SUFFIXES, InterchangeableInputs, MissingModalityError
 from nnunet_wmh.dataset_conversion.modes import ModeSpec, parse_mode
 from nnunet_wmh.dataset_conversion.sources import SourceContents, apply_regions_override, detect_layout, read_source
@@ -305,6 +306,7 @@ def _write_dataset(
     splits: list[dict] | None,
     jobs: int,
     progress: bool,
+    coregistered: Mapping[str, CoregisteredT1] | None = None,
 ) -> WriteStats:
     """Write images, labels, dataset.json, splits_final.json and conversion.tsv into ``staging``."""
     for split, (image_folder, label_folder) in SPLIT_FOLDERS.items():
@@ -321,7 +323,8 @@ def _write_dataset(
     _write_dataset_json(staging, spec, target, num_training, dataset_name, block)
     if splits is not None:
         (staging / "splits_final.json").write_text(json.dumps(splits, indent=1) + "\n")
-    pd.DataFrame(_conversion_rows(subject_jobs, fold_of)).to_csv(staging / CONVERSION_TSV, sep="\t", index=False)
+    rows = _conversion_rows(subject_jobs, fold_of, coregistered or {})
+    pd.DataFrame(rows).to_csv(staging / CONVERSION_TSV, sep="\t", index=False)
     stats.bytes_written += sum(
         (staging / name).stat().st_size
         for name in ("dataset.json", "splits_final.json", CONVERSION_TSV)
@@ -330,10 +333,13 @@ def _write_dataset(
     return stats
 
 
-def _conversion_rows(jobs: Sequence[SubjectJob], fold_of: dict[str, int]) -> list[dict[str, Any]]:
+def _conversion_rows(
+    jobs: Sequence[SubjectJob], fold_of: dict[str, int], coregistered: Mapping[str, CoregisteredT1]
+) -> list[dict[str, Any]]:
     rows = []
     for job in jobs:
         subject = job.subject
+        moved = coregistered.get(subject.key)
         for case in job.cases:
             rows.append(
                 {
@@ -347,9 +353,10 @@ def _conversion_rows(jobs: Sequence[SubjectJob], fold_of: dict[str, int]) -> lis
                     "fold": fold_of.get(subject.group, "") if subject.split == "train" else "",
                     "has_label": job.write_label,
                     "flair": str(subject.flair or ""),
-                    "t1": str(subject.t1 or ""),
+                    "t1": str(moved.source if moved else subject.t1 or ""),
                     "lesion": str(subject.lesion or ""),
                     "regions": str(subject.regions or ""),
+                    "t1_coregistered": moved.relative if moved else "",
                 }
             )
     return rows
@@ -406,6 +413,7 @@ def convert_dataset(
     skip_invalid: bool = False,
     preprocessed: str | os.PathLike[str] | None = None,
     results: str | os.PathLike[str] | None = None,
+    coregister: bool = False,
     progress: bool = True,
 ) -> ConversionResult:
     """Convert a cohort into an nnU-Net v2 raw dataset.
@@ -466,6 +474,9 @@ def convert_dataset(
     preprocessed, results
         nnU-Net's preprocessed and results folders (default from the environment) checked for the
         same dataset id under another name and for stale preprocessed data.
+    coregister
+        Register each T1 that is not on its FLAIR's grid to the FLAIR (rigid) and use it resampled onto
+        the FLAIR grid (kept in ``coregistered/`` of the dataset; conversion.tsv's ``t1_coregistered``).
     progress
         Show progress bars.
 
@@ -514,32 +525,37 @@ def convert_dataset(
         source, layout=layout, images=images, derivatives=derivatives, test_source=test_source,
         test_layout=test_layout, drop_modality=drop_modality, regions=regions,
     )  # fmt: skip
-    reports, skipped = _validate(
-        subjects, spec, reader_problems, jobs=jobs, progress=progress, skip_invalid=skip_invalid
-    )
-    table_path = Path(region_table).expanduser().absolute() if region_table else contents.region_table
-    region_index, region_info = _region_index(reports, table_path, spec)
-    target = _make_target(spec, other_pathology, region_index)
-    subject_jobs = _subject_jobs(reports, spec, target, case_prefix)
-    train_jobs = [j for j in subject_jobs if j.subject.split == "train"]
-    fold_of, splits = _plan_splits(train_jobs, folds, seed)
-    block = {
-        "version": __version__,
-        "mode": spec.name,
-        **spec.inputs.describe(),
-        **target.describe(),
-        **region_info,
-        "source": {"path": str(contents.root), "layout": contents.layout, "images": images},
-        "test_source": {"path": str(test_contents.root), "layout": test_contents.layout} if test_contents else None,
-        "drop_modality": drop_modality,
-        "split": {"folds": len(splits or []), "seed": seed, "grouped_by": "subject", "stratified_by": "site"},
-        "conversion_table": CONVERSION_TSV,
-    }
-
     with atomic_output_folder(raw / dataset_name, overwrite=overwrite) as staging:
+        coregistered: dict[str, CoregisteredT1] = {}
+        if coregister:  # inside the staging folder: a failure below leaves nothing behind
+            subjects, coregistered, failed = coregister_subjects(subjects, staging, jobs=jobs, progress=progress)
+            reader_problems += failed
+        reports, skipped = _validate(
+            subjects, spec, reader_problems, jobs=jobs, progress=progress, skip_invalid=skip_invalid
+        )
+        table_path = Path(region_table).expanduser().absolute() if region_table else contents.region_table
+        region_index, region_info = _region_index(reports, table_path, spec)
+        target = _make_target(spec, other_pathology, region_index)
+        subject_jobs = _subject_jobs(reports, spec, target, case_prefix)
+        train_jobs = [j for j in subject_jobs if j.subject.split == "train"]
+        fold_of, splits = _plan_splits(train_jobs, folds, seed)
+        test_block = {"path": str(test_contents.root), "layout": test_contents.layout} if test_contents else None
+        block = {
+            "version": __version__,
+            "mode": spec.name,
+            **spec.inputs.describe(),
+            **target.describe(),
+            **region_info,
+            "source": {"path": str(contents.root), "layout": contents.layout, "images": images},
+            "test_source": test_block,
+            "drop_modality": drop_modality,
+            "coregistered_t1": len(coregistered),
+            "split": {"folds": len(splits or []), "seed": seed, "grouped_by": "subject", "stratified_by": "site"},
+            "conversion_table": CONVERSION_TSV,
+        }
         stats = _write_dataset(
             staging, subject_jobs, spec=spec, target=target, dataset_name=dataset_name, block=block,
-            fold_of=fold_of, splits=splits, jobs=jobs, progress=progress,
+            fold_of=fold_of, splits=splits, jobs=jobs, progress=progress, coregistered=coregistered,
         )  # fmt: skip
         preprocessed_dir = other_folders["nnUNet_preprocessed"]
         stale = _stale_preprocessed_warning(preprocessed_dir, dataset_name, splits) if overwrite else None
