@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from nnunet_wmh.errors import NnunetWmhError, UsageError
-from nnunet_wmh.io import link_or_copy
 from nnunet_wmh.tables import read_tsv
 
 INTERCHANGEABLE_ID, MULTITASK_ID = 901, 902
@@ -121,21 +120,6 @@ def _device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _case_links(dataset: Path, regions_dir: Path, cohort: Path, out: Path) -> dict[str, Path]:
-    """Region maps and anatomy maps of the test cases, named by case (what ``report`` reads)."""
-    folders = {name: out / name for name in ("regions", "aseg")}
-    for folder in folders.values():
-        folder.mkdir(parents=True, exist_ok=True)
-    for row in read_tsv(dataset / "conversion.tsv"):
-        if row["split"] != "test":
-            continue
-        subject_folder = Path(row["flair"] or row["t1"]).parent.parent
-        key = subject_folder.relative_to(cohort / "test").as_posix()
-        link_or_copy(regions_dir / key / "regions.nii.gz", folders["regions"] / f"{row['case']}.nii.gz")
-        link_or_copy(subject_folder / "aseg.nii.gz", folders["aseg"] / f"{row['case']}.nii.gz")
-    return folders
 
 
 def run_demo(
@@ -289,16 +273,18 @@ def run_demo(
     stage(7, "evaluate", evaluate)
 
     def report() -> None:
-        inputs = _case_links(dataset, regions.out_dir, cohort, out / "report_inputs")
+        # per-subject maps found through conversion.tsv: the atlas regions of stage 2 and the phantom's
+        # anatomy (FreeSurfer-style labels: lateral ventricles 4 / 43, and the intracranial volume)
+        anatomy = str(cohort / "test" / "{site}" / "{subject}" / "aseg.nii.gz")
         made = make_report(
             predictions,
             out / "report",
-            regions=inputs["regions"],
+            regions=str(regions.out_dir / "{site}" / "{subject}" / "regions.nii.gz"),
             region_table=regions.region_table,
             conversion_tsv=dataset / "conversion.tsv",
             images=dataset / "imagesTs",
-            ventricles=inputs["aseg"],
-            brain_mask=inputs["aseg"],
+            ventricles=anatomy,
+            brain_mask=anatomy,
             jobs=jobs,
             progress=False,
         )

@@ -366,3 +366,21 @@ def test_cli_parts_and_merge(hand_cohort, tmp_path, capsys):
     assert (out / "regions.tsv").is_file() and not (out / "parts").exists()
     assert main(["report-merge", str(out)]) == 2  # nothing left to merge: a usage error
     assert "holds no report parts" in capsys.readouterr().err
+
+
+def test_companion_maps_by_pattern(hand_cohort, tmp_path):
+    maps = tmp_path / "maps"
+    for path in sorted(hand_cohort["regions"].glob("*.nii.gz")):
+        target = maps / path.name[: -len(".nii.gz")] / "regions.nii.gz"
+        target.parent.mkdir(parents=True)
+        shutil.move(path, target)
+    pattern = str(maps / "{case}" / "regions.nii.gz")
+    out = tmp_path / "report"
+    _report({**hand_cohort, "regions": pattern}, out)
+    regions = by(read_tsv(out / "regions.tsv"), "case", "region_id")
+    assert regions[("case_a", "3")]["lesion_volume_mm3"] == "12"
+    (maps / "case_b" / "regions.nii.gz").unlink()
+    with pytest.raises(InvalidInputsError, match=r"\[case_b\] .*maps/case_b/regions.nii.gz: no region map"):
+        _report({**hand_cohort, "regions": pattern}, tmp_path / "report2")
+    with pytest.raises(UsageError, match=r"\{nope\}"):
+        _report({**hand_cohort, "regions": str(maps / "{nope}.nii.gz")}, tmp_path / "report3")

@@ -40,16 +40,49 @@ def require_folder(folder: str | os.PathLike[str], what: str) -> Path:
     return folder
 
 
+#: Placeholders of a companion-file pattern (``--regions 'maps/{site}/{subject}/regions.nii.gz'``).
+PATTERN_FIELDS = ("case", "subject", "session", "site")
+
+
+def _pattern_files(
+    cases: Sequence[str], pattern: str, what: str, fields: Mapping[str, Mapping[str, str]]
+) -> tuple[dict[str, Path], list[InputDataError]]:
+    files, problems = {}, []
+    for case in cases:
+        values = {"case": case, **{k: fields.get(case, {}).get(k, "") for k in PATTERN_FIELDS if k != "case"}}
+        try:
+            path = Path(pattern.format(**values)).expanduser()
+        except (KeyError, IndexError, ValueError) as exc:
+            placeholders = ", ".join(f"{{{k}}}" for k in PATTERN_FIELDS)
+            raise UsageError(f"{what} pattern {pattern!r}: {exc}; use {placeholders}") from None
+        if path.is_file():
+            files[case] = path
+        else:
+            problems.append(InputDataError(case, str(path), f"no {what} (from the pattern {pattern})"))
+    return files, problems
+
+
 def companion_files(
-    cases: Sequence[str], folder: str | os.PathLike[str], what: str, *, channel_suffix: bool = False
+    cases: Sequence[str],
+    folder: str | os.PathLike[str],
+    what: str,
+    *,
+    channel_suffix: bool = False,
+    fields: Mapping[str, Mapping[str, str]] | None = None,
 ) -> tuple[dict[str, Path], list[InputDataError]]:
     """Find ``FOLDER/CASE.nii.gz`` (or ``CASE_0000.nii.gz`` with ``channel_suffix``) for every case.
+
+    ``folder`` may instead be a pattern with ``{case}``, ``{subject}``, ``{session}`` and ``{site}``
+    (the last three from ``conversion.tsv``, given as ``fields``), e.g. the per-subject maps of
+    ``nnunet_wmh regions --source``: ``'regions/{site}/{subject}/regions.nii.gz'``.
 
     Returns
     -------
     files, problems
         The files found, and one problem per case without one.
     """
+    if "{" in str(folder):
+        return _pattern_files(cases, str(folder), what, fields or {})
     folder = require_folder(folder, what)
     available = nifti_cases(folder)
     files, problems = {}, []

@@ -349,6 +349,8 @@ def case_info_from_conversion(path: str | os.PathLike[str], cases: Sequence[str]
             "session_id": _bids_label("ses", row["session"]) if row["session"] else MISSING,
             "site": row["site"],
             "variant": row["variant"],
+            "subject": row["subject"],
+            "session": row["session"],
         }
         for case, row in info.items()
     }
@@ -555,7 +557,7 @@ def _case_inputs(
         ("image", images, "image", True),
     ):
         if folder is not None:
-            found[key], missing = companion_files(cases, folder, what, channel_suffix=channel)
+            found[key], missing = companion_files(cases, folder, what, channel_suffix=channel, fields=info)
             problems += missing
     names = {"regions": "region map", "ventricles": "ventricle map", "brain_mask": "brain mask", "image": "image"}
     inputs = []
