@@ -41,18 +41,23 @@ def affine_subject(tmp_path_factory):
     return folder
 
 
+def large_region_dice(truth_path: Path, estimate_path: Path) -> list[float]:
+    """Dice of every region larger than 1 mL in the truth."""
+    truth, mapped = read_labels(truth_path), read_labels(estimate_path)
+    voxel_mm3 = float(np.prod(nib.load(estimate_path).header.get_zooms()))
+    dices = []
+    for region in np.unique(truth[truth > 0]):
+        reference, estimate = truth == region, mapped == region
+        if reference.sum() * voxel_mm3 > 1000:
+            dices.append(2 * (reference & estimate).sum() / (reference.sum() + estimate.sum()))
+    return dices
+
+
 def test_registration_recovers_the_native_region_map(template, affine_subject, tmp_path):
     atlas = load_atlas(template.t1, template.regions, template.region_table)
     out = tmp_path / "regions.nii.gz"
     result = register_atlas(atlas, affine_subject / "T1.nii.gz", out, subject="sub-x")
-    truth = read_labels(affine_subject / "regions_truth.nii.gz")
-    mapped = read_labels(out)
-    voxel_mm3 = float(np.prod(nib.load(out).header.get_zooms()))
-    dices = []
-    for region in np.unique(truth[truth > 0]):
-        reference, estimate = truth == region, mapped == region
-        if reference.sum() * voxel_mm3 > 1000:  # regions larger than 1 mL
-            dices.append(2 * (reference & estimate).sum() / (reference.sum() + estimate.sum()))
+    dices = large_region_dice(affine_subject / "regions_truth.nii.gz", out)
     assert len(dices) >= 12
     assert np.mean(dices) >= 0.90, dices
     # the map carries the subject's exact grid and header
@@ -66,6 +71,17 @@ def test_registration_recovers_the_native_region_map(template, affine_subject, t
     assert result.transform == transform_path(out) == tmp_path / "regions_transform.tfm"
     assert sitk.ReadTransform(str(result.transform)).GetDimension() == 3
     assert result.metric < 0 and result.inside_head > 0.95
+
+
+def test_affine_plus_bspline_writes_one_readable_transform(template, affine_subject, tmp_path):
+    atlas = load_atlas(template.t1, template.regions, template.region_table)
+    out = tmp_path / "regions.nii.gz"
+    result = register_atlas(atlas, affine_subject / "T1.nii.gz", out, transform="affine+bspline")
+    transform = sitk.ReadTransform(str(result.transform))
+    assert transform.GetName() == "CompositeTransform"
+    names = [sitk.CompositeTransform(transform).GetNthTransform(k).GetName() for k in range(2)]
+    assert names[0] in ("AffineTransform", "Euler3DTransform") and "BSpline" in " ".join(names)
+    assert np.mean(large_region_dice(affine_subject / "regions_truth.nii.gz", out)) >= 0.85
 
 
 def test_flair_works_too_and_wm_mask_restricts(template, affine_subject, tmp_path):

@@ -140,7 +140,16 @@ def _bspline_stage(
     method.SetMovingInitialTransform(linear)
     method.SetInitialTransform(bspline, inPlace=True)
     method.Execute(fixed, moving)
-    return sitk.CompositeTransform([linear, bspline]), method
+    # one flat composite (ITK's text format cannot hold a composite inside a composite)
+    return sitk.CompositeTransform([*_flatten(linear), bspline]), method
+
+
+def _flatten(transform: sitk.Transform) -> list[sitk.Transform]:
+    """The transforms of a (nested) composite, in order; ``[transform]`` for any other."""
+    if transform.GetName() != "CompositeTransform":
+        return [transform]
+    composite = sitk.CompositeTransform(transform)
+    return [part for k in range(composite.GetNumberOfTransforms()) for part in _flatten(composite.GetNthTransform(k))]
 
 
 def resample_labels(labels: sitk.Image, reference: sitk.Image, transform: sitk.Transform) -> np.ndarray:
