@@ -235,15 +235,21 @@ def save_label_map(
         raise ValueError(f"label shape {labels.shape} != reference shape {reference.shape}")
     dtype = label_dtype_for(int(labels.max()) if labels.size else 0)
     header = reference.header.copy()
-    header.set_data_dtype(dtype)
-    header.set_slope_inter(1, 0)
     header["cal_min"] = 0
     header["cal_max"] = 0
     header["intent_code"] = 0
+    return _write_with_header(labels.astype(dtype, copy=False), header, type(reference), path, description)
+
+
+def _write_with_header(
+    values: np.ndarray, header: nib.Nifti1Header, image_class: type, path: str | os.PathLike[str], description: str
+) -> int:
+    """Write ``values`` with a copy of a reference header: its dtype, no scaling, ``descrip``; bytes written."""
+    header.set_data_dtype(values.dtype)
+    header.set_slope_inter(1, 0)
     header["descrip"] = description.encode()[:80]
-    image = type(reference)(labels.astype(dtype, copy=False), None, header)
     path = Path(path)
-    payload = image.to_bytes()
+    payload = image_class(values, None, header).to_bytes()
     path.write_bytes(gzip_compress(payload) if path.name.endswith(".gz") else payload)
     return path.stat().st_size
 
@@ -259,15 +265,8 @@ def save_float_image(
     codes, zooms); no intensity scaling. Returns the bytes written."""
     if values.shape != reference.shape[:3]:
         raise ValueError(f"image shape {values.shape} != reference shape {reference.shape}")
-    header = reference.header.copy()
-    header.set_data_dtype(np.float32)
-    header.set_slope_inter(1, 0)
-    header["descrip"] = description.encode()[:80]
-    image = type(reference)(np.asarray(values, dtype=np.float32), None, header)
-    path = Path(path)
-    payload = image.to_bytes()
-    path.write_bytes(gzip_compress(payload) if path.name.endswith(".gz") else payload)
-    return path.stat().st_size
+    float_values = np.asarray(values, dtype=np.float32)
+    return _write_with_header(float_values, reference.header.copy(), type(reference), path, description)
 
 
 def copy_as_nii_gz(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> int:

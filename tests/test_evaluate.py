@@ -386,3 +386,19 @@ def test_summary_json_loads_in_nnunet_and_matches_its_dice(tmp_path):
         assert theirs["metrics"][1]["TN"] == ours["TN"]
     assert summary["foreground_mean"]["Dice"] == pytest.approx(np.nanmean([r["dice"] for r in evaluation.case_rows()]))
     assert nib.load(paths.metrics.parent.parent / "gt" / "c0.nii.gz").shape  # inputs untouched
+
+
+def test_many_valued_integer_prediction_is_warned_about(tmp_path):
+    gt = np.zeros((6, 6, 2), dtype=np.uint8)
+    gt[1:3, 1:3, 0] = 1
+    prediction = gt.copy()
+    prediction[4, 4, 1] = 5  # e.g. a multitask map read without its dataset.json
+    save(gt, tmp_path / "gt" / "c.nii.gz")
+    save(prediction, tmp_path / "pred" / "c.nii.gz")
+    evaluation = evaluate_folder(tmp_path / "pred", tmp_path / "gt", progress=False)
+    assert evaluation.warnings == [
+        "[c] prediction holds 3 label values (0..5); every value 1..1000 counts as lesion. "
+        "For a multitask model pass --dataset-json"
+    ]
+    save(gt.copy(), tmp_path / "pred" / "c.nii.gz")
+    assert evaluate_folder(tmp_path / "pred", tmp_path / "gt", progress=False).warnings == []

@@ -206,6 +206,19 @@ class LabelConvention:
         lesion = ", ".join(str(v) for v in self.lesion_values)
         return f"labels of {self.source}: {lesion} = lesion{ignored}"
 
+    def prediction_warnings(self, values: np.ndarray) -> tuple[str, ...]:
+        """Oddities of a prediction worth a look: an integer map with many label values read with the
+        challenge convention (every value 1..1000 counts as lesion; a multitask map needs its dataset.json)."""
+        if self.kind != "challenge" or values.dtype.kind not in "iu" or values.size == 0 or values.max() <= 1:
+            return ()
+        distinct = np.unique(values)
+        if distinct.size <= 2:
+            return ()
+        return (
+            f"prediction holds {distinct.size} label values ({distinct.min()}..{distinct.max()}); every value "
+            "1..1000 counts as lesion. For a multitask model pass --dataset-json",
+        )
+
     def read_reference(self, values: np.ndarray) -> ReferenceLabels:
         """Split a reference label map (any dtype) into lesion, ignore and regions.
 

@@ -326,18 +326,6 @@ def _case_info(row: Mapping[str, str]) -> dict[str, str]:
     return {"subject": row["subject"], "session": row["session"], "site": row["site"], "variant": variant}
 
 
-def _prediction_warning(values: np.ndarray, convention: LabelConvention) -> tuple[str, ...]:
-    if convention.kind != "challenge" or values.dtype.kind not in "iu" or values.size == 0 or values.max() <= 1:
-        return ()
-    distinct = np.unique(values)
-    if distinct.size <= 2:
-        return ()
-    return (
-        f"prediction holds {distinct.size} label values ({distinct.min()}..{distinct.max()}); every value "
-        "1..1000 counts as lesion. For a multitask model pass --dataset-json",
-    )
-
-
 def _region_metrics(
     reference: np.ndarray, prediction: np.ndarray, convention: LabelConvention, voxel_mm3: float
 ) -> tuple[RegionMetrics, ...]:
@@ -400,7 +388,7 @@ def evaluate_case(pair: CasePair, convention: LabelConvention, *, threshold: flo
         metrics=challenge_metrics(reference.lesion, prediction.lesion, affine),
         evaluated_voxels=int(reference.ignore.size - np.count_nonzero(reference.ignore)),
         regions=regions,
-        warnings=_prediction_warning(prediction_values, convention),
+        warnings=convention.prediction_warnings(prediction_values),
     )
 
 

@@ -47,6 +47,7 @@ from nnunet_wmh.postprocess.periventricular import (
     ventricle_mask,
 )
 from nnunet_wmh.postprocess.report_tables import (
+    INFO_COLUMNS,
     LESION_COLUMNS,
     QC_COLUMNS,
     REGION_COLUMNS,
@@ -61,7 +62,6 @@ logger = logging.getLogger(__name__)
 PARTS_FOLDER = "parts"
 PART_FILE = "part.json"
 REPORT_JSON = "report.json"
-INFO_COLUMNS = ("participant_id", "session_id", "site")
 
 
 @dataclass(frozen=True)
@@ -171,13 +171,7 @@ def _read_prediction(
         lesion = convention.read_prediction(values, threshold=settings.options.threshold).lesion
     except (LabelValueError, ValueError) as exc:
         raise InputDataError(inputs.case, str(inputs.prediction), f"prediction {exc}") from exc
-    if convention.kind == "challenge" and values.dtype.kind in "iu" and values.size and int(values.max()) > 1:
-        distinct = np.unique(values)
-        if distinct.size > 2:
-            warnings.append(
-                f"prediction holds {distinct.size} label values ({distinct.min()}..{distinct.max()}); all of "
-                "1..1000 count as lesion. For a multitask model pass --dataset-json"
-            )
+    warnings.extend(convention.prediction_warnings(values))
     regions = None
     if inputs.regions is not None:
         _, region_values = _labels(inputs.case, inputs.regions)

@@ -32,6 +32,7 @@ from nnunet_wmh.registration.engine import (
     TRANSFORM_KINDS,
     RegistrationRunError,
     TransformKind,
+    read_float_image,
     register,
     resample_labels,
 )
@@ -89,14 +90,6 @@ def transform_path(region_map: str | os.PathLike[str]) -> Path:
     return region_map.with_name(f"{stem}_transform.tfm")
 
 
-def _read_sitk(subject: str, path: Path, what: str) -> sitk.Image:
-    load_nifti(path)  # the package's own checks and messages first
-    try:
-        return sitk.ReadImage(str(path), sitk.sitkFloat32)
-    except RuntimeError as exc:
-        raise InputDataError(subject, str(path), f"{what} cannot be read by SimpleITK ({exc})") from exc
-
-
 def _inside_head(image: sitk.Image, labels: np.ndarray) -> float:
     head = sitk.GetArrayFromImage(sitk.OtsuThreshold(image, 0, 1)).transpose(2, 1, 0).astype(bool)
     mapped = labels > 0
@@ -140,8 +133,8 @@ def register_atlas(
     """
     subject_image = Path(subject_image)
     name = subject or str(subject_image)
-    fixed = _read_sitk(name, subject_image, "subject image")
-    moving = _read_sitk(name, atlas.image, "atlas image")
+    fixed = read_float_image(name, subject_image, "subject image")
+    moving = read_float_image(name, atlas.image, "atlas image")
     labels_image = sitk.ReadImage(str(atlas.labels))
     if labels_image.GetSize() != moving.GetSize():
         raise UsageError(f"atlas labels {atlas.labels} and atlas image {atlas.image} are not on one grid")

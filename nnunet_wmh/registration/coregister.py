@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
-from nnunet_wmh.errors import InputDataError, RegistrationError
+from nnunet_wmh.errors import RegistrationError
 from nnunet_wmh.io import load_nifti, save_float_image
 from nnunet_wmh.registration.atlas import transform_path
-from nnunet_wmh.registration.engine import RegistrationRunError, register, resample_image
+from nnunet_wmh.registration.engine import RegistrationRunError, read_float_image, register, resample_image
 
 #: Share of the moved T1's head that must land inside the FLAIR's head.
 MIN_HEAD_OVERLAP = 0.90
@@ -46,14 +46,6 @@ def n4_correct(image: sitk.Image) -> sitk.Image:
     corrector.Execute(shrunk, shrunk_mask)
     log_bias = corrector.GetLogBiasFieldAsImage(image)
     return sitk.Divide(image, sitk.Exp(log_bias))
-
-
-def _read(subject: str, path: Path) -> sitk.Image:
-    load_nifti(path)
-    try:
-        return sitk.ReadImage(str(path), sitk.sitkFloat32)
-    except RuntimeError as exc:
-        raise InputDataError(subject, str(path), f"cannot be read by SimpleITK ({exc})") from exc
 
 
 def _head(image: sitk.Image) -> np.ndarray:
@@ -90,7 +82,8 @@ def coregister(
     """
     fixed, moving, out = Path(fixed), Path(moving), Path(out)
     name = subject or str(moving)
-    fixed_image, moving_image = _read(name, fixed), _read(name, moving)
+    fixed_image = read_float_image(name, fixed, "fixed image")
+    moving_image = read_float_image(name, moving, "moving image")
     if n4:
         fixed_image, moving_image = n4_correct(fixed_image), n4_correct(moving_image)
     try:

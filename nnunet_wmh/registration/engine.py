@@ -9,12 +9,15 @@ maps points of the fixed image to the moving image (SimpleITK's convention), rea
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import SimpleITK as sitk
 
+from nnunet_wmh.errors import InputDataError
+from nnunet_wmh.io import load_nifti
 from nnunet_wmh.registration import TRANSFORM_KINDS
 
 logger = logging.getLogger(__name__)
@@ -150,6 +153,23 @@ def _flatten(transform: sitk.Transform) -> list[sitk.Transform]:
         return [transform]
     composite = sitk.CompositeTransform(transform)
     return [part for k in range(composite.GetNumberOfTransforms()) for part in _flatten(composite.GetNthTransform(k))]
+
+
+def read_float_image(subject: str, path: str | os.PathLike[str], what: str) -> sitk.Image:
+    """Read an image as float32 with SimpleITK, after the package's own NIfTI checks.
+
+    Raises
+    ------
+    ImageReadError
+        Not a readable NIfTI file.
+    InputDataError
+        NIfTI that SimpleITK cannot read (names the subject and the file).
+    """
+    load_nifti(path)
+    try:
+        return sitk.ReadImage(str(path), sitk.sitkFloat32)
+    except RuntimeError as exc:
+        raise InputDataError(subject, str(path), f"{what} cannot be read by SimpleITK ({exc})") from exc
 
 
 def resample_labels(labels: sitk.Image, reference: sitk.Image, transform: sitk.Transform) -> np.ndarray:
