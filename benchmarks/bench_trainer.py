@@ -145,7 +145,7 @@ def main() -> None:
         print(f"overhead: {100 * overhead:+.2f} % of total time, median per-batch ratio "
               f"{statistics.median(ratios):.4f}  -> {verdict} (target <= 2 %)")  # fmt: skip
 
-        from nnunet_wmh.augmentation import ModalityDropoutTransform
+        from nnunet_wmh.training.augmentation import ModalityDropoutTransform
 
         image = torch.randn(2, *trainer.configuration_manager.patch_size)
         transform = ModalityDropoutTransform(p=1.0)

@@ -82,7 +82,7 @@ def _run_synth(args: argparse.Namespace) -> int:
 
 def _add_convert(subparsers) -> None:
     from nnunet_wmh.dataset_conversion.modes import INPUT_CHOICES, MODES
-    from nnunet_wmh.dataset_conversion.sources import LAYOUTS
+    from nnunet_wmh.cohorts import LAYOUTS
 
     parser = subparsers.add_parser(
         "convert",
@@ -253,7 +253,7 @@ def _add_decode(subparsers) -> None:
 
 
 def _run_decode(args: argparse.Namespace) -> int:
-    from nnunet_wmh.postprocess.decode import decode_prediction_folder
+    from nnunet_wmh.decode import decode_prediction_folder
 
     written = decode_prediction_folder(
         args.prediction_dir,
@@ -319,8 +319,8 @@ def _summary_lines(rows: list[dict], metrics: list[str]) -> list[str]:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    from nnunet_wmh.postprocess.conventions import LabelConvention
-    from nnunet_wmh.postprocess.evaluate import evaluate_folder, existing_outputs, write_evaluation
+    from nnunet_wmh.labels.conventions import LabelConvention
+    from nnunet_wmh.evaluation.evaluate import evaluate_folder, existing_outputs, write_evaluation
 
     if not args.overwrite:  # refuse before spending the time to evaluate
         with_regions = bool(args.dataset_json) and LabelConvention.from_dataset_json(args.dataset_json).has_regions
@@ -355,7 +355,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
 
 def _add_report(subparsers) -> None:
-    from nnunet_wmh.postprocess.periventricular import PV_RULES
+    from nnunet_wmh.report.periventricular import PV_RULES
 
     parser = subparsers.add_parser(
         "report",
@@ -431,7 +431,7 @@ def _print_report(result) -> None:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from nnunet_wmh.postprocess.report import ReportOptions, make_report
+    from nnunet_wmh.report.run import ReportOptions, make_report
 
     options = ReportOptions(
         connectivity=args.connectivity,
@@ -477,7 +477,7 @@ def _add_report_merge(subparsers) -> None:
 
 
 def _run_report_merge(args: argparse.Namespace) -> int:
-    from nnunet_wmh.postprocess.report import merge_report
+    from nnunet_wmh.report.run import merge_report
 
     _print_report(merge_report(args.out_dir, overwrite=args.overwrite))
     return EXIT_OK

@@ -153,8 +153,8 @@ def run_demo(
         A stage that failed (with its log).
     """
     from nnunet_wmh.dataset_conversion import convert_dataset
-    from nnunet_wmh.postprocess.evaluate import evaluate_folder, write_evaluation
-    from nnunet_wmh.postprocess.report import make_report
+    from nnunet_wmh.evaluation.evaluate import evaluate_folder, write_evaluation
+    from nnunet_wmh.report.run import make_report
     from nnunet_wmh.registration.atlas import load_atlas, register_atlas_to_cohort
     from nnunet_wmh.synthetic import make_synthetic_cohort
 

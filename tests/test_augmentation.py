@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnunet_wmh.augmentation import ModalityDropoutTransform, insert_modality_dropout
+from nnunet_wmh.training.augmentation import ModalityDropoutTransform, insert_modality_dropout
 from nnunet_wmh.trainers.nnunet_wmh_modality_dropout import nnUNetTrainerModalityDropout
 
 

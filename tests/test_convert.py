@@ -12,7 +12,7 @@ from conftest import make_wmh2017_subject, read_labels, save, tree_bytes
 
 from nnunet_wmh.dataset_conversion import convert_dataset
 from nnunet_wmh.errors import DatasetExistsError, UsageError
-from nnunet_wmh.joint_labels import JointEncoding, decode_joint_labels
+from nnunet_wmh.labels.joint import JointEncoding, decode_joint_labels
 from nnunet_wmh.synthetic import SYNTHETIC_REGION_TABLE
 
 LESION_LABELS = {"background": 0, "wmh": 1, "ignore": 2}

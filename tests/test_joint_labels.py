@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nnunet_wmh.joint_labels import JointEncoding, RegionIndex, decode_joint_labels
+from nnunet_wmh.labels.joint import JointEncoding, RegionIndex, decode_joint_labels
 
 # Three regions with non-consecutive ids, as atlases have them: class 1 = id 3, 2 = id 7, 3 = id 40.
 REGIONS = RegionIndex.from_table({40: "fornix", 3: "genu", 7: "splenium"})

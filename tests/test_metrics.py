@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from nnunet_wmh.postprocess.masks import bounding_box
-from nnunet_wmh.postprocess.metrics import (
+from nnunet_wmh.masks import bounding_box
+from nnunet_wmh.evaluation.metrics import (
     challenge_metrics,
     hausdorff_distance,
     in_plane_boundary,

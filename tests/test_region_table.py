@@ -3,7 +3,7 @@ import logging
 import pytest
 
 from nnunet_wmh.errors import RegionTableError
-from nnunet_wmh.region_table import complete_region_table, read_region_table, write_region_table
+from nnunet_wmh.labels.region_table import complete_region_table, read_region_table, write_region_table
 
 
 def test_reads_bids_dseg_tsv(tmp_path):

@@ -15,7 +15,7 @@ import pytest
 from nnunet_wmh.cli import main
 from nnunet_wmh.dataset_conversion import convert_dataset
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsError, UsageError
-from nnunet_wmh.postprocess.report import ReportOptions, make_report, merge_report
+from nnunet_wmh.report.run import ReportOptions, make_report, merge_report
 from tests.conftest import oblique_affine, read_labels, save
 
 SHAPE = (12, 10, 4)

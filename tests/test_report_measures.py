@@ -10,16 +10,16 @@ import math
 import numpy as np
 import pytest
 
-from nnunet_wmh.joint_labels import JointEncoding, RegionIndex
-from nnunet_wmh.postprocess.burden import (
+from nnunet_wmh.labels.joint import JointEncoding, RegionIndex
+from nnunet_wmh.report.burden import (
     assign_outside_to_nearest,
     measure_burden,
     region_burden,
     regions_from_joint,
     regions_from_map,
 )
-from nnunet_wmh.postprocess.lesions import find_lesions
-from nnunet_wmh.postprocess.periventricular import VentricleMapError, classify_periventricular, ventricle_mask
+from nnunet_wmh.report.lesions import find_lesions
+from nnunet_wmh.report.periventricular import VentricleMapError, classify_periventricular, ventricle_mask
 
 SPACING = (1.0, 1.0, 3.0)
 VOXEL_MM3 = 3.0
@@ -217,7 +217,7 @@ def test_empty_lesion_mask():
 
 @pytest.mark.parametrize("shape", [(7, 5, 3), (8, 6, 2), (1, 1, 1)])
 def test_value_counts_equal_bincount(shape):
-    from nnunet_wmh.postprocess.masks import value_counts
+    from nnunet_wmh.masks import value_counts
 
     rng = np.random.default_rng(sum(shape))
     values = np.asfortranarray(rng.integers(0, 9, shape).astype(np.uint8))

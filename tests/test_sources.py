@@ -1,7 +1,7 @@
 import pytest
 from conftest import make_wmh2017_subject
 
-from nnunet_wmh.dataset_conversion.sources import apply_regions_override, detect_layout, read_source
+from nnunet_wmh.cohorts import apply_regions_override, detect_layout, read_source
 from nnunet_wmh.errors import SourceLayoutError, UsageError
 
 

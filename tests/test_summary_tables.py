@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from nnunet_wmh.postprocess.summary import summarize, summary_columns
+from nnunet_wmh.evaluation.summary import summarize, summary_columns
 from nnunet_wmh.tables import format_cell, read_tsv, write_tsv
 
 ROWS = [

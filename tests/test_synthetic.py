@@ -6,7 +6,7 @@ import pytest
 from conftest import read_labels, tree_bytes
 
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.region_table import read_region_table
+from nnunet_wmh.labels.region_table import read_region_table
 from nnunet_wmh.synthetic import SYNTHETIC_REGION_TABLE, TEST_SITES, TRAINING_SITES, make_synthetic_cohort
 from nnunet_wmh.synthetic.phantom import WHITE_MATTER, grid_world_points, tissue_classes
 

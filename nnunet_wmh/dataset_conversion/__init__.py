@@ -13,8 +13,8 @@ _PUBLIC = {
     "ConversionResult": "nnunet_wmh.dataset_conversion.convert",
     "convert_dataset": "nnunet_wmh.dataset_conversion.convert",
     "MODES": "nnunet_wmh.dataset_conversion.modes",
-    "LAYOUTS": "nnunet_wmh.dataset_conversion.sources",
-    "read_source": "nnunet_wmh.dataset_conversion.sources",
+    "LAYOUTS": "nnunet_wmh.cohorts",
+    "read_source": "nnunet_wmh.cohorts",
 }
 
 __all__ = sorted(_PUBLIC)

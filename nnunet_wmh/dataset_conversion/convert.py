@@ -25,9 +25,9 @@ from nnunet_wmh import __version__
 from nnunet_wmh.dataset_conversion.coregistration import CoregisteredT1, coregister_subjects
 from nnunet_wmh.dataset_conversion.inputs import VARIANT_SUFFIXES, InterchangeableInputs, MissingModalityError
 from nnunet_wmh.dataset_conversion.modes import ModeSpec, parse_mode
-from nnunet_wmh.dataset_conversion.sources import SourceContents, apply_regions_override, detect_layout, read_source
+from nnunet_wmh.cohorts import SourceContents, apply_regions_override, detect_layout, read_source
 from nnunet_wmh.dataset_conversion.splits import assign_folds, splits_final
-from nnunet_wmh.dataset_conversion.subject import MODALITY_NAMES, ZERO, Subject
+from nnunet_wmh.cohorts.subject import MODALITY_NAMES, ZERO, Subject
 from nnunet_wmh.dataset_conversion.targets import (
     TARGET_CLASSES,
     JointTarget,
@@ -47,9 +47,9 @@ from nnunet_wmh.dataset_conversion.writer import (
 )
 from nnunet_wmh.errors import DatasetExistsError, InputDataError, InvalidInputsError, SourceLayoutError, UsageError
 from nnunet_wmh.io import atomic_output_folder
-from nnunet_wmh.joint_labels import RegionIndex
+from nnunet_wmh.labels.joint import RegionIndex
 from nnunet_wmh.parallel import map_with_progress
-from nnunet_wmh.region_table import complete_region_table, read_region_table
+from nnunet_wmh.labels.region_table import complete_region_table, read_region_table
 
 logger = logging.getLogger(__name__)
 
@@ -438,7 +438,7 @@ def convert_dataset(
         BIDS: folder with lesion and region maps (default ``SOURCE/derivatives``).
     regions
         Region maps elsewhere: a folder or a pattern with ``{subject}``, ``{session}``, ``{site}``,
-        ``{key}`` placeholders (see :func:`~nnunet_wmh.dataset_conversion.sources.apply_regions_override`).
+        ``{key}`` placeholders (see :func:`~nnunet_wmh.cohorts.apply_regions_override`).
     region_table
         Region names (TSV/CSV, ``id name`` text, colour LUT); default: a table found in the source.
     test_source, test_layout

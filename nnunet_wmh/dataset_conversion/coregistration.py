@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
-from nnunet_wmh.dataset_conversion.subject import Subject
+from nnunet_wmh.cohorts.subject import Subject
 from nnunet_wmh.errors import ImageReadError, InputDataError
 from nnunet_wmh.io import Geometry, geometry_differences, load_nifti
 from nnunet_wmh.parallel import map_with_progress

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nnunet_wmh.dataset_conversion.subject import MODALITY_NAMES, ZERO, Modality, Subject
+from nnunet_wmh.cohorts.subject import MODALITY_NAMES, ZERO, Modality, Subject
 from nnunet_wmh.errors import UsageError
 
 PAIRED, FLAIR_ONLY, T1_ONLY = "paired", "flair_only", "t1_only"

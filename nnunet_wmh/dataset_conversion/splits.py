@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from nnunet_wmh.dataset_conversion.sources.base import natural_key
+from nnunet_wmh.cohorts.contents import natural_key
 
 
 def assign_folds(group_sites: Mapping[str, str], *, folds: int = 5, seed: int = 12345) -> dict[str, int]:

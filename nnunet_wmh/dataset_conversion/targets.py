@@ -3,7 +3,7 @@
 * :class:`LesionTarget` — 0 background, 1 WMH, and the challenge's label 2 as nnU-Net's ``ignore``
   label (2), as background, or merged into lesion (``--other-pathology``).
 * :class:`JointTarget` — lesion × region joint labels (``--mode multitask``, see
-  :mod:`nnunet_wmh.joint_labels`).
+  :mod:`nnunet_wmh.labels.joint`).
 * :class:`SeparateTarget` — the same joint label files, trained as nnU-Net regions: one sigmoid output
   per anatomical region and one for lesions (``--mode multitask --encoding separate``).
 * :class:`RegionTarget` — region map only (``--mode regions``).
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nnunet_wmh.dataset_conversion.subject import Subject
+from nnunet_wmh.cohorts.subject import Subject
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.io import copy_as_nii_gz, load_nifti, read_voxels, save_label_map
-from nnunet_wmh.joint_labels import JointEncoding, RegionIndex
+from nnunet_wmh.labels.joint import JointEncoding, RegionIndex
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class RegionTarget(Target):
 
 
 class JointTarget(Target):
-    """Joint lesion × region labels (see :mod:`nnunet_wmh.joint_labels`)."""
+    """Joint lesion × region labels (see :mod:`nnunet_wmh.labels.joint`)."""
 
     name = "joint"
     needs_lesion = True

@@ -14,7 +14,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
-from nnunet_wmh.dataset_conversion.subject import MODALITY_NAMES, Modality, Subject
+from nnunet_wmh.cohorts.subject import MODALITY_NAMES, Modality, Subject
 from nnunet_wmh.dataset_conversion.targets import LESION_VALUES
 from nnunet_wmh.errors import ImageReadError, InputDataError
 from nnunet_wmh.io import Geometry, geometry_differences, load_nifti, read_voxels

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnunet_wmh.dataset_conversion.subject import ZERO, Modality, Subject
+from nnunet_wmh.cohorts.subject import ZERO, Modality, Subject
 from nnunet_wmh.dataset_conversion.targets import Target
 from nnunet_wmh.io import copy_as_nii_gz, link_or_copy, load_nifti, save_label_map
 

@@ -27,7 +27,7 @@ import SimpleITK as sitk
 from nnunet_wmh.errors import InputDataError, RegistrationError, UsageError
 from nnunet_wmh.io import load_nifti, read_voxels, save_label_map
 from nnunet_wmh.parallel import map_with_progress
-from nnunet_wmh.region_table import complete_region_table, read_region_table, write_region_table
+from nnunet_wmh.labels.region_table import complete_region_table, read_region_table, write_region_table
 from nnunet_wmh.registration.engine import (
     TRANSFORM_KINDS,
     RegistrationRunError,
@@ -235,7 +235,7 @@ def register_atlas_to_cohort(
     InvalidInputsError, RegistrationError
         As :func:`register_atlas`.
     """
-    from nnunet_wmh.dataset_conversion.sources import read_source
+    from nnunet_wmh.cohorts import read_source
 
     if transform not in TRANSFORM_KINDS:
         raise UsageError(f"--transform must be one of {TRANSFORM_KINDS}, got {transform!r}")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnunet_wmh.region_table import write_region_table
+from nnunet_wmh.labels.region_table import write_region_table
 from nnunet_wmh.synthetic.phantom import (
     BRAIN_CENTER,
     HEAD_SEMI_AXES,

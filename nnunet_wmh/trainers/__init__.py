@@ -5,7 +5,7 @@
 
 nnU-Net imports every file of this folder as a *top-level* module, so the files have unique names and
 absolute imports only, and everything that must be pickled lives in ordinary package modules
-(:mod:`nnunet_wmh.augmentation`, :mod:`nnunet_wmh.trainer_support`).
+(:mod:`nnunet_wmh.training.augmentation`, :mod:`nnunet_wmh.training.support`).
 """
 
 from pathlib import Path

@@ -21,8 +21,8 @@ from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager, PlansManager
 from torch import nn
 
-from nnunet_wmh.augmentation import ModalityDropoutTransform, insert_modality_dropout
-from nnunet_wmh.trainer_support import require_two_channels
+from nnunet_wmh.training.augmentation import ModalityDropoutTransform, insert_modality_dropout
+from nnunet_wmh.training.support import require_two_channels
 
 
 class nnUNetTrainerModalityDropout(nnUNetTrainer):

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from nnunet_wmh.errors import IncompatibleDatasetError
-from nnunet_wmh.joint_labels import LESION_OUTPUT_NAME
+from nnunet_wmh.labels.joint import LESION_OUTPUT_NAME
 
 
 def _dataset_name(plans: Mapping[str, Any], dataset_json: Mapping[str, Any]) -> str:

@@ -22,10 +22,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from nnunet_wmh.joint_labels import OUTSIDE_REGIONS_NAME, JointEncoding, RegionIndex
-from nnunet_wmh.postprocess.lesions import LesionVoxels, find_lesions
-from nnunet_wmh.postprocess.masks import value_counts
-from nnunet_wmh.region_table import complete_region_table
+from nnunet_wmh.labels.joint import OUTSIDE_REGIONS_NAME, JointEncoding, RegionIndex
+from nnunet_wmh.report.lesions import LesionVoxels, find_lesions
+from nnunet_wmh.masks import value_counts
+from nnunet_wmh.labels.region_table import complete_region_table
 
 OutsidePolicy = Literal["nearest", "keep"]
 OUTSIDE_POLICIES = ("nearest", "keep")
@@ -96,7 +96,7 @@ def regions_from_map(region_map: np.ndarray, table: Mapping[int, str]) -> CaseRe
 
 def regions_from_joint(joint: np.ndarray, encoding: JointEncoding) -> tuple[np.ndarray, CaseRegions]:
     """Lesion mask and regions of a joint label map (``convert --mode multitask``; see
-    :mod:`nnunet_wmh.joint_labels`).
+    :mod:`nnunet_wmh.labels.joint`).
 
     Raises
     ------

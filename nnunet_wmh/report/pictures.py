@@ -15,11 +15,11 @@ import nibabel as nib
 import numpy as np
 
 from nnunet_wmh.io import load_nifti, read_voxels
-from nnunet_wmh.postprocess.metrics import in_plane_boundary
+from nnunet_wmh.evaluation.metrics import in_plane_boundary
 
 if TYPE_CHECKING:
-    from nnunet_wmh.postprocess.burden import CaseRegions
-    from nnunet_wmh.postprocess.report_tables import FinalTables
+    from nnunet_wmh.report.burden import CaseRegions
+    from nnunet_wmh.report.tables import FinalTables
 
 SLICES = 8
 LESION_COLOUR = (1.0, 0.1, 0.1)

@@ -4,7 +4,7 @@ A ``multitask --encoding separate`` model has one sigmoid output per anatomical 
 lesions; nnU-Net's exported label map cannot hold a lesion and its region in one voxel. The saved
 probabilities can: per case ``CASE.npz`` (key ``probabilities``, float, shape (outputs, z, y, x) in
 SimpleITK axis order on the original grid) and ``CASE.pkl`` (its geometry). :func:`decode_probabilities`
-turns them into the joint encoding of :mod:`nnunet_wmh.joint_labels` (the same as ``--encoding joint``),
+turns them into the joint encoding of :mod:`nnunet_wmh.labels.joint` (the same as ``--encoding joint``),
 which ``report`` consumes.
 """
 
@@ -24,7 +24,7 @@ import SimpleITK as sitk
 
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, UsageError
 from nnunet_wmh.io import label_dtype_for
-from nnunet_wmh.joint_labels import LESION_OUTPUT_NAME, JointEncoding
+from nnunet_wmh.labels.joint import LESION_OUTPUT_NAME, JointEncoding
 from nnunet_wmh.parallel import map_with_progress
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ Where the official script fails, or divides by zero, we define (and document in 
 * a mask with no boundary at all (it fills whole slices): HD95 NaN.
 
 The masks given here are already binary, with the prediction already removed where the reference has
-"other pathology" (see :mod:`nnunet_wmh.postprocess.conventions`).
+"other pathology" (see :mod:`nnunet_wmh.labels.conventions`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnunet_wmh.postprocess.masks import bounding_box, connected_components
+from nnunet_wmh.masks import bounding_box, connected_components
 
 #: Percentile of the boundary distances (HD95).
 HAUSDORFF_PERCENTILE = 95.0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnunet_wmh.postprocess.masks import bounding_box, connected_components
+from nnunet_wmh.masks import bounding_box, connected_components
 
 CONNECTIVITIES = (6, 18, 26)
 #: Slack when comparing a lesion's volume (voxels × voxel volume) with ``min_lesion_mm3``.

@@ -11,7 +11,7 @@ Three conventions:
     any) plays the part of other pathology. Integer predictions have lesion where they hold a lesion
     label; float predictions are thresholded as above.
 ``joint`` (dataset.json of ``convert --mode multitask``)
-    Reference and prediction are both decoded with :func:`~nnunet_wmh.joint_labels.decode_joint_labels`:
+    Reference and prediction are both decoded with :func:`~nnunet_wmh.labels.joint.decode_joint_labels`:
     lesion = any lesion label, regions = the region of every voxel.
 
 In every convention the prediction is removed where the reference is ignored (other pathology), and the
@@ -30,7 +30,7 @@ from typing import Any, Literal
 import numpy as np
 
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.joint_labels import JointEncoding, decode_joint_labels
+from nnunet_wmh.labels.joint import JointEncoding, decode_joint_labels
 
 ConventionKind = Literal["challenge", "labels", "joint"]
 

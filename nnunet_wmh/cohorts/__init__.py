@@ -1,4 +1,4 @@
-"""Source readers: each turns a cohort layout into :class:`~nnunet_wmh.dataset_conversion.subject.Subject`
+"""Source readers: each turns a cohort layout into :class:`~nnunet_wmh.cohorts.subject.Subject`
 records. Adding a layout means adding one module here and one entry in :data:`READERS`."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from nnunet_wmh.dataset_conversion.sources.base import SourceContents
-from nnunet_wmh.dataset_conversion.sources.bids import looks_like_bids, read_bids
-from nnunet_wmh.dataset_conversion.sources.manifest import looks_like_manifest, read_manifest
-from nnunet_wmh.dataset_conversion.sources.wmh2017 import looks_like_wmh2017, read_wmh2017
-from nnunet_wmh.dataset_conversion.subject import Subject
+from nnunet_wmh.cohorts.contents import SourceContents
+from nnunet_wmh.cohorts.bids import looks_like_bids, read_bids
+from nnunet_wmh.cohorts.manifest import looks_like_manifest, read_manifest
+from nnunet_wmh.cohorts.wmh2017 import looks_like_wmh2017, read_wmh2017
+from nnunet_wmh.cohorts.subject import Subject
 from nnunet_wmh.errors import SourceLayoutError, UsageError
 
 LAYOUTS = ("wmh2017", "bids", "manifest")

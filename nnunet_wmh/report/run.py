@@ -27,7 +27,7 @@ from nnunet_wmh import __version__
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsError, UsageError
 from nnunet_wmh.io import load_nifti, read_voxels
 from nnunet_wmh.parallel import map_with_progress
-from nnunet_wmh.postprocess.burden import (
+from nnunet_wmh.report.burden import (
     MM3_PER_ML,
     OUTSIDE_POLICIES,
     CaseRegions,
@@ -36,17 +36,17 @@ from nnunet_wmh.postprocess.burden import (
     regions_from_joint,
     regions_from_map,
 )
-from nnunet_wmh.postprocess.cases import companion_files, grid_problems, nifti_cases, require_folder
-from nnunet_wmh.postprocess.conventions import LabelConvention, LabelValueError, whole_number_labels
-from nnunet_wmh.postprocess.lesions import CONNECTIVITIES, find_lesions, world_coordinates
-from nnunet_wmh.postprocess.periventricular import (
+from nnunet_wmh.case_files import companion_files, grid_problems, nifti_cases, require_folder
+from nnunet_wmh.labels.conventions import LabelConvention, LabelValueError, whole_number_labels
+from nnunet_wmh.report.lesions import CONNECTIVITIES, find_lesions, world_coordinates
+from nnunet_wmh.report.periventricular import (
     DEFAULT_PV_DISTANCE_MM,
     PV_RULES,
     VentricleMapError,
     classify_periventricular,
     ventricle_mask,
 )
-from nnunet_wmh.postprocess.report_tables import (
+from nnunet_wmh.report.tables import (
     INFO_COLUMNS,
     LESION_COLUMNS,
     QC_COLUMNS,
@@ -54,7 +54,7 @@ from nnunet_wmh.postprocess.report_tables import (
     SUBJECT_COLUMNS,
     finalize_tables,
 )
-from nnunet_wmh.region_table import generated_region_name, read_region_table
+from nnunet_wmh.labels.region_table import generated_region_name, read_region_table
 from nnunet_wmh.tables import MISSING, format_cell, read_tsv, write_tsv
 
 logger = logging.getLogger(__name__)
@@ -295,7 +295,7 @@ def report_case(inputs: CaseInputs, settings: CaseSettings) -> CaseResult:
         "region_map_to_icv_ratio": region_map_mm3 / icv if icv > 0 else math.nan,
     }
     if options.pictures:
-        from nnunet_wmh.postprocess.pictures import case_picture
+        from nnunet_wmh.report.pictures import case_picture
 
         case_picture(
             inputs.case,
@@ -306,7 +306,7 @@ def report_case(inputs: CaseInputs, settings: CaseSettings) -> CaseResult:
             background=inputs.image,
         )
     if settings.bids_dir is not None:
-        from nnunet_wmh.postprocess.bids_outputs import write_case_derivatives
+        from nnunet_wmh.report.bids import write_case_derivatives
 
         write_case_derivatives(settings.bids_dir, inputs.bids, image, lesions, regions, classes)
     return CaseResult(inputs.case, region_rows, subject, lesion_rows, qc, region_names, warnings)
@@ -334,7 +334,7 @@ def case_info_from_conversion(path: str | os.PathLike[str], cases: Sequence[str]
     UsageError
         If the file is unreadable or has no row for some case.
     """
-    from nnunet_wmh.postprocess.evaluate import read_case_info
+    from nnunet_wmh.evaluation.evaluate import read_case_info
 
     info = read_case_info(path, cases)
     return {
@@ -488,7 +488,7 @@ def make_report(
     info = case_info_from_conversion(conversion_tsv, all_cases) if conversion_tsv else {c: {} for c in all_cases}
     inputs = _case_inputs(prediction_dir, cases, info, regions, ventricles, brain_mask, images)
     if bids_derivatives is not None:
-        from nnunet_wmh.postprocess.bids_outputs import bids_prefixes
+        from nnunet_wmh.report.bids import bids_prefixes
 
         names = bids_prefixes(all_cases, info)
         inputs = [replace(item, bids=names[item.case]) for item in inputs]
@@ -717,15 +717,15 @@ def _finish(
         "warnings": warnings,
     }
     if meta["options"]["pictures"]:
-        from nnunet_wmh.postprocess.html_report import write_index
-        from nnunet_wmh.postprocess.pictures import cohort_picture
+        from nnunet_wmh.report.html import write_index
+        from nnunet_wmh.report.pictures import cohort_picture
 
         files["cohort.png"] = cohort_picture(final, out_dir / "cohort.png")
         files["index.html"] = write_index(final, report_json, out_dir)
     (out_dir / REPORT_JSON).write_text(json.dumps(report_json, indent=2) + "\n")
     files[REPORT_JSON] = out_dir / REPORT_JSON
     if meta["inputs"]["bids_derivatives"]:
-        from nnunet_wmh.postprocess.bids_outputs import write_dataset_files
+        from nnunet_wmh.report.bids import write_dataset_files
 
         write_dataset_files(Path(meta["inputs"]["bids_derivatives"]), region_names)
     return ReportResult(out_dir, final.cases, True, files, final.flagged, warnings, final.summary())

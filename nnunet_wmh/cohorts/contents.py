@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnunet_wmh.dataset_conversion.subject import Subject
+from nnunet_wmh.cohorts.subject import Subject
 from nnunet_wmh.errors import InputDataError
 
 NIFTI_ENDINGS = (".nii.gz", ".nii")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from nnunet_wmh.dataset_conversion.sources.base import SourceContents
-from nnunet_wmh.dataset_conversion.subject import Subject
+from nnunet_wmh.cohorts.contents import SourceContents
+from nnunet_wmh.cohorts.subject import Subject
 from nnunet_wmh.errors import InputDataError, SourceLayoutError
 
 FILE_COLUMNS = ("flair", "t1", "lesion", "regions")

@@ -17,8 +17,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from nnunet_wmh.dataset_conversion.sources.base import SourceContents, first_existing, natural_key
-from nnunet_wmh.dataset_conversion.subject import Subject
+from nnunet_wmh.cohorts.contents import SourceContents, first_existing, natural_key
+from nnunet_wmh.cohorts.subject import Subject
 
 SPLIT_FOLDERS = {"train": "training", "test": "test"}
 IMAGE_FOLDERS = ("pre", "orig")

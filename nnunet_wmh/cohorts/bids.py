@@ -17,8 +17,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from nnunet_wmh.dataset_conversion.sources.base import NIFTI_ENDINGS, SourceContents, natural_key
-from nnunet_wmh.dataset_conversion.subject import Subject
+from nnunet_wmh.cohorts.contents import NIFTI_ENDINGS, SourceContents, natural_key
+from nnunet_wmh.cohorts.subject import Subject
 from nnunet_wmh.errors import InputDataError
 
 IMAGE_SUFFIXES = {"flair": "_FLAIR", "t1": "_T1w"}

@@ -30,14 +30,14 @@ import numpy as np
 from nnunet_wmh import __version__
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.io import save_label_map
-from nnunet_wmh.joint_labels import OUTSIDE_REGIONS_NAME
+from nnunet_wmh.labels.joint import OUTSIDE_REGIONS_NAME
 from nnunet_wmh.tables import write_tsv
 
 if TYPE_CHECKING:
     import nibabel as nib
 
-    from nnunet_wmh.postprocess.burden import CaseRegions
-    from nnunet_wmh.postprocess.lesions import LesionVoxels
+    from nnunet_wmh.report.burden import CaseRegions
+    from nnunet_wmh.report.lesions import LesionVoxels
 
 OUTSIDE_INDEX = 65535
 BIDS_VERSION = "1.9.0"

@@ -1,1 +1,0 @@
-"""Post-processing of nnU-Net predictions: metrics, region burden, reports (added by later issues)."""
