@@ -81,8 +81,8 @@ def _run_synth(args: argparse.Namespace) -> int:
 
 
 def _add_convert(subparsers) -> None:
-    from nnunet_wmh.dataset_conversion.modes import INPUT_CHOICES, MODES
     from nnunet_wmh.cohorts import LAYOUTS
+    from nnunet_wmh.dataset_conversion.modes import INPUT_CHOICES, MODES
 
     parser = subparsers.add_parser(
         "convert",
@@ -319,8 +319,8 @@ def _summary_lines(rows: list[dict], metrics: list[str]) -> list[str]:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    from nnunet_wmh.labels.conventions import LabelConvention
     from nnunet_wmh.evaluation.evaluate import evaluate_folder, existing_outputs, write_evaluation
+    from nnunet_wmh.labels.conventions import LabelConvention
 
     if not args.overwrite:  # refuse before spending the time to evaluate
         with_regions = bool(args.dataset_json) and LabelConvention.from_dataset_json(args.dataset_json).has_regions

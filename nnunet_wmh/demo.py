@@ -154,8 +154,8 @@ def run_demo(
     """
     from nnunet_wmh.dataset_conversion import convert_dataset
     from nnunet_wmh.evaluation.evaluate import evaluate_folder, write_evaluation
-    from nnunet_wmh.report.run import make_report
     from nnunet_wmh.registration.atlas import load_atlas, register_atlas_to_cohort
+    from nnunet_wmh.report.run import make_report
     from nnunet_wmh.synthetic import make_synthetic_cohort
 
     out = Path(out).absolute()

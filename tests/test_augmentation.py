@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from nnunet_wmh.training.augmentation import ModalityDropoutTransform, insert_modality_dropout
 from nnunet_wmh.trainers.nnunet_wmh_modality_dropout import nnUNetTrainerModalityDropout
+from nnunet_wmh.training.augmentation import ModalityDropoutTransform, insert_modality_dropout
 
 
 def sample(seed: int = 0) -> dict:

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
+from nnunet_wmh.decode import decode_prediction_folder, decode_probabilities
 from nnunet_wmh.errors import InvalidInputsError, UsageError
 from nnunet_wmh.labels.joint import JointEncoding, RegionIndex
-from nnunet_wmh.decode import decode_prediction_folder, decode_probabilities
 
 REGIONS = RegionIndex.from_table({3: "genu", 7: "splenium"})  # R = 2: classes 1, 2
 

@@ -13,10 +13,10 @@ import SimpleITK as sitk
 from scipy import ndimage
 
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsError, UsageError
-from nnunet_wmh.labels.joint import JointEncoding, RegionIndex
-from nnunet_wmh.labels.conventions import LabelConvention
 from nnunet_wmh.evaluation.evaluate import evaluate_folder, write_evaluation
 from nnunet_wmh.evaluation.metrics import challenge_metrics
+from nnunet_wmh.labels.conventions import LabelConvention
+from nnunet_wmh.labels.joint import JointEncoding, RegionIndex
 from tests.conftest import oblique_affine, save
 
 # ---------------------------------------------------------------------------------------------------------

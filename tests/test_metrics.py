@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from nnunet_wmh.masks import bounding_box
 from nnunet_wmh.evaluation.metrics import (
     challenge_metrics,
     hausdorff_distance,
     in_plane_boundary,
     lesion_detection,
 )
+from nnunet_wmh.masks import bounding_box
 from tests.conftest import oblique_affine
 
 # 1 × 1 × 3 mm voxels; rotated 10° in-plane (distances do not change under rotation)

@@ -10,8 +10,8 @@ from nnunetv2.training.loss.compound_losses import DC_and_BCE_loss
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
 from nnunet_wmh.errors import IncompatibleDatasetError
-from nnunet_wmh.training.support import OutputWeightedLoss, lesion_output_index
 from nnunet_wmh.trainers import nnunet_wmh_modality_dropout, nnunet_wmh_multitask, trainers_path
+from nnunet_wmh.training.support import OutputWeightedLoss, lesion_output_index
 
 TRAINERS = sorted(
     (name, cls)

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from nnunet_wmh.cohorts.contents import SourceContents
 from nnunet_wmh.cohorts.bids import looks_like_bids, read_bids
+from nnunet_wmh.cohorts.contents import SourceContents
 from nnunet_wmh.cohorts.manifest import looks_like_manifest, read_manifest
-from nnunet_wmh.cohorts.wmh2017 import looks_like_wmh2017, read_wmh2017
 from nnunet_wmh.cohorts.subject import Subject
+from nnunet_wmh.cohorts.wmh2017 import looks_like_wmh2017, read_wmh2017
 from nnunet_wmh.errors import SourceLayoutError, UsageError
 
 LAYOUTS = ("wmh2017", "bids", "manifest")

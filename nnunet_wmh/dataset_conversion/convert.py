@@ -22,12 +22,12 @@ from typing import Any
 import pandas as pd
 
 from nnunet_wmh import __version__
+from nnunet_wmh.cohorts import SourceContents, apply_regions_override, detect_layout, read_source
+from nnunet_wmh.cohorts.subject import MODALITY_NAMES, ZERO, Subject
 from nnunet_wmh.dataset_conversion.coregistration import CoregisteredT1, coregister_subjects
 from nnunet_wmh.dataset_conversion.inputs import VARIANT_SUFFIXES, InterchangeableInputs, MissingModalityError
 from nnunet_wmh.dataset_conversion.modes import ModeSpec, parse_mode
-from nnunet_wmh.cohorts import SourceContents, apply_regions_override, detect_layout, read_source
 from nnunet_wmh.dataset_conversion.splits import assign_folds, splits_final
-from nnunet_wmh.cohorts.subject import MODALITY_NAMES, ZERO, Subject
 from nnunet_wmh.dataset_conversion.targets import (
     TARGET_CLASSES,
     JointTarget,
@@ -48,8 +48,8 @@ from nnunet_wmh.dataset_conversion.writer import (
 from nnunet_wmh.errors import DatasetExistsError, InputDataError, InvalidInputsError, SourceLayoutError, UsageError
 from nnunet_wmh.io import atomic_output_folder
 from nnunet_wmh.labels.joint import RegionIndex
-from nnunet_wmh.parallel import map_with_progress
 from nnunet_wmh.labels.region_table import complete_region_table, read_region_table
+from nnunet_wmh.parallel import map_with_progress
 
 logger = logging.getLogger(__name__)
 

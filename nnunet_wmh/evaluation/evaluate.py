@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 
 from nnunet_wmh import __version__
-from nnunet_wmh.errors import ImageReadError, InputDataError, InvalidInputsError, OutputExistsError, UsageError
-from nnunet_wmh.io import Geometry, geometry_differences, load_nifti, read_voxels
-from nnunet_wmh.parallel import map_with_progress
 from nnunet_wmh.case_files import GEOMETRY_TOLERANCE_MM, nifti_cases, require_folder
-from nnunet_wmh.labels.conventions import LabelConvention, LabelValueError
+from nnunet_wmh.errors import ImageReadError, InputDataError, InvalidInputsError, OutputExistsError, UsageError
 from nnunet_wmh.evaluation.metrics import LesionMetrics, challenge_metrics, dice_coefficient, voxel_volume_mm3
 from nnunet_wmh.evaluation.summary import summarize, summary_columns
+from nnunet_wmh.io import Geometry, geometry_differences, load_nifti, read_voxels
+from nnunet_wmh.labels.conventions import LabelConvention, LabelValueError
+from nnunet_wmh.parallel import map_with_progress
 from nnunet_wmh.tables import read_tsv, write_tsv
 
 logger = logging.getLogger(__name__)

@@ -26,8 +26,8 @@ import SimpleITK as sitk
 
 from nnunet_wmh.errors import InputDataError, RegistrationError, UsageError
 from nnunet_wmh.io import load_nifti, read_voxels, save_label_map
-from nnunet_wmh.parallel import map_with_progress
 from nnunet_wmh.labels.region_table import complete_region_table, read_region_table, write_region_table
+from nnunet_wmh.parallel import map_with_progress
 from nnunet_wmh.registration.engine import (
     TRANSFORM_KINDS,
     RegistrationRunError,

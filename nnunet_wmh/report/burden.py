@@ -23,9 +23,9 @@ from typing import Any, Literal
 import numpy as np
 
 from nnunet_wmh.labels.joint import OUTSIDE_REGIONS_NAME, JointEncoding, RegionIndex
-from nnunet_wmh.report.lesions import LesionVoxels, find_lesions
-from nnunet_wmh.masks import value_counts
 from nnunet_wmh.labels.region_table import complete_region_table
+from nnunet_wmh.masks import value_counts
+from nnunet_wmh.report.lesions import LesionVoxels, find_lesions
 
 OutsidePolicy = Literal["nearest", "keep"]
 OUTSIDE_POLICIES = ("nearest", "keep")

@@ -26,8 +26,8 @@ from typing import Literal
 
 import numpy as np
 
-from nnunet_wmh.report.lesions import LesionVoxels
 from nnunet_wmh.masks import bounding_box, connected_components
+from nnunet_wmh.report.lesions import LesionVoxels
 
 PvRule = Literal["distance", "contact", "continuity"]
 PV_RULES: tuple[str, ...] = ("distance", "contact", "continuity")

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import nibabel as nib
 import numpy as np
 
-from nnunet_wmh.io import load_nifti, read_voxels
 from nnunet_wmh.evaluation.metrics import in_plane_boundary
+from nnunet_wmh.io import load_nifti, read_voxels
 
 if TYPE_CHECKING:
     from nnunet_wmh.report.burden import CaseRegions

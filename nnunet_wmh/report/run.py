@@ -24,8 +24,11 @@ from typing import Any
 import numpy as np
 
 from nnunet_wmh import __version__
+from nnunet_wmh.case_files import companion_files, grid_problems, nifti_cases, require_folder
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsError, UsageError
 from nnunet_wmh.io import load_nifti, read_voxels
+from nnunet_wmh.labels.conventions import LabelConvention, LabelValueError, whole_number_labels
+from nnunet_wmh.labels.region_table import generated_region_name, read_region_table
 from nnunet_wmh.parallel import map_with_progress
 from nnunet_wmh.report.burden import (
     MM3_PER_ML,
@@ -36,8 +39,6 @@ from nnunet_wmh.report.burden import (
     regions_from_joint,
     regions_from_map,
 )
-from nnunet_wmh.case_files import companion_files, grid_problems, nifti_cases, require_folder
-from nnunet_wmh.labels.conventions import LabelConvention, LabelValueError, whole_number_labels
 from nnunet_wmh.report.lesions import CONNECTIVITIES, find_lesions, world_coordinates
 from nnunet_wmh.report.periventricular import (
     DEFAULT_PV_DISTANCE_MM,
@@ -54,7 +55,6 @@ from nnunet_wmh.report.tables import (
     SUBJECT_COLUMNS,
     finalize_tables,
 )
-from nnunet_wmh.labels.region_table import generated_region_name, read_region_table
 from nnunet_wmh.tables import MISSING, format_cell, read_tsv, write_tsv
 
 logger = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ import numpy as np
 
 from nnunet_wmh import __version__
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.parallel import map_with_progress
 from nnunet_wmh.labels.region_table import write_region_table
+from nnunet_wmh.parallel import map_with_progress
 from nnunet_wmh.synthetic.phantom import (
     SYNTHETIC_REGION_TABLE,
     SampledSubject,

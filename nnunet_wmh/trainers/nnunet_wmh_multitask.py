@@ -16,8 +16,8 @@ import torch
 from nnunetv2.training.loss.deep_supervision import DeepSupervisionWrapper
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
-from nnunet_wmh.training.support import OutputWeightedLoss, lesion_output_index
 from nnunet_wmh.trainers.nnunet_wmh_modality_dropout import nnUNetTrainerModalityDropout
+from nnunet_wmh.training.support import OutputWeightedLoss, lesion_output_index
 
 
 class nnUNetTrainerMultiTaskLesionWeighted(nnUNetTrainer):
