@@ -1,3 +1,46 @@
-"""nnU-Net v2 plugin for white matter hyperintensity segmentation and localization in native space."""
+"""nnU-Net v2 plugin for white matter hyperintensity segmentation and localization in native space.
+
+The commands' functions are importable from here; each is imported on first use, so that importing the
+package (or running ``nnunet_wmh evaluate``) stays free of torch, nnU-Net and pandas::
+
+    from nnunet_wmh import ConvertOptions, convert_dataset, evaluate_to_files, make_report
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+_PUBLIC = {
+    "make_synthetic_cohort": "nnunet_wmh.synthetic.cohort",
+    "ConvertOptions": "nnunet_wmh.dataset_conversion.options",
+    "convert_dataset": "nnunet_wmh.dataset_conversion.convert",
+    "load_atlas": "nnunet_wmh.registration.atlas",
+    "register_atlas": "nnunet_wmh.registration.atlas",
+    "register_atlas_to_cohort": "nnunet_wmh.registration.cohort_regions",
+    "coregister": "nnunet_wmh.registration.coregister",
+    "decode_prediction_folder": "nnunet_wmh.decode",
+    "evaluate_folder": "nnunet_wmh.evaluation.evaluate",
+    "evaluate_to_files": "nnunet_wmh.evaluation.files",
+    "write_evaluation": "nnunet_wmh.evaluation.files",
+    "challenge_metrics": "nnunet_wmh.evaluation.metrics",
+    "ReportOptions": "nnunet_wmh.report.options",
+    "make_report": "nnunet_wmh.report.run",
+    "merge_report": "nnunet_wmh.report.parts",
+    "region_burden": "nnunet_wmh.report.burden",
+    "run_demo": "nnunet_wmh.demo",
+}
+
+__all__ = ["__version__", *sorted(_PUBLIC)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))

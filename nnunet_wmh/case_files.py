@@ -1,8 +1,8 @@
-"""Case files by nnU-Net's naming, and the grid checks between a prediction and its companion maps.
+"""Folders of case files by nnU-Net's naming, and the grid checks between a prediction and its companions.
 
 nnU-Net writes one prediction per case, ``CASE.nii.gz``; references, region maps, ventricle maps and brain
 masks are found under the same name in their folders, images as ``CASE_0000.nii.gz`` (nnU-Net's first
-channel) or ``CASE.nii.gz``.
+channel) or ``CASE.nii.gz``. A companion may also be given by a pattern (``maps/{site}/{subject}.nii.gz``).
 """
 
 from __future__ import annotations
@@ -11,33 +11,45 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from nnunet_wmh.conversion_table import CaseInfo
 from nnunet_wmh.errors import ImageReadError, InputDataError, UsageError
-from nnunet_wmh.io import NIFTI_SUFFIXES, Geometry, geometry_differences, load_nifti
-
-#: Largest allowed difference of spacing, origin (mm) and direction cosines between a prediction and a
-#: map on its grid (nnU-Net writes predictions through SimpleITK, which moves them by far less).
-GEOMETRY_TOLERANCE_MM = 1e-4
+from nnunet_wmh.geometry import Geometry, prediction_grid_differences
+from nnunet_wmh.io import dimension_problem, load_nifti, nifti_stem
 
 
-def nifti_cases(folder: str | os.PathLike[str]) -> dict[str, Path]:
-    """``{case: path}`` of the ``CASE.nii.gz`` / ``CASE.nii`` files in a folder (hidden files skipped)."""
-    cases: dict[str, Path] = {}
-    for path in sorted(Path(folder).iterdir()):
-        if path.name.startswith(".") or not path.is_file():
-            continue
-        for suffix in NIFTI_SUFFIXES:
-            if path.name.endswith(suffix):
-                cases.setdefault(path.name[: -len(suffix)], path)
-                break
-    return cases
-
-
-def require_folder(folder: str | os.PathLike[str], what: str) -> Path:
-    """The folder as a Path; UsageError naming it if it does not exist."""
+def require_folder(folder: str | os.PathLike[str], parameter: str) -> Path:
+    """The folder given as ``parameter`` as a Path; UsageError if it is missing or a file."""
     folder = Path(folder)
+    if folder.is_file():
+        raise UsageError(f"`{parameter}` {folder} is a file; expected a folder", parameter)
     if not folder.is_dir():
-        raise UsageError(f"{what} folder {folder} does not exist")
+        raise UsageError(f"`{parameter}` folder {folder} does not exist", parameter)
     return folder
+
+
+def nifti_cases(folder: str | os.PathLike[str]) -> tuple[dict[str, Path], list[InputDataError]]:
+    """The ``CASE.nii.gz`` / ``CASE.nii`` files of a folder (hidden files skipped).
+
+    Returns
+    -------
+    cases, problems
+        ``{case: path}``, and one problem per case that has two files (``CASE.nii.gz`` beside
+        ``CASE.nii``): which one is meant cannot be told, so neither is taken.
+    """
+    found: dict[str, list[Path]] = {}
+    for path in sorted(Path(folder).iterdir()):
+        case = nifti_stem(path)
+        if case is None or path.name.startswith(".") or not path.is_file():
+            continue
+        found.setdefault(case, []).append(path)
+    problems = [
+        InputDataError(
+            case, str(paths[0].parent), f"two files for one case ({', '.join(p.name for p in paths)}); keep one"
+        )
+        for case, paths in found.items()
+        if len(paths) > 1
+    ]
+    return {case: paths[0] for case, paths in found.items() if len(paths) == 1}, problems
 
 
 #: Placeholders of a companion-file pattern (``--regions 'maps/{site}/{subject}/regions.nii.gz'``).
@@ -45,16 +57,19 @@ PATTERN_FIELDS = ("case", "subject", "session", "site")
 
 
 def _pattern_files(
-    cases: Sequence[str], pattern: str, what: str, fields: Mapping[str, Mapping[str, str]]
+    cases: Sequence[str], pattern: str, what: str, parameter: str, info: Mapping[str, CaseInfo]
 ) -> tuple[dict[str, Path], list[InputDataError]]:
     files, problems = {}, []
     for case in cases:
-        values = {"case": case, **{k: fields.get(case, {}).get(k, "") for k in PATTERN_FIELDS if k != "case"}}
+        known = info.get(case)
+        values = {"case": case, "subject": "", "session": "", "site": ""}
+        if known is not None:
+            values.update(subject=known.subject, session=known.session, site=known.site)
         try:
-            path = Path(pattern.format(**values)).expanduser()
+            path = Path(pattern.format(**values)).expanduser().absolute()
         except (KeyError, IndexError, ValueError) as exc:
             placeholders = ", ".join(f"{{{k}}}" for k in PATTERN_FIELDS)
-            raise UsageError(f"{what} pattern {pattern!r}: {exc}; use {placeholders}") from None
+            raise UsageError(f"`{parameter}` pattern {pattern!r}: {exc}; use {placeholders}", parameter) from None
         if path.is_file():
             files[case] = path
         else:
@@ -67,40 +82,49 @@ def companion_files(
     folder: str | os.PathLike[str],
     what: str,
     *,
+    parameter: str,
     channel_suffix: bool = False,
-    fields: Mapping[str, Mapping[str, str]] | None = None,
+    info: Mapping[str, CaseInfo] | None = None,
 ) -> tuple[dict[str, Path], list[InputDataError]]:
     """Find ``FOLDER/CASE.nii.gz`` (or ``CASE_0000.nii.gz`` with ``channel_suffix``) for every case.
 
     ``folder`` may instead be a pattern with ``{case}``, ``{subject}``, ``{session}`` and ``{site}``
-    (the last three from ``conversion.tsv``, given as ``fields``), e.g. the per-subject maps of
+    (the last three from ``conversion.tsv``, given as ``info``), e.g. the per-subject maps of
     ``nnunet_wmh regions --source``: ``'regions/{site}/{subject}/regions.nii.gz'``.
+
+    Parameters
+    ----------
+    parameter
+        The option that gave ``folder``, for messages.
 
     Returns
     -------
     files, problems
-        The files found, and one problem per case without one.
+        The files found, and one problem per case without one (or with two).
     """
     if "{" in str(folder):
-        return _pattern_files(cases, str(folder), what, fields or {})
-    folder = require_folder(folder, what)
-    available = nifti_cases(folder)
+        return _pattern_files(cases, str(folder), what, parameter, info or {})
+    folder = require_folder(folder, parameter)
+    available, duplicates = nifti_cases(folder)
+    duplicate_of = {problem.subject: problem for problem in duplicates}
     files, problems = {}, []
     for case in cases:
         names = (f"{case}_0000", case) if channel_suffix else (case,)
         found = next((available[name] for name in names if name in available), None)
-        if found is None:
-            expected = " or ".join(f"{name}.nii.gz" for name in names)
-            problems.append(InputDataError(case, str(folder), f"no {what} {expected}"))
-        else:
+        clash = next((duplicate_of[name] for name in names if name in duplicate_of), None)
+        if found is not None and clash is None:
             files[case] = found
+        elif clash is not None:
+            problems.append(InputDataError(case, clash.path, f"{what}: {clash.problem}"))
+        else:
+            expected = " or ".join(f"{name}.nii.gz" for name in names)
+            problems.append(InputDataError(case, str(folder.absolute()), f"no {what} {expected}"))
     return files, problems
 
 
-def grid_problems(
-    case: str, prediction: Path, others: Mapping[str, Path], *, tolerance_mm: float = GEOMETRY_TOLERANCE_MM
-) -> list[InputDataError]:
-    """Check from the headers that each companion map lies on the prediction's grid.
+def grid_problems(case: str, prediction: Path, others: Mapping[str, Path]) -> list[InputDataError]:
+    """Check from the headers that each companion map lies on the prediction's grid (spacing, origin and
+    direction within 1e-4 mm; an image may carry a fourth axis of length 1).
 
     Parameters
     ----------
@@ -110,8 +134,6 @@ def grid_problems(
         The prediction file (the reference grid of the check).
     others
         ``{what: path}``, e.g. ``{"region map": ...}``; messages name both files.
-    tolerance_mm
-        Largest allowed difference of spacing, origin (mm) and direction cosines.
     """
     if not others:
         return []
@@ -122,24 +144,14 @@ def grid_problems(
     problems = []
     for what, path in others.items():
         try:
-            geometry = Geometry.of(load_nifti(path))
+            image = load_nifti(path)
         except ImageReadError as exc:
-            problems.append(InputDataError(case, exc.path, exc.problem))
+            problems.append(InputDataError(case, exc.path, f"{what}: {exc.problem}"))
             continue
-        if len(geometry.shape) < 3 or len(grid.shape) != 3:
-            problems.append(
-                InputDataError(case, str(path), f"shape {geometry.shape} and {prediction} {grid.shape}: not 3-D")
-            )
+        shape_problem = dimension_problem(tuple(int(s) for s in image.shape))
+        if shape_problem:
+            problems.append(InputDataError(case, str(path), f"{what}: {shape_problem}"))
             continue
-        if what == "image" and len(geometry.shape) > 3:  # an image may carry a singleton 4th axis
-            geometry = Geometry(geometry.shape[:3], geometry.spacing, geometry.origin, geometry.direction)
-        differences = geometry_differences(
-            geometry,
-            grid,
-            reference_name=f"prediction {prediction}",
-            tolerance_mm=tolerance_mm,
-            spacing_rtol=0.0,
-            spacing_atol=tolerance_mm,
-        )
+        differences = prediction_grid_differences(Geometry.of(image), grid, reference_name=f"prediction {prediction}")
         problems += [InputDataError(case, str(path), f"{what}: {text}") for text in differences]
     return problems

@@ -6,15 +6,20 @@ probabilities can: per case ``CASE.npz`` (key ``probabilities``, float, shape (o
 SimpleITK axis order on the original grid) and ``CASE.pkl`` (its geometry). :func:`decode_probabilities`
 turns them into the joint encoding of :mod:`nnunet_wmh.labels.joint` (the same as ``--encoding joint``),
 which ``report`` consumes.
+
+Every case is read and checked (a complete archive, finite probabilities within 0..1, nnU-Net's geometry
+record); all problems are listed at once and nothing is written unless every case decodes.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import pickle
+import zipfile
+import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -23,11 +28,38 @@ import numpy as np
 import SimpleITK as sitk
 
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, UsageError
-from nnunet_wmh.io import label_dtype_for
-from nnunet_wmh.labels.joint import LESION_OUTPUT_NAME, JointEncoding
-from nnunet_wmh.parallel import map_with_progress
+from nnunet_wmh.io import exception_summary, label_dtype_for
+from nnunet_wmh.labels.conventions import check_threshold
+from nnunet_wmh.labels.dataset_json import joint_encoding, read_dataset_json
+from nnunet_wmh.labels.joint import LESION_OUTPUT_NAME
+from nnunet_wmh.outputs import atomic_output_folder
+from nnunet_wmh.parallel import check_jobs, map_collecting_problems
 
 logger = logging.getLogger(__name__)
+
+#: How far saved probabilities may stray outside 0..1 (float16 storage, rounding).
+PROBABILITY_TOLERANCE = 1e-3
+
+
+def _expected_outputs(dataset_json: Mapping[str, Any]) -> int:
+    block = dataset_json["nnunet_wmh"]
+    count = len(block["regions"])
+    return 2 * count + 2 if block["encoding"] == "joint" else len(block["outputs"])
+
+
+def probability_problem(probabilities: np.ndarray, expected_outputs: int) -> str | None:
+    """What is wrong with a saved probability array, or None: its shape, NaN, values outside 0..1."""
+    if probabilities.ndim != 4 or probabilities.shape[0] != expected_outputs:
+        return f"probabilities of shape {probabilities.shape}; expected ({expected_outputs}, z, y, x)"
+    if not np.issubdtype(probabilities.dtype, np.floating):
+        return f"probabilities of type {probabilities.dtype}; expected floating-point values"
+    finite = np.isfinite(probabilities)
+    if not finite.all():
+        return f"{int(np.count_nonzero(~finite))} probability value(s) are NaN or infinite"
+    low, high = float(probabilities.min()), float(probabilities.max())
+    if low < -PROBABILITY_TOLERANCE or high > 1 + PROBABILITY_TOLERANCE:
+        return f"values {low:g}..{high:g} are not probabilities (0..1)"
+    return None
 
 
 def decode_probabilities(
@@ -43,23 +75,28 @@ def decode_probabilities(
     dataset_json
         The dataset.json of the multitask dataset (nnU-Net copies it into the prediction folder).
     threshold
-        Sigmoid outputs at or above it count as present (separate encoding).
+        Sigmoid outputs at or above it count as present (separate encoding); strictly between 0 and 1.
 
     Returns
     -------
     np.ndarray
         Joint labels, shape (z, y, x): a voxel gets its most probable region (if that region's output
         reaches ``threshold``), plus the lesion flag.
+
+    Raises
+    ------
+    ValueError
+        If the probabilities do not fit the dataset (shape), or are not finite values within 0..1.
     """
-    encoding = JointEncoding.from_dataset_json(dataset_json)
+    check_threshold(threshold)
+    encoding = joint_encoding(dataset_json, "dataset.json", parameter="dataset_json")
     block = dataset_json["nnunet_wmh"]
-    count = encoding.regions.count
+    problem = probability_problem(probabilities, _expected_outputs(dataset_json))
+    if problem:
+        raise ValueError(problem)
     if block["encoding"] == "joint":
-        expected = 2 * count + 2
-        _check_outputs(probabilities, expected)
-        return np.argmax(probabilities, axis=0).astype(label_dtype_for(expected - 1))
+        return np.argmax(probabilities, axis=0).astype(label_dtype_for(2 * encoding.regions.count + 1))
     outputs = list(block["outputs"])
-    _check_outputs(probabilities, len(outputs))
     lesion = probabilities[outputs.index(LESION_OUTPUT_NAME)] >= threshold
     region_channels = [i for i, name in enumerate(outputs) if name != LESION_OUTPUT_NAME]
     region_probabilities = probabilities[region_channels]
@@ -69,34 +106,96 @@ def decode_probabilities(
     return encoding.encode(lesion, encoding.regions.to_region_ids(class_index))
 
 
-def _check_outputs(probabilities: np.ndarray, expected: int) -> None:
-    if probabilities.ndim != 4 or probabilities.shape[0] != expected:
-        raise ValueError(f"probabilities of shape {probabilities.shape}; expected ({expected}, z, y, x)")
+@dataclass(frozen=True)
+class SavedGeometry:
+    """The grid nnU-Net recorded for a case (SimpleITK's spacing, origin, direction; array shape z, y, x)."""
+
+    spacing: tuple[float, ...]
+    origin: tuple[float, ...]
+    direction: tuple[float, ...]
+    shape: tuple[int, ...] | None
+
+
+def _numbers(values: Any, count: int) -> tuple[float, ...] | None:
+    try:
+        numbers = tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        return None
+    return numbers if len(numbers) == count and all(np.isfinite(numbers)) else None
+
+
+def read_saved_geometry(case: str, pkl_path: Path) -> SavedGeometry:
+    """Read ``CASE.pkl`` (nnU-Net's properties of the case).
+
+    Raises
+    ------
+    InputDataError
+        Missing, unreadable, or without a complete ``sitk_stuff`` record.
+    """
+    if not pkl_path.is_file():
+        raise InputDataError(case, str(pkl_path), "missing: nnUNetv2_predict writes it beside CASE.npz")
+    try:
+        with open(pkl_path, "rb") as handle:
+            properties = pickle.load(handle)  # nnU-Net's own format: written by nnUNetv2_predict
+    except Exception as exc:  # unpickling raises nearly any type for a damaged file
+        raise InputDataError(case, str(pkl_path), f"cannot be read ({exception_summary(exc)})") from exc
+    stuff = properties.get("sitk_stuff") if isinstance(properties, dict) else None
+    stuff = stuff if isinstance(stuff, dict) else {}
+    spacing, origin = _numbers(stuff.get("spacing"), 3), _numbers(stuff.get("origin"), 3)
+    direction = _numbers(stuff.get("direction"), 9)
+    if spacing is None or origin is None or direction is None or min(spacing) <= 0:
+        problem = "no complete nnU-Net geometry (sitk_stuff with 3 spacings > 0, 3 origin values, 9 direction cosines)"
+        raise InputDataError(case, str(pkl_path), problem)
+    shape = properties.get("shape_before_cropping")
+    shape = tuple(int(s) for s in shape) if isinstance(shape, list | tuple) and len(shape) == 3 else None
+    return SavedGeometry(spacing, origin, direction, shape)
+
+
+def read_probabilities(case: str, npz_path: Path) -> np.ndarray:
+    """The ``probabilities`` array of ``CASE.npz``.
+
+    Raises
+    ------
+    InputDataError
+        A truncated or damaged archive, or one without ``probabilities``.
+    """
+    try:
+        with np.load(npz_path, allow_pickle=False) as archive:
+            return archive["probabilities"]
+    except KeyError:
+        raise InputDataError(case, str(npz_path), "holds no 'probabilities' array") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        problem = f"cannot be read as nnU-Net probabilities ({exception_summary(exc)}); is it truncated?"
+        raise InputDataError(case, str(npz_path), problem) from exc
 
 
 def _decode_case(npz_path: Path, *, dataset_json: Mapping[str, Any], out: Path, threshold: float) -> Path:
     case = npz_path.name[: -len(".npz")]
-    pkl_path = npz_path.with_suffix(".pkl")
-    if not pkl_path.is_file():
-        raise InputDataError(case, pkl_path.name, "missing: nnUNetv2_predict writes it beside CASE.npz")
-    try:
-        with np.load(npz_path) as archive:
-            probabilities = archive["probabilities"]
-        with open(pkl_path, "rb") as handle:
-            geometry = pickle.load(handle)["sitk_stuff"]
-    except (OSError, KeyError, ValueError, pickle.UnpicklingError) as exc:
-        raise InputDataError(case, npz_path.name, f"cannot be read as nnU-Net probabilities ({exc})") from exc
+    geometry = read_saved_geometry(case, npz_path.with_suffix(".pkl"))
+    probabilities = read_probabilities(case, npz_path)
+    if geometry.shape is not None and probabilities.ndim == 4 and probabilities.shape[1:] != geometry.shape:
+        problem = f"probabilities of shape {probabilities.shape[1:]} != the case's shape {geometry.shape} (CASE.pkl)"
+        raise InputDataError(case, str(npz_path), problem)
     try:
         joint = decode_probabilities(probabilities, dataset_json, threshold=threshold)
     except ValueError as exc:
-        raise InputDataError(case, npz_path.name, str(exc)) from exc
+        raise InputDataError(case, str(npz_path), str(exc)) from exc
     image = sitk.GetImageFromArray(joint)
-    image.SetSpacing(geometry["spacing"])
-    image.SetOrigin(geometry["origin"])
-    image.SetDirection(geometry["direction"])
+    image.SetSpacing(geometry.spacing)
+    image.SetOrigin(geometry.origin)
+    image.SetDirection(geometry.direction)
     target = out / f"{case}.nii.gz"
     sitk.WriteImage(image, str(target), True)
     return target
+
+
+def _check_folders(prediction_dir: Path, out_dir: Path) -> None:
+    if not prediction_dir.is_dir():
+        state = "is a file" if prediction_dir.exists() else "does not exist"
+        raise UsageError(f"`prediction_dir` {prediction_dir} {state}; expected a folder", "prediction_dir")
+    resolved_out, resolved_predictions = out_dir.resolve(), prediction_dir.resolve()
+    if resolved_out == resolved_predictions or resolved_out in resolved_predictions.parents:
+        raise UsageError(f"`out` {out_dir} would replace the predictions in {prediction_dir}; choose another", "out")
 
 
 def decode_prediction_folder(
@@ -116,15 +215,16 @@ def decode_prediction_folder(
     prediction_dir
         Output folder of ``nnUNetv2_predict ... --save_probabilities``.
     out
-        Where the joint label maps go; default ``prediction_dir/joint``.
+        Output folder; default ``prediction_dir/joint``. Refused if it exists, unless ``overwrite``;
+        replaced only once every case is decoded.
     dataset_json
         The multitask dataset.json; default ``prediction_dir/dataset.json`` (written by nnU-Net).
     threshold
-        Sigmoid threshold for the separate encoding.
+        Sigmoid threshold for the separate encoding, strictly between 0 and 1.
     jobs
         Worker processes.
     overwrite
-        Replace existing output files.
+        Replace an existing output folder.
     progress
         Show a progress bar.
 
@@ -133,25 +233,31 @@ def decode_prediction_folder(
     list of Path
         The written files, in case order. Geometry (spacing, origin, direction) is the one nnU-Net
         stored for the case, as in nnU-Net's own exported label maps.
+
+    Raises
+    ------
+    UsageError
+        Bad options, folders or dataset.json.
+    InvalidInputsError
+        Every case that cannot be decoded (nothing is written).
     """
-    prediction_dir = Path(prediction_dir)
-    dataset_json_path = Path(dataset_json) if dataset_json else prediction_dir / "dataset.json"
-    if not dataset_json_path.is_file():
-        raise UsageError(f"{dataset_json_path}: no dataset.json; pass --dataset-json of the multitask dataset")
-    loaded = json.loads(dataset_json_path.read_text())
-    if loaded.get("nnunet_wmh", {}).get("encoding") not in ("joint", "separate"):
-        raise UsageError(f"{dataset_json_path} is not a multitask dataset.json written by nnunet_wmh convert")
-    cases = sorted(prediction_dir.glob("*.npz"))
+    check_threshold(threshold)
+    check_jobs(jobs)
+    prediction_dir = Path(prediction_dir).expanduser().absolute()
+    out_dir = Path(out).expanduser().absolute() if out else prediction_dir / "joint"
+    _check_folders(prediction_dir, out_dir)
+    json_path = Path(dataset_json) if dataset_json else prediction_dir / "dataset.json"
+    loaded = read_dataset_json(json_path, parameter="dataset_json")
+    joint_encoding(loaded, json_path, parameter="dataset_json")
+    cases = sorted(p for p in prediction_dir.glob("*.npz") if p.is_file())
     if not cases:
-        raise UsageError(f"{prediction_dir}: no CASE.npz files; run nnUNetv2_predict with --save_probabilities")
-    out_dir = Path(out) if out else prediction_dir / "joint"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    existing = [p.name for p in (out_dir / f"{c.name[:-4]}.nii.gz" for c in cases) if p.exists()]
-    if existing and not overwrite:
-        raise UsageError(f"{out_dir} already holds {len(existing)} decoded case(s) (e.g. {existing[0]}); "
-                         "pass --overwrite to replace them")  # fmt: skip
-    decode = partial(_decode_case, dataset_json=loaded, out=out_dir, threshold=threshold)
-    try:
-        return map_with_progress(decode, cases, jobs=jobs, desc="decoding", unit="case", progress=progress)
-    except InputDataError as exc:
-        raise InvalidInputsError([exc]) from exc
+        problem = "holds no CASE.npz files; run nnUNetv2_predict with --save_probabilities"
+        raise UsageError(f"`prediction_dir` {prediction_dir} {problem}", "prediction_dir")
+    with atomic_output_folder(out_dir, overwrite=overwrite) as staging:
+        decode = partial(_decode_case, dataset_json=loaded, out=staging, threshold=threshold)
+        written, problems = map_collecting_problems(
+            decode, cases, jobs=jobs, desc="decoding", unit="case", progress=progress
+        )
+        if problems:
+            raise InvalidInputsError(problems, consequence="nothing was written")
+    return [out_dir / path.name for path in written if path is not None]

@@ -1,12 +1,14 @@
 """``nnunet_wmh demo``: the whole pipeline on built-in synthetic data, on this machine, in one call.
 
-Stages: synthetic cohort (training and test subjects, with the template they were made from) → atlas
-regions by registration → ``convert`` (interchangeable, and multitask with the registered regions) →
-``nnUNetv2_plan_and_preprocess`` → a short ``nnUNetv2_train`` (2-D configuration) with the modality-dropout
-trainer →
-``nnUNetv2_predict -f 0`` on the test subjects as FLAIR + T1, FLAIR only and T1 only → ``evaluate`` →
-``report``. The nnU-Net steps run nnU-Net's own commands as subprocesses (their output goes to
-``OUT/logs``); everything lives in ``OUT`` (nnU-Net's three folders included), nothing is downloaded.
+:data:`STAGES`, in order: synthetic cohort (training and test subjects, with the template they were made
+from) → atlas regions by registration → ``convert`` (interchangeable, and multitask with the registered
+regions) → ``nnUNetv2_plan_and_preprocess`` → a short ``nnUNetv2_train`` (2-D configuration) with the
+modality-dropout trainer → ``nnUNetv2_predict -f 0`` on the test subjects as FLAIR + T1, FLAIR only and T1 only
+→ ``evaluate`` → ``report``. The nnU-Net steps run nnU-Net's own commands as subprocesses (their output goes
+to ``OUT/logs``); everything lives in ``OUT`` (nnU-Net's three folders included), nothing is downloaded.
+
+``OUT`` is built in place (nnU-Net's files record where they are): until the demo ends it holds a marker
+file, a failed demo is removed and a previous demo put back, and a later run cleans up after a killed one.
 """
 
 from __future__ import annotations
@@ -22,12 +24,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nnunet_wmh.dataset_conversion.convert import convert_dataset
+from nnunet_wmh.dataset_conversion.options import ConvertOptions
 from nnunet_wmh.errors import NnunetWmhError, UsageError
+from nnunet_wmh.evaluation.files import evaluate_to_files
+from nnunet_wmh.outputs import output_folder_in_place
+from nnunet_wmh.parallel import check_jobs
+from nnunet_wmh.registration.atlas import load_atlas
+from nnunet_wmh.registration.cohort_regions import register_atlas_to_cohort
+from nnunet_wmh.report.run import make_report
+from nnunet_wmh.synthetic import make_synthetic_cohort
 from nnunet_wmh.tables import read_tsv
+from nnunet_wmh.trainers import trainers_path
 
 INTERCHANGEABLE_ID, MULTITASK_ID = 901, 902
 #: nnU-Net configuration of the demo: 2-D learns within minutes on a CPU; the 3-D one needs far longer.
 CONFIGURATION = "2d"
+NNUNET_COMMANDS = ("nnUNetv2_plan_and_preprocess", "nnUNetv2_train", "nnUNetv2_predict")
 
 
 class DemoStageError(NnunetWmhError):
@@ -80,6 +93,133 @@ class DemoResult:
     device: str = "cpu"
 
 
+@dataclass
+class DemoRun:
+    """What the stages share: the folder, the sizes, nnU-Net's commands and environment, and the results."""
+
+    out: Path
+    plan: DemoPlan
+    jobs: int
+    commands: dict[str, str]
+    environment: dict[str, str]
+    result: DemoResult
+    made: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dataset(self) -> Path:
+        """The interchangeable dataset's raw folder."""
+        return self.made["dataset"]
+
+    def run_nnunet(self, stage: str, command: str, *arguments: str) -> None:
+        """Run one of nnU-Net's commands, its output in ``OUT/logs/STAGE.log``.
+
+        Raises
+        ------
+        DemoStageError
+            If it fails (the message names the log and shows its last lines).
+        """
+        log = self.out / "logs" / f"{stage}.log"
+        line = [self.commands[command], *arguments]
+        with log.open("w") as handle:
+            handle.write("$ " + " ".join(line) + "\n")
+            handle.flush()
+            completed = subprocess.run(line, env=self.environment, stdout=handle, stderr=subprocess.STDOUT, check=False)
+        if completed.returncode != 0:
+            tail = "\n".join(log.read_text().splitlines()[-15:])
+            raise DemoStageError(f"stage {stage} failed (exit {completed.returncode}); see {log}:\n{tail}")
+
+
+def _synthesize(run: DemoRun) -> None:
+    make_synthetic_cohort(
+        run.out / "cohort", subjects=run.plan.train_subjects, test_subjects=run.plan.test_subjects, size="small",
+        seed=2017, jobs=run.jobs, progress=False,
+    )  # fmt: skip
+
+
+def _register_regions(run: DemoRun) -> None:
+    template = run.out / "cohort" / "template"
+    atlas = load_atlas(template / "template_T1w.nii.gz", template / "template_regions.nii.gz", template / "regions.tsv")
+    run.made["regions"] = register_atlas_to_cohort(
+        atlas, run.out / "cohort", run.out / "regions", jobs=run.jobs, progress=False
+    )
+
+
+def _convert(run: DemoRun) -> None:
+    regions = run.made["regions"]
+    folders = {"out": run.out / "nnUNet_raw", "preprocessed": run.out / "nnUNet_preprocessed"}
+    folders["results"] = run.out / "nnUNet_results"
+    multitask = ConvertOptions(mode="multitask", dataset_id=MULTITASK_ID)
+    convert_dataset(
+        run.out / "cohort", multitask, regions=str(regions.out_dir), region_table=regions.region_table,
+        jobs=run.jobs, progress=False, **folders,
+    )  # fmt: skip
+    interchangeable = ConvertOptions(mode="interchangeable", dataset_id=INTERCHANGEABLE_ID)
+    converted = convert_dataset(run.out / "cohort", interchangeable, jobs=run.jobs, progress=False, **folders)
+    run.made["dataset"] = converted.dataset_dir
+
+
+def _plan_and_preprocess(run: DemoRun) -> None:
+    run.run_nnunet(
+        "plan_and_preprocess", "nnUNetv2_plan_and_preprocess", "-d", str(INTERCHANGEABLE_ID), "-c", CONFIGURATION,
+        "--verify_dataset_integrity", "-npfp", str(run.jobs), "-np", str(run.jobs),
+    )  # fmt: skip
+
+
+def _train(run: DemoRun) -> None:
+    run.run_nnunet(
+        "train", "nnUNetv2_train", str(INTERCHANGEABLE_ID), CONFIGURATION, "0", "-tr", run.plan.trainer,
+        "-device", run.result.device,
+    )  # fmt: skip
+
+
+def _predict(run: DemoRun) -> None:
+    run.run_nnunet(
+        "predict", "nnUNetv2_predict", "-i", str(run.dataset / "imagesTs"), "-o", str(run.out / "predictions"),
+        "-d", str(INTERCHANGEABLE_ID), "-c", CONFIGURATION, "-f", "0", "-tr", run.plan.trainer,
+        "-device", run.result.device, "-npp", "1", "-nps", "1", "--disable_tta", "--disable_progress_bar",
+    )  # fmt: skip
+
+
+def _evaluate(run: DemoRun) -> None:
+    evaluation, _ = evaluate_to_files(
+        run.out / "predictions", run.dataset / "labelsTs", run.out / "evaluation" / "metrics.tsv",
+        dataset_json=run.dataset / "dataset.json", conversion_tsv=run.dataset / "conversion.tsv", jobs=run.jobs,
+        progress=False,
+    )  # fmt: skip
+    for row in evaluation.summary_rows():
+        if row["grouping"] == "variant":
+            run.result.dice_by_variant[row["variant"]] = row["dice_mean"]
+
+
+def _report(run: DemoRun) -> None:
+    # per-subject maps found through conversion.tsv: the atlas regions of stage 2 and the phantom's anatomy
+    # (FreeSurfer-style labels: lateral ventricles 4 / 43, and the intracranial volume)
+    regions = run.made["regions"]
+    anatomy = str(run.out / "cohort" / "test" / "{site}" / "{subject}" / "aseg.nii.gz")
+    made = make_report(
+        run.out / "predictions", run.out / "report", regions=str(regions.out_dir / "{site}" / "{subject}" /
+        "regions.nii.gz"), region_table=regions.region_table, conversion_tsv=run.dataset / "conversion.tsv",
+        images=run.dataset / "imagesTs", ventricles=anatomy, brain_mask=anatomy, jobs=run.jobs, progress=False,
+    )  # fmt: skip
+    run.result.report_index = made.files.get("index.html")
+    rows = read_tsv(run.out / "report" / "regions.tsv")
+    run.result.subject = next(r["case"] for r in rows if r["case"].endswith("_paired"))
+    run.result.subject_burden = [r for r in rows if r["case"] == run.result.subject]
+
+
+#: The demo's stages: a name (with ``{train}``, ``{test}``, ``{trainer}``, ``{device}`` filled in) and a step.
+STAGES: tuple[tuple[str, Callable[[DemoRun], None]], ...] = (
+    ("synthetic cohort ({train} training, {test} test subjects)", _synthesize),
+    ("atlas regions by registration", _register_regions),
+    ("convert (interchangeable and multitask)", _convert),
+    ("nnUNetv2_plan_and_preprocess", _plan_and_preprocess),
+    (f"nnUNetv2_train ({CONFIGURATION}, {{trainer}}, {{device}})", _train),
+    ("nnUNetv2_predict -f 0 (FLAIR + T1, FLAIR only, T1 only)", _predict),
+    ("evaluate", _evaluate),
+    ("report", _report),
+)
+
+
 def _command(name: str) -> str:
     beside = Path(sys.executable).with_name(name)
     if beside.exists():
@@ -91,8 +231,6 @@ def _command(name: str) -> str:
 
 
 def _environment(out: Path, jobs: int) -> dict[str, str]:
-    from nnunet_wmh.trainers import trainers_path
-
     return {
         **os.environ,
         "nnUNet_raw": str(out / "nnUNet_raw"),
@@ -105,19 +243,8 @@ def _environment(out: Path, jobs: int) -> dict[str, str]:
     }
 
 
-def _run(stage: str, command: list[str], environment: dict[str, str], logs: Path) -> None:
-    log = logs / f"{stage}.log"
-    with log.open("w") as handle:
-        handle.write("$ " + " ".join(command) + "\n")
-        handle.flush()
-        completed = subprocess.run(command, env=environment, stdout=handle, stderr=subprocess.STDOUT, check=False)
-    if completed.returncode != 0:
-        tail = "\n".join(log.read_text().splitlines()[-15:])
-        raise DemoStageError(f"stage {stage} failed (exit {completed.returncode}); see {log}:\n{tail}")
-
-
 def _device() -> str:
-    import torch
+    import torch  # heavy: only to tell whether there is a GPU
 
     return "cuda" if torch.cuda.is_available() else "cpu"
 
@@ -135,7 +262,8 @@ def run_demo(
     Parameters
     ----------
     out
-        Demo folder; refused if it is not empty, unless ``overwrite``.
+        Demo folder; refused if it exists, unless ``overwrite`` (the previous demo is kept until the new one
+        is complete).
     quick
         6 training and 3 test subjects, 10 epochs × 30 iterations (default: 10 and 5, 20 × 40).
     overwrite
@@ -147,159 +275,36 @@ def run_demo(
 
     Raises
     ------
+    OutputExistsError
+        An existing folder, without ``overwrite``.
     UsageError
-        An existing folder, or nnU-Net's commands not found.
+        nnU-Net's commands not found.
     DemoStageError
         A stage that failed (with its log).
     """
-    from nnunet_wmh.dataset_conversion import convert_dataset
-    from nnunet_wmh.evaluation.evaluate import evaluate_folder, write_evaluation
-    from nnunet_wmh.registration.atlas import load_atlas, register_atlas_to_cohort
-    from nnunet_wmh.report.run import make_report
-    from nnunet_wmh.synthetic import make_synthetic_cohort
-
-    out = Path(out).absolute()
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise UsageError(f"{out} is not empty; pass --overwrite to run the demo there again")
-        shutil.rmtree(out)
+    check_jobs(jobs)
+    commands = {name: _command(name) for name in NNUNET_COMMANDS}
     plan = PLANS["quick" if quick else "default"]
-    commands = {name: _command(name) for name in ("nnUNetv2_plan_and_preprocess", "nnUNetv2_train", "nnUNetv2_predict")}
-    logs = out / "logs"
-    logs.mkdir(parents=True)
-    environment = _environment(out, jobs)
-    result = DemoResult(out=out, device=_device())
     say = on_stage or (lambda message: None)
-    total = 8
-
-    def stage(number: int, name: str, action: Callable[[], Any]) -> Any:
-        say(f"[{number}/{total}] {name} ...")
-        started = time.perf_counter()
-        value = action()
-        result.seconds[name] = time.perf_counter() - started
-        say(f"[{number}/{total}] {name}: done in {result.seconds[name]:.0f} s")
-        return value
-
-    cohort = out / "cohort"
-    stage(
-        1,
-        f"synthetic cohort ({plan.train_subjects} training, {plan.test_subjects} test subjects)",
-        lambda: make_synthetic_cohort(
-            cohort,
-            subjects=plan.train_subjects,
-            test_subjects=plan.test_subjects,
-            size="small",
-            seed=2017,
-            jobs=jobs,
-            progress=False,
-        ),
-    )
-    template = cohort / "template"
-    atlas = load_atlas(template / "template_T1w.nii.gz", template / "template_regions.nii.gz", template / "regions.tsv")
-    regions = stage(
-        2,
-        "atlas regions by registration",
-        lambda: register_atlas_to_cohort(atlas, cohort, out / "regions", jobs=jobs, progress=False),
-    )
-    raw = out / "nnUNet_raw"
-
-    def convert() -> Path:
-        common = {"out": raw, "preprocessed": out / "nnUNet_preprocessed", "results": out / "nnUNet_results"}
-        convert_dataset(
-            cohort,
-            mode="multitask",
-            dataset_id=MULTITASK_ID,
-            regions=str(regions.out_dir),
-            region_table=regions.region_table,
-            jobs=jobs,
-            progress=False,
-            **common,
+    with output_folder_in_place(out, overwrite=overwrite) as folder:
+        (folder / "logs").mkdir()
+        run = DemoRun(
+            folder, plan, jobs, commands, _environment(folder, jobs), DemoResult(out=folder, device=_device())
         )
-        return convert_dataset(
-            cohort, mode="interchangeable", dataset_id=INTERCHANGEABLE_ID, jobs=jobs, progress=False, **common
-        ).dataset_dir
-
-    dataset = stage(3, "convert (interchangeable and multitask)", convert)
-    dataset_id = str(INTERCHANGEABLE_ID)
-    stage(
-        4,
-        "nnUNetv2_plan_and_preprocess",
-        lambda: _run(
-            "plan_and_preprocess",
-            [commands["nnUNetv2_plan_and_preprocess"], "-d", dataset_id, "-c", CONFIGURATION,
-             "--verify_dataset_integrity", "-npfp", str(jobs), "-np", str(jobs)],
-            environment,
-            logs,
-        ),
-    )  # fmt: skip
-    stage(
-        5,
-        f"nnUNetv2_train ({CONFIGURATION}, {plan.trainer}, {result.device})",
-        lambda: _run(
-            "train",
-            [commands["nnUNetv2_train"], dataset_id, CONFIGURATION, "0", "-tr", plan.trainer, "-device", result.device],
-            environment,
-            logs,
-        ),
-    )
-    predictions = out / "predictions"
-    stage(
-        6,
-        "nnUNetv2_predict -f 0 (FLAIR + T1, FLAIR only, T1 only)",
-        lambda: _run(
-            "predict",
-            [commands["nnUNetv2_predict"], "-i", str(dataset / "imagesTs"), "-o", str(predictions), "-d", dataset_id,
-             "-c", CONFIGURATION, "-f", "0", "-tr", plan.trainer, "-device", result.device, "-npp", "1", "-nps", "1",
-             "--disable_tta", "--disable_progress_bar"],
-            environment,
-            logs,
-        ),
-    )  # fmt: skip
-
-    def evaluate() -> None:
-        evaluation = evaluate_folder(
-            predictions,
-            dataset / "labelsTs",
-            dataset_json=dataset / "dataset.json",
-            conversion_tsv=dataset / "conversion.tsv",
-            jobs=jobs,
-            progress=False,
-        )
-        write_evaluation(evaluation, out / "evaluation" / "metrics.tsv")
-        for row in evaluation.summary_rows():
-            if row["grouping"] == "variant":
-                result.dice_by_variant[row["variant"]] = row["dice_mean"]
-
-    stage(7, "evaluate", evaluate)
-
-    def report() -> None:
-        # per-subject maps found through conversion.tsv: the atlas regions of stage 2 and the phantom's
-        # anatomy (FreeSurfer-style labels: lateral ventricles 4 / 43, and the intracranial volume)
-        anatomy = str(cohort / "test" / "{site}" / "{subject}" / "aseg.nii.gz")
-        made = make_report(
-            predictions,
-            out / "report",
-            regions=str(regions.out_dir / "{site}" / "{subject}" / "regions.nii.gz"),
-            region_table=regions.region_table,
-            conversion_tsv=dataset / "conversion.tsv",
-            images=dataset / "imagesTs",
-            ventricles=anatomy,
-            brain_mask=anatomy,
-            jobs=jobs,
-            progress=False,
-        )
-        result.report_index = made.files.get("index.html")
-        rows = read_tsv(out / "report" / "regions.tsv")
-        result.subject = next(r["case"] for r in rows if r["case"].endswith("_paired"))
-        result.subject_burden = [r for r in rows if r["case"] == result.subject]
-
-    stage(8, "report", report)
-    summary = {
-        "dice_by_variant": result.dice_by_variant,
-        "seconds": result.seconds,
-        "device": result.device,
-        "quick": quick,
-        "report": str(result.report_index),
-    }
-    (out / "demo.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return result
+        names = {"train": plan.train_subjects, "test": plan.test_subjects, "trainer": plan.trainer}
+        for number, (title, step) in enumerate(STAGES, start=1):
+            name = title.format(**names, device=run.result.device)
+            say(f"[{number}/{len(STAGES)}] {name} ...")
+            started = time.perf_counter()
+            step(run)
+            run.result.seconds[name] = time.perf_counter() - started
+            say(f"[{number}/{len(STAGES)}] {name}: done in {run.result.seconds[name]:.0f} s")
+        summary = {
+            "dice_by_variant": run.result.dice_by_variant,
+            "seconds": run.result.seconds,
+            "device": run.result.device,
+            "quick": quick,
+            "report": str(run.result.report_index),
+        }
+        (folder / "demo.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return run.result

@@ -1,18 +1,20 @@
-"""NIfTI input/output, geometry checks and safe file writing.
+"""NIfTI reading and writing.
 
-Native space is preserved exactly: images are copied byte for byte where possible, and label maps written
-here carry the reference image's affine, qform/sform codes and zooms.
+Every image a command takes is read through :func:`read_image` (or checked by it before SimpleITK reads
+it): the whole file is decompressed and its size checked, it must be 3-D (a 4-D image with one volume is
+read as 3-D, with a note), and floating-point voxels must be finite. Label maps are read in their stored
+dtype, never through ``get_fdata()``.
+
+Native space is preserved exactly: images are copied byte for byte where possible, and images written
+here with a ``reference`` carry the reference image's affine, qform/sform codes and zooms.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
 import os
 import shutil
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -31,19 +33,22 @@ except ImportError:  # pragma: no cover - isal is a dependency, but the code wor
 
 logger = logging.getLogger(__name__)
 
+NIFTI_SUFFIXES = (".nii.gz", ".nii")
+LinkMethod = Literal["hardlink", "symlink", "copy"]
+
 
 def gzip_compress(data: bytes, *, level: int = 1) -> bytes:
     """Gzip ``data`` deterministically (no timestamp, no file name)."""
     return _gzip_compress(data, compresslevel=level, mtime=0)
 
 
-#: Tolerance for origin (mm) and direction cosines when comparing grids.
-GEOMETRY_TOLERANCE_MM = 1e-4
-#: Relative tolerance for voxel spacing, as in nnU-Net's own check (``np.allclose`` default rtol).
-SPACING_RTOL = 1e-5
-
-NIFTI_SUFFIXES = (".nii.gz", ".nii")
-LinkMethod = Literal["hardlink", "symlink", "copy"]
+def nifti_stem(path: str | os.PathLike[str]) -> str | None:
+    """``CASE`` of ``CASE.nii.gz`` or ``CASE.nii``; None for any other name."""
+    name = Path(path).name
+    for suffix in NIFTI_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return None
 
 
 def load_nifti(path: str | os.PathLike[str]) -> nib.Nifti1Image:
@@ -52,12 +57,14 @@ def load_nifti(path: str | os.PathLike[str]) -> nib.Nifti1Image:
     Raises
     ------
     ImageReadError
-        If the file is missing, not NIfTI, or its header cannot be parsed.
+        If the file is missing, a folder, not NIfTI, or its header cannot be parsed.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ImageReadError(str(path), "is a folder; expected a NIfTI file")
     if not path.is_file():
         raise ImageReadError(str(path), "file not found")
-    if not path.name.endswith(NIFTI_SUFFIXES):
+    if nifti_stem(path) is None:
         raise ImageReadError(str(path), "not a NIfTI file (expected .nii.gz or .nii)")
     try:  # NIfTI-1 directly (skips nibabel's format sniffing), anything else through nib.load
         image = nib.Nifti1Image.from_filename(path)
@@ -65,10 +72,16 @@ def load_nifti(path: str | os.PathLike[str]) -> nib.Nifti1Image:
         try:
             image = nib.load(path)
         except Exception as exc:  # nibabel raises many types for corrupt files
-            raise ImageReadError(str(path), f"cannot be read as NIfTI ({exc})") from exc
+            raise ImageReadError(str(path), f"cannot be read as NIfTI ({exception_summary(exc)})") from exc
     if not isinstance(image, nib.Nifti1Image | nib.Nifti2Image):
         raise ImageReadError(str(path), f"not a NIfTI-1/2 image ({type(image).__name__})")
     return image
+
+
+def exception_summary(exc: BaseException) -> str:
+    """The last line of an exception's text (at most 200 characters), or its type: for one-line messages."""
+    text = str(exc).strip().splitlines()
+    return text[-1][:200] if text else type(exc).__name__
 
 
 def read_voxels(image: nib.Nifti1Image, path: str | os.PathLike[str]) -> np.ndarray:
@@ -76,17 +89,20 @@ def read_voxels(image: nib.Nifti1Image, path: str | os.PathLike[str]) -> np.ndar
 
     Label maps must be read this way, never with ``get_fdata()``. An unscaled ``.nii.gz`` is inflated in
     one call and viewed in place (read-only, Fortran order), which is markedly faster than nibabel's
-    streamed reading; the values are identical to ``np.asanyarray(image.dataobj)``.
+    streamed reading; the values are identical to ``np.asanyarray(image.dataobj)``. A truncated or
+    corrupt file raises :class:`ImageReadError`, never gives zeros.
     """
     path = Path(path)
     try:
         if path.name.endswith(".nii.gz") and _is_unscaled_proxy(image):
             return _inflate_voxels(image, path)
-        return np.asanyarray(image.dataobj)
+        return np.asarray(np.asanyarray(image.dataobj))
     except ImageReadError:
         raise
     except Exception as exc:  # truncated gzip streams, short files
-        raise ImageReadError(str(path), f"voxel data cannot be read ({exc})") from exc
+        raise ImageReadError(
+            str(path), f"voxel data cannot be read ({exception_summary(exc)}); is the file truncated?"
+        ) from exc
 
 
 def _is_unscaled_proxy(image: nib.Nifti1Image) -> bool:
@@ -100,98 +116,77 @@ def _inflate_voxels(image: nib.Nifti1Image, path: Path) -> np.ndarray:
     offset = int(image.dataobj.offset)
     count = int(np.prod(image.shape))
     if len(raw) < offset + count * dtype.itemsize:
+        held = max(len(raw) - offset, 0)
         raise ImageReadError(
-            str(path), f"voxel data cannot be read (file holds {len(raw) - offset} of {count * dtype.itemsize} bytes)"
+            str(path), f"voxel data cannot be read (file holds {held} of {count * dtype.itemsize} bytes)"
         )
     return np.frombuffer(raw, dtype=dtype, count=count, offset=offset).reshape(image.shape, order="F")
 
 
 @dataclass(frozen=True)
-class Geometry:
-    """The voxel grid of an image in world coordinates.
+class CheckedImage:
+    """An image read and checked by :func:`read_image`.
 
     Attributes
     ----------
-    shape
-        Voxel counts per axis, ``(X, Y, Z)``.
-    spacing
-        Voxel size per axis in mm, from the header's zooms.
-    origin
-        World position of voxel (0, 0, 0) in mm (nibabel's RAS+), shape (3,).
-    direction
-        Direction cosines, the affine's 3×3 part divided by the spacing, shape (3, 3).
+    path
+        The file.
+    image
+        The NIfTI image (its header; 3-D even where the file held a 4-D image with one volume).
+    voxels
+        The voxels in their stored dtype, shape (X, Y, Z).
+    notes
+        What was done to read it (e.g. a 4-D image with one volume read as 3-D).
     """
 
-    shape: tuple[int, ...]
-    spacing: tuple[float, ...]
-    origin: np.ndarray
-    direction: np.ndarray
-
-    @classmethod
-    def of(cls, image: nib.Nifti1Image) -> Geometry:
-        """Read the geometry from a NIfTI header (no voxel data is loaded)."""
-        affine = np.asarray(image.affine, dtype=np.float64)
-        spacing = tuple(float(z) for z in image.header.get_zooms()[:3])
-        linear = affine[:3, :3]
-        column_norms = np.linalg.norm(linear, axis=0)
-        column_norms[column_norms == 0] = 1.0
-        return cls(
-            shape=tuple(int(s) for s in image.shape),
-            spacing=spacing,
-            origin=affine[:3, 3].copy(),
-            direction=linear / column_norms,
-        )
-
-    def is_orthonormal(self, tolerance: float = 1e-3) -> bool:
-        """Whether the direction cosines have no shear (SimpleITK, and so nnU-Net, needs that)."""
-        gram = self.direction.T @ self.direction
-        return bool(np.allclose(gram, np.eye(3), atol=tolerance))
+    path: Path
+    image: nib.Nifti1Image
+    voxels: np.ndarray
+    notes: tuple[str, ...] = ()
 
 
-def _fmt(values) -> str:
-    return "(" + ", ".join(f"{float(v):.6g}" for v in values) + ")"
+def dimension_problem(shape: tuple[int, ...]) -> str | None:
+    """Why an image of ``shape`` is not a 3-D image (a 4-D image with one volume is), or None."""
+    if len(shape) == 3 or (len(shape) == 4 and shape[3] == 1):
+        return None
+    if len(shape) == 4:
+        return f"4-D image with {shape[3]} volumes (shape {shape}); expected a 3-D image"
+    return f"{len(shape)}-D image of shape {shape}; expected a 3-D image"
 
 
-def geometry_differences(
-    geometry: Geometry,
-    reference: Geometry,
-    *,
-    reference_name: str,
-    tolerance_mm: float = GEOMETRY_TOLERANCE_MM,
-    spacing_rtol: float = SPACING_RTOL,
-    spacing_atol: float = 0.0,
-) -> list[str]:
-    """Describe how ``geometry`` differs from ``reference``; an empty list means same grid.
+def nonfinite_problem(voxels: np.ndarray) -> str | None:
+    """``"N voxel(s) are NaN or infinite"`` for a float array that holds such values, else None."""
+    if voxels.dtype.kind not in "fc" or np.isfinite(voxels).all():
+        return None
+    bad = int(np.count_nonzero(~np.isfinite(voxels)))
+    return f"{bad} voxel(s) are NaN or infinite"
 
-    Parameters
-    ----------
-    geometry, reference
-        The grids to compare.
-    reference_name
-        How messages call the reference, e.g. ``"FLAIR"``.
-    tolerance_mm
-        Largest allowed difference of origin (mm) and direction cosines.
-    spacing_rtol, spacing_atol
-        Relative and absolute (mm) tolerance of the voxel spacing (nnU-Net's own check uses
-        ``np.allclose``'s relative tolerance).
+
+def read_image(path: str | os.PathLike[str]) -> CheckedImage:
+    """Read a whole NIfTI image and check it before any work is done with it.
+
+    The file must exist, be NIfTI, decompress completely to the size its header gives, be 3-D (or 4-D with
+    one volume, read as 3-D with a note) and hold no NaN or infinite value.
+
+    Raises
+    ------
+    ImageReadError
+        Naming the file and what is wrong.
     """
-    if geometry.shape != reference.shape:
-        return [f"shape {geometry.shape} != {reference_name} shape {reference.shape}"]
-    problems = []
-    if not np.allclose(geometry.spacing, reference.spacing, rtol=spacing_rtol, atol=spacing_atol):
-        problems.append(f"spacing {_fmt(geometry.spacing)} mm != {reference_name} spacing {_fmt(reference.spacing)} mm")
-    origin_gap = float(np.max(np.abs(geometry.origin - reference.origin)))
-    if origin_gap > tolerance_mm:
-        problems.append(
-            f"origin {_fmt(geometry.origin)} mm differs from {reference_name} origin "
-            f"{_fmt(reference.origin)} mm by {origin_gap:.4g} mm (tolerance {tolerance_mm:g} mm)"
-        )
-    direction_gap = float(np.max(np.abs(geometry.direction - reference.direction)))
-    if direction_gap > tolerance_mm:
-        problems.append(
-            f"direction cosines differ from {reference_name} by {direction_gap:.4g} (tolerance {tolerance_mm:g})"
-        )
-    return problems
+    path = Path(path)
+    image = load_nifti(path)
+    problem = dimension_problem(tuple(int(s) for s in image.shape))
+    if problem:
+        raise ImageReadError(str(path), problem)
+    voxels = read_voxels(image, path)
+    problem = nonfinite_problem(voxels)
+    if problem:
+        raise ImageReadError(str(path), f"{problem}; replace them (e.g. by 0) first")
+    if voxels.ndim == 3:
+        return CheckedImage(path, image, voxels)
+    voxels = voxels[..., 0]
+    squeezed = type(image)(voxels, None, image.header)
+    return CheckedImage(path, squeezed, voxels, ("4-D image with one volume, read as 3-D",))
 
 
 def label_dtype_for(max_label: int) -> type[np.integer]:
@@ -203,26 +198,33 @@ def label_dtype_for(max_label: int) -> type[np.integer]:
     raise ValueError(f"label value {max_label} does not fit in uint16")
 
 
-def save_label_map(
-    labels: np.ndarray,
-    reference: nib.Nifti1Image,
+def compact_labels(labels: np.ndarray) -> np.ndarray:
+    """Non-negative integer labels in the smallest unsigned dtype that holds them (uint8 or uint16)."""
+    labels = np.asarray(labels)
+    return labels.astype(label_dtype_for(int(labels.max()) if labels.size else 0), copy=False)
+
+
+def save_nifti(
+    values: np.ndarray,
     path: str | os.PathLike[str],
     *,
-    description: str = "nnunet_wmh label map",
+    reference: nib.Nifti1Image | None = None,
+    affine: np.ndarray | None = None,
+    description: str = "nnunet_wmh image",
 ) -> int:
-    """Write an integer label map on the reference image's grid.
-
-    The output header is a copy of the reference header (affine, qform/sform and their codes, zooms,
-    units), with the data type set to uint8/uint16, no intensity scaling and no display window.
+    """Write an array as NIfTI (gzipped for ``.nii.gz``), in its own dtype, with no intensity scaling.
 
     Parameters
     ----------
-    labels
-        Non-negative integer labels, shape equal to the reference's (X, Y, Z).
-    reference
-        The image whose geometry the label map must carry, usually the subject's FLAIR.
+    values
+        Voxels, shape (X, Y, Z); booleans are written as uint8.
     path
-        Output ``.nii.gz`` path.
+        Output ``.nii.gz`` or ``.nii``.
+    reference
+        Native space: the header is a copy of this image's (affine, qform/sform and their codes, zooms,
+        units), without its display window and intent.
+    affine
+        A new grid instead: qform and sform both set to it (code 1, scanner) and units mm.
     description
         Header ``descrip`` text (at most 80 characters).
 
@@ -231,42 +233,30 @@ def save_label_map(
     int
         Bytes written.
     """
-    if labels.shape != reference.shape[:3]:
-        raise ValueError(f"label shape {labels.shape} != reference shape {reference.shape}")
-    dtype = label_dtype_for(int(labels.max()) if labels.size else 0)
-    header = reference.header.copy()
-    header["cal_min"] = 0
-    header["cal_max"] = 0
-    header["intent_code"] = 0
-    return _write_with_header(labels.astype(dtype, copy=False), header, type(reference), path, description)
-
-
-def _write_with_header(
-    values: np.ndarray, header: nib.Nifti1Header, image_class: type, path: str | os.PathLike[str], description: str
-) -> int:
-    """Write ``values`` with a copy of a reference header: its dtype, no scaling, ``descrip``; bytes written."""
+    values = np.asarray(values)
+    if values.dtype == bool:
+        values = values.astype(np.uint8)
+    if (reference is None) == (affine is None):
+        raise ValueError("give exactly one of reference and affine")
+    if reference is not None:
+        if values.shape != reference.shape[:3]:
+            raise ValueError(f"image shape {values.shape} != reference shape {reference.shape}")
+        header = reference.header.copy()
+        header["cal_min"], header["cal_max"], header["intent_code"] = 0, 0, 0
+        image_class: type = type(reference)
+    else:
+        header = nib.Nifti1Header()
+        header.set_qform(affine, code=1)
+        header.set_sform(affine, code=1)
+        header.set_xyzt_units("mm", "sec")
+        image_class = nib.Nifti1Image
     header.set_data_dtype(values.dtype)
     header.set_slope_inter(1, 0)
     header["descrip"] = description.encode()[:80]
     path = Path(path)
-    payload = image_class(values, None, header).to_bytes()
+    payload = image_class(values, None if reference is not None else affine, header).to_bytes()
     path.write_bytes(gzip_compress(payload) if path.name.endswith(".gz") else payload)
     return path.stat().st_size
-
-
-def save_float_image(
-    values: np.ndarray,
-    reference: nib.Nifti1Image,
-    path: str | os.PathLike[str],
-    *,
-    description: str = "nnunet_wmh image",
-) -> int:
-    """Write a float32 image on the reference image's grid, with a copy of its header (affine, qform/sform
-    codes, zooms); no intensity scaling. Returns the bytes written."""
-    if values.shape != reference.shape[:3]:
-        raise ValueError(f"image shape {values.shape} != reference shape {reference.shape}")
-    float_values = np.asarray(values, dtype=np.float32)
-    return _write_with_header(float_values, reference.header.copy(), type(reference), path, description)
 
 
 def copy_as_nii_gz(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> int:
@@ -313,36 +303,3 @@ def link_or_copy(existing: str | os.PathLike[str], new: str | os.PathLike[str]) 
         logger.debug("symlink %s -> %s failed (%s), copying", new, existing, exc)
     shutil.copyfile(existing, new)
     return "copy"
-
-
-@contextlib.contextmanager
-def atomic_output_folder(final: str | os.PathLike[str], *, overwrite: bool) -> Iterator[Path]:
-    """Build a folder under a temporary name beside ``final`` and rename it into place at the end.
-
-    An interrupted or failed build leaves no half-written ``final``. With ``overwrite`` an existing
-    ``final`` is replaced only once the new folder is complete.
-
-    Yields
-    ------
-    Path
-        The temporary folder to write into (same parent, so the rename is atomic).
-    """
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    token = uuid.uuid4().hex[:8]
-    temporary = final.parent / f".{final.name}.partial-{token}"
-    temporary.mkdir()
-    try:
-        yield temporary
-        if final.exists():
-            if not overwrite:
-                raise FileExistsError(f"{final} appeared while it was being written")
-            retired = final.parent / f".{final.name}.replaced-{token}"
-            final.rename(retired)
-            temporary.rename(final)
-            shutil.rmtree(retired)
-        else:
-            temporary.rename(final)
-    finally:
-        if temporary.exists():
-            shutil.rmtree(temporary, ignore_errors=True)

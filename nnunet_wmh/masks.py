@@ -1,4 +1,4 @@
-"""Small operations on boolean masks shared by the metrics and the report."""
+"""Small operations on boolean masks shared by the metrics, the report and its pictures."""
 
 from __future__ import annotations
 
@@ -53,3 +53,29 @@ def connected_components(mask: np.ndarray, connectivity: int) -> tuple[np.ndarra
     # estimate failing on arrays of a few voxels (e.g. shape (1, 1, 3) with two components).
     labels, count = cc3d.connected_components(np.pad(mask, 1), connectivity=connectivity, return_N=True)
     return labels[1:-1, 1:-1, 1:-1], int(count)
+
+
+def in_plane_boundary(mask: np.ndarray) -> np.ndarray:
+    """Boundary voxels of a mask: the mask minus its in-plane erosion.
+
+    Equals ``mask - sitk.BinaryErode(mask, (1, 1, 0))``: erosion by a 3 × 3 square in each (X, Y) slice,
+    none along Z, with voxels beyond the image edge treated as foreground.
+
+    Parameters
+    ----------
+    mask
+        Boolean array, shape (X, Y, Z) in nibabel's voxel order.
+
+    Returns
+    -------
+    np.ndarray
+        Boolean array, same shape.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    size_x, size_y = mask.shape[:2]
+    padded = np.pad(mask, ((1, 1), (1, 1), (0, 0)), constant_values=True)
+    eroded = mask.copy()
+    for dx in range(3):
+        for dy in range(3):
+            eroded &= padded[dx : dx + size_x, dy : dy + size_y]
+    return mask & ~eroded

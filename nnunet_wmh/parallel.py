@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from tqdm.auto import tqdm
 
+from nnunet_wmh.errors import InputDataError, UsageError
+
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+def check_jobs(jobs: int) -> None:
+    """Raise UsageError unless ``jobs`` is a whole number of at least 1."""
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise UsageError(f"`jobs` must be at least 1, got {jobs}", "jobs")
 
 
 def map_with_progress(
@@ -30,6 +39,7 @@ def map_with_progress(
     progress
         Show the progress bar (on stderr).
     """
+    check_jobs(jobs)
     results: list[R] = []
     with tqdm(total=len(items), desc=desc, unit=unit, disable=not progress) as bar:
         if jobs > 1 and len(items) > 1:
@@ -42,3 +52,31 @@ def map_with_progress(
                 results.append(function(item))
                 bar.update()
     return results
+
+
+@dataclass(frozen=True)
+class _CollectProblems(Generic[T, R]):
+    """``function``, with the input problem it raises returned instead (picklable)."""
+
+    function: Callable[[T], R]
+
+    def __call__(self, item: T) -> tuple[R | None, InputDataError | None]:
+        try:
+            return self.function(item), None
+        except InputDataError as problem:
+            return None, problem
+
+
+def map_collecting_problems(
+    function: Callable[[T], R], items: Sequence[T], *, jobs: int, desc: str, unit: str = "subject", progress: bool
+) -> tuple[list[R | None], list[InputDataError]]:
+    """:func:`map_with_progress` that goes on after an item raises :class:`InputDataError`.
+
+    Returns
+    -------
+    results, problems
+        One result per item (None where it failed) and every problem, in item order, so that all of them
+        can be reported at once.
+    """
+    pairs = map_with_progress(_CollectProblems(function), items, jobs=jobs, desc=desc, unit=unit, progress=progress)
+    return [result for result, _ in pairs], [problem for _, problem in pairs if problem is not None]

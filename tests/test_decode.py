@@ -6,7 +6,7 @@ import pytest
 import SimpleITK as sitk
 
 from nnunet_wmh.decode import decode_prediction_folder, decode_probabilities
-from nnunet_wmh.errors import InvalidInputsError, UsageError
+from nnunet_wmh.errors import InvalidInputsError, OutputExistsError, UsageError
 from nnunet_wmh.labels.joint import JointEncoding, RegionIndex
 
 REGIONS = RegionIndex.from_table({3: "genu", 7: "splenium"})  # R = 2: classes 1, 2
@@ -83,7 +83,7 @@ def test_prediction_folder_is_decoded_with_nnunets_geometry(tmp_path):
     np.testing.assert_allclose(image.GetDirection(), GEOMETRY["direction"])
     labels = sitk.GetArrayFromImage(image)
     assert labels[1, 2, 3] == 3 and labels.sum() == 3
-    with pytest.raises(UsageError, match="--overwrite"):
+    with pytest.raises(OutputExistsError, match="joint exists; pass `overwrite`"):
         decode_prediction_folder(tmp_path, progress=False)
 
 
@@ -92,7 +92,7 @@ def test_missing_pkl_and_missing_probabilities_are_reported(tmp_path):
     with pytest.raises(UsageError, match="--save_probabilities"):
         decode_prediction_folder(tmp_path, progress=False)
     np.savez_compressed(tmp_path / "wmh_0001.npz", probabilities=np.zeros((3, 1, 1, 1), np.float32))
-    with pytest.raises(InvalidInputsError, match=r"\[wmh_0001\] wmh_0001.pkl: missing"):
+    with pytest.raises(InvalidInputsError, match=r"\[wmh_0001\] .*/wmh_0001.pkl: missing"):
         decode_prediction_folder(tmp_path, progress=False)
 
 

@@ -4,49 +4,13 @@ import os
 import nibabel as nib
 import numpy as np
 import pytest
-from conftest import oblique_affine, save
 
 from nnunet_wmh import io
 from nnunet_wmh.errors import ImageReadError
+from tests.helpers.images import oblique_affine, save
 
 
-def test_geometry_reads_spacing_origin_and_direction_of_an_oblique_grid(tmp_path):
-    affine = oblique_affine(spacing=(0.958, 0.958, 3.0), origin=(1.0, 2.0, 3.0), degrees=30)
-    image = nib.load(save(np.zeros((4, 5, 6), np.float32), tmp_path / "a.nii.gz", affine))
-    geometry = io.Geometry.of(image)
-    assert geometry.shape == (4, 5, 6)
-    np.testing.assert_allclose(geometry.spacing, (0.958, 0.958, 3.0), rtol=1e-6)
-    np.testing.assert_allclose(geometry.origin, (1.0, 2.0, 3.0))
-    np.testing.assert_allclose(geometry.direction[:, 0], (np.cos(np.pi / 6), np.sin(np.pi / 6), 0), atol=1e-6)
-    assert geometry.is_orthonormal()
-
-
-def test_geometry_differences_names_shape_first():
-    reference = io.Geometry((240, 240, 48), (1.0, 1.0, 3.0), np.zeros(3), np.eye(3))
-    other = io.Geometry((240, 240, 47), (1.0, 1.0, 3.0), np.zeros(3), np.eye(3))
-    assert io.geometry_differences(other, reference, reference_name="FLAIR") == [
-        "shape (240, 240, 47) != FLAIR shape (240, 240, 48)"
-    ]
-
-
-def test_geometry_differences_tolerates_1e5_mm_but_not_1e3_mm():
-    reference = io.Geometry((2, 2, 2), (1.0, 1.0, 3.0), np.zeros(3), np.eye(3))
-    close = io.Geometry((2, 2, 2), (1.0, 1.0, 3.0), np.full(3, 1e-5), np.eye(3))
-    far = io.Geometry((2, 2, 2), (1.0, 1.0, 3.0), np.array([0, 0, 1e-3]), np.eye(3))
-    assert io.geometry_differences(close, reference, reference_name="FLAIR") == []
-    (message,) = io.geometry_differences(far, reference, reference_name="FLAIR")
-    assert message.startswith("origin") and "0.001 mm" in message
-
-
-def test_geometry_differences_uses_nnunet_spacing_tolerance():
-    reference = io.Geometry((2, 2, 2), (1.0, 1.0, 3.0), np.zeros(3), np.eye(3))
-    within = io.Geometry((2, 2, 2), (1.0, 1.0, 3.0 * (1 + 5e-6)), np.zeros(3), np.eye(3))
-    beyond = io.Geometry((2, 2, 2), (1.0, 1.0, 3.001), np.zeros(3), np.eye(3))
-    assert io.geometry_differences(within, reference, reference_name="FLAIR") == []
-    assert "spacing" in io.geometry_differences(beyond, reference, reference_name="FLAIR")[0]
-
-
-def test_save_label_map_carries_reference_affine_codes_and_zooms(tmp_path):
+def test_save_nifti_with_a_reference_carries_its_affine_codes_and_zooms(tmp_path):
     affine = oblique_affine(spacing=(0.958, 0.958, 3.0))
     reference_image = nib.Nifti1Image(np.zeros((6, 6, 3), np.float32), affine)
     reference_image.header.set_qform(affine, code=1)
@@ -56,7 +20,7 @@ def test_save_label_map_carries_reference_affine_codes_and_zooms(tmp_path):
     reference = nib.load(reference_path)
     labels = np.zeros((6, 6, 3), dtype=np.int64)
     labels[1, 2, 0] = 7
-    io.save_label_map(labels, reference, tmp_path / "labels.nii.gz")
+    io.save_nifti(io.compact_labels(labels), tmp_path / "labels.nii.gz", reference=reference)
     written = nib.load(tmp_path / "labels.nii.gz")
     assert written.get_data_dtype() == np.uint8
     np.testing.assert_array_equal(np.asanyarray(written.dataobj), labels)
@@ -66,10 +30,11 @@ def test_save_label_map_carries_reference_affine_codes_and_zooms(tmp_path):
     assert written.header.get_zooms() == reference.header.get_zooms()
 
 
-def test_save_label_map_uses_uint16_above_255(tmp_path):
+def test_compact_labels_uses_uint16_above_255(tmp_path):
     reference = nib.load(save(np.zeros((2, 2, 2), np.float32), tmp_path / "r.nii.gz"))
-    io.save_label_map(np.full((2, 2, 2), 300), reference, tmp_path / "l.nii.gz")
+    io.save_nifti(io.compact_labels(np.full((2, 2, 2), 300)), tmp_path / "l.nii.gz", reference=reference)
     assert nib.load(tmp_path / "l.nii.gz").get_data_dtype() == np.uint16
+    assert io.compact_labels(np.array([0, 255])).dtype == np.uint8
 
 
 def test_copy_as_nii_gz_compresses_uncompressed_nifti_without_changing_bytes(tmp_path):
@@ -112,24 +77,6 @@ def test_link_or_copy_copies_when_no_link_works(tmp_path, monkeypatch):
     assert io.link_or_copy(existing, tmp_path / "b.nii.gz") == "copy"
     assert not (tmp_path / "b.nii.gz").is_symlink()
     assert (tmp_path / "b.nii.gz").read_bytes() == b"data"
-
-
-def test_atomic_output_folder_leaves_nothing_when_interrupted(tmp_path):
-    with pytest.raises(KeyboardInterrupt), io.atomic_output_folder(tmp_path / "Dataset001_X", overwrite=False) as tmp:
-        (tmp / "half.txt").write_text("x")
-        raise KeyboardInterrupt
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_atomic_output_folder_replaces_only_at_the_end(tmp_path):
-    final = tmp_path / "Dataset001_X"
-    final.mkdir()
-    (final / "old.txt").write_text("old")
-    with io.atomic_output_folder(final, overwrite=True) as tmp:
-        (tmp / "new.txt").write_text("new")
-        assert (final / "old.txt").exists()
-    assert sorted(p.name for p in final.iterdir()) == ["new.txt"]
-    assert [p.name for p in tmp_path.iterdir()] == ["Dataset001_X"]
 
 
 def test_load_nifti_rejects_missing_and_non_nifti_files(tmp_path):

@@ -55,8 +55,8 @@ def _one(candidates: list[Path], key: str, root: Path, what: str, problems: list
             InputDataError(
                 key,
                 str(candidates[0].parent.relative_to(root)),
-                f"{len(candidates)} {what} files match ({names}); keep one, pass --derivatives to pick one "
-                "pipeline folder, or list the files in a CSV manifest",
+                f"{len(candidates)} {what} files match ({names}); keep one, give the `derivatives` folder of "
+                "one pipeline, or list the files in a CSV manifest",
             )
         )
         return None
@@ -105,27 +105,17 @@ def read_bids(root: Path, *, derivatives: Path | None = None) -> SourceContents:
         prefix = subject_id if session is None else f"{subject_id}_{session}"
         key = subject_id if session is None else f"{subject_id}/{session}"
         anat = sorted((folder / "anat").glob("*")) if (folder / "anat").is_dir() else []
-        images = {}
-        for modality, suffix in IMAGE_SUFFIXES.items():
-            matching = [
+        own = [p for p in derivative_files if p.is_file() and p.name.startswith(prefix + "_")]
+        candidates = {
+            modality: [
                 p for p in anat if (_strip_nifti(p.name) or "").endswith(suffix) and p.name.startswith(prefix + "_")
             ]
-            images[modality] = _one(matching, key, root, suffix.lstrip("_"), contents.problems)
-        own = [p for p in derivative_files if p.is_file() and p.name.startswith(prefix + "_")]
-        lesion = _one(
-            [p for p in own if _matches(p, prefix, LESION_MARKERS, LESION_SUFFIXES)],
-            key,
-            root,
-            "lesion mask",
-            contents.problems,
-        )
-        regions = _one(
-            [p for p in own if _matches(p, prefix, REGION_MARKERS, REGION_SUFFIXES)],
-            key,
-            root,
-            "region map",
-            contents.problems,
-        )
+            for modality, suffix in IMAGE_SUFFIXES.items()
+        }
+        candidates["lesion"] = [p for p in own if _matches(p, prefix, LESION_MARKERS, LESION_SUFFIXES)]
+        candidates["regions"] = [p for p in own if _matches(p, prefix, REGION_MARKERS, REGION_SUFFIXES)]
+        what = {"flair": "FLAIR", "t1": "T1w", "lesion": "lesion mask", "regions": "region map"}
+        files = {kind: _one(found, key, root, what[kind], contents.problems) for kind, found in candidates.items()}
         anat_folder = folder.relative_to(root) / "anat"
         expected = (
             ("flair", f"{anat_folder}/{prefix}_*FLAIR.nii.gz"),
@@ -141,11 +131,9 @@ def read_bids(root: Path, *, derivatives: Path | None = None) -> SourceContents:
                 root=root,
                 key=key,
                 group=subject_id,
-                flair=images["flair"],
-                t1=images["t1"],
-                lesion=lesion,
-                regions=regions,
+                **files,
                 expected=expected,
+                ambiguous=tuple(kind for kind, found in candidates.items() if len(found) > 1),
             )
         )
     if derivatives.is_dir():

@@ -38,13 +38,9 @@ class SourceContents:
     problems: list[InputDataError] = field(default_factory=list)
 
 
-def first_existing(folder: Path, stem: str) -> Path | None:
-    """``folder/stem.nii.gz`` or ``folder/stem.nii``, whichever exists first, else None."""
-    for ending in NIFTI_ENDINGS:
-        candidate = folder / f"{stem}{ending}"
-        if candidate.is_file():
-            return candidate
-    return None
+def nifti_files(folder: Path, stem: str) -> list[Path]:
+    """Those of ``folder/stem.nii.gz`` and ``folder/stem.nii`` that exist."""
+    return [folder / f"{stem}{ending}" for ending in NIFTI_ENDINGS if (folder / f"{stem}{ending}").is_file()]
 
 
 def natural_key(text: str) -> tuple:

@@ -9,7 +9,7 @@ from typing import Literal
 
 Modality = Literal["flair", "t1"]
 MODALITIES: tuple[Modality, ...] = ("flair", "t1")
-#: Pseudo-modality of a channel filled with zeros (``convert --fill-missing zero``).
+#: Pseudo-modality of a channel filled with zeros (``convert``'s ``fill_missing="zero"``).
 ZERO = "zero"
 MODALITY_NAMES: dict[str, str] = {"flair": "FLAIR", "t1": "T1", ZERO: "zeros"}
 
@@ -43,6 +43,9 @@ class Subject:
     expected
         ``(kind, where)`` pairs telling where an absent file was looked for (kind is ``flair``, ``t1``,
         ``lesion`` or ``regions``), so messages can name it.
+    ambiguous
+        Kinds for which the reader found several files and took none (it reported that already, so
+        validation does not report the file as missing too).
     """
 
     subject: str
@@ -57,6 +60,7 @@ class Subject:
     regions: Path | None = None
     split: str = "train"
     expected: tuple[tuple[str, str], ...] = ()
+    ambiguous: tuple[str, ...] = ()
 
     @property
     def reference_image(self) -> Path | None:
@@ -72,7 +76,7 @@ class Subject:
         return tuple(m for m in MODALITIES if self.image(m) is not None)
 
     def without(self, modality: Modality) -> Subject:
-        """A copy with one modality removed (``--drop-modality``)."""
+        """A copy with one modality removed (``convert``'s ``drop_modality``)."""
         return replace(self, **{modality: None})
 
     def where(self, kind: str) -> str:

@@ -17,8 +17,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from nnunet_wmh.cohorts.contents import SourceContents, first_existing, natural_key
+from nnunet_wmh.cohorts.contents import SourceContents, natural_key, nifti_files
 from nnunet_wmh.cohorts.subject import Subject
+from nnunet_wmh.errors import InputDataError
 
 SPLIT_FOLDERS = {"train": "training", "test": "test"}
 IMAGE_FOLDERS = ("pre", "orig")
@@ -53,11 +54,22 @@ def looks_like_wmh2017(root: Path) -> bool:
     return bool(find_subject_folders(root)) if root.is_dir() else False
 
 
-def _subject(folder: Path, split_folder: Path, split: str, images: str) -> Subject:
+def _subject(folder: Path, split_folder: Path, split: str, images: str, problems: list[InputDataError]) -> Subject:
     site = folder.parent.relative_to(split_folder).as_posix()
     site = "" if site == "." else site
     key = f"{site}/{folder.name}" if site else folder.name
     image_folder = folder / images
+    candidates = {
+        "flair": nifti_files(image_folder, "FLAIR"),
+        "t1": nifti_files(image_folder, "T1"),
+        "lesion": nifti_files(folder, "wmh"),
+        "regions": nifti_files(folder, "regions"),
+    }
+    ambiguous = tuple(kind for kind, found in candidates.items() if len(found) > 1)
+    for kind in ambiguous:
+        names = ", ".join(p.name for p in candidates[kind])
+        where = candidates[kind][0].relative_to(folder).as_posix()
+        problems.append(InputDataError(key, where, f"two files for one image ({names}); keep one"))
     return Subject(
         subject=folder.name,
         session=None,
@@ -65,10 +77,7 @@ def _subject(folder: Path, split_folder: Path, split: str, images: str) -> Subje
         root=folder,
         key=key,
         group=key,
-        flair=first_existing(image_folder, "FLAIR"),
-        t1=first_existing(image_folder, "T1"),
-        lesion=first_existing(folder, "wmh"),
-        regions=first_existing(folder, "regions"),
+        **{kind: found[0] if len(found) == 1 else None for kind, found in candidates.items()},
         split=split,
         expected=(
             ("flair", f"{images}/FLAIR.nii.gz"),
@@ -76,6 +85,7 @@ def _subject(folder: Path, split_folder: Path, split: str, images: str) -> Subje
             ("lesion", "wmh.nii.gz"),
             ("regions", "regions.nii.gz"),
         ),
+        ambiguous=ambiguous,
     )
 
 
@@ -94,7 +104,9 @@ def read_wmh2017(root: Path, *, images: str = "pre") -> SourceContents:
     if not split_folders:
         split_folders = {"train": root}
     for split, split_folder in split_folders.items():
-        subjects = [_subject(f, split_folder, split, images) for f in find_subject_folders(split_folder)]
+        subjects = [
+            _subject(f, split_folder, split, images, contents.problems) for f in find_subject_folders(split_folder)
+        ]
         getattr(contents, split).extend(subjects)
     for folder in (root, root.parent):
         for name in REGION_TABLE_NAMES:

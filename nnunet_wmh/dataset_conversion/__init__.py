@@ -1,7 +1,18 @@
 """Source cohorts → nnU-Net v2 raw datasets (``nnunet_wmh convert``).
 
+* :mod:`~nnunet_wmh.dataset_conversion.options`: :class:`ConvertOptions` (what to make; frozen, checked);
+* :mod:`~nnunet_wmh.dataset_conversion.modes`, :mod:`~nnunet_wmh.dataset_conversion.inputs`,
+  :mod:`~nnunet_wmh.dataset_conversion.targets`: a mode is an input plan (channels) plus a label target;
+* :mod:`~nnunet_wmh.dataset_conversion.gather`: the subjects of the source (and test source);
+* :mod:`~nnunet_wmh.dataset_conversion.validation`, :mod:`~nnunet_wmh.dataset_conversion.leakage`,
+  :mod:`~nnunet_wmh.dataset_conversion.plan`: every subject checked, the cases and folds planned;
+* :mod:`~nnunet_wmh.dataset_conversion.writer`, :mod:`~nnunet_wmh.dataset_conversion.splits`,
+  :mod:`~nnunet_wmh.dataset_conversion.coregistration`: images, labels, folds, T1 onto the FLAIR grid;
+* :mod:`~nnunet_wmh.dataset_conversion.nnunet_folders`: the target folder and nnU-Net's dataset ids;
+* :mod:`~nnunet_wmh.dataset_conversion.convert`: :func:`convert_dataset`, the whole flow.
+
 The public names are imported on first use, so that ``import nnunet_wmh.dataset_conversion.modes`` (the
-command line's option choices) does not load pandas and the writers.
+command line's option choices) does not load nnU-Net and the writers.
 """
 
 from __future__ import annotations
@@ -11,10 +22,9 @@ from typing import Any
 
 _PUBLIC = {
     "ConversionResult": "nnunet_wmh.dataset_conversion.convert",
+    "ConvertOptions": "nnunet_wmh.dataset_conversion.options",
     "convert_dataset": "nnunet_wmh.dataset_conversion.convert",
     "MODES": "nnunet_wmh.dataset_conversion.modes",
-    "LAYOUTS": "nnunet_wmh.cohorts",
-    "read_source": "nnunet_wmh.cohorts",
 }
 
 __all__ = sorted(_PUBLIC)

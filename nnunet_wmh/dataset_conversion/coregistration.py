@@ -1,4 +1,4 @@
-"""``convert --coregister``: T1 images on another grid than their FLAIR are registered and resampled onto it.
+"""``convert`` with ``coregister``: T1 images on another grid than their FLAIR are registered and resampled onto it.
 
 Outside the challenge's ``pre/`` folder a subject's T1 (often 3-D) and FLAIR (often 2-D) lie on different
 grids, and nnU-Net needs its channels on one. Subjects whose T1 already lies on the FLAIR grid are left as
@@ -16,7 +16,8 @@ from pathlib import Path
 
 from nnunet_wmh.cohorts.subject import Subject
 from nnunet_wmh.errors import ImageReadError, InputDataError
-from nnunet_wmh.io import Geometry, geometry_differences, load_nifti
+from nnunet_wmh.geometry import Geometry, geometry_differences
+from nnunet_wmh.io import load_nifti
 from nnunet_wmh.parallel import map_with_progress
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def needs_coregistration(subject: Subject) -> bool:
 def _coregister_one(
     subject: Subject, dataset_dir: Path
 ) -> tuple[Subject, CoregisteredT1 | None, InputDataError | None]:
-    from nnunet_wmh.registration.coregister import coregister
+    from nnunet_wmh.registration.coregister import coregister  # heavy: SimpleITK, only with coregister
 
     relative = f"{COREGISTERED_FOLDER}/{subject.key}/{COREGISTERED_NAME}"
     try:

@@ -7,7 +7,7 @@
   one modality gets the available image duplicated into the missing channel.
 * ``interchangeable`` with 1 channel: one single-channel case per available modality (the paper's
   design: one model that accepts either image).
-* ``--fill-missing zero``: the missing channel is an all-zero image instead of a duplicate (for models
+* ``fill_missing="zero"``: the missing channel is an all-zero image instead of a duplicate (for models
   trained with zero-filling modality dropout).
 """
 
@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nnunet_wmh.cohorts.subject import MODALITY_NAMES, ZERO, Modality, Subject
+from nnunet_wmh.conversion_table import FLAIR_ONLY, PAIRED, T1_ONLY
 from nnunet_wmh.errors import UsageError
 
-PAIRED, FLAIR_ONLY, T1_ONLY = "paired", "flair_only", "t1_only"
-#: ``--variants`` names → variant names in conversion.tsv.
+#: ``variants`` names → variant names in conversion.tsv.
 VARIANT_OPTIONS = {"paired": PAIRED, "flair": FLAIR_ONLY, "t1": T1_ONLY}
 #: Case id suffix per variant.
 VARIANT_SUFFIXES = {PAIRED: "paired", FLAIR_ONLY: "flair", T1_ONLY: "t1"}
@@ -86,7 +86,7 @@ class FixedInputs(InputPlan):
         if missing:
             needed = " and ".join(MODALITY_NAMES[m] for m in self.modalities)
             hint = (
-                "; --mode interchangeable fills a missing modality by duplication" if len(self.modalities) > 1 else ""
+                "; `mode` interchangeable fills a missing modality by duplication" if len(self.modalities) > 1 else ""
             )
             names = " or ".join(MODALITY_NAMES[m] for m in missing)
             raise MissingModalityError(missing[0], f"no {names} image (inputs {self.name} need {needed}){hint}")
@@ -102,20 +102,22 @@ class InterchangeableInputs(InputPlan):
         self, variants: Sequence[str] | None = None, channels: int = 2, fill_missing: str = "duplicate"
     ) -> None:
         if channels not in (1, 2):
-            raise UsageError(f"--channels must be 1 or 2, got {channels}")
+            raise UsageError(f"`channels` must be 1 or 2, got {channels}", "channels")
         if fill_missing not in FILL_CHOICES:
-            raise UsageError(f"--fill-missing must be one of {', '.join(FILL_CHOICES)}, got {fill_missing!r}")
+            raise UsageError(
+                f"`fill_missing` must be one of {', '.join(FILL_CHOICES)}, got {fill_missing!r}", "fill_missing"
+            )
         if fill_missing == "zero" and channels == 1:
-            raise UsageError("--fill-missing zero needs two channels")
+            raise UsageError("`fill_missing` zero needs two `channels`", "fill_missing")
         default = ("paired", "flair", "t1") if channels == 2 else ("flair", "t1")
         chosen = tuple(variants) if variants else default
         unknown = [v for v in chosen if v not in VARIANT_OPTIONS]
         if unknown:
-            raise UsageError(f"unknown --variants {unknown}; choose from {', '.join(VARIANT_OPTIONS)}")
+            raise UsageError(f"unknown `variants` {unknown}; choose from {', '.join(VARIANT_OPTIONS)}", "variants")
         if channels == 1 and "paired" in chosen:
-            raise UsageError("--variants paired needs two channels; drop it or use --channels 2")
+            raise UsageError("`variants` paired needs two channels; drop it or use `channels` 2", "variants")
         if not chosen:
-            raise UsageError("--variants is empty")
+            raise UsageError("`variants` is empty", "variants")
         self.variants = tuple(VARIANT_OPTIONS[v] for v in chosen)
         self.channels = channels
         self.fill_missing = fill_missing
@@ -154,12 +156,12 @@ def make_input_plan(
     fixed = {"flair": ("flair",), "t1": ("t1",), "flair_t1": ("flair", "t1")}
     if inputs in fixed:
         if variants:
-            raise UsageError("--variants applies to interchangeable inputs only")
+            raise UsageError("`variants` applies to interchangeable inputs only", "variants")
         if channels != 2:
-            raise UsageError("--channels applies to interchangeable inputs only")
+            raise UsageError("`channels` applies to interchangeable inputs only", "channels")
         if fill_missing != "duplicate":
-            raise UsageError("--fill-missing applies to interchangeable inputs only")
+            raise UsageError("`fill_missing` applies to interchangeable inputs only", "fill_missing")
         return FixedInputs(inputs, fixed[inputs])  # type: ignore[arg-type]
     if inputs == "interchangeable":
         return InterchangeableInputs(variants, channels, fill_missing)
-    raise UsageError(f"unknown inputs {inputs!r}; choose from flair, t1, flair_t1, interchangeable")
+    raise UsageError(f"unknown `inputs` {inputs!r}; choose from flair, t1, flair_t1, interchangeable", "inputs")

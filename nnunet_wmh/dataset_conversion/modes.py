@@ -56,15 +56,15 @@ def parse_mode(
         ``--encoding`` given to a mode other than multitask.
     """
     if mode not in MODES:
-        raise UsageError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+        raise UsageError(f"unknown `mode` {mode!r}; choose from {', '.join(MODES)}", "mode")
     if encoding is not None and mode != "multitask":
-        raise UsageError("--encoding applies to --mode multitask")
+        raise UsageError("`encoding` applies to `mode` multitask", "encoding")
     if encoding not in (None, *MULTITASK_ENCODINGS):
-        raise UsageError(f"unknown --encoding {encoding!r}; choose from {', '.join(MULTITASK_ENCODINGS)}")
+        raise UsageError(f"unknown `encoding` {encoding!r}; choose from {', '.join(MULTITASK_ENCODINGS)}", "encoding")
     plan_options = {"variants": variants, "channels": channels, "fill_missing": fill_missing}
     if mode in LESION_MODES:
         if inputs is not None and inputs != mode:
-            raise UsageError(f"--inputs applies to --mode multitask/regions; mode {mode} fixes its inputs")
+            raise UsageError(f"`inputs` applies to `mode` multitask/regions; mode {mode} fixes its inputs", "inputs")
         return ModeSpec(mode, "lesion", make_input_plan(mode, **plan_options))
     target_kind = (encoding or "joint") if mode == "multitask" else "regions"
     return ModeSpec(mode, target_kind, make_input_plan(inputs or DEFAULT_REGION_MODE_INPUTS, **plan_options))

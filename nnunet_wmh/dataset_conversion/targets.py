@@ -18,14 +18,17 @@ import numpy as np
 
 from nnunet_wmh.cohorts.subject import Subject
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.io import copy_as_nii_gz, load_nifti, read_voxels, save_label_map
+from nnunet_wmh.io import compact_labels, copy_as_nii_gz, load_nifti, read_voxels, save_nifti
+from nnunet_wmh.labels.conventions import CHALLENGE_LABEL_VALUES, CHALLENGE_LESION, CHALLENGE_OTHER_PATHOLOGY
 from nnunet_wmh.labels.joint import JointEncoding, RegionIndex
 
 logger = logging.getLogger(__name__)
 
+LABEL_DESCRIPTION = "nnunet_wmh label map"
+
 OTHER_PATHOLOGY_CHOICES = ("ignore", "background", "lesion")
-LESION_VALUES = frozenset({0, 1, 2})
-WMH, OTHER_PATHOLOGY = 1, 2
+LESION_VALUES = CHALLENGE_LABEL_VALUES
+WMH, OTHER_PATHOLOGY = CHALLENGE_LESION, CHALLENGE_OTHER_PATHOLOGY
 
 
 def lesion_parts(lesion: np.ndarray, other_pathology: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -82,7 +85,10 @@ class LesionTarget(Target):
 
     def __init__(self, other_pathology: str = "ignore") -> None:
         if other_pathology not in OTHER_PATHOLOGY_CHOICES:
-            raise UsageError(f"--other-pathology must be one of {OTHER_PATHOLOGY_CHOICES}, got {other_pathology!r}")
+            raise UsageError(
+                f"`other_pathology` must be one of {OTHER_PATHOLOGY_CHOICES}, got {other_pathology!r}",
+                "other_pathology",
+            )
         self.other_pathology = other_pathology
 
     def labels(self) -> dict[str, int]:
@@ -103,7 +109,7 @@ class LesionTarget(Target):
             return copy_as_nii_gz(subject.lesion, target)
         lesion = read_voxels(load_nifti(subject.lesion), subject.lesion)
         mask, _ = lesion_parts(lesion, self.other_pathology)
-        return save_label_map(mask.astype(np.uint8), load_nifti(reference), target)
+        return save_nifti(mask.astype(np.uint8), target, reference=load_nifti(reference), description=LABEL_DESCRIPTION)
 
 
 class RegionTarget(Target):
@@ -130,7 +136,9 @@ class RegionTarget(Target):
             return copy_as_nii_gz(subject.regions, target)
         region_map = read_voxels(load_nifti(subject.regions), subject.regions)
         class_index = self.regions.to_class_index(region_map.astype(np.int64, copy=False))
-        return save_label_map(class_index, load_nifti(reference), target)
+        return save_nifti(
+            compact_labels(class_index), target, reference=load_nifti(reference), description=LABEL_DESCRIPTION
+        )
 
 
 class JointTarget(Target):
@@ -156,7 +164,7 @@ class JointTarget(Target):
         region_map = read_voxels(load_nifti(subject.regions), subject.regions)
         mask, ignore = lesion_parts(lesion, self.lesion_target.other_pathology)
         joint = self.encoding.encode(mask, region_map.astype(np.int64, copy=False), ignore)
-        return save_label_map(joint, load_nifti(reference), target)
+        return save_nifti(compact_labels(joint), target, reference=load_nifti(reference), description=LABEL_DESCRIPTION)
 
 
 class SeparateTarget(JointTarget):

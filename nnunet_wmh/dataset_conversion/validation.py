@@ -8,6 +8,7 @@ set. Every problem becomes an :class:`~nnunet_wmh.errors.InputDataError` naming 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,13 +18,13 @@ import numpy as np
 from nnunet_wmh.cohorts.subject import MODALITY_NAMES, Modality, Subject
 from nnunet_wmh.dataset_conversion.targets import LESION_VALUES
 from nnunet_wmh.errors import ImageReadError, InputDataError
-from nnunet_wmh.io import Geometry, geometry_differences, load_nifti, read_voxels
+from nnunet_wmh.geometry import Geometry, geometry_differences
+from nnunet_wmh.io import dimension_problem, load_nifti, nonfinite_problem, read_voxels
 
 MAX_REGION_VALUE = 65535
 COREGISTRATION_HINT = (
-    "T1 must be on the FLAIR grid for nnU-Net: use the challenge's pre/ images (--images pre) or "
-    "co-register T1 onto FLAIR first (rigid registration + resampling; `nnunet_wmh coregister` is "
-    "planned for a later release)"
+    "T1 must be on the FLAIR grid for nnU-Net: use the challenge's pre/ images (`images` pre), or let convert "
+    "register and resample it onto the FLAIR grid (`coregister`)"
 )
 
 
@@ -51,12 +52,23 @@ class SubjectReport:
         Everything wrong, empty when the subject can be converted.
     lesion_values, region_values
         Label values present in the lesion and region maps (empty when not read).
+    image_digests
+        ``{modality: fingerprint of the voxel data}`` of the images read (same image, same fingerprint).
     """
 
     subject: Subject
     problems: list[InputDataError] = field(default_factory=list)
     lesion_values: frozenset[int] = frozenset()
     region_values: frozenset[int] = frozenset()
+    image_digests: dict[str, str] = field(default_factory=dict)
+
+
+def voxel_digest(voxels: np.ndarray) -> str:
+    """A fingerprint of an image's voxels, shape and dtype (the same image gives the same fingerprint)."""
+    data = voxels.T if voxels.flags.f_contiguous and not voxels.flags.c_contiguous else np.ascontiguousarray(voxels)
+    digest = hashlib.sha1(f"{voxels.shape} {voxels.dtype}".encode())
+    digest.update(data)
+    return digest.hexdigest()
 
 
 def label_values(labels: np.ndarray) -> tuple[frozenset[int], str | None]:
@@ -100,7 +112,7 @@ class _Checker:
     def open(self, kind: str, what: str, required: bool) -> nib.Nifti1Image | None:
         path = getattr(self.subject, kind)
         if path is None:
-            if required:
+            if required and kind not in self.subject.ambiguous:  # an ambiguous file is reported by the reader
                 self.report.problems.append(InputDataError(self.subject.key, self.subject.where(kind), f"no {what}"))
             return None
         try:
@@ -109,7 +121,9 @@ class _Checker:
             self.problem(path, exc.problem)
             return None
         if len(image.shape) != 3:
-            self.problem(path, f"{len(image.shape)}-D image of shape {image.shape}; expected a 3-D image")
+            shape = tuple(int(s) for s in image.shape)
+            problem = dimension_problem(shape) or f"4-D image with one volume (shape {shape}); squeeze it to 3-D first"
+            self.problem(path, problem)
             return None
         return image
 
@@ -170,11 +184,14 @@ def validate_subject(check: SubjectCheck) -> SubjectReport:
     if checker.report.problems:
         return checker.report  # no point reading voxels of misaligned files
 
-    for path, image in images.values():
+    for name, (path, image) in images.items():
         data = checker.voxels(image, path)
-        if data is not None and np.issubdtype(data.dtype, np.floating) and not np.isfinite(data).all():
-            bad = int(np.count_nonzero(~np.isfinite(data)))
-            checker.problem(path, f"{bad} voxel(s) are NaN or infinite; replace them (e.g. by 0) first")
+        if data is None:
+            continue
+        problem = nonfinite_problem(data)
+        if problem:
+            checker.problem(path, f"{problem}; replace them (e.g. by 0) first")
+        checker.report.image_digests[name] = voxel_digest(data)
     if "lesion" in labels:
         checker.report.lesion_values = _label_values(checker, *labels["lesion"], allowed=LESION_VALUES)
     if "regions" in labels:

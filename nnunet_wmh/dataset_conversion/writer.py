@@ -2,7 +2,7 @@
 
 Each input file is copied once (bytes unchanged); every further use of it — the duplicated channel of
 an interchangeable case, the label shared by a subject's variants — is a hard link to that copy
-(falling back to a relative symlink, then a copy). A zero-filled channel (``--fill-missing zero``) is an
+(falling back to a relative symlink, then a copy). A zero-filled channel (``fill_missing="zero"``) is an
 all-zero image on the subject's grid.
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from nnunet_wmh.cohorts.subject import ZERO, Modality, Subject
 from nnunet_wmh.dataset_conversion.targets import Target
-from nnunet_wmh.io import copy_as_nii_gz, link_or_copy, load_nifti, save_label_map
+from nnunet_wmh.io import copy_as_nii_gz, link_or_copy, load_nifti, save_nifti
 
 FILE_ENDING = ".nii.gz"
 SPLIT_FOLDERS = {"train": ("imagesTr", "labelsTr"), "test": ("imagesTs", "labelsTs")}
@@ -75,7 +75,7 @@ def _write_zero_image(subject: Subject, destination: Path) -> int:
     assert reference_path is not None
     reference = load_nifti(reference_path)
     zeros = np.zeros(reference.shape[:3], dtype=np.uint8)
-    return save_label_map(zeros, reference, destination, description="nnunet_wmh missing modality (zeros)")
+    return save_nifti(zeros, destination, reference=reference, description="nnunet_wmh missing modality (zeros)")
 
 
 def write_subject(job: SubjectJob, dataset_dir: Path, target: Target) -> WriteStats:

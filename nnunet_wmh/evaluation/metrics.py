@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnunet_wmh.masks import bounding_box, connected_components
+from nnunet_wmh.masks import bounding_box, connected_components, in_plane_boundary
 
 #: Percentile of the boundary distances (HD95).
 HAUSDORFF_PERCENTILE = 95.0
@@ -121,32 +121,6 @@ def absolute_volume_difference(reference_voxels: int, prediction_voxels: int) ->
 def lesion_f1(recall: float, precision: float) -> float:
     """F1 = 2 PR / (P + R); 0 when P + R = 0."""
     return 0.0 if precision + recall == 0 else 2.0 * precision * recall / (precision + recall)
-
-
-def in_plane_boundary(mask: np.ndarray) -> np.ndarray:
-    """Boundary voxels of a mask: the mask minus its in-plane erosion.
-
-    Equals ``mask - sitk.BinaryErode(mask, (1, 1, 0))``: erosion by a 3 × 3 square in each (X, Y) slice,
-    none along Z, with voxels beyond the image edge treated as foreground.
-
-    Parameters
-    ----------
-    mask
-        Boolean array, shape (X, Y, Z) in nibabel's voxel order.
-
-    Returns
-    -------
-    np.ndarray
-        Boolean array, same shape.
-    """
-    mask = np.asarray(mask, dtype=bool)
-    size_x, size_y = mask.shape[:2]
-    padded = np.pad(mask, ((1, 1), (1, 1), (0, 0)), constant_values=True)
-    eroded = mask.copy()
-    for dx in range(3):
-        for dy in range(3):
-            eroded &= padded[dx : dx + size_x, dy : dy + size_y]
-    return mask & ~eroded
 
 
 def _world_points(boundary: np.ndarray, offset: np.ndarray, affine: np.ndarray) -> np.ndarray:

@@ -20,7 +20,6 @@ reference's labels are identified by value whatever its data type (a float image
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,12 +29,15 @@ from typing import Any, Literal
 import numpy as np
 
 from nnunet_wmh.errors import UsageError
+from nnunet_wmh.labels.dataset_json import JOINT_ENCODINGS, encoding_name, joint_encoding, read_dataset_json
 from nnunet_wmh.labels.joint import JointEncoding, decode_joint_labels
 
 ConventionKind = Literal["challenge", "labels", "joint"]
 
 #: Challenge label values.
 CHALLENGE_LESION, CHALLENGE_OTHER_PATHOLOGY = 1, 2
+#: Every value of a challenge label map (0 background).
+CHALLENGE_LABEL_VALUES = frozenset({0, CHALLENGE_LESION, CHALLENGE_OTHER_PATHOLOGY})
 #: Largest predicted value that counts as lesion (as in the official evaluation).
 PREDICTION_UPPER_BOUND = 1000
 #: A float reference voxel must be this close to a whole number.
@@ -113,6 +115,12 @@ def _check_values(values: np.ndarray, allowed: tuple[int, ...], what: str, hint:
         raise LabelValueError(f"holds value(s) {shown}, not {what} {tuple(allowed)}{hint}")
 
 
+def check_threshold(threshold: float) -> None:
+    """UsageError unless ``threshold`` lies strictly between 0 and 1 (a probability)."""
+    if not 0 < threshold < 1:
+        raise UsageError(f"`threshold` must be between 0 and 1 (exclusive), got {threshold}", "threshold")
+
+
 def _threshold_float(values: np.ndarray, threshold: float) -> np.ndarray:
     return (values >= threshold) & (values <= PREDICTION_UPPER_BOUND)
 
@@ -149,28 +157,25 @@ class LabelConvention:
         return cls("challenge", (CHALLENGE_LESION,), CHALLENGE_OTHER_PATHOLOGY)
 
     @classmethod
-    def from_dataset_json(cls, path: str | os.PathLike[str]) -> LabelConvention:
+    def from_dataset_json(cls, path: str | os.PathLike[str], *, parameter: str = "dataset_json") -> LabelConvention:
         """The convention of an nnU-Net dataset.json (``joint`` for a multitask dataset of ``convert``).
 
         Raises
         ------
         UsageError
-            If the file cannot be read or its labels define no lesion.
+            If the file cannot be read or its labels define no lesion (names ``parameter``).
         """
-        path = Path(path)
-        try:
-            dataset_json = json.loads(path.read_text())
-            labels = dataset_json["labels"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise UsageError(f"{path}: not a readable nnU-Net dataset.json ({exc})") from exc
-        block = dataset_json.get("nnunet_wmh", {})
-        if block.get("encoding") == "regions":
-            raise UsageError(f"{path}: a region-only dataset (convert --mode regions) has no lesion label to evaluate")
-        if block.get("encoding") in ("joint", "separate"):
-            encoding = JointEncoding.from_dataset_json(dataset_json)
-            lesion = tuple(range(encoding.regions.count + 1, encoding.outside_label + 1))
-            return cls("joint", lesion, encoding.ignore_label, encoding, source=str(path))
-        return cls("labels", *_lesion_and_ignore(labels, path), source=str(path))
+        dataset_json = read_dataset_json(path, parameter=parameter)
+        encoding = encoding_name(dataset_json)
+        if encoding == "regions":
+            raise UsageError(
+                f"`{parameter}` {path}: a region-only dataset (convert mode regions) has no lesion label", parameter
+            )
+        if encoding in JOINT_ENCODINGS:
+            joint = joint_encoding(dataset_json, path, parameter=parameter)
+            lesion = tuple(range(joint.regions.count + 1, joint.outside_label + 1))
+            return cls("joint", lesion, joint.ignore_label, joint, source=str(path))
+        return cls("labels", *_lesion_and_ignore(dataset_json["labels"], Path(path), parameter), source=str(path))
 
     @property
     def reference_values(self) -> tuple[int, ...]:
@@ -207,17 +212,29 @@ class LabelConvention:
         return f"labels of {self.source}: {lesion} = lesion{ignored}"
 
     def prediction_warnings(self, values: np.ndarray) -> tuple[str, ...]:
-        """Oddities of a prediction worth a look: an integer map with many label values read with the
-        challenge convention (every value 1..1000 counts as lesion; a multitask map needs its dataset.json)."""
-        if self.kind != "challenge" or values.dtype.kind not in "iu" or values.size == 0 or values.max() <= 1:
+        """Oddities of a prediction read with the challenge convention, worth a look: the official evaluation
+        gives them a meaning (lesion = 1..1000, everything else background), so they are not errors.
+
+        * an integer map with many label values (a multitask map needs its dataset.json);
+        * values outside 0..1000 (negative, or above the lesion range: counted as background).
+        """
+        if self.kind != "challenge" or values.size == 0 or values.dtype.kind == "b":
             return ()
-        distinct = np.unique(values)
-        if distinct.size <= 2:
-            return ()
-        return (
-            f"prediction holds {distinct.size} label values ({distinct.min()}..{distinct.max()}); every value "
-            "1..1000 counts as lesion. For a multitask model pass --dataset-json",
-        )
+        warnings = []
+        low, high = values.min(), values.max()
+        if low < 0 or high > PREDICTION_UPPER_BOUND:
+            warnings.append(
+                f"prediction holds values {low:g}..{high:g}, outside 0..{PREDICTION_UPPER_BOUND}; as in the official "
+                "evaluation, only 1..1000 (floats: threshold..1000) count as lesion"
+            )
+        if values.dtype.kind in "iu" and high > 1:
+            distinct = np.unique(values)
+            if distinct.size > 2:
+                warnings.append(
+                    f"prediction holds {distinct.size} label values ({distinct.min()}..{distinct.max()}); every "
+                    "value 1..1000 counts as lesion. For a multitask model give its dataset.json (`dataset_json`)"
+                )
+        return tuple(warnings)
 
     def read_reference(self, values: np.ndarray) -> ReferenceLabels:
         """Split a reference label map (any dtype) into lesion, ignore and regions.
@@ -228,8 +245,9 @@ class LabelConvention:
             If it holds fractional values or values the convention does not define.
         """
         labels = whole_number_labels(np.asarray(values))
-        hint = "; pass --dataset-json of the dataset these labels come from" if self.kind == "challenge" else ""
-        _check_values(labels, self.reference_values, f"one of the {self.kind} labels", hint)
+        hint = "; give the dataset.json these labels follow (`dataset_json`)" if self.kind == "challenge" else ""
+        what = {"challenge": "the challenge labels", "labels": "the dataset's labels", "joint": "the joint labels"}
+        _check_values(labels, self.reference_values, f"one of {what[self.kind]}", hint)
         if self.encoding is not None:
             decoded = decode_joint_labels(labels, self.encoding)
             return ReferenceLabels(decoded.lesion, decoded.ignore, decoded.regions)
@@ -253,9 +271,12 @@ class LabelConvention:
         Raises
         ------
         LabelValueError
-            If a joint prediction is not a whole-number label map or holds values outside the encoding.
+            If the prediction holds values it cannot hold: negative values, float values that are neither
+            probabilities (0..1) nor whole numbers, integer labels the convention does not define, or (joint
+            labels) values outside the encoding.
         """
         values = np.asarray(values)
+        self.check_prediction_values(values)
         if self.encoding is not None:
             labels = whole_number_labels(values)
             try:
@@ -277,22 +298,41 @@ class LabelConvention:
             lesion = self._is_lesion_label(values)
         return PredictedLabels(lesion if ignore is None else lesion & ~ignore, None)
 
+    def check_prediction_values(self, values: np.ndarray) -> None:
+        """Raise LabelValueError for values no prediction of a dataset.json's labels holds: negative values,
+        float values that are neither probabilities (0..1) nor whole numbers, integer labels the dataset does not
+        define. Challenge labels follow the official evaluation instead (see :meth:`prediction_warnings`); joint
+        labels are checked when they are decoded."""
+        if self.kind != "labels" or values.size == 0 or values.dtype.kind == "b":
+            return
+        low = values.min()
+        if low < 0:
+            raise LabelValueError(f"holds negative values (minimum {low:g}); expected labels or probabilities 0..1")
+        if values.dtype.kind == "f":
+            beyond_one = values[values > 1]
+            if beyond_one.size and not np.array_equal(beyond_one, np.rint(beyond_one)):
+                raise LabelValueError("holds fractional values above 1: neither probabilities (0..1) nor labels")
+            return
+        _check_values(values, tuple(sorted({0, *self.lesion_values})), "one of the dataset's lesion labels")
+
     def _is_lesion_label(self, labels: np.ndarray) -> np.ndarray:
         if len(self.lesion_values) == 1:
             return labels == self.lesion_values[0]
         return np.isin(labels, self.lesion_values)
 
 
-def _lesion_and_ignore(labels: Mapping[str, Any], path: Path) -> tuple[tuple[int, ...], int | None]:
+def _lesion_and_ignore(labels: Mapping[str, Any], path: Path, parameter: str) -> tuple[tuple[int, ...], int | None]:
     ignore = labels.get("ignore")
     lesion: set[int] = set()
-    for name, value in labels.items():
-        if name in ("background", "ignore"):
-            continue
-        lesion.update(int(v) for v in (value if isinstance(value, list | tuple) else [value]))
+    try:
+        for name, value in labels.items():
+            if name in ("background", "ignore"):
+                continue
+            lesion.update(int(v) for v in (value if isinstance(value, list | tuple) else [value]))
+        ignore_value = None if ignore is None else int(ignore)
+    except (TypeError, ValueError):
+        raise UsageError(f"`{parameter}` {path}: its labels {dict(labels)} are not whole numbers", parameter) from None
     lesion.discard(0)
     if not lesion:
-        raise UsageError(f"{path}: its labels {dict(labels)} define no lesion label")
-    if isinstance(ignore, list | tuple):
-        raise UsageError(f"{path}: the ignore label must be a single value, got {ignore}")
-    return tuple(sorted(lesion)), None if ignore is None else int(ignore)
+        raise UsageError(f"`{parameter}` {path}: its labels {dict(labels)} define no lesion label", parameter)
+    return tuple(sorted(lesion)), ignore_value

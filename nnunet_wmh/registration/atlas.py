@@ -1,4 +1,4 @@
-"""``nnunet_wmh regions``: atlas region labels carried into each subject's native space.
+"""``nnunet_wmh regions``: atlas region labels carried into a subject's native space.
 
 The atlas (template) image is registered to the subject image (Mattes mutual information; rigid, then
 affine, optionally a B-spline), and the atlas labels are resampled with nearest neighbour onto the
@@ -15,33 +15,36 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
+import nibabel as nib
 import numpy as np
 import SimpleITK as sitk
 
-from nnunet_wmh.errors import InputDataError, RegistrationError, UsageError
-from nnunet_wmh.io import load_nifti, read_voxels, save_label_map
-from nnunet_wmh.labels.region_table import complete_region_table, read_region_table, write_region_table
-from nnunet_wmh.parallel import map_with_progress
+from nnunet_wmh.errors import ImageReadError, InputDataError, RegistrationError, UsageError
+from nnunet_wmh.io import compact_labels, read_image, save_nifti
+from nnunet_wmh.labels.region_table import complete_region_table, read_region_table
+from nnunet_wmh.outputs import atomic_output_files
 from nnunet_wmh.registration.engine import (
     TRANSFORM_KINDS,
     RegistrationRunError,
     TransformKind,
     read_float_image,
+    read_label_image,
     register,
+    require_nifti_name,
     resample_labels,
+    transform_path,
 )
 
 logger = logging.getLogger(__name__)
 
 #: Share of atlas region voxels that must land inside the subject's head.
 MIN_INSIDE_HEAD = 0.90
-REGION_MAP_NAME = "regions.nii.gz"
+#: How messages name the atlas in place of a subject.
+ATLAS = "atlas"
 
 
 @dataclass(frozen=True)
@@ -79,15 +82,43 @@ class RegionMapResult:
     region_ids: tuple[int, ...]
 
 
-def transform_path(region_map: str | os.PathLike[str]) -> Path:
-    """``OUT.nii.gz`` → ``OUT_transform.tfm`` (beside the map)."""
-    region_map = Path(region_map)
-    stem = region_map.name
-    for suffix in (".nii.gz", ".nii"):
-        if stem.endswith(suffix):
-            stem = stem[: -len(suffix)]
-            break
-    return region_map.with_name(f"{stem}_transform.tfm")
+def check_transform_kind(transform: str) -> None:
+    """UsageError unless ``transform`` is one of :data:`TRANSFORM_KINDS`."""
+    if transform not in TRANSFORM_KINDS:
+        raise UsageError(f"`transform` must be one of {', '.join(TRANSFORM_KINDS)}, got {transform!r}", "transform")
+
+
+def load_atlas(
+    image: str | os.PathLike[str], labels: str | os.PathLike[str], region_table: str | os.PathLike[str]
+) -> Atlas:
+    """Check and describe an atlas; label values missing from the table get generated names (one warning).
+
+    Both images are read whole and checked (3-D, finite, labels whole numbers on the image's grid).
+
+    Raises
+    ------
+    InputDataError
+        An atlas file that cannot be used (named as subject ``atlas``).
+    RegionTableError
+        A region table that cannot be parsed.
+    """
+    image, labels = Path(image), Path(labels)
+    try:
+        template, label_map = read_image(image), read_image(labels)
+    except ImageReadError as exc:
+        raise InputDataError(ATLAS, exc.path, exc.problem) from exc
+    values = np.unique(label_map.voxels)
+    if values.dtype.kind == "f" and not np.all(values == np.rint(values)):
+        raise InputDataError(ATLAS, str(labels), "atlas labels hold fractional values; expected a label image")
+    if values.size and values.min() < 0:
+        raise InputDataError(ATLAS, str(labels), f"atlas labels hold negative values (minimum {values.min():g})")
+    if label_map.voxels.shape != template.voxels.shape:
+        raise InputDataError(
+            ATLAS, str(labels), f"shape {label_map.voxels.shape} != atlas image {image} shape {template.voxels.shape}"
+        )
+    table = read_region_table(region_table)
+    completed = complete_region_table(table, [int(v) for v in values if v > 0], source=str(region_table))
+    return Atlas(image, labels, completed)
 
 
 def _inside_head(image: sitk.Image, labels: np.ndarray) -> float:
@@ -95,6 +126,57 @@ def _inside_head(image: sitk.Image, labels: np.ndarray) -> float:
     mapped = labels > 0
     count = int(np.count_nonzero(mapped))
     return float(np.count_nonzero(mapped & head)) / count if count else 0.0
+
+
+@dataclass(frozen=True)
+class AtlasMapping:
+    """The atlas labels on a subject's grid, before anything is written."""
+
+    labels: np.ndarray
+    transform: sitk.Transform
+    metric: float
+    inside_head: float
+    subject_nifti: nib.Nifti1Image
+
+
+def map_atlas(atlas: Atlas, subject_image: Path, *, subject: str, transform: TransformKind) -> AtlasMapping:
+    """Register the atlas to one subject image and resample its labels onto the subject's grid.
+
+    Raises
+    ------
+    InputDataError
+        Unreadable images.
+    RegistrationError
+        A registration that fails or does not converge (with the final metric value).
+    """
+    fixed = read_float_image(subject, subject_image, "subject image")
+    moving = read_float_image(subject, atlas.image, "atlas image")
+    labels_image = read_label_image(atlas.labels)
+    try:
+        result = register(fixed.sitk_image, moving.sitk_image, kind=transform)
+    except RegistrationRunError as exc:
+        raise RegistrationError(subject, str(subject_image), f"registration failed: {exc}") from exc
+    labels = resample_labels(labels_image, fixed.sitk_image, result.transform)
+    inside = _inside_head(fixed.sitk_image, labels)
+    if not result.metric < 0 or inside < MIN_INSIDE_HEAD:
+        raise RegistrationError(
+            subject,
+            str(subject_image),
+            f"registration did not converge (final Mattes mutual information {result.metric:.3f} after "
+            f"{result.iterations} iterations; {inside:.0%} of the atlas regions inside the head, "
+            f"{MIN_INSIDE_HEAD:.0%} needed)",
+        )
+    return AtlasMapping(labels, result.transform, result.metric, inside, fixed.nifti)
+
+
+def _restricted_to_mask(labels: np.ndarray, wm_mask: Path, subject: str) -> np.ndarray:
+    try:
+        mask = read_image(wm_mask).voxels
+    except ImageReadError as exc:
+        raise InputDataError(subject, exc.path, f"white matter mask: {exc.problem}") from exc
+    if mask.shape != labels.shape:
+        raise InputDataError(subject, str(wm_mask), f"shape {mask.shape} != subject image shape {labels.shape}")
+    return np.where(mask > 0, labels, 0)
 
 
 def register_atlas(
@@ -105,6 +187,7 @@ def register_atlas(
     subject: str | None = None,
     transform: TransformKind = "affine",
     wm_mask: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
 ) -> RegionMapResult:
     """Register the atlas to one subject and write its native-space region map.
 
@@ -115,7 +198,7 @@ def register_atlas(
     subject_image
         The subject's image (T1 or FLAIR; any contrast works with mutual information).
     out
-        Output ``.nii.gz``; the transform goes to ``OUT_transform.tfm``.
+        Output ``.nii.gz`` (or ``.nii``); the transform goes to ``OUT_transform.tfm``.
     subject
         Name used in messages (default: the image path).
     transform
@@ -123,149 +206,29 @@ def register_atlas(
     wm_mask
         Optional mask on the subject grid; labels outside it are set to 0 (off by default: WMH are dark
         on T1 and fall out of T1-based white-matter masks).
+    overwrite
+        Replace an existing map and transform.
 
     Raises
     ------
+    OutputExistsError
+        ``out`` or its transform exists and ``overwrite`` is False (checked before registering).
     InputDataError
         Unreadable images, or a mask on another grid.
     RegistrationError
         A registration that fails or does not converge (with the final metric value).
     """
+    check_transform_kind(transform)
+    out = require_nifti_name(out, "out")
     subject_image = Path(subject_image)
     name = subject or str(subject_image)
-    fixed = read_float_image(name, subject_image, "subject image")
-    moving = read_float_image(name, atlas.image, "atlas image")
-    labels_image = sitk.ReadImage(str(atlas.labels))
-    if labels_image.GetSize() != moving.GetSize():
-        raise UsageError(f"atlas labels {atlas.labels} and atlas image {atlas.image} are not on one grid")
-    try:
-        result = register(fixed, moving, kind=transform)
-    except RegistrationRunError as exc:
-        raise RegistrationError(name, str(subject_image), f"registration failed: {exc}") from exc
-    labels = resample_labels(labels_image, fixed, result.transform)
-    inside = _inside_head(fixed, labels)
-    if not result.metric < 0 or inside < MIN_INSIDE_HEAD:
-        raise RegistrationError(
-            name,
-            str(subject_image),
-            f"registration did not converge (final Mattes mutual information {result.metric:.3f} after "
-            f"{result.iterations} iterations; {inside:.0%} of the atlas regions inside the head, "
-            f"{MIN_INSIDE_HEAD:.0%} needed)",
-        )
-    reference = load_nifti(subject_image)
-    if wm_mask is not None:
-        mask_image = load_nifti(wm_mask)
-        mask = read_voxels(mask_image, wm_mask)
-        if mask.shape[:3] != labels.shape:
-            raise InputDataError(name, str(wm_mask), f"shape {mask.shape} != subject image shape {labels.shape}")
-        labels = np.where(np.asarray(mask).reshape(labels.shape) > 0, labels, 0)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_label_map(labels.astype(np.int64), reference, out, description="nnunet_wmh regions (atlas)")
-    tfm = transform_path(out)
-    sitk.WriteTransform(result.transform, str(tfm))
+    with atomic_output_files([out, transform_path(out)], overwrite=overwrite) as (staged_map, staged_transform):
+        mapping = map_atlas(atlas, subject_image, subject=name, transform=transform)
+        labels = mapping.labels if wm_mask is None else _restricted_to_mask(mapping.labels, Path(wm_mask), name)
+        description = "nnunet_wmh regions (atlas)"
+        save_nifti(compact_labels(labels), staged_map, reference=mapping.subject_nifti, description=description)
+        sitk.WriteTransform(mapping.transform, str(staged_transform))
     present = tuple(int(v) for v in np.unique(labels) if v != 0)
-    logger.info("%s: metric %.3f, %.0f%% inside the head, %d regions", name, result.metric, inside * 100, len(present))
-    return RegionMapResult(name, out, tfm, result.metric, inside, present)
-
-
-def load_atlas(
-    image: str | os.PathLike[str], labels: str | os.PathLike[str], region_table: str | os.PathLike[str]
-) -> Atlas:
-    """Check and describe an atlas; label values missing from the table get generated names (one warning).
-
-    Raises
-    ------
-    UsageError
-        Missing files.
-    """
-    image, labels = Path(image), Path(labels)
-    for path, what in ((image, "--atlas-image"), (labels, "--atlas-labels")):
-        if not path.is_file():
-            raise UsageError(f"{what} {path} does not exist")
-    table = read_region_table(region_table)
-    values = np.unique(np.asarray(read_voxels(load_nifti(labels), labels)))
-    if values.dtype.kind == "f" and not np.all(values == np.rint(values)):
-        raise UsageError(f"--atlas-labels {labels} holds fractional values; it must be a label image")
-    completed = complete_region_table(table, [int(v) for v in values if v > 0], source=str(region_table))
-    return Atlas(image, labels, completed)
-
-
-@dataclass(frozen=True)
-class CohortRegions:
-    """Result of :func:`register_atlas_to_cohort`."""
-
-    out_dir: Path
-    results: list[RegionMapResult]
-    region_table: Path
-
-
-def _register_subject(task: tuple[str, Path, Path], atlas: Atlas, transform: TransformKind) -> RegionMapResult:
-    name, image, out = task
-    return register_atlas(atlas, image, out, subject=name, transform=transform)
-
-
-def register_atlas_to_cohort(
-    atlas: Atlas,
-    source: str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
-    *,
-    layout: str | None = None,
-    modality: str = "t1",
-    transform: TransformKind = "affine",
-    jobs: int = 1,
-    overwrite: bool = False,
-    progress: bool = True,
-) -> CohortRegions:
-    """Region maps for every subject of a cohort (any layout ``convert`` reads).
-
-    Writes ``OUT_DIR/<subject key>/regions.nii.gz`` (+ transform) and ``OUT_DIR/regions.tsv``, where
-    ``convert --regions OUT_DIR`` and ``report`` find them.
-
-    Parameters
-    ----------
-    modality
-        Subject image registered to the atlas: ``t1`` (falls back to FLAIR for subjects without T1) or
-        ``flair``.
-
-    Raises
-    ------
-    UsageError
-        Bad options or an existing output folder without ``overwrite``.
-    InvalidInputsError, RegistrationError
-        As :func:`register_atlas`.
-    """
-    from nnunet_wmh.cohorts import read_source
-
-    if transform not in TRANSFORM_KINDS:
-        raise UsageError(f"--transform must be one of {TRANSFORM_KINDS}, got {transform!r}")
-    if modality not in ("t1", "flair"):
-        raise UsageError(f"--modality must be t1 or flair, got {modality!r}")
-    if jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, got {jobs}")
-    out_dir = Path(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()):
-        if not overwrite:
-            raise UsageError(f"{out_dir} is not empty; pass --overwrite to replace its region maps")
-        shutil.rmtree(out_dir)
-    contents = read_source(source, layout=layout)
-    subjects = [*contents.train, *contents.test]
-    if not subjects:
-        raise UsageError(f"{source}: no subjects found")
-    tasks = []
-    for subject in subjects:
-        image = subject.t1 if modality == "t1" and subject.t1 else subject.flair
-        image = image or subject.t1
-        if image is None:
-            raise UsageError(f"[{subject.key}] has neither T1 nor FLAIR")
-        tasks.append((subject.key, Path(image), out_dir / subject.key / REGION_MAP_NAME))
-    results = map_with_progress(
-        partial(_register_subject, atlas=atlas, transform=transform),
-        tasks,
-        jobs=jobs,
-        desc="registering the atlas",
-        progress=progress,
-    )
-    table_path = out_dir / "regions.tsv"
-    write_region_table(atlas.table, table_path)
-    return CohortRegions(out_dir, results, table_path)
+    logger.info("%s: metric %.3f, %.0f%% inside the head, %d regions", name, mapping.metric, mapping.inside_head * 100,
+                len(present))  # fmt: skip
+    return RegionMapResult(name, out, transform_path(out), mapping.metric, mapping.inside_head, present)

@@ -16,9 +16,16 @@ import numpy as np
 import SimpleITK as sitk
 
 from nnunet_wmh.errors import RegistrationError
-from nnunet_wmh.io import load_nifti, save_float_image
-from nnunet_wmh.registration.atlas import transform_path
-from nnunet_wmh.registration.engine import RegistrationRunError, read_float_image, register, resample_image
+from nnunet_wmh.io import save_nifti
+from nnunet_wmh.outputs import atomic_output_files
+from nnunet_wmh.registration.engine import (
+    RegistrationRunError,
+    read_float_image,
+    register,
+    require_nifti_name,
+    resample_image,
+    transform_path,
+)
 
 #: Share of the moved T1's head that must land inside the FLAIR's head.
 MIN_HEAD_OVERLAP = 0.90
@@ -59,6 +66,7 @@ def coregister(
     *,
     n4: bool = False,
     subject: str | None = None,
+    overwrite: bool = False,
 ) -> CoregistrationResult:
     """Register ``moving`` (T1) to ``fixed`` (FLAIR) rigidly and resample it onto the FLAIR grid.
 
@@ -69,44 +77,60 @@ def coregister(
     moving
         The image to move (T1).
     out
-        Output ``.nii.gz`` (float32, the FLAIR's header); the transform goes to ``OUT_transform.tfm``.
+        Output ``.nii.gz`` or ``.nii`` (float32, the FLAIR's header); the transform goes to
+        ``OUT_transform.tfm``.
     n4
         N4 bias-field correction of both images before registering (the output is the corrected T1).
     subject
         Name used in messages.
+    overwrite
+        Replace an existing output and transform.
 
     Raises
     ------
+    OutputExistsError
+        ``out`` or its transform exists and ``overwrite`` is False (checked before registering).
+    InputDataError
+        An image that cannot be read (names the file).
     RegistrationError
         When SimpleITK gives up, or less than 90 % of the moved T1's head overlaps the FLAIR's head.
     """
-    fixed, moving, out = Path(fixed), Path(moving), Path(out)
+    out = require_nifti_name(out, "out")
     name = subject or str(moving)
-    fixed_image = read_float_image(name, fixed, "fixed image")
-    moving_image = read_float_image(name, moving, "moving image")
-    if n4:
-        fixed_image, moving_image = n4_correct(fixed_image), n4_correct(moving_image)
+    with atomic_output_files([out, transform_path(out)], overwrite=overwrite) as (staged_image, staged_transform):
+        fixed_image = read_float_image(name, fixed, "fixed image")
+        moving_image = read_float_image(name, moving, "moving image")
+        fixed_sitk, moving_sitk = _corrected(fixed_image.sitk_image, n4), _corrected(moving_image.sitk_image, n4)
+        transform, metric, overlap = _rigid_onto(fixed_sitk, moving_sitk, fixed_image.path, moving_image.path, name)
+        moved = resample_image(moving_sitk, fixed_sitk, transform)
+        save_nifti(moved, staged_image, reference=fixed_image.nifti, description="nnunet_wmh coregister")
+        sitk.WriteTransform(transform, str(staged_transform))
+    return CoregistrationResult(out, transform_path(out), metric, overlap)
+
+
+def _corrected(image: sitk.Image, n4: bool) -> sitk.Image:
+    return n4_correct(image) if n4 else image
+
+
+def _rigid_onto(
+    fixed_image: sitk.Image, moving_image: sitk.Image, fixed: Path, moving: Path, subject: str
+) -> tuple[sitk.Transform, float, float]:
+    """The rigid transform (fixed → moving points), its final metric and the head overlap (0..1)."""
     try:
         result = register(fixed_image, moving_image, kind="rigid")
     except RegistrationRunError as exc:
-        raise RegistrationError(name, str(moving), f"registration to {fixed} failed: {exc}") from exc
-    moved = resample_image(moving_image, fixed_image, result.transform)
+        raise RegistrationError(subject, str(moving), f"registration to {fixed} failed: {exc}") from exc
     moved_head = sitk.Resample(
         sitk.OtsuThreshold(moving_image, 0, 1, 200), fixed_image, result.transform, sitk.sitkNearestNeighbor
     )
     moved_head = sitk.GetArrayFromImage(moved_head).astype(bool)
-    fixed_head = _head(fixed_image)
-    overlap = float(np.count_nonzero(moved_head & fixed_head)) / max(int(np.count_nonzero(moved_head)), 1)
+    overlap = float(np.count_nonzero(moved_head & _head(fixed_image))) / max(int(np.count_nonzero(moved_head)), 1)
     if not result.metric < 0 or overlap < MIN_HEAD_OVERLAP:
         raise RegistrationError(
-            name,
+            subject,
             str(moving),
             f"registration to {fixed} did not converge (final Mattes mutual information {result.metric:.3f} "
             f"after {result.iterations} iterations; {overlap:.0%} of the moved head inside the fixed head, "
             f"{MIN_HEAD_OVERLAP:.0%} needed)",
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_float_image(moved, load_nifti(fixed), out, description="nnunet_wmh coregister")
-    tfm = transform_path(out)
-    sitk.WriteTransform(result.transform, str(tfm))
-    return CoregistrationResult(out, tfm, result.metric, overlap)
+    return result.transform, result.metric, overlap

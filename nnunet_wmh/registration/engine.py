@@ -11,13 +11,15 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
+import nibabel as nib
 import numpy as np
 import SimpleITK as sitk
 
-from nnunet_wmh.errors import InputDataError
-from nnunet_wmh.io import load_nifti
+from nnunet_wmh.errors import ImageReadError, InputDataError, UsageError
+from nnunet_wmh.io import exception_summary, nifti_stem, read_image
 from nnunet_wmh.registration import TRANSFORM_KINDS
 
 logger = logging.getLogger(__name__)
@@ -155,21 +157,59 @@ def _flatten(transform: sitk.Transform) -> list[sitk.Transform]:
     return [part for k in range(composite.GetNumberOfTransforms()) for part in _flatten(composite.GetNthTransform(k))]
 
 
-def read_float_image(subject: str, path: str | os.PathLike[str], what: str) -> sitk.Image:
-    """Read an image as float32 with SimpleITK, after the package's own NIfTI checks.
+@dataclass(frozen=True)
+class RegistrationImage:
+    """An image ready to register: float32 for SimpleITK, and its NIfTI header for writing on its grid."""
+
+    path: Path
+    sitk_image: sitk.Image
+    nifti: nib.Nifti1Image
+
+
+def read_float_image(subject: str, path: str | os.PathLike[str], what: str) -> RegistrationImage:
+    """Read an image as float32 with SimpleITK, after the package's own checks.
+
+    The whole file is read and checked first (:func:`nnunet_wmh.io.read_image`: complete, 3-D or 4-D with
+    one volume, finite values), so a truncated file is an error, never an image that SimpleITK fills with
+    zeros.
 
     Raises
     ------
-    ImageReadError
-        Not a readable NIfTI file.
     InputDataError
-        NIfTI that SimpleITK cannot read (names the subject and the file).
+        Naming the subject, the file and what is wrong with it.
     """
-    load_nifti(path)
     try:
-        return sitk.ReadImage(str(path), sitk.sitkFloat32)
+        checked = read_image(path)
+    except ImageReadError as exc:
+        raise InputDataError(subject, exc.path, f"{what}: {exc.problem}") from exc
+    try:
+        image = sitk.ReadImage(str(path), sitk.sitkFloat32)
     except RuntimeError as exc:
-        raise InputDataError(subject, str(path), f"{what} cannot be read by SimpleITK ({exc})") from exc
+        reason = exception_summary(exc)
+        raise InputDataError(subject, str(path), f"{what} cannot be read by SimpleITK ({reason})") from exc
+    if image.GetDimension() == 4:
+        image = image[:, :, :, 0]
+    return RegistrationImage(Path(path), image, checked.image)
+
+
+def read_label_image(path: str | os.PathLike[str]) -> sitk.Image:
+    """A label image for SimpleITK in its own integer type (3-D; a fourth axis of length 1 is dropped)."""
+    image = sitk.ReadImage(str(path))
+    return image[:, :, :, 0] if image.GetDimension() == 4 else image
+
+
+def transform_path(image: str | os.PathLike[str]) -> Path:
+    """Where the transform of a registered image is written: ``OUT.nii.gz`` → ``OUT_transform.tfm``."""
+    image = Path(image)
+    stem = nifti_stem(image) or image.name
+    return image.with_name(f"{stem}_transform.tfm")
+
+
+def require_nifti_name(path: str | os.PathLike[str], parameter: str) -> Path:
+    """``path`` as a Path; UsageError unless it ends in ``.nii.gz`` or ``.nii``."""
+    if nifti_stem(path) is None:
+        raise UsageError(f"`{parameter}` {path}: the output name must end in .nii.gz or .nii", parameter)
+    return Path(path)
 
 
 def resample_labels(labels: sitk.Image, reference: sitk.Image, transform: sitk.Transform) -> np.ndarray:

@@ -1,16 +1,16 @@
-"""BIDS derivative files of the report (``--bids-derivatives DIR``).
+"""BIDS derivative files of the report (``bids_derivatives``).
 
 Per case, in ``DIR/sub-X[/ses-Y]/anat/``:
 
 * ``sub-X[_ses-Y]_space-FLAIR_desc-wmh_mask.nii.gz``: the lesion mask used for the tables (after the
   minimum-size filter), on the prediction's grid and header;
 * ``sub-X[_ses-Y]_space-FLAIR_desc-wmhregions_dseg.nii.gz`` (with regions): every lesion voxel labelled
-  with its region id (after ``--outside``), lesion voxels in no region with 65535 (``outside_regions``).
+  with its region id (after the ``outside`` policy), lesion voxels in no region with 65535 (``outside_regions``).
 
 At the top of DIR: ``desc-wmhregions_dseg.tsv`` (``index``, ``name``; it applies to every dseg file by
 BIDS inheritance) and ``dataset_description.json`` with ``GeneratedBy``.
 
-Participants and sessions come from ``conversion.tsv`` (``--conversion-tsv``); without it the case id
+Participants and sessions come from ``conversion.tsv`` (``conversion_tsv``); without it the case id
 is the participant label. Several cases of one participant and session (the input variants of an
 interchangeable dataset) get the variant in ``desc``: ``desc-wmhPaired``, ``desc-wmhFLAIRonly``,
 ``desc-wmhT1only``.
@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nnunet_wmh import __version__
+from nnunet_wmh.conversion_table import FLAIR_ONLY, PAIRED, T1_ONLY, CaseInfo
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.io import save_label_map
+from nnunet_wmh.io import save_nifti
 from nnunet_wmh.labels.joint import OUTSIDE_REGIONS_NAME
-from nnunet_wmh.tables import write_tsv
+from nnunet_wmh.tables import MISSING, write_tsv
 
 if TYPE_CHECKING:
     import nibabel as nib
@@ -41,23 +42,21 @@ if TYPE_CHECKING:
 
 OUTSIDE_INDEX = 65535
 BIDS_VERSION = "1.9.0"
-VARIANT_DESC = {"paired": "Paired", "flair_only": "FLAIRonly", "t1_only": "T1only"}
+VARIANT_DESC = {PAIRED: "Paired", FLAIR_ONLY: "FLAIRonly", T1_ONLY: "T1only"}
 
 
 def _label(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", value)
 
 
-def bids_entities(case: str, info: Mapping[str, str]) -> tuple[str, str | None]:
+def bids_entities(case: str, info: CaseInfo | None) -> tuple[str, str | None]:
     """``(sub-X, ses-Y or None)`` of a case."""
-    participant = info.get("participant_id") or f"sub-{_label(case)}"
-    session = info.get("session_id") or None
-    return participant, session if session not in ("", "n/a") else None
+    participant = (info.participant_id if info else "") or f"sub-{_label(case)}"
+    session = info.session_id if info else None
+    return participant, session if session not in (None, "", MISSING) else None
 
 
-def bids_prefixes(
-    cases: Sequence[str], info: Mapping[str, Mapping[str, str]]
-) -> dict[str, tuple[str, str | None, str]]:
+def bids_prefixes(cases: Sequence[str], info: Mapping[str, CaseInfo]) -> dict[str, tuple[str, str | None, str]]:
     """``{case: (sub-X, ses-Y or None, desc)}`` for all cases of the cohort.
 
     Raises
@@ -65,18 +64,21 @@ def bids_prefixes(
     UsageError
         If two cases would get the same file names.
     """
-    entities = {case: bids_entities(case, info.get(case, {})) for case in cases}
+    entities = {case: bids_entities(case, info.get(case)) for case in cases}
     shared = Counter(entities.values())
     names: dict[str, tuple[str, str | None, str]] = {}
     for case in cases:
         desc = "wmh"
         if shared[entities[case]] > 1:
-            desc += VARIANT_DESC.get(info.get(case, {}).get("variant", ""), _label(case))
+            known = info.get(case)
+            desc += VARIANT_DESC.get(known.variant if known else "", _label(case))
         names[case] = (*entities[case], desc)
     clashes = [key for key, n in Counter(names.values()).items() if n > 1]
     if clashes:
         shown = ", ".join(f"{s}{'_' + ses if ses else ''}_desc-{d}" for s, ses, d in clashes[:5])
-        raise UsageError(f"several cases would write the same BIDS files ({shown}); check --conversion-tsv")
+        raise UsageError(
+            f"several cases would write the same BIDS files ({shown}); check `conversion_tsv`", "conversion_tsv"
+        )
     return names
 
 
@@ -94,16 +96,20 @@ def write_case_derivatives(
     folder.mkdir(parents=True, exist_ok=True)
     prefix = participant + (f"_{session}" if session else "")
     mask_path = folder / f"{prefix}_space-FLAIR_desc-{desc}_mask.nii.gz"
-    save_label_map(lesions.mask(image.shape[:3]).astype(np.uint8), image, mask_path, description="nnunet_wmh lesions")
+    mask = lesions.mask(image.shape[:3]).astype(np.uint8)
+    save_nifti(mask, mask_path, reference=image, description="nnunet_wmh lesions")
     written = [mask_path]
     if regions is not None and classes is not None:
         ids = np.array((OUTSIDE_INDEX, *regions.index.region_ids), dtype=np.int64)
         if ids.max() > OUTSIDE_INDEX:
-            raise UsageError(f"region ids above {OUTSIDE_INDEX - 1} cannot be written as a BIDS dseg map")
+            raise UsageError(
+                f"region ids above {OUTSIDE_INDEX - 1} cannot be written as a BIDS dseg map (`bids_derivatives`)",
+                "bids_derivatives",
+            )
         labels = np.zeros(image.shape[:3], dtype=np.uint16)
         labels[tuple(lesions.indices.T)] = ids[classes]
         dseg_path = folder / f"{prefix}_space-FLAIR_desc-{desc}regions_dseg.nii.gz"
-        save_label_map(labels, image, dseg_path, description="nnunet_wmh lesions by region")
+        save_nifti(labels, dseg_path, reference=image, description="nnunet_wmh lesions by region")
         written.append(dseg_path)
     return written
 

@@ -77,11 +77,9 @@ def regions_from_map(region_map: np.ndarray, table: Mapping[int, str]) -> CaseRe
     """
     region_map = np.asarray(region_map)
     if region_map.size and int(region_map.min()) < 0:
-        raise ValueError(f"region map holds negative values (minimum {int(region_map.min())})")
+        raise ValueError(f"holds negative values (minimum {int(region_map.min())})")
     if region_map.size and int(region_map.max()) > MAX_REGION_ID:
-        raise ValueError(
-            f"region map holds value {int(region_map.max())}, above the largest supported id {MAX_REGION_ID}"
-        )
+        raise ValueError(f"holds value {int(region_map.max())}, above the largest supported region id {MAX_REGION_ID}")
     counts = value_counts(region_map, minlength=1)
     present = np.flatnonzero(counts)
     present = present[present > 0]

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 import nibabel as nib
 import numpy as np
 
-from nnunet_wmh.evaluation.metrics import in_plane_boundary
-from nnunet_wmh.io import load_nifti, read_voxels
+from nnunet_wmh.errors import ImageReadError, InputDataError
+from nnunet_wmh.io import read_image
+from nnunet_wmh.masks import in_plane_boundary
 
 if TYPE_CHECKING:
     from nnunet_wmh.report.burden import CaseRegions
@@ -56,12 +57,13 @@ def _pick_slices(lesion: np.ndarray, fallback: np.ndarray) -> list[int]:
     return sorted({int(candidates[np.searchsorted(cumulative, q)]) for q in quantiles})
 
 
-def _background(path: Path | None, affine: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
+def _background(case: str, path: Path | None, affine: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
     if path is None:
         return None
-    values = np.asarray(read_voxels(load_nifti(path), path), dtype=np.float32)
-    if values.ndim > 3:  # a 4-D image: its first volume
-        values = values.reshape(*values.shape[:3], -1)[..., 0]
+    try:
+        values = np.asarray(read_image(path).voxels, dtype=np.float32)
+    except ImageReadError as exc:
+        raise InputDataError(case, exc.path, f"image: {exc.problem}") from exc
     if values.shape != shape:
         return None
     canonical, _ = _canonical(values, affine)
@@ -106,7 +108,7 @@ def case_picture(
     classes = None
     if regions is not None:
         classes, _ = _canonical(regions.classes_in_box(tuple(slice(None) for _ in range(3))), affine)
-    backdrop = _background(background, affine, lesion.shape)
+    backdrop = _background(case, background, affine, lesion.shape)
     slices = _pick_slices(lesion_ras, classes if classes is not None else lesion_ras)
     columns = 4
     rows = max(1, math.ceil(len(slices) / columns))

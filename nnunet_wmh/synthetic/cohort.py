@@ -8,19 +8,19 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-import nibabel as nib
 import numpy as np
 
 from nnunet_wmh import __version__
 from nnunet_wmh.errors import UsageError
+from nnunet_wmh.io import save_nifti
 from nnunet_wmh.labels.region_table import write_region_table
-from nnunet_wmh.parallel import map_with_progress
+from nnunet_wmh.outputs import atomic_output_folder
+from nnunet_wmh.parallel import check_jobs, map_with_progress
 from nnunet_wmh.synthetic.phantom import (
     SYNTHETIC_REGION_TABLE,
     SampledSubject,
@@ -34,11 +34,12 @@ from nnunet_wmh.synthetic.template import TEMPLATE_FOLDER, write_template
 logger = logging.getLogger(__name__)
 
 Layout = Literal["wmh2017", "bids"]
+LAYOUTS = ("wmh2017", "bids")
 Size = Literal["full", "small"]
 
 #: Axis directions of the stored voxel order (before the oblique tilt), per orientation code.
 ORIENTATIONS = {"RAS": (1, 1, 1), "LAS": (-1, 1, 1), "LPS": (-1, -1, 1)}
-#: ``--size small`` keeps each site's field of view but divides the voxel counts by these factors.
+#: ``size="small"`` keeps each site's field of view but divides the voxel counts by these factors.
 SMALL_GRID_FACTORS = (4, 4, 2)
 #: Voxel size (mm) of the template written with each cohort size.
 TEMPLATE_SPACING_MM = {"full": 1.0, "small": 2.0}
@@ -148,14 +149,10 @@ def generate_subject(spec: SyntheticSubjectSpec) -> tuple[SampledSubject, np.nda
     return sampled, affine, record
 
 
-def save_nifti(data: np.ndarray, affine: np.ndarray, path: Path) -> None:
-    """Save with qform and sform both set to ``affine`` (code 1, scanner) and mm units."""
+def save_image(data: np.ndarray, affine: np.ndarray, path: Path) -> None:
+    """Save on the subject's grid (qform and sform codes 1, mm units), creating the folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    image = nib.Nifti1Image(data, affine)
-    image.header.set_qform(affine, code=1)
-    image.header.set_sform(affine, code=1)
-    image.header.set_xyzt_units("mm", "sec")
-    image.to_filename(str(path))
+    save_nifti(data, path, affine=affine, description="nnunet_wmh synth")
 
 
 def _wmh2017_paths(root: Path, spec: SyntheticSubjectSpec) -> dict[str, Path]:
@@ -187,13 +184,13 @@ def _write_subject(task: tuple[Path, Layout, SyntheticSubjectSpec]) -> dict:
     root, layout, spec = task
     sampled, affine, record = generate_subject(spec)
     paths = _wmh2017_paths(root, spec) if layout == "wmh2017" else _bids_paths(root, spec)
-    save_nifti(sampled.flair, affine, paths["flair"])
-    save_nifti(sampled.t1, affine, paths["t1"])
+    save_image(sampled.flair, affine, paths["flair"])
+    save_image(sampled.t1, affine, paths["t1"])
     # The released challenge stores wmh.nii.gz as a float image; BIDS masks are integer.
     lesion = sampled.lesion.astype(np.float32) if layout == "wmh2017" else sampled.lesion
-    save_nifti(lesion, affine, paths["lesion"])
-    save_nifti(sampled.regions, affine, paths["regions"])
-    save_nifti(sampled.anatomy, affine, paths["anatomy"])
+    save_image(lesion, affine, paths["lesion"])
+    save_image(sampled.regions, affine, paths["regions"])
+    save_image(sampled.anatomy, affine, paths["anatomy"])
     record["files"] = {key: str(path.relative_to(root)) for key, path in paths.items()}
     return record
 
@@ -253,6 +250,37 @@ def _write_bids_sidecars(root: Path, records: list[dict]) -> None:
     write_region_table(SYNTHETIC_REGION_TABLE, derivatives / "desc-regions_dseg.tsv")
 
 
+def _check_options(layout: str, subjects: int, test_subjects: int, sessions: int) -> None:
+    if layout not in LAYOUTS:
+        raise UsageError(f"`layout` must be one of {', '.join(LAYOUTS)}, got {layout!r}", "layout")
+    if subjects < 1:
+        raise UsageError(f"`subjects` must be at least 1, got {subjects}", "subjects")
+    if test_subjects < 0:
+        raise UsageError(f"`test_subjects` must be at least 0, got {test_subjects}", "test_subjects")
+    if sessions < 1:
+        raise UsageError(f"`sessions` must be at least 1, got {sessions}", "sessions")
+    if layout == "bids" and test_subjects:
+        raise UsageError(
+            "`test_subjects` works with the wmh2017 `layout`; for BIDS, synthesize a second cohort with another "
+            "`seed` and convert it as the test source",
+            "test_subjects",
+        )
+    if layout == "wmh2017" and sessions != 1:
+        raise UsageError("`sessions` works with the bids `layout` only", "sessions")
+
+
+def _write_cohort_files(root: Path, layout: str, size: str, records: list[dict]) -> str:
+    """Sidecars, region table and template of a cohort; returns the template folder relative to ``root``."""
+    if layout == "bids":
+        _write_bids_sidecars(root, records)
+        template_folder = root / "derivatives" / "synth" / TEMPLATE_FOLDER
+    else:
+        write_region_table(SYNTHETIC_REGION_TABLE, root / "regions.tsv")
+        template_folder = root / TEMPLATE_FOLDER
+    write_template(template_folder, spacing_mm=TEMPLATE_SPACING_MM[size])
+    return str(template_folder.relative_to(root))
+
+
 def make_synthetic_cohort(
     out: str | os.PathLike[str],
     *,
@@ -296,44 +324,27 @@ def make_synthetic_cohort(
     jobs
         Worker processes.
     overwrite
-        Replace a non-empty ``out``.
+        Replace an existing ``out`` (once the new cohort is complete).
     progress
         Show a progress bar.
     """
-    root = Path(out)
-    if subjects < 1:
-        raise UsageError(f"--subjects must be at least 1, got {subjects}")
-    if layout == "bids" and test_subjects:
-        raise UsageError(
-            "--test-subjects works with --layout wmh2017; for BIDS, synthesize a second "
-            "cohort with another --seed and pass it to convert as --test-source"
-        )
-    if layout == "wmh2017" and sessions != 1:
-        raise UsageError("--sessions works with --layout bids only")
-    if root.exists() and any(root.iterdir()):
-        if not overwrite:
-            raise UsageError(f"{root} is not empty; pass --overwrite to replace it")
-        shutil.rmtree(root)
-    root.mkdir(parents=True, exist_ok=True)
+    _check_options(layout, subjects, test_subjects, sessions)
+    check_jobs(jobs)
     specs = _subject_specs(layout, subjects, test_subjects, sessions, seed, size, sites)
-    tasks = [(root, layout, spec) for spec in specs]
-    records = map_with_progress(_write_subject, tasks, jobs=jobs, desc="synthesizing subjects", progress=progress)
-    if layout == "bids":
-        _write_bids_sidecars(root, records)
-        template_folder = root / "derivatives" / "synth" / TEMPLATE_FOLDER
-    else:
-        write_region_table(SYNTHETIC_REGION_TABLE, root / "regions.tsv")
-        template_folder = root / TEMPLATE_FOLDER
-    write_template(template_folder, spacing_mm=TEMPLATE_SPACING_MM[size])
-    provenance = {
-        "generator": "nnunet_wmh synth",
-        "version": __version__,
-        "seed": seed,
-        "layout": layout,
-        "size": size,
-        "template": str(template_folder.relative_to(root)),
-        "subjects": records,
-    }
-    (root / "synth.json").write_text(json.dumps(provenance, indent=1) + "\n")
+    with atomic_output_folder(out, overwrite=overwrite) as staging:
+        tasks = [(staging, layout, spec) for spec in specs]
+        records = map_with_progress(_write_subject, tasks, jobs=jobs, desc="synthesizing subjects", progress=progress)
+        template = _write_cohort_files(staging, layout, size, records)
+        provenance = {
+            "generator": "nnunet_wmh synth",
+            "version": __version__,
+            "seed": seed,
+            "layout": layout,
+            "size": size,
+            "template": template,
+            "subjects": records,
+        }
+        (staging / "synth.json").write_text(json.dumps(provenance, indent=1) + "\n")
+    root = Path(out).expanduser().absolute()
     logger.info("wrote %d synthetic subjects to %s", len(records), root)
     return SyntheticCohort(root=root, layout=layout, subjects=records)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nnunet_wmh.io import save_nifti
 from nnunet_wmh.labels.region_table import write_region_table
 from nnunet_wmh.synthetic.phantom import (
     BRAIN_CENTER,
@@ -59,10 +60,8 @@ def write_template(folder: str | os.PathLike[str], *, spacing_mm: float = 1.0) -
     folder
         Output folder (created).
     spacing_mm
-        Isotropic voxel size: 1 mm for full-size cohorts, 2 mm for ``--size small``.
+        Isotropic voxel size: 1 mm for full-size cohorts, 2 mm for ``size="small"``.
     """
-    from nnunet_wmh.synthetic.cohort import save_nifti
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     shape, affine = template_grid(spacing_mm)
@@ -76,9 +75,9 @@ def write_template(folder: str | os.PathLike[str], *, spacing_mm: float = 1.0) -
         anatomy=folder / "template_aseg.nii.gz",
         region_table=folder / "regions.tsv",
     )
-    save_nifti(sampled.t1, affine, files.t1)
-    save_nifti(sampled.flair, affine, files.flair)
-    save_nifti(sampled.regions, affine, files.regions)
-    save_nifti(sampled.anatomy, affine, files.anatomy)
+    save_nifti(sampled.t1, files.t1, affine=affine, description="nnunet_wmh synth template")
+    save_nifti(sampled.flair, files.flair, affine=affine, description="nnunet_wmh synth template")
+    save_nifti(sampled.regions, files.regions, affine=affine, description="nnunet_wmh synth template")
+    save_nifti(sampled.anatomy, files.anatomy, affine=affine, description="nnunet_wmh synth template")
     write_region_table(SYNTHETIC_REGION_TABLE, files.region_table)
     return files

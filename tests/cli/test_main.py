@@ -1,9 +1,9 @@
 import json
 
 import numpy as np
-from conftest import save
 
 from nnunet_wmh.cli import main
+from tests.helpers.images import save
 
 
 def test_synth_then_convert_prints_a_summary(tmp_path, nnunet_folders, capsys):

@@ -3,12 +3,12 @@ import json
 import nibabel as nib
 import numpy as np
 import pytest
-from conftest import read_labels, tree_bytes
 
-from nnunet_wmh.errors import UsageError
+from nnunet_wmh.errors import OutputExistsError
 from nnunet_wmh.labels.region_table import read_region_table
 from nnunet_wmh.synthetic import SYNTHETIC_REGION_TABLE, TEST_SITES, TRAINING_SITES, make_synthetic_cohort
 from nnunet_wmh.synthetic.phantom import WHITE_MATTER, grid_world_points, tissue_classes
+from tests.helpers.images import read_labels, tree_bytes
 
 
 def test_same_seed_gives_identical_files_and_another_seed_does_not(tmp_path):
@@ -132,7 +132,7 @@ def test_bids_layout_with_sessions(bids_cohort_template):
 def test_refuses_a_non_empty_folder_without_overwrite(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "keep.txt").write_text("precious")
-    with pytest.raises(UsageError, match="not empty"):
+    with pytest.raises(OutputExistsError, match="out exists; pass `overwrite` to replace it"):
         make_synthetic_cohort(tmp_path / "out", subjects=1, size="small", progress=False)
     assert (tmp_path / "out" / "keep.txt").read_text() == "precious"
 

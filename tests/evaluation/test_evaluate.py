@@ -12,12 +12,13 @@ import pytest
 import SimpleITK as sitk
 from scipy import ndimage
 
-from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsError, UsageError
-from nnunet_wmh.evaluation.evaluate import evaluate_folder, write_evaluation
+from nnunet_wmh.errors import InvalidInputsError, OutputExistsError, UsageError
+from nnunet_wmh.evaluation.evaluate import evaluate_folder
+from nnunet_wmh.evaluation.files import write_evaluation
 from nnunet_wmh.evaluation.metrics import challenge_metrics
 from nnunet_wmh.labels.conventions import LabelConvention
 from nnunet_wmh.labels.joint import JointEncoding, RegionIndex
-from tests.conftest import oblique_affine, save
+from tests.helpers.images import oblique_affine, save
 
 # ---------------------------------------------------------------------------------------------------------
 # An independent reference, written from the challenge's definitions with SimpleITK and brute force:
@@ -254,7 +255,7 @@ def test_fractional_reference_is_an_error_naming_the_file(tmp_path):
     values = np.zeros((6, 6, 3), np.float32)
     values[1, 1, 1] = 0.7  # e.g. a mask resampled with linear interpolation
     save(values, reference)
-    with pytest.raises(InputDataError, match=r"\[case_a\] .*gt/case_a.nii.gz: reference holds fractional values"):
+    with pytest.raises(InvalidInputsError, match=r"\[case_a\] .*gt/case_a.nii.gz: reference holds fractional values"):
         evaluate_folder(tmp_path / "pred", tmp_path / "gt", progress=False)
 
 
@@ -263,7 +264,9 @@ def test_reference_with_unknown_labels_suggests_dataset_json(tmp_path):
     values = np.zeros((6, 6, 3), np.uint8)
     values[1, 1, 1] = 17
     save(values, reference)
-    with pytest.raises(InputDataError, match=r"holds value\(s\) 17, not one of the challenge labels .*--dataset-json"):
+    with pytest.raises(
+        InvalidInputsError, match=r"holds value\(s\) 17, not one of the challenge labels .*`dataset_json`"
+    ):
         evaluate_folder(tmp_path / "pred", tmp_path / "gt", progress=False)
 
 
@@ -302,7 +305,7 @@ def test_nnunet_labels_without_ignore_reject_label_2(tmp_path):
     rng = np.random.default_rng(9)
     make_pair(rng, "other_overlap", tmp_path, "c0")
     dataset_json = _dataset_json(tmp_path / "dataset.json", {"background": 0, "wmh": 1})
-    with pytest.raises(InputDataError, match=r"holds value\(s\) 2, not one of the labels labels \(0, 1\)"):
+    with pytest.raises(InvalidInputsError, match=r"holds value\(s\) 2, not one of the dataset's labels \(0, 1\)"):
         evaluate_folder(tmp_path / "pred", tmp_path / "gt", dataset_json=dataset_json, progress=False)
 
 
@@ -398,7 +401,7 @@ def test_many_valued_integer_prediction_is_warned_about(tmp_path):
     evaluation = evaluate_folder(tmp_path / "pred", tmp_path / "gt", progress=False)
     assert evaluation.warnings == [
         "[c] prediction holds 3 label values (0..5); every value 1..1000 counts as lesion. "
-        "For a multitask model pass --dataset-json"
+        "For a multitask model give its dataset.json (`dataset_json`)"
     ]
     save(gt.copy(), tmp_path / "pred" / "c.nii.gz")
     assert evaluate_folder(tmp_path / "pred", tmp_path / "gt", progress=False).warnings == []

@@ -15,7 +15,7 @@ from nnunet_wmh.evaluation.metrics import (
     lesion_detection,
 )
 from nnunet_wmh.masks import bounding_box
-from tests.conftest import oblique_affine
+from tests.helpers.images import oblique_affine
 
 # 1 × 1 × 3 mm voxels; rotated 10° in-plane (distances do not change under rotation)
 AFFINE = oblique_affine(spacing=(1.0, 1.0, 3.0))

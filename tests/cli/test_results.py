@@ -15,7 +15,7 @@ import pytest
 
 from nnunet_wmh.cli import main
 from nnunet_wmh.dataset_conversion import convert_dataset
-from tests.conftest import read_labels
+from tests.helpers.images import read_labels
 
 
 def _read_tsv(path: Path) -> list[dict[str, str]]:
@@ -104,7 +104,7 @@ def test_cli_refuses_existing_output_before_evaluating(interchangeable_predictio
     code = main(["evaluate", str(predictions), str(dataset / "labelsTs"), "--out", str(out), "-q"])
     assert code == 1
     error = capsys.readouterr().err
-    assert "summary.json already exist(s); pass --overwrite" in error
+    assert error == f"nnunet_wmh: error: {tmp_path / 'summary.json'} exists; pass --overwrite to replace it\n"
     assert (tmp_path / "summary.json").read_text() == "{}"
     assert not out.exists()
     assert main(["evaluate", str(predictions), str(dataset / "labelsTs"), "--out", str(out), "-q", "--overwrite"]) == 0

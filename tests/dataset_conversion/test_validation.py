@@ -3,10 +3,10 @@
 import nibabel as nib
 import numpy as np
 import pytest
-from conftest import make_wmh2017_subject, oblique_affine, save
 
 from nnunet_wmh.dataset_conversion import convert_dataset
 from nnunet_wmh.errors import InvalidInputsError
+from tests.helpers.images import make_wmh2017_subject, oblique_affine, save
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def test_t1_on_another_grid_points_to_coregistration(source):
     save(np.ones((12, 12, 10), np.float32), source / "Utrecht/1/pre/T1.nii.gz", oblique_affine((1, 1, 1)))
     (problem,) = problems_of(source)
     assert problem.startswith("[Utrecht/1] pre/T1.nii.gz: shape (12, 12, 10) != FLAIR shape (10, 10, 4)")
-    assert "co-register T1 onto FLAIR" in problem
+    assert "let convert register and resample it onto the FLAIR grid (`coregister`)" in problem
 
 
 def test_spacing_mismatch(source):
@@ -75,7 +75,7 @@ def test_missing_t1_when_the_mode_needs_it(source):
     (source / "Utrecht/1/pre/T1.nii.gz").unlink()
     (problem,) = problems_of(source)
     assert problem.startswith("[Utrecht/1] pre/T1.nii.gz: no T1 image (inputs flair_t1 need FLAIR and T1)")
-    assert "--mode interchangeable" in problem
+    assert "`mode` interchangeable fills a missing modality" in problem
 
 
 def test_unreadable_image(source):
@@ -94,7 +94,7 @@ def test_truncated_voxel_data(source):
 def test_four_dimensional_image(source):
     save(np.ones((10, 10, 4, 2), np.float32), source / "Utrecht/0/pre/FLAIR.nii.gz")
     assert problems_of(source, mode="flair") == [
-        "[Utrecht/0] pre/FLAIR.nii.gz: 4-D image of shape (10, 10, 4, 2); expected a 3-D image"
+        "[Utrecht/0] pre/FLAIR.nii.gz: 4-D image with 2 volumes (shape (10, 10, 4, 2)); expected a 3-D image"
     ]
 
 
@@ -168,7 +168,7 @@ def test_missing_files_in_bids_and_manifest_name_where_they_were_looked_for(bids
     manifest.write_text(f"subject,flair,t1,lesion\np1,{flair},,\n")
     assert problems_of(manifest, mode="flair_t1") == [
         "[p1] cohort.csv, line 2: empty 't1' cell: no T1 image (inputs flair_t1 need FLAIR and T1); "
-        "--mode interchangeable fills a missing modality by duplication",
+        "`mode` interchangeable fills a missing modality by duplication",
         "[p1] cohort.csv, line 2: empty 'lesion' cell: no lesion map",
     ]
 

@@ -1,8 +1,8 @@
 import pytest
-from conftest import make_wmh2017_subject
 
 from nnunet_wmh.cohorts import apply_regions_override, detect_layout, read_source
 from nnunet_wmh.errors import SourceLayoutError, UsageError
+from tests.helpers.images import make_wmh2017_subject
 
 
 def test_detects_each_layout(small_cohort_template, bids_cohort_template, tmp_path):
@@ -16,7 +16,7 @@ def test_detects_each_layout(small_cohort_template, bids_cohort_template, tmp_pa
 
 def test_unknown_layout_says_what_was_looked_for(tmp_path):
     (tmp_path / "random").mkdir()
-    with pytest.raises(SourceLayoutError, match="pass --layout"):
+    with pytest.raises(SourceLayoutError, match="give its `layout`"):
         detect_layout(tmp_path / "random")
 
 
@@ -114,7 +114,7 @@ def test_regions_override_by_pattern_and_by_folder(tmp_path):
 
 
 def test_layout_specific_options_are_refused_elsewhere(small_cohort_template, bids_cohort_template):
-    with pytest.raises(UsageError, match="--derivatives applies to BIDS"):
+    with pytest.raises(UsageError, match="`derivatives` applies to BIDS"):
         read_source(small_cohort_template, derivatives=bids_cohort_template / "derivatives")
-    with pytest.raises(UsageError, match="--images applies to the WMH 2017 layout"):
+    with pytest.raises(UsageError, match="`images` applies to the WMH 2017 layout"):
         read_source(bids_cohort_template, images="orig")

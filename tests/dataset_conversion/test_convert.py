@@ -8,12 +8,12 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_wmh2017_subject, read_labels, save, tree_bytes
 
 from nnunet_wmh.dataset_conversion import convert_dataset
-from nnunet_wmh.errors import DatasetExistsError, UsageError
+from nnunet_wmh.errors import DatasetExistsError, OutputExistsError, UsageError
 from nnunet_wmh.labels.joint import JointEncoding, decode_joint_labels
-from nnunet_wmh.synthetic import SYNTHETIC_REGION_TABLE
+from nnunet_wmh.synthetic import SYNTHETIC_REGION_TABLE, make_synthetic_cohort
+from tests.helpers.images import make_wmh2017_subject, read_labels, save, tree_bytes
 
 LESION_LABELS = {"background": 0, "wmh": 1, "ignore": 2}
 
@@ -328,7 +328,7 @@ def test_refuses_to_overwrite_an_existing_dataset(small_cohort, nnunet_folders):
     convert_dataset(small_cohort, mode="flair", dataset_id=18, progress=False)
     dataset = nnunet_folders["nnUNet_raw"] / "Dataset018_WMH_flair"
     before = tree_bytes(dataset)
-    with pytest.raises(DatasetExistsError, match="Dataset018_WMH_flair exists; pass --overwrite"):
+    with pytest.raises(OutputExistsError, match="Dataset018_WMH_flair exists; pass `overwrite` to replace it"):
         convert_dataset(small_cohort, mode="flair", dataset_id=18, other_pathology="background", progress=False)
     assert tree_bytes(dataset) == before
     convert_dataset(
@@ -446,30 +446,32 @@ def test_uncompressed_nifti_inputs_are_gzipped(tmp_path, nnunet_folders):
 
 def test_missing_nnunet_raw_is_a_usage_error(small_cohort, monkeypatch):
     monkeypatch.delenv("nnUNet_raw", raising=False)
-    with pytest.raises(UsageError, match="nnUNet_raw is not set; pass --out"):
+    with pytest.raises(UsageError, match="nnUNet_raw is not set; pass `out`"):
         convert_dataset(small_cohort, mode="flair", dataset_id=27, progress=False)
 
 
 @pytest.mark.parametrize(
-    ("options", "message"),
+    ("options", "message", "parameter"),
     [
-        ({"dataset_id": 1000}, "1..999"),
-        ({"dataset_id": 1, "name": "my data"}, "--name"),
-        ({"dataset_id": 1, "mode": "nope"}, "unknown mode"),
-        ({"dataset_id": 1, "variants": ["paired"]}, "interchangeable inputs only"),
-        ({"dataset_id": 1, "inputs": "t1"}, "--inputs applies"),
+        ({"dataset_id": 1000}, "`dataset_id` must be 1..999", "dataset_id"),
+        ({"dataset_id": 1, "name": "my data"}, "`name` 'my data'", "name"),
+        ({"dataset_id": 1, "mode": "nope"}, "unknown `mode`", "mode"),
+        ({"dataset_id": 1, "variants": ["paired"]}, "interchangeable inputs only", "variants"),
+        ({"dataset_id": 1, "inputs": "t1"}, "`inputs` applies", "inputs"),
+        ({"dataset_id": 1, "folds": 1}, "`folds` must be at least 2", "folds"),
     ],
 )
-def test_bad_options_are_usage_errors(small_cohort, nnunet_folders, options, message):
+def test_bad_options_are_usage_errors_naming_the_parameter(small_cohort, nnunet_folders, options, message, parameter):
     options = {"mode": "flair", **options}
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(UsageError, match=message) as raised:
         convert_dataset(small_cohort, progress=False, **options)
+    assert raised.value.parameter == parameter
     assert list(nnunet_folders["nnUNet_raw"].iterdir()) == []
 
 
 def test_test_source_subjects_reusing_training_ids_are_told_apart(bids_cohort_template, tmp_path, nnunet_folders):
-    test_copy = tmp_path / "bids_test"
-    shutil.copytree(bids_cohort_template, test_copy)
+    test_copy = tmp_path / "bids_test"  # another cohort (other seed) with the same ids sub-001...
+    make_synthetic_cohort(test_copy, subjects=4, sessions=2, seed=12, size="small", layout="bids", progress=False)
     (test_copy / "sub-001/ses-01/anat/sub-001_ses-01_T1w.nii.gz").write_bytes(b"broken")
     result = convert_dataset(bids_cohort_template, mode="flair_t1", dataset_id=28, test_source=test_copy,
                              skip_invalid=True, progress=False)  # fmt: skip
@@ -516,5 +518,5 @@ def test_separate_encoding_describes_the_joint_files_as_nnunet_regions(small_coh
     manager = LabelManager(dataset_json["labels"], dataset_json["regions_class_order"])
     assert manager.has_regions and manager.ignore_label == 34 and len(manager.foreground_regions) == 17
     assert tree_bytes(joint / "labelsTr") == tree_bytes(separate / "labelsTr")  # same joint label files
-    with pytest.raises(UsageError, match="--encoding applies to --mode multitask"):
+    with pytest.raises(UsageError, match="`encoding` applies to `mode` multitask"):
         convert_dataset(small_cohort, mode="regions", encoding="separate", dataset_id=33, progress=False)

@@ -14,9 +14,11 @@ import pytest
 
 from nnunet_wmh.cli import main
 from nnunet_wmh.dataset_conversion import convert_dataset
-from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsError, UsageError
-from nnunet_wmh.report.run import ReportOptions, make_report, merge_report
-from tests.conftest import oblique_affine, read_labels, save
+from nnunet_wmh.errors import InvalidInputsError, OutputExistsError, UsageError
+from nnunet_wmh.report.options import ReportOptions
+from nnunet_wmh.report.parts import merge_report
+from nnunet_wmh.report.run import make_report
+from tests.helpers.images import oblique_affine, read_labels, save
 
 SHAPE = (12, 10, 4)
 AFFINE = oblique_affine(spacing=(1.0, 1.0, 3.0))  # 3 mm³ voxels
@@ -170,18 +172,19 @@ def test_sharded_and_merged_equals_single_run(hand_cohort, tmp_path):
 def test_merge_refuses_missing_or_mismatched_parts(hand_cohort, tmp_path):
     out = tmp_path / "sharded"
     _report(hand_cohort, out, part_id=0, num_parts=2)
-    with pytest.raises(UsageError, match=r"parts \[1\] of 2 are missing"):
+    with pytest.raises(InvalidInputsError, match=r"\[part-1-of-2\] .*parts: missing; run part_id 1 of 2 first"):
         merge_report(out)
     _report(hand_cohort, out, part_id=1, num_parts=2, options=ReportOptions(pictures=False, connectivity=6))
-    with pytest.raises(UsageError, match="made with other options"):
+    with pytest.raises(InvalidInputsError, match=r"made by another run than part-\d-of-2 \(different options\)"):
         merge_report(out)
+    assert sorted(p.name for p in (out / "parts").iterdir()) == ["part-0-of-2", "part-1-of-2"]  # kept
 
 
 def test_existing_report_is_not_overwritten(hand_cohort, tmp_path):
     out = tmp_path / "report"
     _report(hand_cohort, out)
     before = (out / "subjects.tsv").read_bytes()
-    with pytest.raises(OutputExistsError, match=r"report\.json"):
+    with pytest.raises(OutputExistsError, match=rf"{out} exists; pass `overwrite` to replace it"):
         _report(hand_cohort, out)
     assert (out / "subjects.tsv").read_bytes() == before
     _report(hand_cohort, out, overwrite=True)
@@ -207,11 +210,13 @@ def test_bad_label_values_name_the_file(hand_cohort, tmp_path):
     values = np.zeros(SHAPE, dtype=np.float32)
     values[0, 0, 0] = 2.5
     save(values, hand_cohort["regions"] / "case_a.nii.gz", AFFINE)
-    with pytest.raises(InputDataError, match=r"\[case_a\] .*regions/case_a.nii.gz: region map holds fractional"):
+    with pytest.raises(InvalidInputsError, match=r"\[case_a\] .*regions/case_a.nii.gz: region map holds fractional"):
         _report(hand_cohort, tmp_path / "r")
     save(np.full(SHAPE, 2, np.uint8), hand_cohort["ventricles"] / "case_a.nii.gz", AFFINE)
     save(np.zeros(SHAPE, np.uint8), hand_cohort["regions"] / "case_a.nii.gz", AFFINE)
-    with pytest.raises(InputDataError, match=r"ventricles/case_a.nii.gz: ventricle map: label map holds no lateral"):
+    with pytest.raises(
+        InvalidInputsError, match=r"ventricles/case_a.nii.gz: ventricle map: label map holds no lateral"
+    ):
         _report(hand_cohort, tmp_path / "r")
 
 
@@ -242,12 +247,16 @@ def test_probability_maps_use_the_threshold(hand_cohort, tmp_path):
 
 
 def test_usage_errors(hand_cohort, tmp_path):
-    with pytest.raises(UsageError, match="--region-table names the maps of --regions"):
+    with pytest.raises(UsageError, match="`region_table` names the maps of `regions`"):
         make_report(hand_cohort["pred"], tmp_path / "r", region_table=hand_cohort["table"], progress=False)
-    with pytest.raises(UsageError, match="--part-id"):
+    with pytest.raises(UsageError, match=r"`part_id` must be in 0\.\.1") as raised:
         make_report(hand_cohort["pred"], tmp_path / "r", part_id=2, num_parts=2, progress=False)
-    with pytest.raises(UsageError, match="min-lesion-mm3"):
+    assert raised.value.parameter == "part_id"
+    with pytest.raises(UsageError, match="`min_lesion_mm3` must be >= 0"):
         make_report(hand_cohort["pred"], tmp_path / "r", options=ReportOptions(min_lesion_mm3=-1), progress=False)
+    with pytest.raises(UsageError, match="`threshold` must be between 0 and 1"):
+        make_report(hand_cohort["pred"], tmp_path / "r", options=ReportOptions(threshold=2), progress=False)
+    assert not (tmp_path / "r").exists()
 
 
 # --- a converted multitask dataset: joint labels, conversion.tsv, BIDS, pictures and the page --------------

@@ -12,13 +12,14 @@ import SimpleITK as sitk
 
 from nnunet_wmh.cli import main
 from nnunet_wmh.dataset_conversion import convert_dataset
-from nnunet_wmh.errors import ImageReadError, RegistrationError
-from nnunet_wmh.registration.atlas import load_atlas, register_atlas, transform_path
+from nnunet_wmh.errors import InputDataError, RegistrationError
+from nnunet_wmh.registration.atlas import load_atlas, register_atlas
+from nnunet_wmh.registration.engine import transform_path
 from nnunet_wmh.synthetic import make_synthetic_cohort
-from nnunet_wmh.synthetic.cohort import native_affine, save_nifti
+from nnunet_wmh.synthetic.cohort import native_affine, save_image
 from nnunet_wmh.synthetic.phantom import SubjectTransform, random_pathology, random_rotation, sample_subject
 from nnunet_wmh.synthetic.template import write_template
-from tests.conftest import read_labels
+from tests.helpers.images import read_labels
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +36,9 @@ def affine_subject(tmp_path_factory):
     affine = native_affine(shape, spacing, "LAS", rng)
     transform = SubjectTransform(random_rotation(rng, 6) @ np.diag(rng.uniform(0.9, 1.1, 3)), rng.uniform(-6, 6, 3))
     sampled = sample_subject(shape, affine, transform, random_pathology(rng), rng)
-    save_nifti(sampled.t1, affine, folder / "T1.nii.gz")
-    save_nifti(sampled.flair, affine, folder / "FLAIR.nii.gz")
-    save_nifti(sampled.regions, affine, folder / "regions_truth.nii.gz")
+    save_image(sampled.t1, affine, folder / "T1.nii.gz")
+    save_image(sampled.flair, affine, folder / "FLAIR.nii.gz")
+    save_image(sampled.regions, affine, folder / "regions_truth.nii.gz")
     return folder
 
 
@@ -88,7 +89,7 @@ def test_flair_works_too_and_wm_mask_restricts(template, affine_subject, tmp_pat
     atlas = load_atlas(template.t1, template.regions, template.region_table)
     mask = np.zeros((120, 120, 48), dtype=np.uint8)
     mask[:60] = 1
-    save_nifti(mask, nib.load(affine_subject / "T1.nii.gz").affine, tmp_path / "mask.nii.gz")
+    save_image(mask, nib.load(affine_subject / "T1.nii.gz").affine, tmp_path / "mask.nii.gz")
     out = tmp_path / "regions.nii.gz"
     register_atlas(atlas, affine_subject / "FLAIR.nii.gz", out, wm_mask=tmp_path / "mask.nii.gz", transform="rigid")
     mapped = read_labels(out)
@@ -98,11 +99,11 @@ def test_flair_works_too_and_wm_mask_restricts(template, affine_subject, tmp_pat
 def test_failed_registration_names_subject_and_metric(template, tmp_path):
     atlas = load_atlas(template.t1, template.regions, template.region_table)
     flat = tmp_path / "flat.nii.gz"
-    save_nifti(np.zeros((40, 40, 20), np.float32), np.diag([2.0, 2.0, 3.0, 1.0]), flat)
+    save_image(np.zeros((40, 40, 20), np.float32), np.diag([2.0, 2.0, 3.0, 1.0]), flat)
     with pytest.raises(RegistrationError, match=rf"\[sub-flat\] {flat}: registration failed"):
         register_atlas(atlas, flat, tmp_path / "out.nii.gz", subject="sub-flat")
     noise = tmp_path / "noise.nii.gz"  # no head to align with: runs, but does not converge
-    save_nifti(np.random.default_rng(0).random((40, 40, 20)).astype(np.float32), np.diag([2.0, 2.0, 3.0, 1.0]), noise)
+    save_image(np.random.default_rng(0).random((40, 40, 20)).astype(np.float32), np.diag([2.0, 2.0, 3.0, 1.0]), noise)
     pattern = rf"\[sub-noise\] {noise}: registration did not converge \(final Mattes mutual information -?\d"
     with pytest.raises(RegistrationError, match=pattern):
         register_atlas(atlas, noise, tmp_path / "out.nii.gz", subject="sub-noise")
@@ -113,8 +114,9 @@ def test_unreadable_subject_image(template, tmp_path):
     atlas = load_atlas(template.t1, template.regions, template.region_table)
     broken = tmp_path / "broken.nii.gz"
     broken.write_bytes(b"not an image")
-    with pytest.raises(ImageReadError, match=r"broken\.nii\.gz"):
+    with pytest.raises(InputDataError, match=r"broken\.nii\.gz: subject image: cannot be read as NIfTI"):
         register_atlas(atlas, broken, tmp_path / "out.nii.gz")
+    assert not (tmp_path / "out.nii.gz").exists()
 
 
 def test_labels_missing_from_the_table_get_generated_names(template, tmp_path, caplog):
@@ -136,7 +138,7 @@ def test_cohort_region_maps_are_found_by_convert(tmp_path):
     assert main([*argv, "--out-dir", str(out_dir), "-q"]) == 0
     maps = sorted(out_dir.glob("*/*/regions.nii.gz"))
     assert [p.relative_to(out_dir).as_posix() for p in maps] == ["Utrecht/0/regions.nii.gz", "Utrecht/1/regions.nii.gz"]
-    assert main([*argv, "--out-dir", str(out_dir), "-q"]) == 2  # exists: refused without --overwrite
+    assert main([*argv, "--out-dir", str(out_dir), "-q"]) == 1  # exists: refused without --overwrite
     result = convert_dataset(
         cohort.root,
         mode="multitask",
@@ -157,6 +159,6 @@ def test_regions_cli_single_subject(template, affine_subject, tmp_path, capsys):
     argv += ["--region-table", str(template.region_table), "--subject", str(affine_subject / "T1.nii.gz")]
     assert main([*argv, "--out", str(out)]) == 0
     assert "final mutual information" in capsys.readouterr().out
-    assert main([*argv, "--out", str(out)]) == 2
+    assert main([*argv, "--out", str(out)]) == 1  # exists: refused without --overwrite
     assert main([*argv]) == 2  # --subject without --out
     assert Path(transform_path(out)).is_file()

@@ -1,0 +1,35 @@
+"""Small helpers for what the commands print and parse."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+#: A parameter name as library messages write it: in backticks.
+PARAMETER = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
+
+
+def human_bytes(count: int) -> str:
+    """``1234567`` → ``"1.2 MB"`` (powers of 1000)."""
+    size = float(count)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.1f} {unit}" if unit != "B" else f"{int(size)} B"
+        size /= 1000
+    return f"{size:.1f} TB"
+
+
+def comma_list(text: str) -> list[str]:
+    """``"a, b,,c"`` → ``["a", "b", "c"]`` (argparse ``type``)."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def with_flags(message: str, flags: Mapping[str, str]) -> str:
+    """A library message with each backticked parameter name shown as the command's flag (others unchanged)."""
+    return PARAMETER.sub(lambda match: flags.get(match.group(1), match.group(0)), message)
+
+
+def aligned(table: list[list[str]]) -> list[str]:
+    """Rows of cells as lines with aligned columns."""
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in table]

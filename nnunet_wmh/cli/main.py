@@ -1,0 +1,151 @@
+"""``nnunet_wmh``: the parser of every command, the exit codes, and one line per error.
+
+Exit codes: 0 success; 1 bad input data, an existing output, or an output that cannot be written; 2 usage
+error; 130 interrupted. Library messages name parameters in backticks; they are shown here as the command's
+flags (``--jobs``), in errors, warnings and log lines alike. No error ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+
+from nnunet_wmh import __version__
+from nnunet_wmh.cli.data import add_convert, add_coregister, add_regions, add_synth
+from nnunet_wmh.cli.formatting import with_flags
+from nnunet_wmh.cli.pipeline import add_demo, add_trainers_path
+from nnunet_wmh.cli.results import add_decode, add_evaluate, add_report, add_report_merge
+from nnunet_wmh.errors import InvalidInputsError, NnunetWmhError, UsageError
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+COMMANDS: tuple[Callable, ...] = (
+    add_synth,
+    add_convert,
+    add_decode,
+    add_evaluate,
+    add_report,
+    add_report_merge,
+    add_regions,
+    add_coregister,
+    add_demo,
+    add_trainers_path,
+)
+
+
+class _CommonSubparsers:
+    """Adds the shared -v/-q options to every subcommand and remembers each subcommand's parser."""
+
+    def __init__(self, subparsers, common: argparse.ArgumentParser) -> None:
+        self._subparsers = subparsers
+        self._common = common
+        self.parsers: dict[str, argparse.ArgumentParser] = {}
+
+    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
+        parser = self._subparsers.add_parser(name, parents=[self._common], **kwargs)
+        self.parsers[name] = parser
+        return parser
+
+
+def _build(with_parsers: bool = False):
+    parser = argparse.ArgumentParser(
+        prog="nnunet_wmh",
+        description="nnU-Net v2 plugin for white matter hyperintensity segmentation and localization.",
+    )
+    parser.add_argument("--version", action="version", version=f"nnunet_wmh {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    subparsers = _CommonSubparsers(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"), common)
+    for add in COMMANDS:
+        add(subparsers)
+    return (parser, subparsers.parsers) if with_parsers else parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``nnunet_wmh`` argument parser with all subcommands."""
+    return _build()
+
+
+def flags_of(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """``{parameter name: flag}`` of a subcommand: ``jobs`` → ``--jobs``, a positional → its metavar."""
+    flags = {}
+    for action in parser._actions:
+        if action.dest in ("help", argparse.SUPPRESS):
+            continue
+        longest = max(action.option_strings, key=len) if action.option_strings else None
+        flags[action.dest] = longest or str(action.metavar or action.dest.upper())
+    return flags
+
+
+class _FlagFormatter(logging.Formatter):
+    """Log lines with parameter names shown as flags."""
+
+    def __init__(self, flags: Mapping[str, str]) -> None:
+        super().__init__("nnunet_wmh: %(levelname)s: %(message)s")
+        self.flags = flags
+
+    def format(self, record: logging.LogRecord) -> str:
+        return with_flags(super().format(record), self.flags)
+
+
+@contextlib.contextmanager
+def _logging_to_stderr(verbose: bool, flags: Mapping[str, str]) -> Iterator[None]:
+    """The package's log lines on stderr, with flags, for the duration of one command."""
+    logger = logging.getLogger("nnunet_wmh")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_FlagFormatter(flags))
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.level, logger.propagate = saved
+
+
+def _error(message: str, render: Callable[[str], str], kind: str = "error") -> None:
+    for line in render(message).splitlines():
+        print(f"nnunet_wmh: {kind}: {line.strip()}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace, render: Callable[[str], str]) -> int:
+    try:
+        return args.handler(args)
+    except UsageError as exc:
+        _error(str(exc), render, "usage error")
+        return EXIT_USAGE
+    except (InvalidInputsError, NnunetWmhError) as exc:
+        _error(str(exc), render)
+        return EXIT_INPUT
+    except OSError as exc:  # a filesystem fault the library could not attribute to an output
+        where = f"{exc.filename}: " if exc.filename else ""
+        _error(f"{where}{exc.strerror or exc}", render)
+        return EXIT_INPUT
+    except MemoryError:
+        _error("out of memory; use fewer worker processes (--jobs) or a machine with more memory", render)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        _error("interrupted; the outputs are as they were before this run", render, "stopped")
+        return EXIT_INTERRUPTED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser, parsers = _build(with_parsers=True)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse's own usage errors and --help
+        return int(exc.code or 0)
+    flags = flags_of(parsers[args.command])
+    args.render = lambda message: with_flags(message, flags)
+    with _logging_to_stderr(args.verbose, flags):
+        return _run(args, args.render)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

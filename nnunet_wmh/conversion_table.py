@@ -1,0 +1,132 @@
+"""``conversion.tsv``: what ``convert`` made of every case, and how later commands read it back.
+
+One row per nnU-Net case: the case id, its split and fold, the subject, session and site it comes from,
+its input variant and channels, and the source files. ``evaluate`` and ``report`` read it to group and
+label their tables by subject, session, site and input variant.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nnunet_wmh.errors import UsageError
+from nnunet_wmh.tables import MISSING, read_tsv, write_tsv
+
+CONVERSION_TSV = "conversion.tsv"
+COLUMNS = (
+    "case",
+    "split",
+    "subject",
+    "session",
+    "site",
+    "variant",
+    "channels",
+    "fold",
+    "has_label",
+    "flair",
+    "t1",
+    "lesion",
+    "regions",
+    "t1_coregistered",
+)
+#: Columns a reader needs.
+REQUIRED_COLUMNS = frozenset({"case", "subject", "session", "site", "variant", "channels"})
+
+#: Input variants of a case: both modalities, or one of them (interchangeable datasets).
+PAIRED, FLAIR_ONLY, T1_ONLY = "paired", "flair_only", "t1_only"
+#: Variant of a case without a ``variant`` entry, from the modalities among its channels.
+VARIANT_BY_MODALITIES = {("FLAIR", "T1"): PAIRED, ("FLAIR",): FLAIR_ONLY, ("T1",): T1_ONLY}
+
+
+def bids_label(prefix: str, value: str) -> str:
+    """``sub-X`` / ``ses-Y`` from an id (an existing prefix is kept, other characters than letters and
+    digits are dropped); empty when nothing is left."""
+    value = value.strip()
+    if value.startswith(f"{prefix}-"):
+        value = value[len(prefix) + 1 :]
+    label = re.sub(r"[^A-Za-z0-9]", "", value)
+    return f"{prefix}-{label}" if label else ""
+
+
+@dataclass(frozen=True)
+class CaseInfo:
+    """Where a case comes from, as ``conversion.tsv`` says.
+
+    Attributes
+    ----------
+    subject, session, site
+        As the source names them (session empty when there is none).
+    variant
+        ``paired``, ``flair_only`` or ``t1_only`` (empty for datasets without input variants).
+    """
+
+    subject: str
+    session: str
+    site: str
+    variant: str
+
+    @property
+    def participant_id(self) -> str:
+        """BIDS ``sub-…`` label of the subject."""
+        return bids_label("sub", self.subject)
+
+    @property
+    def session_id(self) -> str:
+        """BIDS ``ses-…`` label of the session, ``n/a`` without one."""
+        return bids_label("ses", self.session) if self.session else MISSING
+
+
+def write_conversion_table(path: str | os.PathLike[str], rows: Iterable[Mapping[str, Any]]) -> Path:
+    """Write the rows (mappings with the :data:`COLUMNS`) as ``conversion.tsv``."""
+    return write_tsv(path, rows, COLUMNS)
+
+
+def _case_info(row: Mapping[str, str]) -> CaseInfo:
+    variant = row["variant"]
+    if not variant:
+        present = tuple(m for m in ("FLAIR", "T1") if m in row["channels"].split(","))
+        variant = VARIANT_BY_MODALITIES.get(present, "")
+    return CaseInfo(row["subject"], row["session"], row["site"], variant)
+
+
+def read_conversion_table(path: str | os.PathLike[str], cases: Sequence[str]) -> dict[str, CaseInfo]:
+    """Subject, session, site and input variant of each case.
+
+    Parameters
+    ----------
+    path
+        ``conversion.tsv`` of ``convert``.
+    cases
+        The cases to look up; every one must have a row.
+
+    Raises
+    ------
+    UsageError
+        If the file is unreadable, lacks columns, or has no row for some case (names `conversion_tsv`).
+    """
+    path = Path(path)
+    try:
+        rows = read_tsv(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        problem = exc.strerror if isinstance(exc, OSError) else "not a text file"
+        raise UsageError(f"`conversion_tsv` {path}: cannot be read ({problem})", "conversion_tsv") from exc
+    if not rows or not set(rows[0]) >= REQUIRED_COLUMNS or any(None in row or None in row.values() for row in rows):
+        raise UsageError(
+            f"`conversion_tsv` {path}: not a conversion table of nnunet_wmh convert (needs a header with "
+            f"{', '.join(sorted(REQUIRED_COLUMNS))} and a full row per case)",
+            "conversion_tsv",
+        )
+    by_case = {row["case"]: row for row in rows}
+    absent = [case for case in cases if case not in by_case]
+    if absent:
+        shown = ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if len(absent) > 5 else "")
+        raise UsageError(
+            f"`conversion_tsv` {path} has no row for case(s) {shown}; is it the conversion table of this dataset?",
+            "conversion_tsv",
+        )
+    return {case: _case_info(by_case[case]) for case in cases}

@@ -1,0 +1,78 @@
+"""The subjects a conversion starts from: the source's (training and, if any, test), or a second cohort's as
+the test set, with region maps looked up elsewhere and a modality dropped from the test subjects on request."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from nnunet_wmh.cohorts import SourceContents, Subject, apply_regions_override, detect_layout, read_source
+from nnunet_wmh.errors import InputDataError, SourceLayoutError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class GatheredSubjects:
+    """Subjects of a conversion (training first) and what the readers noticed.
+
+    Attributes
+    ----------
+    contents
+        The source as read.
+    test_contents
+        The test source as read, or None.
+    subjects
+        Training subjects, then test subjects (keys of a second cohort start with ``test/``).
+    problems
+        Per-subject problems found by the readers.
+    """
+
+    contents: SourceContents
+    test_contents: SourceContents | None
+    subjects: list[Subject]
+    problems: list[InputDataError]
+
+
+def _test_subjects(test_source: str | os.PathLike[str], test_layout: str | None, images: str) -> SourceContents:
+    test_layout = test_layout or detect_layout(Path(test_source).expanduser().absolute())
+    return read_source(test_source, layout=test_layout, images=images if test_layout == "wmh2017" else "pre")
+
+
+def gather_subjects(
+    source: str | os.PathLike[str],
+    *,
+    layout: str | None,
+    images: str,
+    derivatives: str | os.PathLike[str] | None,
+    test_source: str | os.PathLike[str] | None,
+    test_layout: str | None,
+    drop_modality: str | None,
+    regions: str | None,
+) -> GatheredSubjects:
+    """Read the source (and test source).
+
+    Raises
+    ------
+    SourceLayoutError
+        If the source holds no training subject.
+    """
+    contents = read_source(source, layout=layout, images=images, derivatives=derivatives)
+    train, test, problems = list(contents.train), list(contents.test), list(contents.problems)
+    test_contents = None
+    if test_source:
+        test_contents = _test_subjects(test_source, test_layout, images)
+        if test:
+            logger.info("using the test source instead of the test subjects of %s", contents.root)
+        # Keys get a "test/" prefix: a second cohort may reuse the training subjects' ids (sub-001...).
+        test = [replace(s, split="test", key=f"test/{s.key}") for s in (test_contents.test or test_contents.train)]
+        problems += [InputDataError(f"test/{p.subject}", p.path, p.problem) for p in test_contents.problems]
+    if drop_modality:
+        test = [s.without(drop_modality) for s in test]  # type: ignore[arg-type]
+    if regions:
+        train, test = apply_regions_override(train, regions), apply_regions_override(test, regions)
+    if not train:
+        raise SourceLayoutError(f"{contents.root}: no training subjects found ({contents.layout} layout)")
+    return GatheredSubjects(contents, test_contents, train + test, problems)

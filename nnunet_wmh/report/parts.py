@@ -1,0 +1,344 @@
+"""A report in parts: nnU-Net's interleaved sharding, the files of a part, and the merge into the final report.
+
+A run processes the cases ``sorted(cases)[part_id::num_parts]`` and writes their rows, pictures and BIDS
+files into ``OUT/parts/part-I-of-N/``. :func:`merge_report` checks that the parts make up one run (same
+options and inputs, every part present, complete and unchanged, every case once) and builds the final report
+from them: the same files a single run writes, since a single run is the merge of its one part.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsError, UsageError
+from nnunet_wmh.io import link_or_copy
+from nnunet_wmh.labels.region_table import generated_region_name
+from nnunet_wmh.outputs import atomic_output_folder, check_output
+from nnunet_wmh.report.rows import CaseRows
+from nnunet_wmh.report.tables import (
+    INFO_COLUMNS,
+    LESION_COLUMNS,
+    QC_COLUMNS,
+    REGION_COLUMNS,
+    SUBJECT_COLUMNS,
+    finalize_tables,
+)
+from nnunet_wmh.tables import format_cell, read_tsv, write_tsv
+
+PARTS_FOLDER = "parts"
+PART_FILE = "part.json"
+REPORT_JSON = "report.json"
+PICTURES_FOLDER = "qc"
+BIDS_FOLDER = "bids"
+TABLE_COLUMNS = {"regions": REGION_COLUMNS, "subjects": SUBJECT_COLUMNS, "lesions": LESION_COLUMNS, "qc": QC_COLUMNS}
+#: What parts of one run share (anything else differs from part to part).
+RUN_FIELDS = ("nnunet_wmh_version", "options", "inputs", "labels", "num_parts", "cases_total", "cases_digest")
+PART_NAME = re.compile(r"part-(\d+)-of-(\d+)")
+DEFINITIONS = {
+    "volumes": "voxel count x voxel volume from the header's voxel size (native space)",
+    "lesions": "connected components at the given connectivity, after dropping those under min_lesion_mm3",
+    "lesion_count per region": "each lesion counted once, in the region holding most of its voxels",
+    "lesion_fraction": "region lesion volume / region volume (0-1)",
+    "outside_regions": "region_id 0: lesion voxels in no region (after the outside policy)",
+}
+
+
+def part_cases(cases: Sequence[str], part_id: int, num_parts: int) -> list[str]:
+    """nnU-Net's interleaved sharding: ``sorted(cases)[part_id::num_parts]``."""
+    if num_parts < 1:
+        raise UsageError(f"`num_parts` must be at least 1, got {num_parts}", "num_parts")
+    if not 0 <= part_id < num_parts:
+        raise UsageError(f"`part_id` must be in 0..{num_parts - 1} (`num_parts` {num_parts}), got {part_id}", "part_id")
+    return sorted(cases)[part_id::num_parts]
+
+
+def part_folder(out_dir: Path, part_id: int, num_parts: int) -> Path:
+    """Where part ``part_id`` of ``num_parts`` writes its rows, pictures and BIDS files."""
+    return out_dir / PARTS_FOLDER / f"part-{part_id}-of-{num_parts}"
+
+
+def cases_digest(cases: Sequence[str]) -> str:
+    """A fingerprint of the cohort's case list (parts of one run share it)."""
+    return hashlib.sha256("\n".join(sorted(cases)).encode()).hexdigest()
+
+
+@dataclass
+class PartData:
+    """The rows (as text, as the part's TSV files hold them), the metadata and the folder of one part."""
+
+    rows: dict[str, list[dict[str, str]]]
+    meta: dict[str, Any]
+    folder: Path
+
+
+def rows_as_text(results: Sequence[CaseRows]) -> dict[str, list[dict[str, str]]]:
+    """The rows of a part's cases, formatted exactly as the part's TSV files hold them."""
+    raw = {
+        "regions": [row for r in results for row in r.regions],
+        "subjects": [r.subject for r in results],
+        "lesions": [row for r in results for row in r.lesions],
+        "qc": [r.qc for r in results],
+    }
+    return {
+        name: [{c: format_cell(row.get(c)) for c in TABLE_COLUMNS[name]} for row in rows] for name, rows in raw.items()
+    }
+
+
+def part_meta(
+    results: Sequence[CaseRows], table: Mapping[int, str], provenance: Mapping[str, Any], part_id: int
+) -> dict[str, Any]:
+    """``part.json`` without its file checksums: the run's provenance, this part's cases, regions, warnings."""
+    names = dict(table)
+    for result in results:
+        names.update(result.region_names)
+    return {
+        **provenance,
+        "part_id": part_id,
+        "cases": [r.case for r in results],
+        "regions": [{"id": i, "name": names[i]} for i in sorted(names)],
+        "info_columns": sorted({k for r in results for k in r.subject if k in INFO_COLUMNS}),
+        "warnings": [f"[{r.case}] {w}" for r in results for w in r.warnings],
+    }
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_part(folder: Path, rows: Mapping[str, list[dict[str, str]]], meta: Mapping[str, Any]) -> None:
+    """Write a part's TSV files and ``part.json`` (with each table's row count and checksum) into ``folder``."""
+    files = {}
+    for name, table_rows in rows.items():
+        path = write_tsv(folder / f"{name}.tsv", table_rows, TABLE_COLUMNS[name])
+        files[path.name] = {"rows": len(table_rows), "sha256": _digest(path)}
+    (folder / PART_FILE).write_text(json.dumps({**meta, "files": files}, indent=2, sort_keys=True) + "\n")
+
+
+def _load_part(folder: Path) -> tuple[PartData | None, list[InputDataError]]:
+    """Read one part folder; problems if it is not a complete, unchanged part."""
+    name = folder.name
+    meta_path = folder / PART_FILE
+    try:
+        meta = json.loads(meta_path.read_text())
+        if not isinstance(meta, dict) or not all(k in meta for k in (*RUN_FIELDS, "part_id", "cases", "files")):
+            raise ValueError("fields are missing")
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        return None, [InputDataError(name, str(meta_path), f"not a readable part file ({exc}); rerun this part")]
+    found = PART_NAME.fullmatch(name)
+    if found is None or (int(found[1]), int(found[2])) != (meta["part_id"], meta["num_parts"]):
+        made = f"part {meta['part_id']} of {meta['num_parts']}"
+        return None, [InputDataError(name, str(folder), f"was made as {made}; the folder was renamed or copied")]
+    rows, problems = {}, []
+    for table in TABLE_COLUMNS:
+        path, expected = folder / f"{table}.tsv", meta["files"].get(f"{table}.tsv", {})
+        if not path.is_file() or _digest(path) != expected.get("sha256"):
+            problems.append(InputDataError(name, str(path), "missing, truncated or changed since the part was written"))
+            continue
+        rows[table] = read_tsv(path)
+    return (PartData(rows, meta, folder) if not problems else None), problems
+
+
+def _run_problems(parts: Sequence[PartData]) -> list[InputDataError]:
+    """Parts that belong to another run than the largest group of parts."""
+    keys = [json.dumps({k: p.meta[k] for k in RUN_FIELDS}, sort_keys=True) for p in parts]
+    reference_key, _ = Counter(keys).most_common(1)[0]
+    reference = parts[keys.index(reference_key)]
+    problems = []
+    for part, key in zip(parts, keys, strict=True):
+        if key != reference_key:
+            differing = [k for k in RUN_FIELDS if part.meta[k] != reference.meta[k]]
+            problems.append(
+                InputDataError(
+                    part.folder.name,
+                    str(part.folder),
+                    f"made by another run than {reference.folder.name} (different {', '.join(differing)}); "
+                    "remove the parts of the run you do not want",
+                )
+            )
+    return problems
+
+
+def _coverage_problems(parts: Sequence[PartData], folder: Path) -> list[InputDataError]:
+    """Missing parts, and cases that are not exactly the run's cohort, once each."""
+    num_parts = parts[0].meta["num_parts"]
+    present = {p.meta["part_id"] for p in parts}
+    problems = [
+        InputDataError(f"part-{i}-of-{num_parts}", str(folder), f"missing; run part_id {i} of {num_parts} first")
+        for i in range(num_parts)
+        if i not in present
+    ]
+    cases = [case for p in parts for case in p.meta["cases"]]
+    doubled = sorted(case for case, n in Counter(cases).items() if n > 1)
+    if doubled:
+        problems.append(
+            InputDataError("parts", str(folder), f"case(s) in more than one part: {', '.join(doubled[:5])}")
+        )
+    if not problems and cases_digest(cases) != parts[0].meta["cases_digest"]:
+        problems.append(InputDataError("parts", str(folder), "the parts' cases do not make up the run's cohort"))
+    return problems
+
+
+def read_parts(out_dir: Path) -> list[PartData]:
+    """Read and check every part of ``OUT/parts`` (see the module docstring), in part order.
+
+    Raises
+    ------
+    UsageError
+        If there are no parts.
+    InvalidInputsError
+        Every problem of every part (nothing is merged; the parts are kept).
+    """
+    folder = out_dir / PARTS_FOLDER
+    candidates = sorted(p for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
+    if not candidates:
+        raise UsageError(
+            f"`out_dir` {folder} holds no report parts; run the report with `part_id` and `num_parts` first", "out_dir"
+        )
+    loaded, problems = [], []
+    for candidate in candidates:
+        part, found = _load_part(candidate)
+        problems += found
+        if part is not None:
+            loaded.append(part)
+    if loaded and not problems:
+        problems += _run_problems(loaded) or _coverage_problems(loaded, folder)
+    if problems:
+        raise InvalidInputsError(problems, consequence="nothing was merged; the parts are kept")
+    return sorted(loaded, key=lambda p: p.meta["part_id"])
+
+
+@dataclass
+class ReportResult:
+    """What a report run or merge wrote.
+
+    Attributes
+    ----------
+    out_dir
+        The report folder.
+    cases
+        Cases in the tables (after a merge: all; after a part: that part's).
+    finished
+        True when the final tables exist (single run or merge); False for a part of several.
+    files
+        Files written, by name.
+    flagged
+        ``{case: flag}`` of flagged cases (finished reports only).
+    warnings
+        Warnings of the cases.
+    summary
+        Cohort figures for printing (finished reports only).
+    """
+
+    out_dir: Path
+    cases: list[str]
+    finished: bool
+    files: dict[str, Path] = field(default_factory=dict)
+    flagged: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _gather(parts: Sequence[PartData], subfolder: str, target: Path | None) -> None:
+    """Link every file of each part's ``subfolder`` into ``target`` (the parts stay as they are)."""
+    if target is None:
+        return
+    for part in parts:
+        source = part.folder / subfolder
+        for path in sorted(source.rglob("*")) if source.is_dir() else []:
+            if path.is_file():
+                destination = target / path.relative_to(source)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                link_or_copy(path, destination)
+
+
+def _report_json(parts: Sequence[PartData], region_names: Mapping[int, str], cases: int, flagged: Mapping[str, str]):
+    meta = parts[0].meta
+    warnings = [w for p in parts for w in p.meta["warnings"]]
+    unnamed = [i for i in sorted(region_names) if region_names[i] == generated_region_name(i)]
+    if unnamed and meta["inputs"]["region_table"]:
+        shown = ", ".join(f"{i} -> {generated_region_name(i)}" for i in unnamed[:20])
+        warnings.append(f"{len(unnamed)} region value(s) are not in the region table and got generated names: {shown}")
+    return {
+        **{k: meta[k] for k in ("nnunet_wmh_version", "options", "inputs", "labels", "num_parts")},
+        "cases": cases,
+        "regions": [{"id": i, "name": region_names[i]} for i in sorted(region_names)],
+        "definitions": DEFINITIONS,
+        "flagged_cases": dict(flagged),
+        "warnings": warnings,
+    }
+
+
+def finish_report(target: Path, bids_target: Path | None, parts: Sequence[PartData], out_dir: Path) -> ReportResult:
+    """Write the final report into ``target`` (and BIDS files into ``bids_target``) from every part.
+
+    ``out_dir`` is where ``target`` will be moved to; the result names the final paths.
+    """
+    tables = {name: [row for p in parts for row in p.rows[name]] for name in TABLE_COLUMNS}
+    region_names = {int(r["id"]): r["name"] for p in parts for r in p.meta["regions"]}
+    info_columns = [c for c in INFO_COLUMNS if any(c in p.meta["info_columns"] for p in parts)]
+    final = finalize_tables(
+        tables, region_names, info_columns, has_regions=bool(region_names) or bool(tables["regions"])
+    )
+    files = final.write(target)
+    report_json = _report_json(parts, region_names, len(final.cases), final.flagged)
+    options = parts[0].meta["options"]
+    if options["pictures"]:
+        from nnunet_wmh.report.html import write_index  # heavy: matplotlib, only with pictures
+        from nnunet_wmh.report.pictures import cohort_picture
+
+        _gather(parts, PICTURES_FOLDER, target / PICTURES_FOLDER)
+        files["cohort.png"] = cohort_picture(final, target / "cohort.png")
+        files["index.html"] = write_index(final, report_json, target)
+    (target / REPORT_JSON).write_text(json.dumps(report_json, indent=2) + "\n")
+    files[REPORT_JSON] = target / REPORT_JSON
+    if bids_target is not None:
+        from nnunet_wmh.report.bids import write_dataset_files
+
+        _gather(parts, BIDS_FOLDER, bids_target)
+        write_dataset_files(bids_target, region_names)
+    files = {name: out_dir / path.relative_to(target) for name, path in files.items()}
+    return ReportResult(out_dir, final.cases, True, files, final.flagged, report_json["warnings"], final.summary())
+
+
+def merge_report(out_dir: str | os.PathLike[str], *, overwrite: bool = False) -> ReportResult:
+    """Join the parts in ``OUT_DIR/parts`` into the final tables, pictures, index.html and report.json.
+
+    The parts are checked first (:func:`read_parts`); the finished report replaces ``OUT_DIR`` (parts included)
+    only once it is complete, so a failure keeps the parts.
+
+    Raises
+    ------
+    UsageError
+        If there are no parts.
+    InvalidInputsError
+        Parts missing, damaged, or from different runs (nothing is merged; the parts are kept).
+    OutputExistsError
+        If a finished report (or the BIDS folder) exists and ``overwrite`` is False.
+    """
+    out_dir = Path(out_dir).expanduser().absolute()
+    parts = read_parts(out_dir)
+    if (out_dir / REPORT_JSON).exists() and not overwrite:
+        raise OutputExistsError(out_dir / REPORT_JSON)
+    bids = parts[0].meta["inputs"]["bids_derivatives"]
+    if bids is not None:
+        check_output(bids, overwrite=overwrite)
+    with atomic_output_folder(out_dir, overwrite=True) as staging:
+        if bids is None:
+            return finish_report(staging, None, parts, out_dir)
+        with atomic_output_folder(bids, overwrite=overwrite) as bids_staging:
+            return finish_report(staging, bids_staging, parts, out_dir)
+
+
+def remove_parts(folder: Path) -> None:
+    """Remove the parts folder inside a finished report being built."""
+    if (folder / PARTS_FOLDER).exists():
+        shutil.rmtree(folder / PARTS_FOLDER)
