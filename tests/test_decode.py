@@ -1,5 +1,6 @@
+"""``decode``: saved probabilities of multitask models into joint labels, on nnU-Net's geometry."""
+
 import json
-import pickle
 
 import numpy as np
 import pytest
@@ -7,17 +8,8 @@ import SimpleITK as sitk
 
 from nnunet_wmh.decode import decode_prediction_folder, decode_probabilities
 from nnunet_wmh.errors import InvalidInputsError, OutputExistsError, UsageError
-from nnunet_wmh.labels.joint import JointEncoding, RegionIndex
-
-REGIONS = RegionIndex.from_table({3: "genu", 7: "splenium"})  # R = 2: classes 1, 2
-
-
-def separate_dataset_json(has_ignore=True):
-    encoding = JointEncoding(REGIONS, has_ignore=has_ignore)
-    labels, order = encoding.region_based_labels()
-    outputs = [name for name in labels if name not in ("background", "ignore")]
-    block = {**encoding.to_json(), "encoding": "separate", "outputs": outputs}
-    return {"labels": labels, "regions_class_order": order, "nnunet_wmh": block}
+from nnunet_wmh.labels.joint import JointEncoding
+from tests.helpers.predictions import GEOMETRY, REGIONS, separate_dataset_json, write_prediction
 
 
 def test_region_based_labels_describe_overlapping_outputs():
@@ -56,16 +48,6 @@ def test_joint_probabilities_decode_by_argmax():
 def test_wrong_number_of_outputs_is_refused():
     with pytest.raises(ValueError, match=r"expected \(3, z, y, x\)"):
         decode_probabilities(np.zeros((4, 1, 1, 1), np.float32), separate_dataset_json())
-
-
-def write_prediction(folder, case, probabilities, geometry):
-    np.savez_compressed(folder / f"{case}.npz", probabilities=probabilities)
-    with open(folder / f"{case}.pkl", "wb") as handle:
-        pickle.dump({"sitk_stuff": geometry, "spacing": list(geometry["spacing"])[::-1]}, handle)
-
-
-GEOMETRY = {"spacing": (0.958, 0.958, 3.0), "origin": (10.0, -20.0, 5.0),
-            "direction": (0.0, 1.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 1.0)}  # fmt: skip
 
 
 def test_prediction_folder_is_decoded_with_nnunets_geometry(tmp_path):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 
 from nnunet_wmh.cli.formatting import comma_list, human_bytes
+from nnunet_wmh.cohorts.read import LAYOUTS
+from nnunet_wmh.dataset_conversion.modes import INPUT_CHOICES, MODES
 from nnunet_wmh.errors import UsageError
+from nnunet_wmh.registration import TRANSFORM_KINDS
 
 EXIT_OK = 0
 
@@ -62,8 +65,6 @@ def run_synth(args: argparse.Namespace) -> int:
 
 
 def _add_convert_options(parser: argparse.ArgumentParser) -> None:
-    from nnunet_wmh.dataset_conversion.modes import INPUT_CHOICES, MODES
-
     parser.add_argument(
         "--mode",
         required=True,
@@ -109,8 +110,6 @@ def _add_convert_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_convert(subparsers) -> None:
-    from nnunet_wmh.cohorts.read import LAYOUTS
-
     parser = subparsers.add_parser(
         "convert",
         help="build an nnU-Net raw dataset from a WMH 2017 tree, a BIDS dataset or a CSV manifest",
@@ -169,8 +168,6 @@ def run_convert(args: argparse.Namespace) -> int:
 
 
 def add_regions(subparsers) -> None:
-    from nnunet_wmh.registration import TRANSFORM_KINDS
-
     parser = subparsers.add_parser(
         "regions",
         help="register an atlas to each subject and write native-space region maps",

@@ -49,7 +49,8 @@ class _CommonSubparsers:
         return parser
 
 
-def _build(with_parsers: bool = False):
+def build_parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The ``nnunet_wmh`` parser, and each command's own parser by name."""
     parser = argparse.ArgumentParser(
         prog="nnunet_wmh",
         description="nnU-Net v2 plugin for white matter hyperintensity segmentation and localization.",
@@ -61,12 +62,12 @@ def _build(with_parsers: bool = False):
     subparsers = _CommonSubparsers(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"), common)
     for add in COMMANDS:
         add(subparsers)
-    return (parser, subparsers.parsers) if with_parsers else parser
+    return parser, subparsers.parsers
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``nnunet_wmh`` argument parser with all subcommands."""
-    return _build()
+    return build_parsers()[0]
 
 
 def flags_of(parser: argparse.ArgumentParser) -> dict[str, str]:
@@ -136,7 +137,7 @@ def _run(args: argparse.Namespace, render: Callable[[str], str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser, parsers = _build(with_parsers=True)
+    parser, parsers = build_parsers()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse's own usage errors and --help

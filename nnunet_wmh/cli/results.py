@@ -114,7 +114,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def add_report(subparsers) -> None:
-    from nnunet_wmh.report.periventricular import PV_RULES
+    from nnunet_wmh.report.periventricular import PV_RULES  # heavy: numpy, kept out of the start-up
 
     parser = subparsers.add_parser(
         "report",

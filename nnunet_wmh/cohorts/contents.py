@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +46,4 @@ def nifti_files(folder: Path, stem: str) -> list[Path]:
 
 def natural_key(text: str) -> tuple:
     """Sort key that orders ``"2"`` before ``"10"``."""
-    import re
-
     return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))

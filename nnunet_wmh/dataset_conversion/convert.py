@@ -86,6 +86,22 @@ class _Written:
     splits: list[dict] | None
     skipped: list[InputDataError]
 
+    def result(self, dataset_dir: Path, warnings: list[str], seconds: float) -> ConversionResult:
+        """The conversion's result, once the dataset is in place."""
+        train_jobs = [j for j in self.jobs if j.subject.split == "train"]
+        return ConversionResult(
+            dataset_dir=dataset_dir,
+            train_cases=sum(len(j.cases) for j in train_jobs),
+            test_cases=sum(len(j.cases) for j in self.jobs if j.subject.split == "test"),
+            train_subjects=len(train_jobs),
+            test_subjects=len(self.jobs) - len(train_jobs),
+            skipped=self.skipped,
+            bytes_written=self.stats.bytes_written,
+            links=dict(self.stats.links),
+            seconds=seconds,
+            warnings=warnings,
+        )
+
 
 def conversion_rows(
     jobs: Sequence[SubjectJob], fold_of: Mapping[str, int], coregistered: Mapping[str, CoregisteredT1]
@@ -250,37 +266,29 @@ def convert_dataset(
     options
         What to make (:class:`~nnunet_wmh.dataset_conversion.options.ConvertOptions`); or give its fields as
         keywords instead: ``convert_dataset("cohort", mode="flair_t1", dataset_id=501)``.
-    out
-        nnU-Net raw folder; default ``$nnUNet_raw`` (read when called).
-    layout
-        ``wmh2017``, ``bids`` or ``manifest``; detected when None.
-    images
-        WMH 2017: ``pre`` (default) or ``orig`` image folder.
-    derivatives
-        BIDS: folder with lesion and region maps (default ``SOURCE/derivatives``).
-    regions
-        Region maps elsewhere: a folder or a pattern with ``{subject}``, ``{session}``, ``{site}``,
-        ``{key}`` placeholders (see :func:`~nnunet_wmh.cohorts.apply_regions_override`).
-    region_table
-        Region names (TSV/CSV, ``id name`` text, colour LUT); default: a table found in the source.
+    out, preprocessed, results
+        nnU-Net's raw folder (where the dataset goes), preprocessed and results folders (checked for the same
+        dataset id under another name and for stale preprocessed data); default ``$nnUNet_raw`` etc.
+    layout, images, derivatives
+        The source's layout (``wmh2017``, ``bids``, ``manifest``; detected when None), its WMH 2017 image
+        folder (``pre`` or ``orig``), its BIDS derivatives folder (default ``SOURCE/derivatives``).
+    regions, region_table
+        Region maps elsewhere (a folder, or a pattern with ``{subject}``, ``{session}``, ``{site}``,
+        ``{key}``; see :func:`~nnunet_wmh.cohorts.apply_regions_override`) and their names (TSV/CSV,
+        ``id name`` text, colour LUT; default: a table found in the source).
     test_source, test_layout
         A second cohort converted into imagesTs (its test split if it has one, else all subjects).
-    preprocessed, results
-        nnU-Net's preprocessed and results folders (default from the environment) checked for the same
-        dataset id under another name and for stale preprocessed data.
-    jobs
-        Worker processes.
+    jobs, progress
+        Worker processes; show progress bars.
     overwrite
         Replace an existing dataset folder (and a raw folder with the same id under another name), once the
         new dataset is complete.
-    progress
-        Show progress bars.
 
     Raises
     ------
     InvalidInputsError
-        Problems found by validation (all of them, nothing written), a test subject that is also a
-        training subject among them.
+        Problems found by validation (all of them, nothing written), among them a test subject that is also
+        a training subject.
     OutputExistsError, DatasetExistsError
         Target exists, or its id is taken, and ``overwrite`` is False.
     UsageError
@@ -291,41 +299,34 @@ def convert_dataset(
     spec = options.check()
     check_jobs(jobs)
     if options.other_pathology == "lesion":
-        logger.warning(
-            "other_pathology lesion: the challenge's label-2 masks were dilated in-plane, so merging "
-            "them into the lesion class adds a rim of normal tissue"
-        )
+        logger.warning("`other_pathology` lesion: the challenge's label-2 masks were dilated in-plane, so merging "
+                       "them into the lesion class adds a rim of normal tissue")  # fmt: skip
     folders = NnunetFolders.resolve(out, preprocessed, results)
-    dataset_name = options.dataset_name
-    replaced_same_id = check_dataset_target(folders, dataset_name, options.dataset_id, overwrite=overwrite)
+    replaced_same_id = check_dataset_target(folders, options.dataset_name, options.dataset_id, overwrite=overwrite)
     gathered = gather_subjects(
         source, layout=layout, images=images, derivatives=derivatives, test_source=test_source,
         test_layout=test_layout, drop_modality=options.drop_modality, regions=regions,
     )  # fmt: skip
     table = Path(region_table).expanduser().absolute() if region_table else None
-    with atomic_output_folder(folders.raw / dataset_name, overwrite=overwrite) as staging:
+    with atomic_output_folder(folders.raw / options.dataset_name, overwrite=overwrite) as staging:
         written = _convert_into(
             staging, gathered, options, spec, images=images, region_table=table, jobs=jobs, progress=progress
         )
-        stale = stale_preprocessed_warning(folders, dataset_name, written.splits) if overwrite else None
+        stale = stale_preprocessed_warning(folders, options.dataset_name, written.splits) if overwrite else None
+    warnings = _after_conversion(folders, options, replaced_same_id, stale)
+    return written.result(folders.raw / options.dataset_name, warnings, time.perf_counter() - started)
+
+
+def _after_conversion(
+    folders: NnunetFolders, options: ConvertOptions, replaced_same_id: Sequence[Path], stale: str | None
+) -> list[str]:
+    """Remove raw folders of the same id under the old name; the warnings the user should act on."""
     warnings = []
     for old in replaced_same_id:
         shutil.rmtree(old)
         warnings.append(f"removed {old} (same dataset id, replaced with `overwrite`)")
     warnings += [stale] if stale else []
-    warnings += same_id_warnings(folders, dataset_name, options.dataset_id)
+    warnings += same_id_warnings(folders, options.dataset_name, options.dataset_id)
     for warning in warnings:
         logger.warning("%s", warning)
-    train_jobs = [j for j in written.jobs if j.subject.split == "train"]
-    return ConversionResult(
-        dataset_dir=folders.raw / dataset_name,
-        train_cases=sum(len(j.cases) for j in train_jobs),
-        test_cases=sum(len(j.cases) for j in written.jobs if j.subject.split == "test"),
-        train_subjects=len(train_jobs),
-        test_subjects=len(written.jobs) - len(train_jobs),
-        skipped=written.skipped,
-        bytes_written=written.stats.bytes_written,
-        links=dict(written.stats.links),
-        seconds=time.perf_counter() - started,
-        warnings=warnings,
-    )
+    return warnings

@@ -138,7 +138,7 @@ def directed_percentile_distance(source: np.ndarray, target: np.ndarray, percent
     percentile
         0..100, linear interpolation.
     """
-    from scipy.spatial import cKDTree  # imported on first use: keeps the command's start-up short
+    from scipy.spatial import cKDTree  # heavy: scipy, imported on first use to keep the start-up short
 
     distances, _ = cKDTree(target).query(source, k=1)
     return float(np.percentile(distances, percentile))

@@ -157,7 +157,7 @@ def assign_outside_to_nearest(
     box_classes = regions.classes_in_box(box)
     if not box_classes.any():
         return classes
-    from scipy import ndimage  # imported when needed: keeps the command's start-up short
+    from scipy import ndimage  # heavy: scipy, imported when needed to keep the start-up short
 
     distances, nearest = ndimage.distance_transform_edt(
         box_classes == 0, sampling=spacing, return_distances=True, return_indices=True
@@ -313,7 +313,7 @@ def region_burden(
         region_name, lesion_volume_mm3, lesion_volume_ml, lesion_count, region_volume_mm3,
         lesion_fraction``.
     """
-    import pandas as pd
+    import pandas as pd  # heavy: pandas, only for this table
 
     lesion_mask = np.asarray(lesion_mask, dtype=bool)
     region_map = np.asarray(region_map)

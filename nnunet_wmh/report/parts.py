@@ -23,6 +23,7 @@ from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsEr
 from nnunet_wmh.io import link_or_copy
 from nnunet_wmh.labels.region_table import generated_region_name
 from nnunet_wmh.outputs import atomic_output_folder, check_output
+from nnunet_wmh.report.bids import write_dataset_files
 from nnunet_wmh.report.rows import CaseRows
 from nnunet_wmh.report.tables import (
     INFO_COLUMNS,
@@ -301,8 +302,6 @@ def finish_report(target: Path, bids_target: Path | None, parts: Sequence[PartDa
     (target / REPORT_JSON).write_text(json.dumps(report_json, indent=2) + "\n")
     files[REPORT_JSON] = target / REPORT_JSON
     if bids_target is not None:
-        from nnunet_wmh.report.bids import write_dataset_files
-
         _gather(parts, BIDS_FOLDER, bids_target)
         write_dataset_files(bids_target, region_names)
     files = {name: out_dir / path.relative_to(target) for name, path in files.items()}

@@ -92,7 +92,7 @@ def _box_around(indices: np.ndarray, margin: np.ndarray, shape: tuple[int, ...])
 
 
 def _touching(lesions: LesionVoxels, ventricles: np.ndarray) -> np.ndarray:
-    from scipy import ndimage
+    from scipy import ndimage  # heavy: scipy, imported when needed
 
     box = _box_around(lesions.indices, np.ones(3, dtype=np.int64), ventricles.shape)
     grown = ndimage.binary_dilation(ventricles[box], structure=np.ones((3, 3, 3), dtype=bool))
@@ -111,7 +111,7 @@ def _within_distance(
     The distance transform runs on the overlap of the lesions' and the ventricles' boxes, each widened by
     the distance: any voxel within the distance of a ventricle voxel lies in it, with that ventricle voxel.
     """
-    from scipy import ndimage
+    from scipy import ndimage  # heavy: scipy, imported when needed
 
     margin = np.array([math.ceil(distance_mm / s) + 1 for s in spacing], dtype=np.int64)
     lesion_box = _box_around(lesions.indices, margin, ventricles.shape)
@@ -175,7 +175,7 @@ def classify_periventricular(
         cap = np.zeros(distances.shape, dtype=bool)
         cap[tuple((lesions.indices[near] - origin).T)] = True
         cap_components, _ = connected_components(cap, connectivity)
-        from scipy import ndimage
+        from scipy import ndimage  # heavy: scipy, imported when needed
 
         wall = ndimage.binary_dilation(ventricles[box], structure=np.ones((3, 3, 3), dtype=bool))
         joined = np.unique(cap_components[cap & wall])

@@ -35,7 +35,7 @@ def _canonical(values: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, np.n
 
 def _region_colours(region_ids: np.ndarray) -> np.ndarray:
     """A colour per region id, the same in every picture; tab20 without its reds (lesions are red)."""
-    from matplotlib import colormaps
+    from matplotlib import colormaps  # heavy: matplotlib, only with pictures
 
     palette = [c for k, c in enumerate(colormaps["tab20"].colors) if k not in (6, 7)]
     return np.array([palette[int(i) % len(palette)] for i in region_ids], dtype=np.float64)
@@ -71,6 +71,37 @@ def _background(case: str, path: Path | None, affine: np.ndarray, shape: tuple[i
     return np.clip((canonical - low) / max(high - low, 1e-6), 0, 1)
 
 
+def _plane(
+    lesion: np.ndarray, classes: np.ndarray | None, colours: np.ndarray | None, backdrop: np.ndarray | None, z: int
+) -> np.ndarray:
+    """One axial slice as RGB: the image, region colours blended in, lesion outlines in red."""
+    plane = np.zeros((*lesion.shape[:2], 3))
+    if backdrop is not None:
+        plane[:] = backdrop[:, :, z, None]
+    if classes is not None and colours is not None:
+        inside = classes[:, :, z] > 0
+        plane[inside] = 0.6 * plane[inside] + 0.4 * colours[classes[:, :, z][inside]]
+    plane[in_plane_boundary(lesion[:, :, z : z + 1])[:, :, 0]] = LESION_COLOUR
+    return plane
+
+
+def _panel(figure, box: tuple[float, float, float, float], plane: np.ndarray, z: int, aspect: float) -> None:
+    axis = figure.add_axes(box)  # a fixed grid: no layout pass
+    axis.imshow(np.transpose(plane, (1, 0, 2)), origin="lower", interpolation="nearest", aspect=aspect)
+    axis.text(0.02, 0.97, f"axial {z}", color="white", fontsize=8, transform=axis.transAxes, va="top")
+    axis.text(0.98, 0.02, "R", color="white", fontsize=8, transform=axis.transAxes, ha="right")
+    axis.text(0.02, 0.02, "L", color="white", fontsize=8, transform=axis.transAxes, ha="left")
+    axis.set_axis_off()
+
+
+def _legend(figure, regions: CaseRegions, colours: np.ndarray) -> None:
+    from matplotlib.patches import Patch  # heavy: matplotlib, only with pictures
+
+    handles = [Patch(color=colours[k + 1], label=name) for k, name in enumerate(regions.index.names[:20])]
+    ncol = min(5, max(1, len(handles)))
+    figure.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=6, frameon=False, labelcolor="white")
+
+
 def case_picture(
     case: str,
     image: nib.Nifti1Image,
@@ -98,70 +129,32 @@ def case_picture(
     background
         Image file to show underneath (``CASE_0000.nii.gz``), or None for a black background.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # heavy: matplotlib, only with pictures
     from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
 
     affine = np.asarray(image.affine, dtype=np.float64)
     lesion_ras, axes = _canonical(lesion, affine)
     spacing = np.asarray(image.header.get_zooms()[:3], dtype=np.float64)[axes]
-    classes = None
+    classes = colours = None
     if regions is not None:
         classes, _ = _canonical(regions.classes_in_box(tuple(slice(None) for _ in range(3))), affine)
+        colours = np.vstack([np.zeros(3), _region_colours(np.asarray(regions.index.region_ids))])
     backdrop = _background(case, background, affine, lesion.shape)
     slices = _pick_slices(lesion_ras, classes if classes is not None else lesion_ras)
-    columns = 4
-    rows = max(1, math.ceil(len(slices) / columns))
-    legend_height = 0.7 if regions is not None else 0.0
-    height = 3.2 * rows + 0.5 + legend_height
+    columns, rows = 4, max(1, math.ceil(len(slices) / 4))
+    height = 3.2 * rows + 0.5 + (0.7 if regions is not None else 0.0)
     figure = Figure(figsize=(3.2 * columns, height), facecolor="black")
     FigureCanvasAgg(figure)
-    colours = None
-    if regions is not None:
-        colours = np.vstack([np.zeros(3), _region_colours(np.asarray(regions.index.region_ids))])
     panel_height = 3.2 / height
     for position, z in enumerate(slices):
         row, column = divmod(position, columns)
-        bottom = 1 - 0.5 / height - (row + 1) * panel_height
-        axis = figure.add_axes((column / columns, bottom, 1 / columns, panel_height))  # fixed grid: no layout pass
-        plane = np.zeros((*lesion_ras.shape[:2], 3))
-        if backdrop is not None:
-            plane[:] = backdrop[:, :, z, None]
-        if classes is not None and colours is not None:
-            inside = classes[:, :, z] > 0
-            plane[inside] = 0.6 * plane[inside] + 0.4 * colours[classes[:, :, z][inside]]
-        outline = in_plane_boundary(lesion_ras[:, :, z : z + 1])[:, :, 0]
-        plane[outline] = LESION_COLOUR
-        axis.imshow(
-            np.transpose(plane, (1, 0, 2)),
-            origin="lower",
-            interpolation="nearest",
-            aspect=spacing[1] / spacing[0],
-        )
-        axis.text(0.02, 0.97, f"axial {z}", color="white", fontsize=8, transform=axis.transAxes, va="top")
-        axis.text(0.98, 0.02, "R", color="white", fontsize=8, transform=axis.transAxes, ha="right")
-        axis.text(0.02, 0.02, "L", color="white", fontsize=8, transform=axis.transAxes, ha="left")
-        axis.set_axis_off()
+        box = (column / columns, 1 - 0.5 / height - (row + 1) * panel_height, 1 / columns, panel_height)
+        _panel(figure, box, _plane(lesion_ras, classes, colours, backdrop, z), z, spacing[1] / spacing[0])
     volume_ml = float(np.count_nonzero(lesion)) * float(np.prod(image.header.get_zooms()[:3])) / 1000
-    figure.text(
-        0.5,
-        1 - 0.25 / height,
-        f"{case}: {volume_ml:.2f} mL of lesion (red outlines)",
-        color="white",
-        fontsize=11,
-        ha="center",
-        va="center",
-    )
+    title = f"{case}: {volume_ml:.2f} mL of lesion (red outlines)"
+    figure.text(0.5, 1 - 0.25 / height, title, color="white", fontsize=11, ha="center", va="center")
     if regions is not None and colours is not None:
-        handles = [Patch(color=colours[k + 1], label=name) for k, name in enumerate(regions.index.names[:20])]
-        figure.legend(
-            handles=handles,
-            loc="lower center",
-            ncol=min(5, max(1, len(handles))),
-            fontsize=6,
-            frameon=False,
-            labelcolor="white",
-        )
+        _legend(figure, regions, colours)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=90, facecolor="black")
     return path
@@ -170,7 +163,7 @@ def case_picture(
 def cohort_picture(tables: FinalTables, path: Path) -> Path:
     """Write ``path`` (PNG): lesion volume per region across the cohort (box plots with every case as a
     dot), or per case when the report has no regions."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # heavy: matplotlib, only with pictures
     from matplotlib.figure import Figure
 
     def number(text: str) -> float:

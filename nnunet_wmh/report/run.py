@@ -24,6 +24,7 @@ from nnunet_wmh.labels.conventions import LabelConvention
 from nnunet_wmh.labels.region_table import read_region_table
 from nnunet_wmh.outputs import atomic_output_folder, check_output
 from nnunet_wmh.parallel import check_jobs, map_collecting_problems
+from nnunet_wmh.report.bids import bids_prefixes, write_case_derivatives
 from nnunet_wmh.report.case import CaseSettings, measure_case
 from nnunet_wmh.report.inputs import CaseInputs, find_case_inputs, prediction_convention
 from nnunet_wmh.report.options import ReportOptions
@@ -64,8 +65,6 @@ class CaseWriter:
             mask = measured.lesions.mask(measured.image.shape[:3])
             case_picture(inputs.case, measured.image, mask, measured.regions, picture, background=inputs.image)
         if self.bids and inputs.bids is not None:
-            from nnunet_wmh.report.bids import write_case_derivatives
-
             write_case_derivatives(
                 self.folder / BIDS_FOLDER,
                 inputs.bids,
@@ -140,8 +139,6 @@ def plan_report(
     if problems:
         raise InvalidInputsError(problems, consequence="no report was written")
     if companions.get("bids_derivatives") is not None:
-        from nnunet_wmh.report.bids import bids_prefixes
-
         names = bids_prefixes(all_cases, info)
         inputs = [replace(item, bids=names[item.case]) for item in inputs]
     recorded = {key: _text(value) for key, value in companions.items()}
@@ -214,21 +211,14 @@ def make_report(
         (binary, or probabilities with ``options.threshold``).
     out_dir
         Report folder (refused if it exists, unless ``overwrite``; replaced only once complete).
-    regions
-        Region maps for lesion-map predictions: a folder of ``CASE.nii.gz``, or a pattern with ``{case}``,
-        ``{subject}``, ``{session}``, ``{site}``.
-    dataset_json
-        The model's dataset.json (default: ``PRED_DIR/dataset.json`` when present).
-    region_table
-        Region names for ``regions`` (TSV/CSV, ``id name`` text or a colour LUT).
-    conversion_tsv
-        ``conversion.tsv`` of ``convert``: tables carry ``participant_id``, ``session_id``, ``site``.
-    images
-        Images for the pictures (``CASE_0000.nii.gz`` as in imagesTs, or ``CASE.nii.gz``; folder or pattern).
-    ventricles
-        Ventricle maps (binary, or FreeSurfer/SynthSeg labels 4 and 43; folder or pattern).
-    brain_mask
-        Brain masks (intracranial volume; folder or pattern).
+    regions, ventricles, brain_mask, images
+        Region maps (for lesion-map predictions), ventricle maps (binary, or FreeSurfer/SynthSeg labels 4 and
+        43), brain masks (intracranial volume), images for the pictures (``CASE_0000.nii.gz`` or
+        ``CASE.nii.gz``): each a folder of case files, or a pattern with ``{case}``, ``{subject}``,
+        ``{session}``, ``{site}``.
+    dataset_json, region_table, conversion_tsv
+        The model's dataset.json (default: ``PRED_DIR/dataset.json`` when present); the names of the
+        ``regions`` values; ``conversion.tsv`` of ``convert`` (participant, session, site of each case).
     bids_derivatives
         Also write BIDS derivative files into this folder (refused if it exists, unless ``overwrite``).
     options
@@ -236,12 +226,8 @@ def make_report(
     part_id, num_parts
         Process ``sorted(cases)[part_id::num_parts]`` into ``OUT/parts/``; with ``num_parts > 1`` run
         :func:`~nnunet_wmh.report.parts.merge_report` once every part is done.
-    jobs
-        Worker processes.
-    overwrite
-        Replace an existing report (or part, or BIDS folder).
-    progress
-        Show a progress bar.
+    jobs, overwrite, progress
+        Worker processes; replace an existing report (or part, or BIDS folder); show a progress bar.
 
     Raises
     ------

@@ -1,75 +1,133 @@
+"""The command line's exit codes and one-line messages: the output rule of every writing command, library
+parameter names shown as flags, filesystem faults and interruptions without a traceback."""
+
+from __future__ import annotations
+
+import errno
 import json
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from nnunet_wmh.cli import main
+from nnunet_wmh.cli.main import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_USAGE, build_parsers, flags_of
+from nnunet_wmh.synthetic import make_synthetic_cohort
 from tests.helpers.images import save
-
-
-def test_synth_then_convert_prints_a_summary(tmp_path, nnunet_folders, capsys):
-    assert (
-        main(["synth", str(tmp_path / "cohort"), "--subjects", "3", "--test-subjects", "2", "--size", "small", "-q"])
-        == 0
-    )
-    assert "wrote 3 training and 2 test subject(s) (wmh2017 layout)" in capsys.readouterr().out
-    code = main(
-        [
-            "convert",
-            str(tmp_path / "cohort"),
-            "--mode",
-            "interchangeable",
-            "--dataset-id",
-            "501",
-            "--variants",
-            "paired,flair",
-            "-q",
-        ]
-    )
-    out = capsys.readouterr().out
-    assert code == 0
-    assert "Dataset501_WMH_interchangeable written to" in out
-    assert "training: 6 case(s) from 3 subject(s)" in out and "test:     4 case(s) from 2 subject(s)" in out
-    assert "hardlink(s)" in out
-    assert "nnUNetv2_plan_and_preprocess -d 501 -c 3d_fullres --verify_dataset_integrity" in out
-    dataset_json = json.loads(
-        (nnunet_folders["nnUNet_raw"] / "Dataset501_WMH_interchangeable/dataset.json").read_text()
-    )
-    assert dataset_json["nnunet_wmh"]["variants"] == ["paired", "flair_only"]
-
-
-def test_bad_input_prints_one_line_per_problem_and_exits_1(small_cohort, nnunet_folders, capsys):
-    save(np.zeros((3, 3, 3), np.uint8), small_cohort / "training/Utrecht/0/wmh.nii.gz")
-    (small_cohort / "training/Singapore/1/pre/T1.nii.gz").unlink()
-    code = main(["convert", str(small_cohort), "--mode", "flair_t1", "--dataset-id", "7", "-q"])
-    err = capsys.readouterr().err.splitlines()
-    assert code == 1
-    assert err[0] == "nnunet_wmh: error: 2 problem(s) in 2 subject(s); nothing was written:"
-    assert err[1].startswith("nnunet_wmh: error: [Singapore/1] pre/T1.nii.gz: no T1 image")
-    assert err[2].startswith("nnunet_wmh: error: [Utrecht/0] wmh.nii.gz: shape (3, 3, 3) != FLAIR shape")
-    assert list(nnunet_folders["nnUNet_raw"].iterdir()) == []
+from tests.helpers.predictions import GEOMETRY, separate_dataset_json, write_prediction
 
 
 def test_usage_errors_exit_2(small_cohort, monkeypatch, capsys):
     monkeypatch.delenv("nnUNet_raw", raising=False)
-    assert main(["convert", str(small_cohort), "--mode", "flair", "--dataset-id", "7"]) == 2
+    assert main(["convert", str(small_cohort), "--mode", "flair", "--dataset-id", "7"]) == EXIT_USAGE
     assert capsys.readouterr().err.strip() == (
         "nnunet_wmh: usage error: nnUNet_raw is not set; pass --out or export nnUNet_raw"
     )
-    assert main(["convert", str(small_cohort), "--mode", "bogus", "--dataset-id", "7"]) == 2
+    assert main(["convert", str(small_cohort), "--mode", "bogus", "--dataset-id", "7"]) == EXIT_USAGE
 
 
-def test_existing_dataset_exits_1_with_one_line(small_cohort, nnunet_folders, capsys):
-    arguments = ["convert", str(small_cohort), "--mode", "flair", "--dataset-id", "8", "-q"]
-    assert main(arguments) == 0
-    capsys.readouterr()
-    assert main(arguments) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].endswith("Dataset008_WMH_flair exists; pass --overwrite to replace it")
-    assert main([*arguments, "--overwrite"]) == 0
+def test_library_parameter_names_are_shown_as_the_commands_flags(tmp_path, capsys):
+    code = main(["evaluate", str(tmp_path), str(tmp_path), "--out", str(tmp_path / "m.tsv"), "--threshold", "2"])
+    assert code == EXIT_USAGE
+    assert (
+        capsys.readouterr().err == "nnunet_wmh: usage error: --threshold must be between 0 and 1 (exclusive), got 2.0\n"
+    )
+    assert main(["synth", str(tmp_path / "s"), "--subjects", "1", "--sessions", "0"]) == EXIT_USAGE
+    assert "--sessions must be at least 1, got 0" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "absent"), str(tmp_path), "--out", str(tmp_path / "m.tsv")]) == EXIT_USAGE
+    assert f"PRED_DIR folder {tmp_path / 'absent'} does not exist" in capsys.readouterr().err
 
 
-def test_skip_invalid_lists_skipped_subjects(small_cohort, nnunet_folders, capsys):
-    (small_cohort / "training/Utrecht/3/wmh.nii.gz").unlink()
-    assert main(["convert", str(small_cohort), "--mode", "flair", "--dataset-id", "9", "--skip-invalid", "-q"]) == 0
-    out = capsys.readouterr().out
-    assert "skipped:  1 subject(s):" in out and "[Utrecht/3] wmh.nii.gz: no lesion map" in out
+def test_flags_of_a_command_map_parameters_to_flags_and_positionals_to_metavars():
+    _, parsers = build_parsers()
+    report = flags_of(parsers["report"])
+    assert report["out_dir"] == "--out" and report["prediction_dir"] == "PRED_DIR"
+    assert report["min_lesion_mm3"] == "--min-lesion-mm3" and report["overwrite"] == "--overwrite"
+    assert flags_of(parsers["regions"])["subject_image"] == "--subject"
+
+
+@pytest.fixture(scope="module")
+def existing_outputs(tmp_path_factory):
+    """For every writing command: arguments that would work, and the output they name, which exists."""
+    root = tmp_path_factory.mktemp("existing")
+    cohort = make_synthetic_cohort(root / "cohort", subjects=2, test_subjects=1, size="small", sites=["Singapore"],
+                                   progress=False).root  # fmt: skip
+    case = root / "pred" / "c.nii.gz"
+    save(np.zeros((6, 6, 3), np.uint8), case)
+    save(np.zeros((6, 6, 3), np.uint8), root / "gt" / "c.nii.gz")
+    (root / "probabilities").mkdir()
+    (root / "probabilities" / "dataset.json").write_text(json.dumps(separate_dataset_json()))
+    write_prediction(root / "probabilities", "c", np.zeros((3, 2, 3, 4), np.float32), GEOMETRY)
+    for part in (0, 1):
+        assert main(["report", str(root / "pred"), "--out", str(root / "merged"), "--part-id", str(part),
+                     "--num-parts", "2", "--no-pictures", "-q"]) == 0  # fmt: skip
+    (root / "merged" / "report.json").write_text("{}")
+    template = cohort / "template"
+    atlas = ["--atlas-image", str(template / "template_T1w.nii.gz"), "--atlas-labels",
+             str(template / "template_regions.nii.gz"), "--region-table", str(template / "regions.tsv")]  # fmt: skip
+    flair = str(cohort / "training/Singapore/0/pre/FLAIR.nii.gz")
+    for folder in ("synth", "joint", "report", "demo", "raw/Dataset005_WMH_flair"):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "keep.txt").write_text("precious")
+    for name in ("metrics.tsv", "regions.nii.gz", "t1.nii.gz"):
+        (root / name).write_text("precious")
+    return root, {
+        "synth": (["synth", str(root / "synth"), "--subjects", "1"], root / "synth"),
+        "convert": (
+            ["convert", str(cohort), "--mode", "flair", "--dataset-id", "5", "--out", str(root / "raw")],
+            root / "raw/Dataset005_WMH_flair",
+        ),  # fmt: skip
+        "decode": (["decode", str(root / "probabilities"), "--out", str(root / "joint")], root / "joint"),
+        "evaluate": (
+            ["evaluate", str(root / "pred"), str(root / "gt"), "--out", str(root / "metrics.tsv")],
+            root / "metrics.tsv",
+        ),  # fmt: skip
+        "report": (["report", str(root / "pred"), "--out", str(root / "report")], root / "report"),
+        "report-merge": (["report-merge", str(root / "merged")], root / "merged" / "report.json"),
+        "regions": (
+            ["regions", *atlas, "--subject", flair, "--out", str(root / "regions.nii.gz")],
+            root / "regions.nii.gz",
+        ),  # fmt: skip
+        "coregister": (
+            ["coregister", "--fixed", flair, "--moving", flair, "--out", str(root / "t1.nii.gz")],
+            root / "t1.nii.gz",
+        ),  # fmt: skip
+        "demo": (["demo", "--out", str(root / "demo"), "--quick"], root / "demo"),
+    }
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["synth", "convert", "decode", "evaluate", "report", "report-merge", "regions", "coregister", "demo"],
+)
+def test_every_writing_command_refuses_an_existing_output_the_same_way(existing_outputs, command, capsys):
+    root, commands = existing_outputs
+    arguments, output = commands[command]
+    before = _snapshot(root)
+    assert main([*arguments, "-q"]) == EXIT_INPUT
+    assert capsys.readouterr().err == f"nnunet_wmh: error: {output} exists; pass --overwrite to replace it\n"
+    assert _snapshot(root) == before
+
+
+def test_a_filesystem_fault_is_one_line_naming_the_path(tmp_path, monkeypatch, capsys):
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "cohort"))
+
+    monkeypatch.setattr("nnunet_wmh.synthetic.make_synthetic_cohort", full_disk)
+    assert main(["synth", str(tmp_path / "cohort"), "--subjects", "1"]) == EXIT_INPUT
+    assert capsys.readouterr().err == f"nnunet_wmh: error: {tmp_path / 'cohort'}: No space left on device\n"
+
+
+def test_an_interruption_exits_130_with_one_line(tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("nnunet_wmh.synthetic.make_synthetic_cohort", interrupted)
+    assert main(["synth", str(tmp_path / "cohort"), "--subjects", "1"]) == EXIT_INTERRUPTED
+    assert capsys.readouterr().err == (
+        "nnunet_wmh: stopped: interrupted; the outputs are as they were before this run\n"
+    )

@@ -7,7 +7,6 @@ import math
 import pytest
 
 from nnunet_wmh.evaluation.summary import summarize, summary_columns
-from nnunet_wmh.tables import format_cell, read_tsv, write_tsv
 
 ROWS = [
     {"case": "a", "site": "Utrecht", "variant": "paired", "dice": 0.8, "hd95_mm": 2.0},
@@ -37,17 +36,3 @@ def test_summary_skips_undefined_values_and_groups():
 def test_summary_without_groups_has_one_row():
     rows = summarize([{"case": "a", "dice": 0.5}], ["dice"])
     assert len(rows) == 1 and rows[0]["dice_n"] == 1
-
-
-def test_tsv_cells_and_round_trip(tmp_path):
-    assert [format_cell(v) for v in (None, math.nan, 0.1 + 0.2, 3, True, "x")] == [
-        "n/a",
-        "n/a",
-        "0.3",
-        "3",
-        "True",
-        "x",
-    ]
-    path = write_tsv(tmp_path / "t.tsv", [{"a": 1, "b": math.nan}], ["a", "b"])
-    assert path.read_text() == "a\tb\n1\tn/a\n"
-    assert read_tsv(path) == [{"a": "1", "b": "n/a"}]

@@ -11,11 +11,9 @@ import pytest
 import SimpleITK as sitk
 
 from nnunet_wmh.cli import main
-from nnunet_wmh.dataset_conversion import convert_dataset
 from nnunet_wmh.errors import InputDataError, RegistrationError
 from nnunet_wmh.registration.atlas import load_atlas, register_atlas
 from nnunet_wmh.registration.engine import transform_path
-from nnunet_wmh.synthetic import make_synthetic_cohort
 from nnunet_wmh.synthetic.cohort import native_affine, save_image
 from nnunet_wmh.synthetic.phantom import SubjectTransform, random_pathology, random_rotation, sample_subject
 from nnunet_wmh.synthetic.template import write_template
@@ -126,31 +124,6 @@ def test_labels_missing_from_the_table_get_generated_names(template, tmp_path, c
         atlas = load_atlas(template.t1, template.regions, table)
     assert atlas.table[1] == "frontal_periventricular_L" and atlas.table[16] == "region_16"
     assert "14 region value(s)" in caplog.text
-
-
-def test_cohort_region_maps_are_found_by_convert(tmp_path):
-    cohort = make_synthetic_cohort(tmp_path / "cohort", subjects=2, sites=["Utrecht"], size="small", progress=False)
-    template_folder = cohort.root / "template"
-    out_dir = tmp_path / "regions"
-    argv = ["regions", "--atlas-image", str(template_folder / "template_T1w.nii.gz")]
-    argv += ["--atlas-labels", str(template_folder / "template_regions.nii.gz")]
-    argv += ["--region-table", str(template_folder / "regions.tsv"), "--source", str(cohort.root)]
-    assert main([*argv, "--out-dir", str(out_dir), "-q"]) == 0
-    maps = sorted(out_dir.glob("*/*/regions.nii.gz"))
-    assert [p.relative_to(out_dir).as_posix() for p in maps] == ["Utrecht/0/regions.nii.gz", "Utrecht/1/regions.nii.gz"]
-    assert main([*argv, "--out-dir", str(out_dir), "-q"]) == 1  # exists: refused without --overwrite
-    result = convert_dataset(
-        cohort.root,
-        mode="multitask",
-        dataset_id=620,
-        out=tmp_path / "raw",
-        regions=str(out_dir),
-        region_table=out_dir / "regions.tsv",
-        progress=False,
-    )
-    assert result.train_cases == 2
-    conversion = (result.dataset_dir / "conversion.tsv").read_text()
-    assert str(out_dir / "Utrecht/0/regions.nii.gz") in conversion
 
 
 def test_regions_cli_single_subject(template, affine_subject, tmp_path, capsys):

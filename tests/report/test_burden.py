@@ -1,11 +1,8 @@
 """Lesions, region burden and periventricular rules on tiny anisotropic arrays, computed by hand.
 
-Voxels are 1 × 1 × 3 mm (3 mm³): a 2 × 2 × 1 lesion is 12 mm³.
-"""
+Voxels are 1 × 1 × 3 mm (3 mm³): a 2 × 2 × 1 lesion is 12 mm³."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
@@ -19,7 +16,6 @@ from nnunet_wmh.report.burden import (
     regions_from_map,
 )
 from nnunet_wmh.report.lesions import find_lesions
-from nnunet_wmh.report.periventricular import VentricleMapError, classify_periventricular, ventricle_mask
 
 SPACING = (1.0, 1.0, 3.0)
 VOXEL_MM3 = 3.0
@@ -47,42 +43,6 @@ def test_a_2x2x1_lesion_is_12_mm3_and_region_sums_equal_totals():
     assert frame["lesion_volume_mm3"].sum() == 15.0
     assert frame["lesion_count"].sum() == 2
     assert list(frame["region_id"]) == [5, 7, 0]
-
-
-def test_connectivity_6_and_26_on_a_diagonal_pair():
-    lesion = np.zeros((5, 5, 3), dtype=bool)
-    lesion[1, 1, 1] = lesion[2, 2, 1] = True  # an in-plane diagonal: an edge, not a face
-    assert find_lesions(lesion, connectivity=26).count == 1
-    assert find_lesions(lesion, connectivity=18).count == 1
-    assert find_lesions(lesion, connectivity=6).count == 2
-    corner = np.zeros((5, 5, 3), dtype=bool)
-    corner[1, 1, 0] = corner[2, 2, 1] = True  # a corner only
-    assert find_lesions(corner, connectivity=26).count == 1
-    assert find_lesions(corner, connectivity=18).count == 2
-
-
-def test_lesion_ids_run_by_decreasing_volume():
-    lesion = np.zeros((10, 10, 3), dtype=bool)
-    lesion[0, 0, 0] = True  # 1 voxel, first in (X, Y, Z) order
-    lesion[5:8, 5:8, 1] = True  # 9 voxels
-    lesion[2, 8, 2] = lesion[3, 8, 2] = True  # 2 voxels
-    lesions = find_lesions(lesion, voxel_volume_mm3=VOXEL_MM3)
-    assert lesions.sizes().tolist() == [9, 2, 1]
-    np.testing.assert_allclose(lesions.centroids_voxel()[0], [6, 6, 1])
-
-
-def test_min_lesion_size_in_mm3():
-    lesion = np.zeros((10, 10, 3), dtype=bool)
-    lesion[0, 0, 0] = True  # 3 mm³
-    lesion[4, 4, 1] = lesion[4, 5, 1] = True  # 6 mm³
-    lesion[8, 8, 2] = lesion[8, 7, 2] = lesion[7, 8, 2] = True  # 9 mm³
-    kept = find_lesions(lesion, min_lesion_mm3=6.0, voxel_volume_mm3=VOXEL_MM3)
-    assert kept.count == 2 and kept.sizes().tolist() == [3, 2]  # 6 mm³ is kept (not below the minimum)
-    assert (kept.dropped, kept.dropped_voxels) == (1, 1)
-    assert find_lesions(lesion, min_lesion_mm3=6.5, voxel_volume_mm3=VOXEL_MM3).count == 1
-    regions = np.ones((10, 10, 3), dtype=np.uint8)
-    frame = region_burden(lesion, regions, voxel_volume_mm3=VOXEL_MM3, min_lesion_mm3=7.0)
-    assert rows_by_id(frame)[1]["lesion_volume_mm3"] == 9.0 and rows_by_id(frame)[1]["lesion_count"] == 1
 
 
 def test_lesion_spanning_two_regions_counts_in_its_dominant_region():
@@ -147,83 +107,3 @@ def test_joint_labels_give_lesion_and_regions():
     assert case_regions.voxels.tolist() == [8, 24, 16]  # the lesion voxel in region b still counts for b
     lesions = find_lesions(lesion_mask, connectivity=6)
     assert case_regions.classes_at(lesions.indices).tolist() == [1, 2, 0]
-
-
-# --- periventricular rules on a hand-placed ventricle -----------------------------------------------------
-#
-# A row along x (y = 2, z = 1): ventricle x = 0..2; lesion A x = 3..16 (touches the ventricle at x = 3,
-# distances 1..14 mm); lesion B a single voxel at (1, 4, 1): 2 mm from the ventricle, not touching it.
-
-
-def _pv_case():
-    shape = (20, 6, 3)
-    ventricles = np.zeros(shape, dtype=bool)
-    ventricles[0:3, 2, 1] = True
-    lesion = np.zeros(shape, dtype=bool)
-    lesion[3:17, 2, 1] = True
-    lesion[1, 4, 1] = True
-    lesions = find_lesions(lesion, connectivity=26)
-    assert lesions.sizes().tolist() == [14, 1]
-    return lesions, ventricles
-
-
-def _volumes(classification, lesions) -> tuple[float, float]:
-    pv = int(np.count_nonzero(classification.voxel_periventricular))
-    return pv * VOXEL_MM3, (lesions.voxel_count - pv) * VOXEL_MM3
-
-
-def test_distance_rule():
-    lesions, ventricles = _pv_case()
-    result = classify_periventricular(lesions, ventricles, spacing=SPACING, rule="distance", distance_mm=10)
-    assert _volumes(result, lesions) == ((10 + 1) * 3.0, 4 * 3.0)  # A: x = 3..12 within 10 mm; B: 2 mm
-    assert result.locations() == ["periventricular", "periventricular"]  # A: 10 of 14 voxels
-    narrow = classify_periventricular(lesions, ventricles, spacing=SPACING, rule="distance", distance_mm=5)
-    assert _volumes(narrow, lesions) == ((5 + 1) * 3.0, 9 * 3.0)
-    assert narrow.locations() == ["deep", "periventricular"]  # A: 5 of 14 voxels
-
-
-def test_contact_rule():
-    lesions, ventricles = _pv_case()
-    result = classify_periventricular(lesions, ventricles, spacing=SPACING, rule="contact")
-    assert _volumes(result, lesions) == (14 * 3.0, 1 * 3.0)
-    assert result.locations() == ["periventricular", "deep"]
-
-
-def test_continuity_rule():
-    lesions, ventricles = _pv_case()
-    result = classify_periventricular(lesions, ventricles, spacing=SPACING, rule="continuity", distance_mm=10)
-    assert _volumes(result, lesions) == (10 * 3.0, 5 * 3.0)  # A's cap x = 3..12; B is near but not joined
-    assert result.locations() == ["periventricular", "deep"]
-
-
-def test_ventricle_maps_binary_or_freesurfer_labels():
-    labels = np.zeros((4, 4, 2), dtype=np.int16)
-    labels[0, 0, 0], labels[3, 3, 1], labels[1, 1, 1] = 4, 43, 2  # left, right lateral ventricle; white matter
-    np.testing.assert_array_equal(ventricle_mask(labels), np.isin(labels, (4, 43)))
-    binary = (labels == 4).astype(np.float32)
-    np.testing.assert_array_equal(ventricle_mask(binary), labels == 4)
-    with pytest.raises(VentricleMapError, match="no lateral ventricles"):
-        ventricle_mask(np.where(labels == 2, 2, 0))
-    with pytest.raises(VentricleMapError, match="empty"):
-        ventricle_mask(np.zeros((3, 3, 3), dtype=np.uint8))
-
-
-def test_empty_lesion_mask():
-    lesions = find_lesions(np.zeros((4, 4, 2), dtype=bool))
-    assert (lesions.count, lesions.voxel_count) == (0, 0)
-    frame = region_burden(np.zeros((4, 4, 2), bool), np.ones((4, 4, 2), np.uint8), voxel_volume_mm3=VOXEL_MM3)
-    assert frame["lesion_volume_mm3"].sum() == 0 and math.isnan(rows_by_id(frame)[0]["lesion_fraction"])
-
-
-@pytest.mark.parametrize("shape", [(7, 5, 3), (8, 6, 2), (1, 1, 1)])
-def test_value_counts_equal_bincount(shape):
-    from nnunet_wmh.masks import value_counts
-
-    rng = np.random.default_rng(sum(shape))
-    values = np.asfortranarray(rng.integers(0, 9, shape).astype(np.uint8))
-    expected = np.bincount(values.ravel(), minlength=12)
-    np.testing.assert_array_equal(value_counts(values, minlength=12), expected)
-    np.testing.assert_array_equal(
-        value_counts(values[::2], minlength=12), np.bincount(values[::2].ravel(), minlength=12)
-    )
-    np.testing.assert_array_equal(value_counts(values.astype(np.uint16), minlength=12), expected)
