@@ -61,5 +61,5 @@ def test_grid_problems_name_both_files_and_allow_a_single_fourth_axis(tmp_path):
     volumes = save(np.zeros((4, 4, 2, 3), np.uint8), tmp_path / "volumes.nii.gz")
     problems = grid_problems("c", prediction, {"image": image, "region map": regions, "ventricle map": volumes})
     assert [p.path for p in problems] == [str(regions), str(volumes)]
-    assert problems[0].problem.startswith(f"region map: origin") and str(prediction) in problems[0].problem
+    assert problems[0].problem.startswith("region map: origin") and str(prediction) in problems[0].problem
     assert problems[1].problem == "ventricle map: 4-D image with 3 volumes (shape (4, 4, 2, 3)); expected a 3-D image"

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from nnunet_wmh.demo import PLANS, STAGES
+from nnunet_wmh.trainers import nnunet_wmh_modality_dropout
+
 BIN = Path(sys.executable).parent
 
 
@@ -67,4 +70,13 @@ def test_quick_demo_runs_end_to_end(tmp_path):
     again = subprocess.run(
         [str(BIN / "nnunet_wmh"), "demo", "--out", str(out), "--quick"], capture_output=True, text=True
     )
-    assert again.returncode == 2 and "--overwrite" in again.stderr
+    assert (
+        again.returncode == 1 and again.stderr == f"nnunet_wmh: error: {out} exists; pass --overwrite to replace it\n"
+    )
+
+
+def test_the_stages_are_named_in_order_and_the_trainers_exist():
+    names = [title for title, _ in STAGES]
+    assert names[0].startswith("synthetic cohort") and names[-2:] == ["evaluate", "report"] and len(names) == 8
+    for plan in PLANS.values():
+        assert hasattr(nnunet_wmh_modality_dropout, plan.trainer)

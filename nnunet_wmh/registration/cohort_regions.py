@@ -161,7 +161,8 @@ def register_atlas_to_cohort(
             raise UsageError(f"`source` {source}: no subjects found", "source")
         tasks, problems = _tasks(subjects, modality, staging)
         results, failed = _registered(tasks, atlas, transform, jobs=jobs, progress=progress)
-        problems = [*contents.problems, *problems, *failed]
+        order = {subject.key: number for number, subject in enumerate(subjects)}
+        problems = sorted([*contents.problems, *problems, *failed], key=lambda p: order.get(p.subject, -1))
         if problems and (not skip_invalid or not results):
             raise InvalidInputsError(problems, consequence="no region map was written")
         write_region_table(atlas.table, staging / REGION_TABLE_NAME)

@@ -1,10 +1,20 @@
 """The data commands: synth and convert print what they made; problems one line each."""
 
+import inspect
 import json
+from dataclasses import fields
 
 import numpy as np
 
 from nnunet_wmh.cli import main
+from nnunet_wmh.cli.data import run_convert
+from nnunet_wmh.cli.main import build_parsers
+from nnunet_wmh.dataset_conversion.convert import convert_dataset
+from nnunet_wmh.dataset_conversion.options import ConvertOptions
+from nnunet_wmh.registration.atlas import register_atlas
+from nnunet_wmh.registration.cohort_regions import register_atlas_to_cohort
+from nnunet_wmh.registration.coregister import coregister
+from nnunet_wmh.synthetic import make_synthetic_cohort
 from tests.helpers.images import save
 
 
@@ -56,3 +66,27 @@ def test_skip_invalid_lists_skipped_subjects(small_cohort, nnunet_folders, capsy
     assert main(["convert", str(small_cohort), "--mode", "flair", "--dataset-id", "9", "--skip-invalid", "-q"]) == 0
     out = capsys.readouterr().out
     assert "skipped:  1 subject(s):" in out and "[Utrecht/3] wmh.nii.gz: no lesion map" in out
+
+
+def _dests(parser) -> set[str]:
+    return {action.dest for action in parser._actions}
+
+
+def test_every_library_parameter_of_the_data_commands_has_a_flag_of_the_same_name():
+    _, parsers = build_parsers()
+    convert_fields = {f.name for f in fields(ConvertOptions)}
+    convert_parameters = set(inspect.signature(convert_dataset).parameters) - {
+        "options",
+        "option_fields",
+        "progress",
+        "preprocessed",
+        "results",
+    }
+    assert convert_fields | convert_parameters <= _dests(parsers["convert"])
+    for command, function in (("synth", make_synthetic_cohort), ("coregister", coregister)):
+        parameters = set(inspect.signature(function).parameters) - {"progress", "subject"}
+        assert parameters <= _dests(parsers[command]), command
+    regions = set(inspect.signature(register_atlas_to_cohort).parameters) - {"atlas", "progress"}
+    single = set(inspect.signature(register_atlas).parameters) - {"atlas", "subject"}
+    assert regions | single <= _dests(parsers["regions"])
+    assert run_convert.__module__ == "nnunet_wmh.cli.data"

@@ -50,8 +50,9 @@ def test_flags_of_a_command_map_parameters_to_flags_and_positionals_to_metavars(
 def existing_outputs(tmp_path_factory):
     """For every writing command: arguments that would work, and the output they name, which exists."""
     root = tmp_path_factory.mktemp("existing")
-    cohort = make_synthetic_cohort(root / "cohort", subjects=2, test_subjects=1, size="small", sites=["Singapore"],
-                                   progress=False).root  # fmt: skip
+    cohort = make_synthetic_cohort(
+        root / "cohort", subjects=2, test_subjects=1, size="small", sites=["Singapore"], progress=False
+    ).root
     case = root / "pred" / "c.nii.gz"
     save(np.zeros((6, 6, 3), np.uint8), case)
     save(np.zeros((6, 6, 3), np.uint8), root / "gt" / "c.nii.gz")
@@ -59,12 +60,33 @@ def existing_outputs(tmp_path_factory):
     (root / "probabilities" / "dataset.json").write_text(json.dumps(separate_dataset_json()))
     write_prediction(root / "probabilities", "c", np.zeros((3, 2, 3, 4), np.float32), GEOMETRY)
     for part in (0, 1):
-        assert main(["report", str(root / "pred"), "--out", str(root / "merged"), "--part-id", str(part),
-                     "--num-parts", "2", "--no-pictures", "-q"]) == 0  # fmt: skip
+        assert (
+            main(
+                [
+                    "report",
+                    str(root / "pred"),
+                    "--out",
+                    str(root / "merged"),
+                    "--part-id",
+                    str(part),
+                    "--num-parts",
+                    "2",
+                    "--no-pictures",
+                    "-q",
+                ]
+            )
+            == 0
+        )
     (root / "merged" / "report.json").write_text("{}")
     template = cohort / "template"
-    atlas = ["--atlas-image", str(template / "template_T1w.nii.gz"), "--atlas-labels",
-             str(template / "template_regions.nii.gz"), "--region-table", str(template / "regions.tsv")]  # fmt: skip
+    atlas = [
+        "--atlas-image",
+        str(template / "template_T1w.nii.gz"),
+        "--atlas-labels",
+        str(template / "template_regions.nii.gz"),
+        "--region-table",
+        str(template / "regions.tsv"),
+    ]
     flair = str(cohort / "training/Singapore/0/pre/FLAIR.nii.gz")
     for folder in ("synth", "joint", "report", "demo", "raw/Dataset005_WMH_flair"):
         (root / folder).mkdir(parents=True)
@@ -76,22 +98,22 @@ def existing_outputs(tmp_path_factory):
         "convert": (
             ["convert", str(cohort), "--mode", "flair", "--dataset-id", "5", "--out", str(root / "raw")],
             root / "raw/Dataset005_WMH_flair",
-        ),  # fmt: skip
+        ),
         "decode": (["decode", str(root / "probabilities"), "--out", str(root / "joint")], root / "joint"),
         "evaluate": (
             ["evaluate", str(root / "pred"), str(root / "gt"), "--out", str(root / "metrics.tsv")],
             root / "metrics.tsv",
-        ),  # fmt: skip
+        ),
         "report": (["report", str(root / "pred"), "--out", str(root / "report")], root / "report"),
         "report-merge": (["report-merge", str(root / "merged")], root / "merged" / "report.json"),
         "regions": (
             ["regions", *atlas, "--subject", flair, "--out", str(root / "regions.nii.gz")],
             root / "regions.nii.gz",
-        ),  # fmt: skip
+        ),
         "coregister": (
             ["coregister", "--fixed", flair, "--moving", flair, "--out", str(root / "t1.nii.gz")],
             root / "t1.nii.gz",
-        ),  # fmt: skip
+        ),
         "demo": (["demo", "--out", str(root / "demo"), "--quick"], root / "demo"),
     }
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import json
 import math
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import nibabel as nib
@@ -14,7 +16,14 @@ import numpy as np
 import pytest
 
 from nnunet_wmh.cli import main
+from nnunet_wmh.cli.main import build_parsers
+from nnunet_wmh.cli.results import summary_lines
 from nnunet_wmh.dataset_conversion import convert_dataset
+from nnunet_wmh.decode import decode_prediction_folder
+from nnunet_wmh.evaluation.files import evaluate_to_files
+from nnunet_wmh.report.options import ReportOptions
+from nnunet_wmh.report.parts import merge_report
+from nnunet_wmh.report.run import make_report
 from tests.helpers.images import read_labels
 
 
@@ -152,3 +161,21 @@ def test_evaluate_command_does_not_import_torch_nnunet_or_pandas(interchangeable
     assert completed.stdout.strip().splitlines()[-1] == "0 []"
     values = [float(r["dice"]) for r in _read_tsv(out)]
     assert not any(math.isnan(v) for v in values)
+
+
+def test_every_library_parameter_of_the_result_commands_has_a_flag_of_the_same_name():
+    _, parsers = build_parsers()
+
+    def dests(command):
+        return {action.dest for action in parsers[command]._actions}
+
+    assert set(inspect.signature(decode_prediction_folder).parameters) - {"progress"} <= dests("decode")
+    assert set(inspect.signature(evaluate_to_files).parameters) - {"progress"} <= dests("evaluate")
+    report = set(inspect.signature(make_report).parameters) - {"options", "progress"}
+    report |= {f.name for f in fields(ReportOptions)} - {"pictures"}  # --no-pictures
+    assert report <= dests("report")
+    assert set(inspect.signature(merge_report).parameters) <= dests("report-merge")
+    assert summary_lines([{"grouping": "all", "cases": 2, "dice_n": 0}], ["dice"]) == [
+        "group  cases  dice",
+        "all    2      n/a",
+    ]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from nnunet_wmh.cohorts import detect_layout, read_source
+from nnunet_wmh.cohorts.read import LAYOUTS, detect_layout, read_source
 from nnunet_wmh.errors import SourceLayoutError, UsageError
 
 
@@ -26,3 +26,9 @@ def test_layout_specific_options_are_refused_elsewhere(small_cohort_template, bi
         read_source(small_cohort_template, derivatives=bids_cohort_template / "derivatives")
     with pytest.raises(UsageError, match="`images` applies to the WMH 2017 layout"):
         read_source(bids_cohort_template, images="orig")
+
+
+def test_an_unknown_layout_name_is_a_usage_error(small_cohort_template):
+    with pytest.raises(UsageError, match=r"unknown `layout` 'xnat'; choose from wmh2017, bids, manifest"):
+        read_source(small_cohort_template, layout="xnat")
+    assert LAYOUTS == ("wmh2017", "bids", "manifest")

@@ -1,0 +1,35 @@
+"""BIDS derivative names and files of the report."""
+
+import numpy as np
+import pytest
+
+from nnunet_wmh.conversion_table import CaseInfo
+from nnunet_wmh.errors import UsageError
+from nnunet_wmh.report.bids import bids_prefixes, write_dataset_files
+
+
+def test_variants_of_one_session_get_the_variant_in_desc():
+    info = {
+        "c_paired": CaseInfo("7", "1", "", "paired"),
+        "c_flair": CaseInfo("7", "1", "", "flair_only"),
+        "d": CaseInfo("8", "", "", ""),
+    }
+    assert bids_prefixes(list(info), info) == {
+        "c_paired": ("sub-7", "ses-1", "wmhPaired"),
+        "c_flair": ("sub-7", "ses-1", "wmhFLAIRonly"),
+        "d": ("sub-8", None, "wmh"),
+    }
+    assert bids_prefixes(["wmh_0001"], {}) == {"wmh_0001": ("sub-wmh0001", None, "wmh")}
+
+
+def test_two_cases_that_would_write_the_same_files_are_refused():
+    info = {"a": CaseInfo("7", "", "", "paired"), "b": CaseInfo("7", "", "", "paired")}
+    with pytest.raises(UsageError, match=r"several cases would write the same BIDS files \(sub-7_desc-wmhPaired\)"):
+        bids_prefixes(["a", "b"], info)
+
+
+def test_the_dataset_files_describe_the_derivative(tmp_path):
+    write_dataset_files(tmp_path, {3: "frontal"})
+    assert '"DatasetType": "derivative"' in (tmp_path / "dataset_description.json").read_text()
+    lines = (tmp_path / "desc-wmhregions_dseg.tsv").read_text().splitlines()
+    assert lines == ["index\tname", "3\tfrontal", "65535\toutside_regions"] and np.uint16(65535) == 65535

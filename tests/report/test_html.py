@@ -1,0 +1,24 @@
+"""index.html: one page, no network, links only to files of the report."""
+
+import re
+
+from nnunet_wmh.report.html import write_index
+from nnunet_wmh.report.tables import QC_COLUMNS, SUBJECT_COLUMNS, finalize_tables
+
+
+def test_the_page_holds_the_cohort_figures_and_escapes_case_names(tmp_path):
+    subject = {c: "n/a" for c in SUBJECT_COLUMNS} | {
+        "case": "<b>x",
+        "total_lesion_volume_ml": "1.5",
+        "lesion_count": "2",
+    }
+    qc = {c: "n/a" for c in QC_COLUMNS} | {"case": "<b>x", "empty_prediction": "False", "total_lesion_volume_ml": "1.5"}
+    final = finalize_tables(
+        {"subjects": [subject], "qc": [qc], "regions": [], "lesions": []}, {}, [], has_regions=False
+    )
+    report_json = {"nnunet_wmh_version": "0.1.0", "options": {"connectivity": 26, "min_lesion_mm3": 0,
+                   "pv_rule": "distance", "pv_distance_mm": 10, "outside": "nearest"}}  # fmt: skip
+    page = write_index(final, report_json, tmp_path).read_text()
+    assert "&lt;b&gt;x" in page and "<b>x" not in page
+    assert "1.50 mL" in page and "No case is flagged." in page
+    assert "http" not in page and not re.search(r"<script", page)

@@ -1,0 +1,56 @@
+"""The cohort step: zero rows for absent regions, the wide table, z-scores and QC flags."""
+
+import pytest
+
+from nnunet_wmh.report.tables import QC_COLUMNS, SUBJECT_COLUMNS, finalize_tables
+from nnunet_wmh.tables import format_cell
+
+
+def _subject(case, volume_ml):
+    return {c: "" for c in SUBJECT_COLUMNS} | {
+        "case": case,
+        "total_lesion_volume_ml": format_cell(volume_ml),
+        "lesion_count": "1",
+    }
+
+
+def _qc(case, volume_ml, empty=False, outside=0.0):
+    row = {c: "n/a" for c in QC_COLUMNS} | {"case": case, "total_lesion_volume_ml": format_cell(volume_ml)}
+    return row | {"empty_prediction": str(empty), "lesion_outside_fraction": format_cell(outside)}
+
+
+def _region(case, region_volume_mm3):
+    row = {"case": case, "region_id": "3", "region_name": "frontal", "lesion_volume_mm3": "0", "lesion_count": "0"}
+    return row | {"lesion_volume_ml": "0", "region_volume_mm3": region_volume_mm3, "lesion_fraction": "0"}
+
+
+def test_flags_say_why_a_case_needs_a_look():
+    cases = [f"c{i}" for i in range(12)]
+    volumes = [1.0] * 11 + [40.0]
+    tables = {
+        "subjects": [_subject(c, v) for c, v in zip(cases, volumes, strict=True)],
+        "qc": [
+            _qc(c, v, empty=c == "c0", outside=0.25 if c == "c1" else 0.0) for c, v in zip(cases, volumes, strict=True)
+        ],
+        "regions": [
+            {
+                "case": c,
+                "region_id": "3",
+                "region_name": "frontal",
+                "lesion_volume_mm3": "0",
+                "lesion_volume_ml": "0",
+                "lesion_count": "0",
+                "region_volume_mm3": "0" if c == "c2" else "90",
+                "lesion_fraction": "0",
+            }
+            for c in cases
+        ],
+        "lesions": [],
+    }
+    final = finalize_tables(tables, {3: "frontal"}, [], has_regions=True)
+    assert final.flagged["c0"] == "empty prediction"
+    assert final.flagged["c1"] == "25% of lesion outside regions"
+    assert final.flagged["c2"] == "1 region(s) missing from the region map"
+    assert final.flagged["c11"].startswith("lesion volume z = +3.")
+    assert final.columns["regions_wide"] == ["case", "frontal_ml", "outside_regions_ml"]
+    assert final.summary()["lesion_volume_ml_median"] == pytest.approx(1.0)
