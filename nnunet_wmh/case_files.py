@@ -138,9 +138,13 @@ def grid_problems(case: str, prediction: Path, others: Mapping[str, Path]) -> li
     if not others:
         return []
     try:
-        grid = Geometry.of(load_nifti(prediction))
+        image = load_nifti(prediction)
     except ImageReadError as exc:
         return [InputDataError(case, exc.path, exc.problem)]
+    shape_problem = dimension_problem(tuple(int(s) for s in image.shape))
+    if shape_problem:
+        return [InputDataError(case, str(prediction), f"prediction: {shape_problem}")]
+    grid = Geometry.of(image)
     problems = []
     for what, path in others.items():
         try:

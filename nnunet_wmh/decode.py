@@ -159,6 +159,8 @@ def read_probabilities(case: str, npz_path: Path) -> np.ndarray:
     InputDataError
         A truncated or damaged archive, or one without ``probabilities``.
     """
+    if not zipfile.is_zipfile(npz_path):
+        raise InputDataError(case, str(npz_path), "not an .npz archive (not a zip file); is it truncated or damaged?")
     try:
         with np.load(npz_path, allow_pickle=False) as archive:
             return archive["probabilities"]

@@ -49,7 +49,8 @@ def _check_writable_parent(path: Path) -> None:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
         raise OutputError(ancestor, "is a file; expected a folder")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
+    effective = os.access in os.supports_effective_ids  # the permissions of the running user, not of root
+    if not os.access(ancestor, os.W_OK | os.X_OK, effective_ids=effective):
         raise OutputError(ancestor, "folder is not writable")
 
 

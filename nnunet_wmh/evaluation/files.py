@@ -174,4 +174,9 @@ def nnunet_summary(evaluation: Evaluation) -> dict[str, Any]:
             means[key] = {n: float(np.nanmean([c["metrics"][key][n] for c in per_case])) for n in names}
         shared = set.intersection(*(set(v) for v in means.values())) if means else set()
         foreground = {n: float(np.mean([means[k][n] for k in means])) for n in sorted(shared)}
-    return {"metric_per_case": per_case, "mean": means, "foreground_mean": foreground, "nnunet_wmh": evaluation.options}
+    return {
+        "metric_per_case": per_case,
+        "mean": means,
+        "foreground_mean": foreground,
+        "nnunet_wmh": {**evaluation.options, "warnings": evaluation.warnings},
+    }

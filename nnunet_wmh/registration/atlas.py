@@ -200,7 +200,7 @@ def register_atlas(
     out
         Output ``.nii.gz`` (or ``.nii``); the transform goes to ``OUT_transform.tfm``.
     subject
-        Name used in messages (default: the image path).
+        Name used in messages (default: ``subject``; the messages name the image file as well).
     transform
         ``rigid``, ``affine`` (default) or ``affine+bspline``.
     wm_mask
@@ -221,7 +221,7 @@ def register_atlas(
     check_transform_kind(transform)
     out = require_nifti_name(out, "out")
     subject_image = Path(subject_image)
-    name = subject or str(subject_image)
+    name = subject or "subject"
     with atomic_output_files([out, transform_path(out)], overwrite=overwrite) as (staged_map, staged_transform):
         mapping = map_atlas(atlas, subject_image, subject=name, transform=transform)
         labels = mapping.labels if wm_mask is None else _restricted_to_mask(mapping.labels, Path(wm_mask), name)

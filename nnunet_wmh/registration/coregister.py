@@ -82,7 +82,7 @@ def coregister(
     n4
         N4 bias-field correction of both images before registering (the output is the corrected T1).
     subject
-        Name used in messages.
+        Name used in messages (default: ``subject``; the messages name the image file as well).
     overwrite
         Replace an existing output and transform.
 
@@ -96,7 +96,7 @@ def coregister(
         When SimpleITK gives up, or less than 90 % of the moved T1's head overlaps the FLAIR's head.
     """
     out = require_nifti_name(out, "out")
-    name = subject or str(moving)
+    name = subject or "subject"
     with atomic_output_files([out, transform_path(out)], overwrite=overwrite) as (staged_image, staged_transform):
         fixed_image = read_float_image(name, fixed, "fixed image")
         moving_image = read_float_image(name, moving, "moving image")
