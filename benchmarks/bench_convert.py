@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import SimpleITK as sitk
+from timing import median_seconds
 
 from nnunet_wmh.dataset_conversion import convert_dataset
 from nnunet_wmh.synthetic import make_synthetic_cohort
@@ -45,19 +44,6 @@ TARGETS = {  # mode -> (max ratio to copy+read, min speed-up over naive)
     "interchangeable": (1.3, 3.0),
     "multitask": (2.0, None),
 }
-
-
-def median_seconds(actions: dict[str, Callable[[Path], None]], work: Path, repeats: int) -> dict[str, float]:
-    """Median wall time of each action; the actions take turns, so all see the same machine load."""
-    times: dict[str, list[float]] = {name: [] for name in actions}
-    for _ in range(repeats):
-        for name, action in actions.items():
-            target = Path(tempfile.mkdtemp(dir=work))
-            started = time.perf_counter()
-            action(target)
-            times[name].append(time.perf_counter() - started)
-            shutil.rmtree(target)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> None:
@@ -102,7 +88,7 @@ def main() -> None:
                     sitk.WriteImage(sitk.ReadImage(str(path)), str(target / f"{number}.nii.gz"), True)
 
             actions = {"convert": convert, "copy": copy, "read": read, "naive": naive}
-            seconds = median_seconds(actions, work, args.repeats)
+            seconds = median_seconds(actions, args.repeats, scratch=work)
             ratio = seconds["convert"] / (seconds["copy"] + seconds["read"])
             speedup = seconds["naive"] / seconds["convert"]
             verdict = ""

@@ -21,19 +21,17 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 from scipy import ndimage
+from timing import median_seconds
 
-from nnunet_wmh.io import load_nifti, read_voxels, save_label_map
+from nnunet_wmh.io import load_nifti, read_voxels, save_nifti
 from nnunet_wmh.synthetic import make_synthetic_cohort
 
 _SCRIPT = Path(sys.executable).with_name("nnunet_wmh")  # the console script users run
@@ -68,7 +66,7 @@ def make_cases(work: Path, cases: int, subjects: int) -> tuple[Path, Path]:
         for _ in range(int(rng.integers(1, 6))):  # false positives
             x, y, z = (int(rng.integers(40, s - 40)) if s > 80 else int(rng.integers(s)) for s in lesion.shape)
             lesion[x - 2 : x + 2, y - 2 : y + 2, z] = True
-        save_label_map(lesion.astype(np.uint8), image, prediction_dir / f"{case}.nii.gz")
+        save_nifti(lesion.astype(np.uint8), prediction_dir / f"{case}.nii.gz", reference=image)
     return prediction_dir, reference_dir
 
 
@@ -97,16 +95,6 @@ def load_fast(paths: list[Path]) -> None:
 def run_command(prediction_dir: Path, reference_dir: Path, out: Path, jobs: int) -> None:
     arguments = [str(prediction_dir), str(reference_dir), "--out", str(out / "metrics.tsv"), "-q", "--overwrite"]
     subprocess.run([*COMMAND, *arguments, "--jobs", str(jobs)], check=True, stdout=subprocess.DEVNULL)
-
-
-def median_seconds(actions: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:
-    times: dict[str, list[float]] = {name: [] for name in actions}
-    for _ in range(repeats):
-        for name, action in actions.items():
-            started = time.perf_counter()
-            action()
-            times[name].append(time.perf_counter() - started)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> int:

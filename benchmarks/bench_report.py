@@ -22,19 +22,17 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+from timing import median_seconds
 
 from nnunet_wmh.dataset_conversion import convert_dataset
-from nnunet_wmh.io import save_label_map
+from nnunet_wmh.io import compact_labels, save_nifti
 from nnunet_wmh.synthetic import make_synthetic_cohort
 
 _SCRIPT = Path(sys.executable).with_name("nnunet_wmh")
@@ -68,7 +66,7 @@ def make_cases(work: Path, cases: int, subjects: int) -> dict[str, Path]:
         shutil.copyfile(subject / "aseg.nii.gz", folders["aseg"] / f"{case}.nii.gz")
         image = nib.load(subject / "wmh.nii.gz")
         lesion = (np.asanyarray(image.dataobj) == 1).astype(np.uint8)
-        save_label_map(lesion, image, folders["lesion"] / f"{case}.nii.gz")
+        save_nifti(compact_labels(lesion), folders["lesion"] / f"{case}.nii.gz", reference=image)
     return folders
 
 
@@ -89,16 +87,6 @@ def load_in_new_process(paths: list[Path]) -> None:
 
 def run(arguments: list[str]) -> None:
     subprocess.run([*COMMAND, "report", *arguments, "-q", "--overwrite"], check=True, stdout=subprocess.DEVNULL)
-
-
-def median_seconds(actions: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:
-    times: dict[str, list[float]] = {name: [] for name in actions}
-    for _ in range(repeats):
-        for name, action in actions.items():
-            started = time.perf_counter()
-            action()
-            times[name].append(time.perf_counter() - started)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def main() -> int:

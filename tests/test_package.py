@@ -22,7 +22,7 @@ PACKAGE = Path(nnunet_wmh.__file__).parent
 TESTS = Path(__file__).parent
 MAX_FUNCTION_LINES = 80
 #: Test folders that check the product across modules rather than one module.
-CROSS_CUTTING = {"end_to_end", "fuzz", "helpers", "nnunet_trainers"}
+CROSS_CUTTING = {"end_to_end", "fuzz", "helpers"}
 
 
 def _module_files() -> list[Path]:

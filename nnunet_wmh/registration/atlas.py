@@ -34,6 +34,7 @@ from nnunet_wmh.registration.engine import (
     read_float_image,
     read_label_image,
     register,
+    require_convergence,
     require_nifti_name,
     resample_labels,
     transform_path,
@@ -158,14 +159,8 @@ def map_atlas(atlas: Atlas, subject_image: Path, *, subject: str, transform: Tra
         raise RegistrationError(subject, str(subject_image), f"registration failed: {exc}") from exc
     labels = resample_labels(labels_image, fixed.sitk_image, result.transform)
     inside = _inside_head(fixed.sitk_image, labels)
-    if not result.metric < 0 or inside < MIN_INSIDE_HEAD:
-        raise RegistrationError(
-            subject,
-            str(subject_image),
-            f"registration did not converge (final Mattes mutual information {result.metric:.3f} after "
-            f"{result.iterations} iterations; {inside:.0%} of the atlas regions inside the head, "
-            f"{MIN_INSIDE_HEAD:.0%} needed)",
-        )
+    what = "the atlas regions inside the head"
+    require_convergence(result, inside, MIN_INSIDE_HEAD, subject=subject, path=str(subject_image), what=what)
     return AtlasMapping(labels, result.transform, result.metric, inside, fixed.nifti)
 
 

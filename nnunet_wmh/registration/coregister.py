@@ -22,6 +22,7 @@ from nnunet_wmh.registration.engine import (
     RegistrationRunError,
     read_float_image,
     register,
+    require_convergence,
     require_nifti_name,
     resample_image,
     transform_path,
@@ -125,12 +126,6 @@ def _rigid_onto(
     )
     moved_head = sitk.GetArrayFromImage(moved_head).astype(bool)
     overlap = float(np.count_nonzero(moved_head & _head(fixed_image))) / max(int(np.count_nonzero(moved_head)), 1)
-    if not result.metric < 0 or overlap < MIN_HEAD_OVERLAP:
-        raise RegistrationError(
-            subject,
-            str(moving),
-            f"registration to {fixed} did not converge (final Mattes mutual information {result.metric:.3f} "
-            f"after {result.iterations} iterations; {overlap:.0%} of the moved head inside the fixed head, "
-            f"{MIN_HEAD_OVERLAP:.0%} needed)",
-        )
+    what = f"the moved head inside the head of {fixed}"
+    require_convergence(result, overlap, MIN_HEAD_OVERLAP, subject=subject, path=str(moving), what=what)
     return result.transform, result.metric, overlap

@@ -18,7 +18,7 @@ import nibabel as nib
 import numpy as np
 import SimpleITK as sitk
 
-from nnunet_wmh.errors import ImageReadError, InputDataError, UsageError
+from nnunet_wmh.errors import ImageReadError, InputDataError, RegistrationError, UsageError
 from nnunet_wmh.io import exception_summary, nifti_stem, read_image
 from nnunet_wmh.registration import TRANSFORM_KINDS
 
@@ -129,6 +129,21 @@ def register(
         metric=float(method.GetMetricValue()),
         iterations=int(method.GetOptimizerIteration()),
         stop_condition=method.GetOptimizerStopConditionDescription(),
+    )
+
+
+def require_convergence(
+    result: RegistrationResult, inside: float, needed: float, *, subject: str, path: str, what: str
+) -> None:
+    """Raise RegistrationError unless the final metric is negative and ``inside`` (a share, 0..1) reaches
+    ``needed``; ``what`` says what the share is of (``"the atlas regions inside the head"``)."""
+    if result.metric < 0 and inside >= needed:
+        return
+    raise RegistrationError(
+        subject,
+        path,
+        f"registration did not converge (final Mattes mutual information {result.metric:.3f} after "
+        f"{result.iterations} iterations; {inside:.0%} of {what}, {needed:.0%} needed)",
     )
 
 

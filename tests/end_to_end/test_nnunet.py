@@ -1,6 +1,6 @@
 """Real end-to-end runs through the command lines (slow): synth → convert → nnU-Net plan, train, predict.
 
-A tiny-schedule trainer (2 epochs × 5 iterations, tests/nnunet_trainers) is found by stock nnU-Net through
+A tiny-schedule trainer (2 epochs × 5 iterations, tests/end_to_end/nnunet_trainers) is found by stock nnU-Net through
 ``nnUNet_extTrainer``, which lists nnunet_wmh's trainer folder and the test folder joined by os.pathsep.
 """
 

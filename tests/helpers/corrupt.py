@@ -66,28 +66,26 @@ def nan_voxels(path: Path, rng: np.random.Generator) -> None:
     _save_like(values, image, path)
 
 
+def _one_voxel_set_to(path: Path, rng: np.random.Generator, value: float, dtype: type) -> None:
+    values, image = _load(path)
+    values = values.astype(dtype)
+    values[tuple(rng.integers(0, s) for s in values.shape)] = value
+    _save_like(values, image, path)
+
+
 def fractional_labels(path: Path, rng: np.random.Generator) -> None:
     """A label map holding a value halfway between two labels."""
-    values, image = _load(path)
-    values = values.astype(np.float32)
-    values[tuple(rng.integers(0, s) for s in values.shape)] = 1.5
-    _save_like(values, image, path)
+    _one_voxel_set_to(path, rng, 1.5, np.float32)
 
 
 def negative_labels(path: Path, rng: np.random.Generator) -> None:
     """A label map holding -1."""
-    values, image = _load(path)
-    values = values.astype(np.int16)
-    values[tuple(rng.integers(0, s) for s in values.shape)] = -1
-    _save_like(values, image, path)
+    _one_voxel_set_to(path, rng, -1, np.int16)
 
 
 def out_of_range_labels(path: Path, rng: np.random.Generator) -> None:
     """A lesion label map holding 7 (the challenge's labels are 0, 1, 2)."""
-    values, image = _load(path)
-    values = values.astype(np.uint8)
-    values[tuple(rng.integers(0, s) for s in values.shape)] = 7
-    _save_like(values, image, path)
+    _one_voxel_set_to(path, rng, 7, np.uint8)
 
 
 def shifted_origin(path: Path, rng: np.random.Generator) -> None:
