@@ -29,19 +29,19 @@ def require_two_channels(trainer: str, plans: Mapping[str, Any], dataset_json: M
         dataset = _dataset_name(plans, dataset_json)
         raise IncompatibleDatasetError(
             f"{trainer} needs a dataset with exactly 2 input channels (FLAIR, T1); {dataset} has "
-            f"{len(channels)} ({names}): convert it with --mode interchangeable or flair_t1"
+            f"{len(channels)} ({names}): convert it with `nnunet_wmh convert --mode interchangeable` (or flair_t1)"
         )
 
 
 def lesion_output_index(trainer: str, plans: Mapping[str, Any], dataset_json: Mapping[str, Any]) -> int:
     """Index of the lesion output of a ``multitask --encoding separate`` dataset (region-based)."""
     outputs = [name for name in dataset_json.get("labels", {}) if name not in ("background", "ignore")]
-    block = dataset_json.get("nnunet_wmh", {})
-    if block.get("encoding") != "separate" or LESION_OUTPUT_NAME not in outputs:
+    recorded = dataset_json.get("nnunet_wmh", {})
+    if recorded.get("encoding") != "separate" or LESION_OUTPUT_NAME not in outputs:
         raise IncompatibleDatasetError(
-            f"{trainer} needs a dataset converted with --mode multitask --encoding separate (one sigmoid output "
-            f"per region and one for lesions); {_dataset_name(plans, dataset_json)} has encoding "
-            f"{block.get('encoding', 'unknown')!r}"
+            f"{trainer} needs a dataset converted with `nnunet_wmh convert --mode multitask --encoding separate` "
+            f"(one sigmoid output per region and one for lesions); {_dataset_name(plans, dataset_json)} has encoding "
+            f"{recorded.get('encoding', 'unknown')!r}"
         )
     return outputs.index(LESION_OUTPUT_NAME)
 

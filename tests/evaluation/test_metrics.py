@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nnunet_wmh.evaluation.metrics import (
     challenge_metrics,
@@ -168,3 +170,29 @@ def test_identical_masks():
     metrics = challenge_metrics(reference, reference.copy(), AFFINE)
     assert (metrics.dice, metrics.hd95_mm, metrics.avd_percent) == (1.0, 0.0, 0.0)
     assert (metrics.lesion_recall, metrics.lesion_f1) == (1.0, 1.0)
+
+
+masks = st.integers(0, 2**32 - 1).map(
+    lambda seed: np.random.default_rng(seed).random((2, 9, 8, 3)) < np.random.default_rng(seed + 1).uniform(0, 0.4)
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pair=masks)
+def test_metrics_are_bounded_and_dice_is_symmetric(pair):
+    reference, prediction = pair
+    affine = oblique_affine(spacing=(1.0, 1.2, 3.0))
+    forward, backward = (
+        challenge_metrics(reference, prediction, affine),
+        challenge_metrics(prediction, reference, affine),
+    )
+    if reference.any() or prediction.any():
+        assert 0.0 <= forward.dice <= 1.0 and forward.dice == pytest.approx(backward.dice)
+    assert 0.0 <= forward.lesion_recall <= 1.0 and 0.0 <= forward.lesion_f1 <= 1.0
+    assert forward.hd95_mm == pytest.approx(backward.hd95_mm, nan_ok=True)
+    if reference.any():
+        expected = abs(int(reference.sum()) - int(prediction.sum())) / int(reference.sum()) * 100
+        assert forward.avd_percent == pytest.approx(expected)
+    same = challenge_metrics(reference, reference, affine)
+    if reference.any():
+        assert (same.dice, same.lesion_recall, same.lesion_f1) == (1.0, 1.0, 1.0) and same.hd95_mm == 0.0

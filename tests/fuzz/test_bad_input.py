@@ -79,7 +79,7 @@ class FuzzCase:
 
     @property
     def id(self) -> str:
-        return f"{self.command}: {self.damage} {self.target}".strip()
+        return f"{self.command}: {self.damage} {self.target or ' '.join(self.extra)}".strip()
 
 
 def _cases() -> list[FuzzCase]:

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nnunet_wmh.labels.joint import JointEncoding, RegionIndex, decode_joint_labels
 
@@ -54,3 +56,24 @@ def test_unknown_region_values_are_rejected():
 def test_decode_rejects_labels_outside_the_encoding():
     with pytest.raises(ValueError, match=r"0\.\.7"):
         decode_joint_labels(np.array([8]), JointEncoding(REGIONS, has_ignore=False))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    region_ids=st.lists(st.integers(1, 5000), min_size=1, max_size=6, unique=True),
+    seed=st.integers(0, 2**32 - 1),
+    has_ignore=st.booleans(),
+)
+def test_joint_labels_decode_back_to_the_lesion_mask_and_the_region_ids(region_ids, seed, has_ignore):
+    rng = np.random.default_rng(seed)
+    regions = RegionIndex.from_table({i: f"r{i}" for i in region_ids})
+    encoding = JointEncoding(regions, has_ignore=has_ignore)
+    region_map = rng.choice([0, *region_ids], size=(5, 4, 3))
+    lesion = rng.random((5, 4, 3)) < 0.3
+    ignore = (rng.random((5, 4, 3)) < 0.1) & ~lesion if has_ignore else None
+    decoded = decode_joint_labels(encoding.encode(lesion, region_map, ignore), encoding)
+    kept = ~decoded.ignore
+    np.testing.assert_array_equal(decoded.lesion, lesion & kept)
+    np.testing.assert_array_equal(decoded.regions[kept], region_map[kept])
+    if ignore is not None:
+        np.testing.assert_array_equal(decoded.ignore, ignore)
