@@ -8,13 +8,14 @@ from them: the same files a single run writes, since a single run is the merge o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import shutil
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -328,13 +329,32 @@ def merge_report(out_dir: str | os.PathLike[str], *, overwrite: bool = False) ->
     if (out_dir / REPORT_JSON).exists() and not overwrite:
         raise OutputExistsError(out_dir / REPORT_JSON)
     bids = parts[0].meta["inputs"]["bids_derivatives"]
-    if bids is not None:
+    if bids is not None and not Path(bids).is_relative_to(out_dir):
         check_output(bids, overwrite=overwrite)
-    with atomic_output_folder(out_dir, overwrite=True) as staging:
-        if bids is None:
-            return finish_report(staging, None, parts, out_dir)
-        with atomic_output_folder(bids, overwrite=overwrite) as bids_staging:
-            return finish_report(staging, bids_staging, parts, out_dir)
+    with (
+        atomic_output_folder(out_dir, overwrite=True) as staging,
+        bids_folder(bids, out_dir, staging, overwrite=overwrite) as bids_staging,
+    ):
+        return finish_report(staging, bids_staging, parts, out_dir)
+
+
+@contextlib.contextmanager
+def bids_folder(
+    bids: str | os.PathLike[str] | None, out_dir: Path, staging: Path, *, overwrite: bool
+) -> Iterator[Path | None]:
+    """Where the BIDS files go while the report is built in ``staging``: a folder of their own, built and moved
+    into place like the report, or, when it lies inside the report, its place inside ``staging``."""
+    if bids is None:
+        yield None
+        return
+    bids = Path(bids).expanduser().absolute()
+    if bids.is_relative_to(out_dir):
+        inside = staging / bids.relative_to(out_dir)
+        inside.mkdir(parents=True, exist_ok=True)
+        yield inside
+        return
+    with atomic_output_folder(bids, overwrite=overwrite) as folder:
+        yield folder
 
 
 def remove_parts(folder: Path) -> None:

@@ -9,7 +9,6 @@ temporary folder and moves it into place when complete; a run with ``num_parts >
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
@@ -34,6 +33,7 @@ from nnunet_wmh.report.parts import (
     REPORT_JSON,
     PartData,
     ReportResult,
+    bids_folder,
     cases_digest,
     finish_report,
     part_cases,
@@ -179,7 +179,7 @@ def run_part(plan: ReportPlan, folder: Path, *, part_id: int, jobs: int, progres
 def _check_report_outputs(out_dir: Path, bids: str | os.PathLike[str] | None, *, overwrite: bool, single: bool) -> None:
     if not single and (out_dir / REPORT_JSON).exists() and not overwrite:
         raise OutputExistsError(out_dir / REPORT_JSON)
-    if bids is not None:
+    if bids is not None and not Path(bids).expanduser().absolute().is_relative_to(out_dir):
         check_output(bids, overwrite=overwrite)
 
 
@@ -254,16 +254,7 @@ def make_report(
         if not single:
             write_part(folder, part.rows, part.meta)
             return ReportResult(out_dir, part.meta["cases"], False, {"part": final}, warnings=part.meta["warnings"])
-        with _bids_folder(bids_derivatives, overwrite=overwrite) as bids_staging:
+        with bids_folder(bids_derivatives, out_dir, staging, overwrite=overwrite) as bids_staging:
             result = finish_report(staging, bids_staging, [part], out_dir)
         remove_parts(staging)
         return result
-
-
-@contextlib.contextmanager
-def _bids_folder(bids_derivatives: str | os.PathLike[str] | None, *, overwrite: bool):
-    if bids_derivatives is None:
-        yield None
-        return
-    with atomic_output_folder(bids_derivatives, overwrite=overwrite) as staging:
-        yield staging

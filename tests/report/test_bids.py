@@ -6,6 +6,9 @@ import pytest
 from nnunet_wmh.conversion_table import CaseInfo
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.report.bids import bids_prefixes, write_dataset_files
+from nnunet_wmh.report.options import ReportOptions
+from nnunet_wmh.report.run import make_report
+from tests.helpers.report_cases import write_hand_cohort
 
 
 def test_variants_of_one_session_get_the_variant_in_desc():
@@ -33,3 +36,14 @@ def test_the_dataset_files_describe_the_derivative(tmp_path):
     assert '"DatasetType": "derivative"' in (tmp_path / "dataset_description.json").read_text()
     lines = (tmp_path / "desc-wmhregions_dseg.tsv").read_text().splitlines()
     assert lines == ["index\tname", "3\tfrontal", "65535\toutside_regions"] and np.uint16(65535) == 65535
+
+
+def test_bids_files_inside_the_report_folder_are_built_with_it(tmp_path):
+    folders = write_hand_cohort(tmp_path / "cohort")
+    out = tmp_path / "report"
+    make_report(folders["pred"], out, bids_derivatives=out / "derivatives", options=ReportOptions(pictures=False),
+                progress=False)  # fmt: skip
+    masks = sorted(p.name for p in (out / "derivatives").rglob("*_mask.nii.gz"))
+    assert masks == [f"sub-case{c}_space-FLAIR_desc-wmh_mask.nii.gz" for c in "abc"]
+    assert (out / "derivatives" / "dataset_description.json").is_file() and (out / "report.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cohort", "report"]
