@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -125,8 +126,11 @@ class DemoRun:
             handle.flush()
             completed = subprocess.run(line, env=self.environment, stdout=handle, stderr=subprocess.STDOUT, check=False)
         if completed.returncode != 0:
+            # the demo folder is rolled back when a stage fails: keep its log where the user can read it
+            kept = Path(tempfile.mkdtemp(prefix="nnunet_wmh_demo_")) / log.name
+            shutil.copyfile(log, kept)
             tail = "\n".join(log.read_text().splitlines()[-15:])
-            raise DemoStageError(f"stage {stage} failed (exit {completed.returncode}); see {log}:\n{tail}")
+            raise DemoStageError(f"stage {stage} failed (exit {completed.returncode}); see {kept}:\n{tail}")
 
 
 def _synthesize(run: DemoRun) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nnunet_wmh.demo import PLANS, STAGES
+from nnunet_wmh.demo import PLANS, STAGES, DemoRun, DemoStageError, run_demo
 from nnunet_wmh.trainers import nnunet_wmh_modality_dropout
 
 BIN = Path(sys.executable).parent
@@ -80,3 +80,24 @@ def test_the_stages_are_named_in_order_and_the_trainers_exist():
     assert names[0].startswith("synthetic cohort") and names[-2:] == ["evaluate", "report"] and len(names) == 8
     for plan in PLANS.values():
         assert hasattr(nnunet_wmh_modality_dropout, plan.trainer)
+
+
+def test_a_failing_stage_rolls_the_folder_back_and_keeps_its_log(tmp_path, monkeypatch):
+    out = tmp_path / "demo"
+    out.mkdir()
+    (out / "demo.json").write_text("the previous demo")
+
+    def fails(run: DemoRun) -> None:
+        (run.out / "half.txt").write_text("half")
+        run.commands["nnUNetv2_train"] = "false"
+        run.run_nnunet("train", "nnUNetv2_train")
+
+    monkeypatch.setattr("nnunet_wmh.demo.STAGES", (("a stage that fails", fails),))
+    with pytest.raises(DemoStageError, match=r"stage train failed \(exit 1\); see (\S+train\.log)") as raised:
+        run_demo(out, overwrite=True)
+    kept = Path(re.search(r"see (\S+train\.log)", str(raised.value)).group(1).rstrip(":"))
+    assert kept.read_text().startswith("$ false") and not kept.is_relative_to(out)
+    assert (
+        sorted(p.name for p in out.iterdir()) == ["demo.json"]
+        and (out / "demo.json").read_text() == "the previous demo"
+    )
