@@ -46,3 +46,14 @@ def test_nothing_is_evaluated_or_written_when_an_output_is_in_the_way(folders):
     with pytest.raises(OutputExistsError, match=r"metrics_summary\.tsv exists"):
         evaluate_to_files(folders / "pred", folders / "gt", folders / "eval" / "metrics.tsv", progress=False)
     assert sorted(p.name for p in (folders / "eval").iterdir()) == ["metrics_summary.tsv"]
+
+
+def test_warnings_are_printed_and_kept_in_summary_json(folders):
+    values = np.zeros((6, 6, 2), np.uint16)
+    values[1:3, 1:3, 0] = 1
+    values[5, 5, 1] = 1001  # background, as the official evaluation reads it
+    save(values, folders / "pred" / "a.nii.gz")
+    evaluation, files = evaluate_to_files(folders / "pred", folders / "gt", folders / "eval" / "m.tsv", progress=False)
+    assert evaluation.cases[0].metrics.dice == 1.0
+    kept = json.loads(files.nnunet_summary.read_text())["nnunet_wmh"]["warnings"]
+    assert kept == evaluation.warnings and kept[0].startswith("[a] prediction holds values 0..1001, outside 0..1000")
