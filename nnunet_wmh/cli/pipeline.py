@@ -14,7 +14,7 @@ def add_demo(subparsers) -> None:
         help="run the whole pipeline on built-in synthetic data (CPU is enough; no download)",
         description="synthetic cohort -> atlas regions by registration -> convert -> nnUNetv2_plan_and_preprocess "
         "-> short nnUNetv2_train (modality dropout) -> nnUNetv2_predict on FLAIR+T1, FLAIR-only and T1-only test "
-        "subjects -> evaluate -> report. About 10 minutes on 2 CPU cores (--quick: about 4).",
+        "subjects -> evaluate -> report. About 6 minutes on 2 CPU cores (--quick: about 4).",
     )
     parser.add_argument("--out", default="nnunet_wmh_demo", help="demo folder (default ./nnunet_wmh_demo)")
     parser.add_argument("--quick", action="store_true", help="fewer subjects and a shorter training")
