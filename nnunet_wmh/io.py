@@ -22,7 +22,7 @@ from typing import Literal
 import nibabel as nib
 import numpy as np
 
-from nnunet_wmh.errors import ImageReadError
+from nnunet_wmh.errors import ImageReadError, InputDataError
 
 try:  # ISA-L inflates/deflates gzip 1.5-3x faster than zlib, with identical results
     from isal.igzip import compress as _gzip_compress
@@ -187,6 +187,15 @@ def read_image(path: str | os.PathLike[str]) -> CheckedImage:
     voxels = voxels[..., 0]
     squeezed = type(image)(voxels, None, image.header)
     return CheckedImage(path, squeezed, voxels, ("4-D image with one volume, read as 3-D",))
+
+
+def read_subject_image(subject: str, path: str | os.PathLike[str], what: str) -> CheckedImage:
+    """:func:`read_image` for a file of one subject (or case): a problem is an :class:`InputDataError`
+    naming both, ``[subject] PATH: what: problem``."""
+    try:
+        return read_image(path)
+    except ImageReadError as exc:
+        raise InputDataError(subject, exc.path, f"{what}: {exc.problem}") from exc
 
 
 def label_dtype_for(max_label: int) -> type[np.integer]:

@@ -176,6 +176,14 @@ def _write_fault(exc: OSError, final: Path) -> OutputError:
     return OutputError(exc.filename or final, f"cannot be written ({exc.strerror or exc})")
 
 
+def _raise_as_output_fault(exc: OSError, temporary: Path, final: Path) -> None:
+    """A filesystem fault inside the temporary folder (or without a file name) is the output's; re-raise
+    anything else, a problem with an input, as it is."""
+    if exc.filename is not None and not str(exc.filename).startswith(str(temporary)):
+        raise exc
+    raise _write_fault(exc, final) from exc
+
+
 @contextlib.contextmanager
 def atomic_output_folder(final: str | os.PathLike[str], *, overwrite: bool) -> Iterator[Path]:
     """Build a folder under a temporary name beside ``final`` and rename it into place at the end.
@@ -208,9 +216,7 @@ def atomic_output_folder(final: str | os.PathLike[str], *, overwrite: bool) -> I
         (temporary / OWNER_FILE).unlink()
         _replace_folder(temporary, final, overwrite=overwrite)
     except OSError as exc:
-        if exc.filename is not None and not str(exc.filename).startswith(str(temporary)):
-            raise  # a problem with an input, not with the output
-        raise _write_fault(exc, final) from exc
+        _raise_as_output_fault(exc, temporary, final)
     finally:
         if temporary.exists():
             shutil.rmtree(temporary, ignore_errors=True)
@@ -275,9 +281,7 @@ def atomic_output_files(finals: Sequence[str | os.PathLike[str]], *, overwrite: 
                 path.unlink()
         done = True
     except OSError as exc:
-        if exc.filename is not None and not str(exc.filename).startswith(str(temporary)):
-            raise
-        raise _write_fault(exc, paths[0]) from exc
+        _raise_as_output_fault(exc, temporary, paths[0])
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
         if not done:

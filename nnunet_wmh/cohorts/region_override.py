@@ -11,6 +11,7 @@ from nnunet_wmh.errors import UsageError
 
 #: Placeholders of a region-map pattern.
 PATTERN_FIELDS = ("subject", "session", "site", "key")
+PLACEHOLDERS = ", ".join(f"{{{field}}}" for field in PATTERN_FIELDS[:-1]) + f" or {{{PATTERN_FIELDS[-1]}}}"
 
 
 def _region_candidates(location: str, subject: Subject) -> list[Path]:
@@ -24,9 +25,7 @@ def _region_candidates(location: str, subject: Subject) -> list[Path]:
         try:
             return [Path(location.format(**fields)).expanduser().absolute()]
         except (KeyError, IndexError, ValueError) as exc:
-            raise UsageError(
-                f"`regions` pattern {location!r}: {exc}; use {{subject}}, {{session}}, {{site}} or {{key}}", "regions"
-            ) from None
+            raise UsageError(f"`regions` pattern {location!r}: {exc}; use {PLACEHOLDERS}", "regions") from None
     folder = Path(location).expanduser().absolute()
     flat = subject.key.replace("/", "_")
     names = [f"{subject.key}/regions", flat, subject.subject]
@@ -45,7 +44,7 @@ def apply_regions_override(subjects: list[Subject], location: str) -> list[Subje
     """
     if "{" not in location and not Path(location).expanduser().is_dir():
         raise UsageError(
-            f"`regions` {location}: not a folder, and not a pattern with {{subject}}, {{session}}, {{site}} or {{key}}",
+            f"`regions` {location}: not a folder, and not a pattern with {PLACEHOLDERS}",
             "regions",
         )
     updated = []

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nnunet_wmh.errors import ImageReadError, InputDataError
+from nnunet_wmh.errors import InputDataError
 from nnunet_wmh.evaluation.metrics import LesionMetrics, challenge_metrics, dice_coefficient, voxel_volume_mm3
-from nnunet_wmh.io import CheckedImage, read_image
+from nnunet_wmh.io import read_subject_image
 from nnunet_wmh.labels.conventions import LabelConvention, LabelValueError
 
 
@@ -112,13 +112,6 @@ def _region_metrics(
     )
 
 
-def _read(case: str, path: Path, what: str) -> CheckedImage:
-    try:
-        return read_image(path)
-    except ImageReadError as exc:
-        raise InputDataError(case, exc.path, f"{what}: {exc.problem}") from exc
-
-
 def evaluate_case(pair: CasePair, convention: LabelConvention, *, threshold: float = 0.5) -> CaseEvaluation:
     """Challenge metrics (and region agreement for joint labels) of one prediction.
 
@@ -138,8 +131,8 @@ def evaluate_case(pair: CasePair, convention: LabelConvention, *, threshold: flo
         If a file cannot be read (truncated, NaN values, not 3-D) or holds values the convention does not
         define; names the case and the file.
     """
-    reference_image = _read(pair.case, pair.reference, "reference")
-    prediction_image = _read(pair.case, pair.prediction, "prediction")
+    reference_image = read_subject_image(pair.case, pair.reference, "reference")
+    prediction_image = read_subject_image(pair.case, pair.prediction, "prediction")
     try:
         reference = convention.read_reference(reference_image.voxels)
     except LabelValueError as exc:

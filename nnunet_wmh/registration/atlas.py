@@ -24,7 +24,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from nnunet_wmh.errors import ImageReadError, InputDataError, RegistrationError, UsageError
-from nnunet_wmh.io import compact_labels, read_image, save_nifti
+from nnunet_wmh.io import compact_labels, read_image, read_subject_image, save_nifti
 from nnunet_wmh.labels.region_table import complete_region_table, read_region_table
 from nnunet_wmh.outputs import atomic_output_files
 from nnunet_wmh.registration.engine import (
@@ -165,10 +165,7 @@ def map_atlas(atlas: Atlas, subject_image: Path, *, subject: str, transform: Tra
 
 
 def _restricted_to_mask(labels: np.ndarray, wm_mask: Path, subject: str) -> np.ndarray:
-    try:
-        mask = read_image(wm_mask).voxels
-    except ImageReadError as exc:
-        raise InputDataError(subject, exc.path, f"white matter mask: {exc.problem}") from exc
+    mask = read_subject_image(subject, wm_mask, "white matter mask").voxels
     if mask.shape != labels.shape:
         raise InputDataError(subject, str(wm_mask), f"shape {mask.shape} != subject image shape {labels.shape}")
     return np.where(mask > 0, labels, 0)

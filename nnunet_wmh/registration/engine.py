@@ -18,8 +18,8 @@ import nibabel as nib
 import numpy as np
 import SimpleITK as sitk
 
-from nnunet_wmh.errors import ImageReadError, InputDataError, RegistrationError, UsageError
-from nnunet_wmh.io import exception_summary, nifti_stem, read_image
+from nnunet_wmh.errors import InputDataError, RegistrationError, UsageError
+from nnunet_wmh.io import exception_summary, nifti_stem, read_subject_image
 from nnunet_wmh.registration import TRANSFORM_KINDS
 
 logger = logging.getLogger(__name__)
@@ -193,10 +193,7 @@ def read_float_image(subject: str, path: str | os.PathLike[str], what: str) -> R
     InputDataError
         Naming the subject, the file and what is wrong with it.
     """
-    try:
-        checked = read_image(path)
-    except ImageReadError as exc:
-        raise InputDataError(subject, exc.path, f"{what}: {exc.problem}") from exc
+    checked = read_subject_image(subject, path, what)
     try:
         image = sitk.ReadImage(str(path), sitk.sitkFloat32)
     except RuntimeError as exc:

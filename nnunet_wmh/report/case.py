@@ -10,13 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 
-from nnunet_wmh.errors import ImageReadError, InputDataError
-from nnunet_wmh.io import CheckedImage, read_image
+from nnunet_wmh.errors import InputDataError
+from nnunet_wmh.io import CheckedImage, read_subject_image
 from nnunet_wmh.labels.conventions import LabelConvention, LabelValueError, whole_number_labels
 from nnunet_wmh.report.burden import (
     CaseRegions,
@@ -95,17 +94,10 @@ class CaseMeasurement:
         return tuple(float(z) for z in self.image.header.get_zooms()[:3])
 
 
-def _read(case: str, path: Path, what: str) -> CheckedImage:
-    try:
-        return read_image(path)
-    except ImageReadError as exc:
-        raise InputDataError(case, exc.path, f"{what}: {exc.problem}") from exc
-
-
 def _lesions_and_regions(
     inputs: CaseInputs, settings: CaseSettings
 ) -> tuple[CheckedImage, np.ndarray, CaseRegions | None, tuple[str, ...]]:
-    prediction = _read(inputs.case, inputs.prediction, "prediction")
+    prediction = read_subject_image(inputs.case, inputs.prediction, "prediction")
     convention = settings.convention
     try:
         if convention.encoding is not None:
@@ -117,7 +109,7 @@ def _lesions_and_regions(
     warnings = convention.prediction_warnings(prediction.voxels)
     if inputs.regions is None:
         return prediction, lesion, None, warnings
-    region_values = _read(inputs.case, inputs.regions, "region map").voxels
+    region_values = read_subject_image(inputs.case, inputs.regions, "region map").voxels
     try:
         regions = regions_from_map(whole_number_labels(region_values), settings.region_table)
     except (LabelValueError, ValueError) as exc:
@@ -130,7 +122,7 @@ def _periventricular(
 ) -> PvClassification | None:
     if inputs.ventricles is None:
         return None
-    values = _read(inputs.case, inputs.ventricles, "ventricle map").voxels
+    values = read_subject_image(inputs.case, inputs.ventricles, "ventricle map").voxels
     try:
         ventricles = ventricle_mask(values)
     except VentricleMapError as exc:
@@ -148,7 +140,7 @@ def _periventricular(
 def _intracranial_volume_mm3(inputs: CaseInputs, voxel_mm3: float) -> float:
     if inputs.brain_mask is None:
         return math.nan
-    values = _read(inputs.case, inputs.brain_mask, "brain mask").voxels
+    values = read_subject_image(inputs.case, inputs.brain_mask, "brain mask").voxels
     return float(np.count_nonzero(values)) * voxel_mm3
 
 

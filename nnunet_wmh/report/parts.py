@@ -329,13 +329,18 @@ def merge_report(out_dir: str | os.PathLike[str], *, overwrite: bool = False) ->
     if (out_dir / REPORT_JSON).exists() and not overwrite:
         raise OutputExistsError(out_dir / REPORT_JSON)
     bids = parts[0].meta["inputs"]["bids_derivatives"]
-    if bids is not None and not Path(bids).is_relative_to(out_dir):
-        check_output(bids, overwrite=overwrite)
+    check_bids_output(bids, out_dir, overwrite=overwrite)
     with (
         atomic_output_folder(out_dir, overwrite=True) as staging,
         bids_folder(bids, out_dir, staging, overwrite=overwrite) as bids_staging,
     ):
         return finish_report(staging, bids_staging, parts, out_dir)
+
+
+def check_bids_output(bids: str | os.PathLike[str] | None, out_dir: Path, *, overwrite: bool) -> None:
+    """The output rule for a BIDS folder of its own (one inside the report is built with the report)."""
+    if bids is not None and not Path(bids).expanduser().absolute().is_relative_to(out_dir):
+        check_output(bids, overwrite=overwrite)
 
 
 @contextlib.contextmanager

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 import nibabel as nib
 import numpy as np
 
-from nnunet_wmh.errors import ImageReadError, InputDataError
-from nnunet_wmh.io import read_image
+from nnunet_wmh.io import read_subject_image
 from nnunet_wmh.masks import in_plane_boundary
 
 if TYPE_CHECKING:
@@ -60,10 +59,7 @@ def _pick_slices(lesion: np.ndarray, fallback: np.ndarray) -> list[int]:
 def _background(case: str, path: Path | None, affine: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
     if path is None:
         return None
-    try:
-        values = np.asarray(read_image(path).voxels, dtype=np.float32)
-    except ImageReadError as exc:
-        raise InputDataError(case, exc.path, f"image: {exc.problem}") from exc
+    values = np.asarray(read_subject_image(case, path, "image").voxels, dtype=np.float32)
     if values.shape != shape:
         return None
     canonical, _ = _canonical(values, affine)

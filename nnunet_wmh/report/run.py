@@ -21,7 +21,7 @@ from nnunet_wmh.conversion_table import CaseInfo, read_conversion_table
 from nnunet_wmh.errors import InvalidInputsError, OutputExistsError, UsageError
 from nnunet_wmh.labels.conventions import LabelConvention
 from nnunet_wmh.labels.region_table import read_region_table
-from nnunet_wmh.outputs import atomic_output_folder, check_output
+from nnunet_wmh.outputs import atomic_output_folder
 from nnunet_wmh.parallel import check_jobs, map_collecting_problems
 from nnunet_wmh.report.bids import bids_prefixes, write_case_derivatives
 from nnunet_wmh.report.case import CaseSettings, measure_case
@@ -35,6 +35,7 @@ from nnunet_wmh.report.parts import (
     ReportResult,
     bids_folder,
     cases_digest,
+    check_bids_output,
     finish_report,
     part_cases,
     part_folder,
@@ -179,8 +180,7 @@ def run_part(plan: ReportPlan, folder: Path, *, part_id: int, jobs: int, progres
 def _check_report_outputs(out_dir: Path, bids: str | os.PathLike[str] | None, *, overwrite: bool, single: bool) -> None:
     if not single and (out_dir / REPORT_JSON).exists() and not overwrite:
         raise OutputExistsError(out_dir / REPORT_JSON)
-    if bids is not None and not Path(bids).expanduser().absolute().is_relative_to(out_dir):
-        check_output(bids, overwrite=overwrite)
+    check_bids_output(bids, out_dir, overwrite=overwrite)
 
 
 def make_report(
