@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
-from nnunet_wmh.trainers import nnunet_wmh_modality_dropout, nnunet_wmh_multitask, trainers_path
+from nnunet_wmh.trainers import nnunet_wmh_modality_dropout, nnunet_wmh_multitask, nnunet_wmh_schedules, trainers_path
 
 TRAINERS = sorted(
     (name, cls)
-    for module in (nnunet_wmh_modality_dropout, nnunet_wmh_multitask)
+    for module in (nnunet_wmh_modality_dropout, nnunet_wmh_multitask, nnunet_wmh_schedules)
     for name, cls in vars(module).items()
     if inspect.isclass(cls) and issubclass(cls, nnUNetTrainer) and cls.__module__ == module.__name__
 )
@@ -30,10 +30,16 @@ def test_every_trainer_is_listed():
         "nnUNetTrainerModalityDropout_demoQuick",
         "nnUNetTrainerModalityDropout_p025",
         "nnUNetTrainerModalityDropout_p075",
+        "nnUNetTrainerModalityDropout_wmhCpu",
+        "nnUNetTrainerModalityDropout_wmhQuick",
         "nnUNetTrainerMultiTaskLesionWeighted",
         "nnUNetTrainerMultiTaskLesionWeightedModalityDropout",
         "nnUNetTrainerMultiTaskLesionWeightedModalityDropout_250epochs",
         "nnUNetTrainerMultiTaskLesionWeighted_250epochs",
+        "nnUNetTrainerMultiTaskLesionWeighted_wmhCpu",
+        "nnUNetTrainerMultiTaskLesionWeighted_wmhQuick",
+        "nnUNetTrainer_wmhCpu",
+        "nnUNetTrainer_wmhQuick",
     ]
 
 
@@ -50,6 +56,7 @@ def test_trainers_path_command_prints_the_folder_nnunet_searches():
         "__init__.py",
         "nnunet_wmh_modality_dropout.py",
         "nnunet_wmh_multitask.py",
+        "nnunet_wmh_schedules.py",
     ]
 
 

@@ -81,6 +81,10 @@ def _add_convert_options(parser: argparse.ArgumentParser) -> None:
         "--variants", type=comma_list, help="interchangeable: cases per complete subject, from paired,flair,t1"
     )
     parser.add_argument(
+        "--train-variants", type=comma_list,
+        help="interchangeable: cases per complete training subject, if not --variants (e.g. paired for dropout)",
+    )  # fmt: skip
+    parser.add_argument(
         "--channels", type=int, choices=(1, 2), default=2,
         help="interchangeable: 2 = channel duplication (default), 1 = one case per modality",
     )  # fmt: skip
@@ -142,6 +146,7 @@ def run_convert(args: argparse.Namespace) -> int:
 
     options = ConvertOptions(
         mode=args.mode, dataset_id=args.dataset_id, name=args.name, inputs=args.inputs, variants=args.variants,
+        train_variants=args.train_variants,
         channels=args.channels, fill_missing=args.fill_missing, encoding=args.encoding,
         other_pathology=args.other_pathology, drop_modality=args.drop_modality, case_prefix=args.case_prefix,
         folds=args.folds, seed=args.seed, coregister=args.coregister, skip_invalid=args.skip_invalid,

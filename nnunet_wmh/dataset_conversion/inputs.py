@@ -99,7 +99,11 @@ class InterchangeableInputs(InputPlan):
     name = "interchangeable"
 
     def __init__(
-        self, variants: Sequence[str] | None = None, channels: int = 2, fill_missing: str = "duplicate"
+        self,
+        variants: Sequence[str] | None = None,
+        channels: int = 2,
+        fill_missing: str = "duplicate",
+        train_variants: Sequence[str] | None = None,
     ) -> None:
         if channels not in (1, 2):
             raise UsageError(f"`channels` must be 1 or 2, got {channels}", "channels")
@@ -110,15 +114,10 @@ class InterchangeableInputs(InputPlan):
         if fill_missing == "zero" and channels == 1:
             raise UsageError("`fill_missing` zero needs two `channels`", "fill_missing")
         default = ("paired", "flair", "t1") if channels == 2 else ("flair", "t1")
-        chosen = tuple(variants) if variants else default
-        unknown = [v for v in chosen if v not in VARIANT_OPTIONS]
-        if unknown:
-            raise UsageError(f"unknown `variants` {unknown}; choose from {', '.join(VARIANT_OPTIONS)}", "variants")
-        if channels == 1 and "paired" in chosen:
-            raise UsageError("`variants` paired needs two channels; drop it or use `channels` 2", "variants")
-        if not chosen:
-            raise UsageError("`variants` is empty", "variants")
-        self.variants = tuple(VARIANT_OPTIONS[v] for v in chosen)
+        self.variants = _checked_variants(tuple(variants) if variants else default, channels, "variants")
+        self.train_variants = (
+            _checked_variants(tuple(train_variants), channels, "train_variants") if train_variants else self.variants
+        )
         self.channels = channels
         self.fill_missing = fill_missing
 
@@ -139,29 +138,51 @@ class InterchangeableInputs(InputPlan):
             raise MissingModalityError("flair", "neither FLAIR nor T1 image")
         if len(available) == 1:
             return [self._single(available[0])]
+        variants = self.train_variants if subject.split == "train" else self.variants
         sets = []
-        if PAIRED in self.variants:
+        if PAIRED in variants:
             sets.append(ChannelSet(PAIRED, ("flair", "t1")))
-        sets += [self._single(m) for m, v in (("flair", FLAIR_ONLY), ("t1", T1_ONLY)) if v in self.variants]
+        sets += [self._single(m) for m, v in (("flair", FLAIR_ONLY), ("t1", T1_ONLY)) if v in variants]
         return sets
 
     def describe(self) -> dict:
-        return {**super().describe(), "variants": list(self.variants), "fill_missing": self.fill_missing}
+        described = {**super().describe(), "variants": list(self.variants), "fill_missing": self.fill_missing}
+        if self.train_variants != self.variants:
+            described["train_variants"] = list(self.train_variants)
+        return described
+
+
+def _checked_variants(chosen: tuple[str, ...], channels: int, parameter: str) -> tuple[str, ...]:
+    """``chosen`` (``paired``, ``flair``, ``t1``) as variant names; raises UsageError for bad ones."""
+    unknown = [v for v in chosen if v not in VARIANT_OPTIONS]
+    if unknown:
+        raise UsageError(f"unknown `{parameter}` {unknown}; choose from {', '.join(VARIANT_OPTIONS)}", parameter)
+    if channels == 1 and "paired" in chosen:
+        raise UsageError(f"`{parameter}` paired needs two channels; drop it or use `channels` 2", parameter)
+    if not chosen:
+        raise UsageError(f"`{parameter}` is empty", parameter)
+    return tuple(VARIANT_OPTIONS[v] for v in chosen)
 
 
 def make_input_plan(
-    inputs: str, *, variants: Sequence[str] | None = None, channels: int = 2, fill_missing: str = "duplicate"
+    inputs: str,
+    *,
+    variants: Sequence[str] | None = None,
+    channels: int = 2,
+    fill_missing: str = "duplicate",
+    train_variants: Sequence[str] | None = None,
 ) -> InputPlan:
     """Build the plan for ``flair``, ``t1``, ``flair_t1`` or ``interchangeable``."""
     fixed = {"flair": ("flair",), "t1": ("t1",), "flair_t1": ("flair", "t1")}
     if inputs in fixed:
-        if variants:
-            raise UsageError("`variants` applies to interchangeable inputs only", "variants")
+        for name, value in (("variants", variants), ("train_variants", train_variants)):
+            if value:
+                raise UsageError(f"`{name}` applies to interchangeable inputs only", name)
         if channels != 2:
             raise UsageError("`channels` applies to interchangeable inputs only", "channels")
         if fill_missing != "duplicate":
             raise UsageError("`fill_missing` applies to interchangeable inputs only", "fill_missing")
         return FixedInputs(inputs, fixed[inputs])  # type: ignore[arg-type]
     if inputs == "interchangeable":
-        return InterchangeableInputs(variants, channels, fill_missing)
+        return InterchangeableInputs(variants, channels, fill_missing, train_variants)
     raise UsageError(f"unknown `inputs` {inputs!r}; choose from flair, t1, flair_t1, interchangeable", "inputs")

@@ -43,6 +43,7 @@ def parse_mode(
     *,
     inputs: str | None = None,
     variants: list[str] | None = None,
+    train_variants: list[str] | None = None,
     channels: int = 2,
     fill_missing: str = "duplicate",
     encoding: str | None = None,
@@ -61,7 +62,9 @@ def parse_mode(
         raise UsageError("`encoding` applies to `mode` multitask", "encoding")
     if encoding not in (None, *MULTITASK_ENCODINGS):
         raise UsageError(f"unknown `encoding` {encoding!r}; choose from {', '.join(MULTITASK_ENCODINGS)}", "encoding")
-    plan_options = {"variants": variants, "channels": channels, "fill_missing": fill_missing}
+    plan_options = {
+        "variants": variants, "train_variants": train_variants, "channels": channels, "fill_missing": fill_missing
+    }  # fmt: skip
     if mode in LESION_MODES:
         if inputs is not None and inputs != mode:
             raise UsageError(f"`inputs` applies to `mode` multitask/regions; mode {mode} fixes its inputs", "inputs")

@@ -33,6 +33,9 @@ class ConvertOptions:
     variants
         Interchangeable inputs: which of ``paired``, ``flair``, ``t1`` cases a subject with both modalities
         gives (default all; ``flair``, ``t1`` with one channel).
+    train_variants
+        Interchangeable inputs: the variants of the training subjects, when they differ from ``variants``
+        (e.g. ``paired`` only for a model trained with modality dropout, tested on every variant).
     channels
         Interchangeable inputs: 2 (channel duplication, default) or 1 (one case per modality).
     fill_missing
@@ -62,6 +65,7 @@ class ConvertOptions:
     name: str | None = None
     inputs: str | None = None
     variants: Sequence[str] | None = None
+    train_variants: Sequence[str] | None = None
     channels: int = 2
     fill_missing: str = "duplicate"
     encoding: str | None = None
@@ -84,6 +88,7 @@ class ConvertOptions:
             self.mode,
             inputs=self.inputs,
             variants=list(self.variants) if self.variants else None,
+            train_variants=list(self.train_variants) if self.train_variants else None,
             channels=self.channels,
             fill_missing=self.fill_missing,
             encoding=self.encoding,

@@ -21,14 +21,9 @@ from nnunet_wmh.io import save_nifti
 from nnunet_wmh.labels.region_table import write_region_table
 from nnunet_wmh.outputs import atomic_output_folder
 from nnunet_wmh.parallel import check_jobs, map_with_progress
-from nnunet_wmh.synthetic.phantom import (
-    SYNTHETIC_REGION_TABLE,
-    SampledSubject,
-    random_pathology,
-    random_rotation,
-    random_subject_transform,
-    sample_subject,
-)
+from nnunet_wmh.synthetic.anatomy import SYNTHETIC_REGION_TABLE, random_rotation
+from nnunet_wmh.synthetic.phantom import SampledSubject, random_pathology, random_subject_transform, sample_subject
+from nnunet_wmh.synthetic.pitfalls import PITFALL_NAMES
 from nnunet_wmh.synthetic.template import TEMPLATE_FOLDER, write_template
 
 logger = logging.getLogger(__name__)
@@ -163,6 +158,7 @@ def _wmh2017_paths(root: Path, spec: SyntheticSubjectSpec) -> dict[str, Path]:
         "lesion": folder / "wmh.nii.gz",
         "regions": folder / "regions.nii.gz",
         "anatomy": folder / "aseg.nii.gz",
+        "pitfalls": folder / "pitfalls.nii.gz",
     }
 
 
@@ -177,6 +173,7 @@ def _bids_paths(root: Path, spec: SyntheticSubjectSpec) -> dict[str, Path]:
         "lesion": derivatives / f"{stem}_space-FLAIR_desc-wmh_mask.nii.gz",
         "regions": derivatives / f"{stem}_space-FLAIR_desc-regions_dseg.nii.gz",
         "anatomy": derivatives / f"{stem}_space-FLAIR_desc-aseg_dseg.nii.gz",
+        "pitfalls": derivatives / f"{stem}_space-FLAIR_desc-pitfalls_dseg.nii.gz",
     }
 
 
@@ -191,6 +188,7 @@ def _write_subject(task: tuple[Path, Layout, SyntheticSubjectSpec]) -> dict:
     save_image(lesion, affine, paths["lesion"])
     save_image(sampled.regions, affine, paths["regions"])
     save_image(sampled.anatomy, affine, paths["anatomy"])
+    save_image(sampled.pitfalls, affine, paths["pitfalls"])
     record["files"] = {key: str(path.relative_to(root)) for key, path in paths.items()}
     return record
 
@@ -248,6 +246,7 @@ def _write_bids_sidecars(root: Path, records: list[dict]) -> None:
     }
     (derivatives / "dataset_description.json").write_text(json.dumps(derivative_description, indent=2) + "\n")
     write_region_table(SYNTHETIC_REGION_TABLE, derivatives / "desc-regions_dseg.tsv")
+    write_region_table(PITFALL_NAMES, derivatives / "desc-pitfalls_dseg.tsv")
 
 
 def _check_options(layout: str, subjects: int, test_subjects: int, sessions: int) -> None:
@@ -276,6 +275,7 @@ def _write_cohort_files(root: Path, layout: str, size: str, records: list[dict])
         template_folder = root / "derivatives" / "synth" / TEMPLATE_FOLDER
     else:
         write_region_table(SYNTHETIC_REGION_TABLE, root / "regions.tsv")
+        write_region_table(PITFALL_NAMES, root / "pitfalls.tsv")
         template_folder = root / TEMPLATE_FOLDER
     write_template(template_folder, spacing_mm=TEMPLATE_SPACING_MM[size])
     return str(template_folder.relative_to(root))
@@ -308,8 +308,9 @@ def make_synthetic_cohort(
         Seed; the same seed gives the same voxels.
     layout
         ``"wmh2017"``: ``training/<site>/<id>/pre/{FLAIR,T1}.nii.gz``, ``wmh.nii.gz``,
-        ``regions.nii.gz``, ``aseg.nii.gz`` (FreeSurfer-style anatomy: lateral ventricles 4 / 43, ...)
-        (and ``test/`` for ``test_subjects``). ``"bids"``: ``sub-X[/ses-Y]/anat`` images and
+        ``regions.nii.gz``, ``aseg.nii.gz`` (FreeSurfer-style anatomy: lateral ventricles 4 / 43, ...),
+        ``pitfalls.nii.gz`` (where the FLAIR pitfalls of :mod:`~nnunet_wmh.synthetic.pitfalls` are, codes in
+        ``pitfalls.tsv``) (and ``test/`` for ``test_subjects``). ``"bids"``: ``sub-X[/ses-Y]/anat`` images and
         ``derivatives/synth`` lesion, region and anatomy (``desc-aseg_dseg``) maps.
     size
         ``"full"``: each site's real grid (Utrecht 240×240×48 at 0.958×0.958×3 mm, ...); ``"small"``:

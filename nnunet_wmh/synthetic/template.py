@@ -16,14 +16,8 @@ import numpy as np
 
 from nnunet_wmh.io import save_nifti
 from nnunet_wmh.labels.region_table import write_region_table
-from nnunet_wmh.synthetic.phantom import (
-    BRAIN_CENTER,
-    HEAD_SEMI_AXES,
-    SYNTHETIC_REGION_TABLE,
-    SubjectPathology,
-    SubjectTransform,
-    sample_subject,
-)
+from nnunet_wmh.synthetic.anatomy import BRAIN_CENTER, HEAD_SEMI_AXES, SYNTHETIC_REGION_TABLE
+from nnunet_wmh.synthetic.phantom import SubjectPathology, SubjectTransform, sample_subject
 
 TEMPLATE_FOLDER = "template"
 #: Margin around the head in the template grid (mm).

@@ -9,19 +9,16 @@ nnU-Net imports this file as a top-level module from the ``nnUNet_extTrainer`` f
 * ``nnUNetTrainerModalityDropoutZero``: the dropped channel becomes zeros (classic modality dropout);
   pair it with ``convert --fill-missing zero``.
 * One-change variants: ``_p025``, ``_p075`` (dropout probability), ``_250epochs``, ``_100epochs``;
-  ``_demo`` and ``_demoQuick`` are the short schedules of ``nnunet_wmh demo``.
+  ``_demo`` and ``_demoQuick`` are the short schedules of ``nnunet_wmh demo``, ``_wmhQuick`` and ``_wmhCpu``
+  those of ``nnunet_wmh study --profile quick|cpu``.
 """
 
 # No `from __future__ import annotations` here: __init__ keeps nnU-Net's exact signature, annotations included.
-import copy
-
 import torch
-from nnunetv2.training.lr_scheduler.polylr import PolyLRScheduler
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
-from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager, PlansManager
-from torch import nn
 
 from nnunet_wmh.training.augmentation import ModalityDropoutTransform, insert_modality_dropout
+from nnunet_wmh.training.schedule import CpuSchedule, QuickSchedule
 from nnunet_wmh.training.support import require_two_channels
 
 
@@ -122,59 +119,10 @@ class nnUNetTrainerModalityDropoutZero_250epochs(nnUNetTrainerModalityDropoutZer
     epochs = 250
 
 
-class nnUNetTrainerModalityDropout_demo(nnUNetTrainerModalityDropout):
+class nnUNetTrainerModalityDropout_demo(QuickSchedule, nnUNetTrainerModalityDropout):
     """The schedule of ``nnunet_wmh demo``: 20 epochs × 40 iterations, Adam (learning rate 3e-3, nnU-Net's
     polynomial decay) and a network a quarter as wide as nnU-Net's plan (8 … 64 features per stage), so that
     it learns something within minutes on a CPU. A demonstration of the pipeline, not a model to use."""
-
-    epochs = 20
-    iterations_per_epoch = 40
-    validation_iterations_per_epoch = 5
-    #: Features per stage are divided by this (at least 4 remain).
-    width_divisor = 4
-    #: Adam's initial learning rate.
-    adam_learning_rate = 3e-3
-
-    def __init__(
-        self,
-        plans: dict,
-        configuration: str,
-        fold: int,
-        dataset_json: dict,
-        device: torch.device = torch.device("cuda"),  # noqa: B008 - nnU-Net's exact signature
-    ):
-        super().__init__(plans, configuration, fold, dataset_json, device)
-        self.initial_lr = self.adam_learning_rate
-
-    def configure_optimizers(self):
-        """Adam with nnU-Net's polynomial learning-rate decay (SGD with momentum 0.99 needs far longer)."""
-        optimizer = torch.optim.Adam(self.network.parameters(), lr=self.initial_lr, weight_decay=self.weight_decay)
-        return optimizer, PolyLRScheduler(optimizer, self.initial_lr, self.num_epochs)
-
-    @classmethod
-    def narrow(cls, configuration_manager: ConfigurationManager) -> ConfigurationManager:
-        """A copy of the configuration with ``width_divisor`` times fewer features per stage."""
-        narrowed = copy.deepcopy(configuration_manager)
-        arch = narrowed.network_arch_init_kwargs
-        arch["features_per_stage"] = [max(4, int(f) // cls.width_divisor) for f in arch["features_per_stage"]]
-        return narrowed
-
-    @classmethod
-    def build_network_architecture(
-        cls,
-        plans_manager: PlansManager,
-        configuration_manager: ConfigurationManager,
-        num_input_channels: int,
-        num_output_channels: int,
-        enable_deep_supervision: bool = True,
-    ) -> nn.Module:
-        return nnUNetTrainer.build_network_architecture(
-            plans_manager,
-            cls.narrow(configuration_manager),
-            num_input_channels,
-            num_output_channels,
-            enable_deep_supervision,
-        )
 
 
 class nnUNetTrainerModalityDropout_demoQuick(nnUNetTrainerModalityDropout_demo):
@@ -183,3 +131,11 @@ class nnUNetTrainerModalityDropout_demoQuick(nnUNetTrainerModalityDropout_demo):
     epochs = 10
     iterations_per_epoch = 30
     validation_iterations_per_epoch = 3
+
+
+class nnUNetTrainerModalityDropout_wmhQuick(QuickSchedule, nnUNetTrainerModalityDropout):
+    """``study --profile quick``: the demo's schedule (``QuickSchedule``)."""
+
+
+class nnUNetTrainerModalityDropout_wmhCpu(CpuSchedule, nnUNetTrainerModalityDropout):
+    """``study --profile cpu``: 100 epochs × 100 iterations, half width (``CpuSchedule``)."""

@@ -8,7 +8,7 @@ interference); weighting the lesion output's loss is one counter-measure.
   ``lesion_loss_weight`` w = 3 (class attribute).
 * ``nnUNetTrainerMultiTaskLesionWeightedModalityDropout``: the same plus modality dropout by channel
   duplication (two-channel datasets).
-* ``_250epochs`` variants.
+* ``_250epochs`` variants; ``_wmhQuick`` and ``_wmhCpu``, the short schedules of ``nnunet_wmh study``.
 """
 
 # No `from __future__ import annotations` here: __init__ keeps nnU-Net's exact signature, annotations included.
@@ -17,6 +17,7 @@ from nnunetv2.training.loss.deep_supervision import DeepSupervisionWrapper
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
 from nnunet_wmh.trainers.nnunet_wmh_modality_dropout import nnUNetTrainerModalityDropout
+from nnunet_wmh.training.schedule import CpuSchedule, QuickSchedule
 from nnunet_wmh.training.support import OutputWeightedLoss, lesion_output_index
 
 
@@ -71,3 +72,11 @@ class nnUNetTrainerMultiTaskLesionWeightedModalityDropout_250epochs(
     """250 epochs instead of 1000."""
 
     epochs = 250
+
+
+class nnUNetTrainerMultiTaskLesionWeighted_wmhQuick(QuickSchedule, nnUNetTrainerMultiTaskLesionWeighted):
+    """``study --profile quick``: the demo's schedule (``QuickSchedule``)."""
+
+
+class nnUNetTrainerMultiTaskLesionWeighted_wmhCpu(CpuSchedule, nnUNetTrainerMultiTaskLesionWeighted):
+    """``study --profile cpu``: 100 epochs × 100 iterations, half width (``CpuSchedule``)."""

@@ -4,6 +4,7 @@ import pytest
 
 from nnunet_wmh.cohorts.subject import Subject
 from nnunet_wmh.dataset_conversion.inputs import ChannelSet, MissingModalityError, make_input_plan
+from nnunet_wmh.errors import UsageError
 
 
 def _subject(tmp_path, *modalities):
@@ -33,3 +34,17 @@ def test_fixed_inputs_name_the_missing_modality(tmp_path):
         make_input_plan("flair_t1").channel_sets(_subject(tmp_path, "flair"))
     assert raised.value.modality == "t1"
     assert make_input_plan("t1").describe() == {"inputs": "t1", "channels": 1}
+
+
+def test_train_variants_apply_to_training_subjects_and_variants_to_test_subjects(tmp_path):
+    plan = make_input_plan("interchangeable", train_variants=["paired"])
+    train = _subject(tmp_path, "flair", "t1")
+    test = Subject("1", None, "", tmp_path, "1", "1", flair=train.flair, t1=train.t1, split="test")
+    assert plan.channel_sets(train) == [ChannelSet("paired", ("flair", "t1"))]
+    assert [c.variant for c in plan.channel_sets(test)] == ["paired", "flair_only", "t1_only"]
+    assert plan.describe()["train_variants"] == ["paired"]
+    assert "train_variants" not in make_input_plan("interchangeable").describe()
+    with pytest.raises(UsageError, match="`train_variants` applies to interchangeable inputs only"):
+        make_input_plan("flair_t1", train_variants=["paired"])
+    with pytest.raises(UsageError, match=r"unknown `train_variants` \['both'\]"):
+        make_input_plan("interchangeable", train_variants=["both"])

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from nnunet_wmh.synthetic.anatomy import random_rotation
 from nnunet_wmh.synthetic.cohort import native_affine, save_image
-from nnunet_wmh.synthetic.phantom import SubjectTransform, random_pathology, random_rotation, sample_subject
+from nnunet_wmh.synthetic.phantom import SubjectTransform, random_pathology, sample_subject
 
 
 def write_moved_pair(folder: Path) -> tuple[Path, np.ndarray, np.ndarray]:

@@ -14,8 +14,9 @@ from nnunet_wmh.cli import main
 from nnunet_wmh.errors import InputDataError, RegistrationError
 from nnunet_wmh.registration.atlas import load_atlas, register_atlas
 from nnunet_wmh.registration.engine import transform_path
+from nnunet_wmh.synthetic.anatomy import random_rotation
 from nnunet_wmh.synthetic.cohort import native_affine, save_image
-from nnunet_wmh.synthetic.phantom import SubjectTransform, random_pathology, random_rotation, sample_subject
+from nnunet_wmh.synthetic.phantom import SubjectTransform, random_pathology, sample_subject
 from nnunet_wmh.synthetic.template import write_template
 from tests.helpers.images import read_labels
 

@@ -54,7 +54,13 @@ def test_wmh2017_tree_mirrors_the_challenge_layout(small_cohort_template):
     ]  # fmt: skip
     for flair in root.rglob("pre/FLAIR.nii.gz"):
         subject = flair.parent.parent
-        assert {p.name for p in subject.iterdir()} == {"pre", "wmh.nii.gz", "regions.nii.gz", "aseg.nii.gz"}
+        assert {p.name for p in subject.iterdir()} == {
+            "pre",
+            "wmh.nii.gz",
+            "regions.nii.gz",
+            "aseg.nii.gz",
+            "pitfalls.nii.gz",
+        }
         assert {p.name for p in (subject / "pre").iterdir()} == {"FLAIR.nii.gz", "T1.nii.gz"}
     assert read_region_table(root / "regions.tsv") == SYNTHETIC_REGION_TABLE
 
@@ -93,6 +99,7 @@ def test_bids_layout_with_sessions(bids_cohort_template):
     derivatives = root / "derivatives/synth/sub-002/ses-02/anat"
     assert sorted(p.name for p in derivatives.iterdir()) == [
         "sub-002_ses-02_space-FLAIR_desc-aseg_dseg.nii.gz",
+        "sub-002_ses-02_space-FLAIR_desc-pitfalls_dseg.nii.gz",
         "sub-002_ses-02_space-FLAIR_desc-regions_dseg.nii.gz",
         "sub-002_ses-02_space-FLAIR_desc-wmh_mask.nii.gz",
     ]

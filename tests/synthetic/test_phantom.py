@@ -6,7 +6,7 @@ import nibabel as nib
 import numpy as np
 
 from nnunet_wmh.synthetic import SYNTHETIC_REGION_TABLE, make_synthetic_cohort
-from nnunet_wmh.synthetic.phantom import WHITE_MATTER, grid_world_points, tissue_classes
+from nnunet_wmh.synthetic.anatomy import WHITE_MATTER, grid_world_points, tissue_classes
 from tests.helpers.images import read_labels
 
 

@@ -4,7 +4,7 @@ import nibabel as nib
 import numpy as np
 
 from nnunet_wmh.labels.region_table import read_region_table
-from nnunet_wmh.synthetic.phantom import SYNTHETIC_REGION_TABLE
+from nnunet_wmh.synthetic.anatomy import SYNTHETIC_REGION_TABLE
 from nnunet_wmh.synthetic.template import template_grid, write_template
 
 
