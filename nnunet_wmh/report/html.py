@@ -48,7 +48,8 @@ TEXT_COLUMNS = {
 }
 
 
-def _escape(value: Any) -> str:
+def escape_html(value: Any) -> str:
+    """``value`` as text safe inside HTML (quotes included)."""
     return html.escape(str(value), quote=True)
 
 
@@ -67,45 +68,59 @@ def _display(text: Any) -> str:
     return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3g}"
 
 
-def _table(rows: Sequence[Mapping[str, str]], columns: Sequence[str], *, flagged: Mapping[str, str] = {}) -> str:
-    head = "".join(f'<th class="{"text" if c in TEXT_COLUMNS else ""}">{_escape(c)}</th>' for c in columns)
+def table_html(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    flagged: Mapping[str, str] = {},
+    text_columns: frozenset[str] | set[str] = TEXT_COLUMNS,
+    link_cases: bool = True,
+) -> str:
+    """An HTML table (scrolling, sticky header): numbers rounded for reading, ``text_columns`` left-aligned,
+    rows whose case is in ``flagged`` highlighted, cases linked to their section when ``link_cases``."""
+    head = "".join(f'<th class="{"text" if c in text_columns else ""}">{escape_html(c)}</th>' for c in columns)
     body = []
     for row in rows:
         css = ' class="flagged"' if row.get("case") in flagged else ""
         cells = []
         for column in columns:
             value = row.get(column, "")
-            css_cell = "text" if column in TEXT_COLUMNS else ""
-            value = _escape(value if column in TEXT_COLUMNS else _display(value))
-            if column == "case":
+            css_cell = "text" if column in text_columns else ""
+            value = escape_html(value if column in text_columns else _display(value))
+            if column == "case" and link_cases:
                 value = f'<a href="#case-{value}">{value}</a>'
             cells.append(f'<td class="{css_cell}">{value}</td>')
         body.append(f"<tr{css}>{''.join(cells)}</tr>")
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
-def _card(value: str, label: str) -> str:
-    return f'<div class="card"><div class="value">{_escape(value)}</div><div class="label">{_escape(label)}</div></div>'
+def card_html(value: str, label: str) -> str:
+    """A summary card: a big value and its label."""
+    value_html = f'<div class="value">{escape_html(value)}</div>'
+    return f'<div class="card">{value_html}<div class="label">{escape_html(label)}</div></div>'
 
 
 def _case_section(case: str, subject: Mapping[str, str], qc: Mapping[str, str], out_dir: Path) -> str:
     who = " · ".join(
-        _escape(subject[c]) for c in ("participant_id", "session_id", "site") if subject.get(c) not in (None, "", "n/a")
+        escape_html(subject[c])
+        for c in ("participant_id", "session_id", "site")
+        if subject.get(c) not in (None, "", "n/a")
     )
-    facts = f"{_escape(_display(subject['total_lesion_volume_ml']))} mL, {_escape(subject['lesion_count'])} lesion(s)"
+    volume = escape_html(_display(subject["total_lesion_volume_ml"]))
+    facts = f"{volume} mL, {escape_html(subject['lesion_count'])} lesion(s)"
     if subject["periventricular_volume_mm3"] not in ("", "n/a"):
         pv = float(subject["periventricular_volume_mm3"]) / 1000
         deep = float(subject["deep_volume_mm3"]) / 1000
         facts += f"; periventricular {pv:.2f} mL, deep {deep:.2f} mL"
-    flag = f'<p class="flag">⚑ {_escape(qc["flag"])}</p>' if qc.get("flag") else ""
+    flag = f'<p class="flag">⚑ {escape_html(qc["flag"])}</p>' if qc.get("flag") else ""
     picture = Path("qc") / f"{case}.png"
     image = (
-        f'<img loading="lazy" src="{_escape(picture.as_posix())}" alt="QC picture of {_escape(case)}">'
+        f'<img loading="lazy" src="{escape_html(picture.as_posix())}" alt="QC picture of {escape_html(case)}">'
         if (out_dir / picture).exists()
         else '<p class="muted">no picture</p>'
     )
     return (
-        f'<section class="case" id="case-{_escape(case)}"><h3>{_escape(case)}</h3>'
+        f'<section class="case" id="case-{escape_html(case)}"><h3>{escape_html(case)}</h3>'
         f'<p class="muted">{who}</p><p>{facts}</p>{flag}{image}</section>'
     )
 
@@ -115,17 +130,17 @@ def write_index(tables: FinalTables, report_json: Mapping[str, Any], out_dir: Pa
     summary = tables.summary()
     options = report_json["options"]
     files = [f"{name}.tsv" for name in tables.rows] + ["report.json"]
-    links = " · ".join(f'<a href="{_escape(f)}">{_escape(f)}</a>' for f in files)
+    links = " · ".join(f'<a href="{escape_html(f)}">{escape_html(f)}</a>' for f in files)
     qc_by_case = {row["case"]: row for row in tables.rows["qc"]}
     flagged_rows = [qc_by_case[case] for case in tables.flagged]
     flag_section = (
-        _table(flagged_rows, ["case", "flag", *(c for c in tables.columns["qc"] if c not in ("case", "flag"))])
+        table_html(flagged_rows, ["case", "flag", *(c for c in tables.columns["qc"] if c not in ("case", "flag"))])
         if flagged_rows
         else "<p>No case is flagged.</p>"
     )
     regions_section = ""
     if tables.has_regions:
-        regions_section = '<h2 id="regions">Lesion volume per region (mL)</h2>' + _table(
+        regions_section = '<h2 id="regions">Lesion volume per region (mL)</h2>' + table_html(
             tables.rows["regions_wide"], tables.columns["regions_wide"], flagged=tables.flagged
         )
     cases = "".join(
@@ -137,22 +152,22 @@ def write_index(tables: FinalTables, report_json: Mapping[str, Any], out_dir: Pa
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style></head>
 <body>
 <header><h1>White matter hyperintensity burden</h1>
-<p>nnunet_wmh {_escape(report_json["nnunet_wmh_version"])} · {summary["cases"]} case(s) ·
+<p>nnunet_wmh {escape_html(report_json["nnunet_wmh_version"])} · {summary["cases"]} case(s) ·
 connectivity {options["connectivity"]} · minimum lesion {options["min_lesion_mm3"]} mm³ ·
-periventricular rule {_escape(options["pv_rule"])} ({options["pv_distance_mm"]} mm) ·
-outside regions: {_escape(options["outside"])}</p></header>
+periventricular rule {escape_html(options["pv_rule"])} ({options["pv_distance_mm"]} mm) ·
+outside regions: {escape_html(options["outside"])}</p></header>
 <nav><a href="#summary">Summary</a><a href="#flags">Flags</a><a href="#subjects">Subjects</a>
 {'<a href="#regions">Regions</a>' if tables.has_regions else ""}<a href="#cases">Cases</a></nav>
 <main>
 <h2 id="summary">Cohort</h2>
-<div class="cards">{_card(str(summary["cases"]), "cases")}
-{_card(f"{summary['lesion_volume_ml_median']:.2f} mL", f"median lesion volume (IQR {iqr})")}
-{_card(f"{summary['lesion_count_median']:.0f}", "median lesion count")}
-{_card(str(summary["flagged"]), "flagged case(s)")}</div>
+<div class="cards">{card_html(str(summary["cases"]), "cases")}
+{card_html(f"{summary['lesion_volume_ml_median']:.2f} mL", f"median lesion volume (IQR {iqr})")}
+{card_html(f"{summary['lesion_count_median']:.0f}", "median lesion count")}
+{card_html(str(summary["flagged"]), "flagged case(s)")}</div>
 <p><img src="cohort.png" alt="lesion burden across the cohort" style="max-width: 820px; width: 100%"></p>
 <p class="muted">Tables: {links}</p>
 <h2 id="flags">Flags</h2>{flag_section}
-<h2 id="subjects">Subjects</h2>{_table(tables.rows["subjects"], tables.columns["subjects"], flagged=tables.flagged)}
+<h2 id="subjects">Subjects</h2>{table_html(tables.rows["subjects"], tables.columns["subjects"], flagged=tables.flagged)}
 {regions_section}
 <h2 id="cases">Cases</h2>
 <p class="muted">Axial slices through the lesions, neurological convention (R on the right); red: lesion outlines;

@@ -5,6 +5,7 @@ file as a top-level module, so imports are absolute.
 """
 
 import torch
+from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
 from nnunet_wmh.trainers.nnunet_wmh_modality_dropout import nnUNetTrainerModalityDropout
 from nnunet_wmh.trainers.nnunet_wmh_multitask import nnUNetTrainerMultiTaskLesionWeighted
@@ -33,4 +34,8 @@ class nnUNetTrainerModalityDropout_tiny(_TinySchedule, nnUNetTrainerModalityDrop
 
 
 class nnUNetTrainerMultiTaskLesionWeighted_tiny(_TinySchedule, nnUNetTrainerMultiTaskLesionWeighted):
+    pass
+
+
+class nnUNetTrainer_tiny(_TinySchedule, nnUNetTrainer):
     pass

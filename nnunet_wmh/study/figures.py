@@ -1,0 +1,78 @@
+"""The study's figures (PNG): metrics per configuration × input variant, and region-volume agreement."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nnunet_wmh.study.tables import table_order
+
+METRIC_LABELS = {"dice": "Dice", "hd95_mm": "HD95 (mm)", "avd_percent": "AVD (%)", "lesion_f1": "lesion F1"}
+VARIANT_COLOURS = {"paired": "#1d3557", "flair_only": "#e63946", "t1_only": "#2a9d8f"}
+
+
+def _pyplot():
+    import matplotlib  # heavy: matplotlib only where a figure is drawn
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # heavy: as above
+
+    return plt
+
+
+def metric_figure(rows: Sequence[Mapping[str, Any]], metric: str, path: Path) -> Path:
+    """Box plot with every case as a dot, one box per configuration × input variant (table order)."""
+    plt = _pyplot()
+    groups = sorted(
+        {(r["config"], r["variant"]) for r in rows}, key=lambda g: table_order({"config": g[0], "variant": g[1]})
+    )
+    values = [
+        [float(r[metric]) for r in rows if (r["config"], r["variant"]) == g and math.isfinite(float(r[metric]))]
+        for g in groups
+    ]
+    figure, axes = plt.subplots(figsize=(max(6.0, 0.9 * len(groups) + 2), 4.2))
+    positions = np.arange(len(groups))
+    axes.boxplot([v if v else [math.nan] for v in values], positions=positions, widths=0.6, showfliers=False)
+    rng = np.random.default_rng(0)
+    for position, group, group_values in zip(positions, groups, values, strict=True):
+        jitter = rng.uniform(-0.15, 0.15, size=len(group_values))
+        colour = VARIANT_COLOURS.get(group[1], "#555555")
+        axes.scatter(position + jitter, group_values, s=14, alpha=0.75, color=colour, zorder=3)
+    axes.set_xticks(positions, [f"{c}\n{v}" for c, v in groups], fontsize=8, rotation=30, ha="right")
+    axes.set_ylabel(METRIC_LABELS.get(metric, metric))
+    axes.set_title(f"{METRIC_LABELS.get(metric, metric)} per configuration and input (dots: test cases)")
+    axes.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def region_agreement_figure(burden: Sequence[Mapping[str, Any]], path: Path) -> Path:
+    """Predicted vs ground-truth lesion volume per subject × region (mL), one panel per configuration."""
+    plt = _pyplot()
+    configs = list(dict.fromkeys(r["config"] for r in burden))
+    figure, axes = plt.subplots(1, len(configs), figsize=(4.2 * len(configs), 4.2), squeeze=False)
+    for axis, config in zip(axes[0], configs, strict=True):
+        true = np.array([r["true_volume_ml"] for r in burden if r["config"] == config], dtype=float)
+        predicted = np.array([r["predicted_volume_ml"] for r in burden if r["config"] == config], dtype=float)
+        limit = max(float(true.max(initial=0)), float(predicted.max(initial=0)), 1e-3) * 1.05
+        axis.plot([0, limit], [0, limit], color="#999999", linewidth=1, linestyle="--")
+        axis.scatter(true, predicted, s=12, alpha=0.7, color="#1d3557")
+        axis.set_xlim(0, limit)
+        axis.set_ylim(0, limit)
+        axis.set_xlabel("ground-truth lesion volume in region (mL)")
+        axis.set_ylabel("predicted (mL)")
+        axis.set_title(config)
+        axis.set_aspect("equal")
+    figure.suptitle("Lesion volume per subject and region: prediction vs ground truth")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

@@ -1,0 +1,221 @@
+"""The steps of a study: per configuration convert → plan and preprocess → train → predict → (decode) →
+evaluate, with atlas regions first and the separate-models route and localization last.
+
+Every step carries the shell commands that do the same by hand (``commands.sh``); nnU-Net's steps run
+exactly those commands, ``nnunet_wmh``'s run in this process.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nnunet_wmh.dataset_conversion.convert import convert_dataset
+from nnunet_wmh.dataset_conversion.options import ConvertOptions
+from nnunet_wmh.decode import decode_prediction_folder
+from nnunet_wmh.evaluation.files import evaluate_to_files
+from nnunet_wmh.registration.atlas import load_atlas
+from nnunet_wmh.registration.cohort_regions import register_atlas_to_cohort
+from nnunet_wmh.study.configs import StudyConfig
+from nnunet_wmh.study.layout import StudyLayout
+from nnunet_wmh.study.nnunet import find_command, run_logged
+from nnunet_wmh.study.options import StudyOptions
+from nnunet_wmh.study.profiles import Profile, trainer_for
+from nnunet_wmh.study.steps import Step
+
+
+@dataclass
+class StudyPlanner:
+    """Builds the steps; holds what they share."""
+
+    source: Path
+    options: StudyOptions
+    layout: StudyLayout
+    profile: Profile
+    configuration: str
+    trainer_overrides: dict[str, str]
+    device: str
+    variables: dict[str, str]
+    source_has_regions: bool
+    steps: list[Step] = field(default_factory=list)
+    last: dict[str, Step] = field(default_factory=dict)
+
+    def add(self, step: Step) -> Step:
+        """Append a step and return it."""
+        self.steps.append(step)
+        return step
+
+    def trainer(self, config: StudyConfig) -> str:
+        """The trainer of a configuration."""
+        return trainer_for(config, self.profile, self.trainer_overrides)
+
+    def nnunet_step(self, key: str, title: str, argv: list[str], options: dict, after: list[Step], **extra) -> Step:
+        """A step that runs one nnU-Net command, logged to ``logs/KEY.log``."""
+        log = self.layout.logs / (key.replace("/", "__") + ".log")
+
+        def run() -> None:
+            resumed = extra.get("resume_flag") and extra["resume_check"]()
+            command = [find_command(argv[0]), *argv[1:], *(["--c"] if resumed else [])]
+            run_logged(title, command, self.variables, log)
+
+        return self.add(
+            Step(key, title, options, after, [argv], run, extra.get("outputs", []), extra.get("resumes", False))
+        )
+
+    # --- steps ---------------------------------------------------------------------------------------------
+
+    def regions_step(self) -> Step:
+        """Register the atlas to every subject of the source (``nnunet_wmh regions``)."""
+        o = self.options
+
+        def run() -> None:
+            atlas = load_atlas(o.atlas_image, o.atlas_labels, o.region_table)  # type: ignore[arg-type]
+            register_atlas_to_cohort(
+                atlas, self.source, self.layout.regions, layout=o.layout, jobs=o.jobs, overwrite=True, progress=False
+            )
+
+        argv = ["nnunet_wmh", "regions", "--source", str(self.source), "--atlas-image", str(o.atlas_image),
+                "--atlas-labels", str(o.atlas_labels), "--region-table", str(o.region_table),
+                "--out-dir", str(self.layout.regions), "--jobs", str(o.jobs), "--overwrite"]  # fmt: skip
+        options = {"source": str(self.source), "atlas": [o.atlas_image, o.atlas_labels, o.region_table]}
+        return self.add(
+            Step("regions", "atlas regions by registration", options, [], [argv], run, [self.layout.regions])
+        )
+
+    def convert_options(self, config: StudyConfig) -> ConvertOptions:
+        """The conversion of a configuration's dataset."""
+        return ConvertOptions(
+            dataset_id=self.layout.dataset_id(config), name=self.layout.dataset_name(config),
+            folds=self.options.cv_folds, seed=self.options.seed, **config.convert,
+        )  # fmt: skip
+
+    def region_override(self, config: StudyConfig) -> str | None:
+        """Atlas regions for a multitask dataset when the source has no region maps of its own."""
+        return str(self.layout.regions) if config.regions and not self.source_has_regions else None
+
+    def convert_step(self, config: StudyConfig, after: list[Step]) -> Step:
+        """``nnunet_wmh convert`` into ``nnUNet_raw``."""
+        o, convert = self.options, self.convert_options(config)
+        regions = self.region_override(config)
+        region_table = o.region_table if regions else None
+        folders = self.layout.nnunet
+
+        def run() -> None:
+            convert_dataset(
+                self.source, convert, out=folders.raw, preprocessed=folders.preprocessed, results=folders.results,
+                layout=o.layout, test_source=o.test_source, test_layout=o.test_layout, regions=regions,
+                region_table=region_table, jobs=o.jobs, overwrite=True, progress=False,
+            )  # fmt: skip
+
+        argv = convert_command(self.source, convert, folders.raw, o, regions, region_table)
+        options = {"source": str(self.source), "test_source": o.test_source, "convert": _jsonable(asdict(convert))}
+        options["regions"] = regions
+        outputs = [self.layout.dataset_dir(config)]
+        return self.add(Step(f"{config.name}/convert", f"{config.name}: convert", options, after, [argv], run, outputs))
+
+    def plan_step(self, config: StudyConfig, after: list[Step]) -> Step:
+        """``nnUNetv2_plan_and_preprocess`` for the configuration's dataset."""
+        jobs = str(self.options.jobs)
+        argv = ["nnUNetv2_plan_and_preprocess", "-d", str(self.layout.dataset_id(config)), "-c", self.configuration,
+                "--verify_dataset_integrity", "-npfp", jobs, "-np", jobs]  # fmt: skip
+        return self.nnunet_step(
+            f"{config.name}/plan", f"{config.name}: nnUNetv2_plan_and_preprocess", argv,
+            {"configuration": self.configuration}, after, outputs=[self.layout.preprocessed_dir(config)],
+        )  # fmt: skip
+
+    def train_step(self, config: StudyConfig, fold: int, after: list[Step]) -> Step:
+        """``nnUNetv2_train`` of one fold (continued with ``--c`` after an interruption)."""
+        trainer = self.trainer(config)
+        fold_dir = self.layout.model_dir(config, trainer, self.configuration) / f"fold_{fold}"
+        argv = ["nnUNetv2_train", str(self.layout.dataset_id(config)), self.configuration, str(fold), "-tr", trainer,
+                "-device", self.device]  # fmt: skip
+
+        def started() -> bool:
+            return any((fold_dir / name).is_file() for name in ("checkpoint_latest.pth", "checkpoint_final.pth"))
+
+        return self.nnunet_step(
+            f"{config.name}/train_fold{fold}", f"{config.name}: nnUNetv2_train fold {fold} ({trainer}, {self.device})",
+            argv, {"trainer": trainer, "fold": fold}, after, outputs=[fold_dir], resumes=True, resume_flag=True,
+            resume_check=started,
+        )  # fmt: skip
+
+    def predict_step(self, config: StudyConfig, after: list[Step]) -> Step:
+        """``nnUNetv2_predict`` on every test case (all input variants), folds ensembled."""
+        folds = [str(f) for f in self.options.folds]
+        argv = ["nnUNetv2_predict", "-i", str(self.layout.dataset_dir(config) / "imagesTs"),
+                "-o", str(self.layout.predictions(config)), "-d", str(self.layout.dataset_id(config)),
+                "-c", self.configuration, "-f", *folds, "-tr", self.trainer(config), "-device", self.device,
+                "-npp", str(self.options.jobs), "-nps", str(self.options.jobs), "--disable_progress_bar"]  # fmt: skip
+        if self.profile.name != "gpu":
+            argv.append("--disable_tta")
+        if config.decode:
+            argv.append("--save_probabilities")
+        return self.nnunet_step(
+            f"{config.name}/predict", f"{config.name}: nnUNetv2_predict -f {' '.join(folds)}", argv,
+            {"folds": folds, "tta": "--disable_tta" not in argv}, after, outputs=[self.layout.predictions(config)],
+        )  # fmt: skip
+
+    def decode_step(self, config: StudyConfig, after: list[Step]) -> Step:
+        """``nnunet_wmh decode``: probabilities of a separate-outputs model → joint labels."""
+        predictions, out = self.layout.predictions(config), self.layout.label_maps(config)
+        dataset_json = self.layout.dataset_dir(config) / "dataset.json"
+
+        def run() -> None:
+            decode_prediction_folder(
+                predictions, out=out, dataset_json=dataset_json, jobs=self.options.jobs, overwrite=True,
+                progress=False,
+            )  # fmt: skip
+
+        argv = ["nnunet_wmh", "decode", str(predictions), "--dataset-json", str(dataset_json), "--out", str(out),
+                "--jobs", str(self.options.jobs), "--overwrite"]  # fmt: skip
+        return self.add(Step(f"{config.name}/decode", f"{config.name}: decode", {}, after, [argv], run, [out]))
+
+    def evaluate_step(self, config: StudyConfig, after: list[Step]) -> Step:
+        """``nnunet_wmh evaluate`` of the configuration's label maps against the test labels."""
+        dataset = self.layout.dataset_dir(config)
+        out = self.layout.evaluation(config)
+        predictions = self.layout.label_maps(config)
+
+        def run() -> None:
+            evaluate_to_files(
+                predictions, dataset / "labelsTs", out / "metrics.tsv", dataset_json=dataset / "dataset.json",
+                conversion_tsv=dataset / "conversion.tsv", jobs=self.options.jobs, overwrite=True, progress=False,
+            )  # fmt: skip
+
+        argv = ["nnunet_wmh", "evaluate", str(predictions), str(dataset / "labelsTs"), "--dataset-json",
+                str(dataset / "dataset.json"), "--conversion-tsv", str(dataset / "conversion.tsv"),
+                "--out", str(out / "metrics.tsv"), "--jobs", str(self.options.jobs), "--overwrite"]  # fmt: skip
+        return self.add(Step(f"{config.name}/evaluate", f"{config.name}: evaluate", {}, after, [argv], run, [out]))
+
+    def config_steps(self, config: StudyConfig, before: list[Step]) -> Step:
+        """Every step of a trained configuration; returns its evaluation step."""
+        convert = self.convert_step(config, before if config.regions else [])
+        plan = self.plan_step(config, [convert])
+        trained = [self.train_step(config, fold, [plan]) for fold in self.options.folds]
+        predict = self.predict_step(config, trained)
+        labelled = self.decode_step(config, [predict]) if config.decode else predict
+        return self.evaluate_step(config, [labelled])
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(values, default=lambda v: list(v) if isinstance(v, tuple) else str(v)))
+
+
+def convert_command(
+    source: Path, convert: ConvertOptions, raw: Path, options: StudyOptions, regions: str | None, table: str | None
+) -> list[str]:
+    """``nnunet_wmh convert`` with the flags of ``convert`` (the options that differ from the defaults)."""
+    argv = ["nnunet_wmh", "convert", str(source), "--mode", convert.mode, "--dataset-id", str(convert.dataset_id)]
+    argv += ["--name", str(convert.name), "--folds", str(convert.folds), "--seed", str(convert.seed)]
+    if convert.encoding:
+        argv += ["--encoding", convert.encoding]
+    if convert.train_variants:
+        argv += ["--train-variants", ",".join(convert.train_variants)]
+    flags = {"--layout": options.layout, "--test-source": options.test_source, "--test-layout": options.test_layout}
+    flags.update({"--regions": regions, "--region-table": table})
+    for flag, value in flags.items():
+        if value:
+            argv += [flag, str(value)]
+    return [*argv, "--out", str(raw), "--jobs", str(options.jobs), "--overwrite"]

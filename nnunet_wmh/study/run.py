@@ -1,0 +1,261 @@
+"""``run_study``: the paper's comparison on a cohort in one resumable call.
+
+Flow: check the options and the source → the steps (:mod:`~nnunet_wmh.study.plan`) → ``commands.sh`` →
+(``dry_run``: stop here) → run the steps not done yet (:mod:`~nnunet_wmh.study.steps`) → tables, figures,
+``index.html`` and ``study.json``.
+
+The study folder is built in place (nnU-Net's files record where they are) and is its own record: a
+rerun of the same call continues where the last one stopped and redoes nothing that is done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shlex
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from nnunet_wmh import __version__
+from nnunet_wmh.cohorts.read import read_source
+from nnunet_wmh.errors import OutputError, OutputExistsError, UsageError
+from nnunet_wmh.study.configs import StudyConfig, select_configs
+from nnunet_wmh.study.layout import COMMANDS_SH, STUDY_JSON, StudyLayout
+from nnunet_wmh.study.nnunet import nnunet_variables, torch_device
+from nnunet_wmh.study.options import StudyOptions
+from nnunet_wmh.study.outputs import StudyTables, compute_tables, write_figures, write_tables
+from nnunet_wmh.study.page import write_study_page
+from nnunet_wmh.study.plan import StudyPlanner
+from nnunet_wmh.study.profiles import check_profile, parse_trainers
+from nnunet_wmh.study.steps import STEPS_FOLDER, Ledger, Step, run_steps
+
+
+@dataclass
+class StudyResult:
+    """What :func:`run_study` did.
+
+    Attributes
+    ----------
+    out
+        The study folder.
+    commands
+        ``commands.sh``.
+    configs
+        The configurations, in order.
+    status
+        Step key → ``ran`` or ``done earlier`` (empty for a dry run).
+    seconds
+        Step key → wall time of the run that finished it.
+    tables
+        The tables (None for a dry run).
+    index
+        ``index.html`` (None for a dry run).
+    """
+
+    out: Path
+    commands: Path
+    configs: list[str]
+    status: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    tables: StudyTables | None = None
+    index: Path | None = None
+
+
+def _source_facts(source: Path, options: StudyOptions) -> tuple[int, bool]:
+    """Number of test subjects and whether every subject has a region map of its own."""
+    contents = read_source(source, layout=options.layout)
+    subjects = [*contents.train, *contents.test]
+    test = len(contents.test)
+    if options.test_source:
+        test_contents = read_source(options.test_source, layout=options.test_layout)
+        test = len(test_contents.train) + len(test_contents.test)
+        subjects += [*test_contents.train, *test_contents.test]
+    if test == 0:
+        raise UsageError(f"`source` {source} has no test subjects; give a `test_source`", "test_source")
+    return test, bool(subjects) and all(s.regions is not None for s in subjects)
+
+
+def _prepare_folder(out: Path, *, overwrite: bool) -> None:
+    """Create the study folder; refuse a folder that holds something else, unless ``overwrite``."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(out, "is a file; the study needs a folder")
+    is_study = (out / STEPS_FOLDER).is_dir() or (out / COMMANDS_SH).is_file()
+    if out.is_dir() and any(out.iterdir()) and not is_study:
+        if not overwrite:
+            raise OutputExistsError(out)
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _steps(planner: StudyPlanner, configs: Sequence[StudyConfig]) -> list[Step]:
+    regions = [planner.regions_step()] if planner.options.has_atlas and any(c.regions for c in configs) else []
+    for config in configs:
+        if config.trained:
+            planner.config_steps(config, regions)
+    return planner.steps
+
+
+def write_commands(path: Path, steps: Sequence[Step], variables: dict[str, str]) -> Path:
+    """``commands.sh``: the environment, then every step's commands, each under a comment naming it."""
+    lines = [
+        "#!/usr/bin/env bash",
+        f"# nnunet_wmh study: every step as a command (nnunet_wmh {__version__}).",
+        "# Each block is one step; DIR/steps/<step>.json records the steps the study has finished.",
+        "# An interrupted nnUNetv2_train continues with --c.",
+        "set -euo pipefail",
+        *(f"export {name}={shlex.quote(value)}" for name, value in variables.items()),
+    ]
+    for number, step in enumerate(steps, start=1):
+        lines += ["", f"# [{number}/{len(steps)}] {step.title} (step {step.key})"]
+        lines += [shlex.join(argv) for argv in step.commands]
+    temporary = path.with_suffix(f".tmp{os.getpid()}")
+    temporary.write_text("\n".join(lines) + "\n")
+    temporary.chmod(0o755)
+    os.replace(temporary, path)
+    return path
+
+
+def _versions() -> dict[str, str]:
+    found = {"nnunet_wmh": __version__, "python": platform.python_version()}
+    for package in ("nnunetv2", "torch", "numpy", "SimpleITK", "nibabel", "scipy"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def _study_json(
+    result: StudyResult, options: StudyOptions, planner: StudyPlanner, ledger: Ledger, test_subjects: int
+) -> dict[str, Any]:
+    tables = result.tables
+    return {
+        "nnunet_wmh_version": __version__,
+        "nnunet_version": _versions()["nnunetv2"],
+        "versions": _versions(),
+        "source": str(planner.source),
+        "options": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(options).items()},
+        "profile": planner.profile.name,
+        "configuration": planner.configuration,
+        "device": planner.device,
+        "seeds": {"split": options.seed, "bootstrap": options.seed},
+        "test_subjects": test_subjects,
+        "configs": {c: {"trainer": t} for c, t in _trainers(planner, result.configs).items()},
+        "best_lesion_config": tables.best_lesion_config if tables else None,
+        "steps": [
+            {"key": s.key, "title": s.title, "status": result.status.get(s.key, ""), "seconds": ledger.seconds(s.key)}
+            for s in planner.steps
+        ],
+        "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _trainers(planner: StudyPlanner, names: Sequence[str]) -> dict[str, str]:
+    from nnunet_wmh.study.configs import CONFIGS
+
+    return {n: planner.trainer(CONFIGS[n]) if CONFIGS[n].trained else "" for n in names}
+
+
+def _config_rows(study: dict[str, Any], planner: StudyPlanner) -> list[dict[str, Any]]:
+    from nnunet_wmh.study.configs import CONFIGS
+
+    seconds: dict[str, float] = {}
+    for step in study["steps"]:
+        config = step["key"].split("/")[0]
+        seconds[config] = seconds.get(config, 0.0) + float(step["seconds"] or 0.0)
+    return [
+        {
+            "config": name,
+            "summary": CONFIGS[name].summary,
+            "trainer": value["trainer"],
+            "minutes": round(seconds.get(name, 0.0) / 60, 1),
+        }
+        for name, value in study["configs"].items()
+    ]
+
+
+def run_study(
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    options: StudyOptions | None = None,
+    *,
+    dry_run: bool = False,
+    overwrite: bool = False,
+    on_step: Callable[[str], None] | None = None,
+    **option_fields: Any,
+) -> StudyResult:
+    """Run the paper's comparison study on a cohort, or continue one.
+
+    Parameters
+    ----------
+    source
+        Anything ``convert`` reads, with a test split (or ``test_source`` in the options).
+    out
+        The study folder. A folder holding another study's steps is continued; one holding anything else is
+        refused unless ``overwrite``.
+    options
+        :class:`~nnunet_wmh.study.options.StudyOptions`; or give its fields as keywords.
+    dry_run
+        Write only ``commands.sh``.
+    overwrite
+        Redo finished steps whose options changed (and everything after them), or replace a folder that
+        is not a study.
+    on_step
+        Called with a one-line message as each step starts and ends (the CLI prints them).
+
+    Raises
+    ------
+    UsageError
+        Bad options, configurations the source does not allow, no test subjects.
+    StudyConflictError
+        Finished steps whose options changed, without ``overwrite`` (nothing is run).
+    NnunetCommandError
+        An nnU-Net command failed (the message names its log); finished steps stay recorded.
+    """
+    if options is None:
+        options = StudyOptions(**option_fields)
+    elif option_fields:
+        raise UsageError("give either `options` or option keywords, not both")
+    options.check()
+    source_path = Path(source).expanduser().absolute()
+    test_subjects, source_has_regions = _source_facts(source_path, options)
+    configs = select_configs(
+        options.configs, has_regions=source_has_regions or options.has_atlas, has_atlas=options.has_atlas
+    )
+    out_path = Path(out).expanduser().absolute()
+    _prepare_folder(out_path, overwrite=overwrite)
+    layout = StudyLayout(out_path, options.dataset_id_base)
+    profile, configuration = check_profile(options.profile, options.configuration)
+    variables = nnunet_variables(layout.nnunet, jobs=options.jobs, trainer_paths=options.trainer_paths)
+    planner = StudyPlanner(
+        source_path, options, layout, profile, configuration, parse_trainers(options.trainers),
+        torch_device(options.device), variables, source_has_regions,
+    )  # fmt: skip
+    steps = _steps(planner, configs)
+    result = StudyResult(out_path, write_commands(out_path / COMMANDS_SH, steps, variables), [c.name for c in configs])
+    if dry_run:
+        return result
+    ledger = Ledger(out_path)
+    result.status = run_steps(steps, ledger, overwrite=overwrite, on_step=on_step)
+    result.seconds = {s.key: ledger.seconds(s.key) or 0.0 for s in steps}
+    say = on_step or (lambda message: None)
+    say("tables, figures and index.html ...")
+    sources = [(str(source_path), options.layout)] + (
+        [(options.test_source, options.test_layout)] if options.test_source else []
+    )
+    result.tables, burden = compute_tables(layout, configs, sources, seed=options.seed)
+    write_tables(out_path, result.tables, burden)
+    figures = write_figures(out_path, result.tables, burden)
+    study = _study_json(result, options, planner, ledger, test_subjects)
+    (out_path / STUDY_JSON).write_text(json.dumps(study, indent=1, default=str) + "\n")
+    result.index = write_study_page(
+        out_path, study=study, segmentation=result.tables.segmentation, localization=result.tables.localization,
+        comparisons=result.tables.comparisons, figures=figures, configs=_config_rows(study, planner),
+    )  # fmt: skip
+    return result

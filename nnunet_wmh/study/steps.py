@@ -1,0 +1,174 @@
+"""Resumable steps: each records its completion, so a rerun redoes nothing that is done.
+
+A :class:`Step` has a fingerprint: the options that decide its result plus the digests of the steps it
+depends on, so a changed option invalidates that step and everything downstream of it. The
+:class:`Ledger` keeps one JSON record per finished step in ``DIR/steps``; a rerun skips a step whose record
+has the same digest, refuses (naming them) steps whose record differs unless ``overwrite``, and redoes a
+step that never finished (its partial outputs are removed first, unless the step resumes them itself, as
+nnU-Net's training does with ``--c``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nnunet_wmh.errors import NnunetWmhError
+
+STEPS_FOLDER = "steps"
+
+
+class StudyConflictError(NnunetWmhError):
+    """Finished steps would be invalidated by changed options (the message names them)."""
+
+    def __init__(self, keys: Sequence[str], folder: Path) -> None:
+        listed = ", ".join(keys[:8]) + (f" and {len(keys) - 8} more" if len(keys) > 8 else "")
+        super().__init__(
+            f"{folder}: the options differ from those of finished step(s) {listed}; rerun with the same options "
+            "to continue, or pass `overwrite` to redo them"
+        )
+        self.keys = list(keys)
+
+
+@dataclass
+class Step:
+    """One step of the study.
+
+    Attributes
+    ----------
+    key
+        Unique name, e.g. ``flair_t1/train_fold0`` (also its record's name).
+    title
+        What it does, for progress messages.
+    options
+        What decides its result (JSON-able).
+    after
+        Steps it depends on.
+    commands
+        The shell commands that do the same by hand (``commands.sh``), one argv per command.
+    run
+        Does the work (None: a step with nothing to run here).
+    outputs
+        Files or folders it writes; removed before it runs again.
+    resumes
+        Keep ``outputs`` of an unfinished run (the step continues them).
+    """
+
+    key: str
+    title: str
+    options: dict[str, Any]
+    after: list[Step] = field(default_factory=list)
+    commands: list[list[str]] = field(default_factory=list)
+    run: Callable[[], None] | None = None
+    outputs: list[Path] = field(default_factory=list)
+    resumes: bool = False
+
+    @property
+    def digest(self) -> str:
+        """sha256 of the options and the digests of the steps it depends on."""
+        text = json.dumps({"options": self.options, "after": [s.digest for s in self.after]}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+class Ledger:
+    """The records of finished steps in ``folder/steps``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder / STEPS_FOLDER
+
+    def _path(self, key: str) -> Path:
+        return self.folder / (key.replace("/", "__") + ".json")
+
+    def record(self, key: str) -> dict[str, Any] | None:
+        """The record of a finished step, or None."""
+        path = self._path(key)
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def is_done(self, step: Step) -> bool:
+        """Finished with the same digest."""
+        record = self.record(step.key)
+        return record is not None and record.get("digest") == step.digest
+
+    def conflicts(self, steps: Sequence[Step]) -> list[str]:
+        """Keys of steps finished with another digest."""
+        return [s.key for s in steps if (r := self.record(s.key)) is not None and r.get("digest") != s.digest]
+
+    def forget(self, step: Step) -> None:
+        """Drop a step's record and outputs."""
+        self._path(step.key).unlink(missing_ok=True)
+        for output in step.outputs:
+            _remove(output)
+
+    def finish(self, step: Step, seconds: float) -> None:
+        """Record a finished step (written atomically)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        record = {"key": step.key, "digest": step.digest, "options": step.options, "seconds": round(seconds, 3)}
+        record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        temporary = self._path(step.key).with_suffix(f".tmp{os.getpid()}")
+        temporary.write_text(json.dumps(record, indent=1, default=str) + "\n")
+        os.replace(temporary, self._path(step.key))
+
+    def seconds(self, key: str) -> float | None:
+        """Wall time of a finished step."""
+        record = self.record(key)
+        return None if record is None else float(record.get("seconds", 0.0))
+
+
+def run_steps(
+    steps: Sequence[Step], ledger: Ledger, *, overwrite: bool, on_step: Callable[[str], None] | None = None
+) -> dict[str, str]:
+    """Run the steps in order, skipping those done.
+
+    Returns
+    -------
+    dict
+        Key → ``"done earlier"`` or ``"ran"``.
+
+    Raises
+    ------
+    StudyConflictError
+        Finished steps whose options changed, without ``overwrite`` (checked before anything runs).
+    """
+    conflicts = ledger.conflicts(steps)
+    if conflicts and not overwrite:
+        raise StudyConflictError(conflicts, ledger.folder.parent)
+    for step in steps:
+        if step.key in conflicts:
+            ledger.forget(step)
+    say = on_step or (lambda message: None)
+    status = {}
+    for number, step in enumerate(steps, start=1):
+        prefix = f"[{number}/{len(steps)}] {step.title}"
+        if ledger.is_done(step):
+            status[step.key] = "done earlier"
+            say(f"{prefix}: done earlier")
+            continue
+        if not step.resumes:
+            for output in step.outputs:
+                _remove(output)
+        say(f"{prefix} ...")
+        started = time.perf_counter()
+        if step.run is not None:
+            step.run()
+        seconds = time.perf_counter() - started
+        ledger.finish(step, seconds)
+        status[step.key] = "ran"
+        say(f"{prefix}: done in {seconds:.0f} s")
+    return status
