@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,21 +25,29 @@ from typing import Any
 
 from nnunet_wmh.dataset_conversion.convert import convert_dataset
 from nnunet_wmh.dataset_conversion.options import ConvertOptions
-from nnunet_wmh.errors import NnunetWmhError, UsageError
+from nnunet_wmh.errors import NnunetWmhError
 from nnunet_wmh.evaluation.files import evaluate_to_files
 from nnunet_wmh.outputs import output_folder_in_place
 from nnunet_wmh.parallel import check_jobs
 from nnunet_wmh.registration.atlas import load_atlas
 from nnunet_wmh.registration.cohort_regions import register_atlas_to_cohort
 from nnunet_wmh.report.run import make_report
+from nnunet_wmh.study.nnunet import (
+    LOG_TAIL_LINES,
+    NNUNET_COMMANDS,
+    NnunetCommandError,
+    NnunetFolders,
+    find_command,
+    nnunet_variables,
+    run_logged,
+    torch_device,
+)
 from nnunet_wmh.synthetic import make_synthetic_cohort
 from nnunet_wmh.tables import read_tsv
-from nnunet_wmh.trainers import trainers_path
 
 INTERCHANGEABLE_ID, MULTITASK_ID = 901, 902
 #: nnU-Net configuration of the demo: 2-D learns within minutes on a CPU; the 3-D one needs far longer.
 CONFIGURATION = "2d"
-NNUNET_COMMANDS = ("nnUNetv2_plan_and_preprocess", "nnUNetv2_train", "nnUNetv2_predict")
 
 
 class DemoStageError(NnunetWmhError):
@@ -117,20 +123,17 @@ class DemoRun:
         Raises
         ------
         DemoStageError
-            If it fails (the message names the log and shows its last lines).
+            If it fails (the message names a copy of the log kept outside the demo folder, which is rolled
+            back, and shows its last lines).
         """
         log = self.out / "logs" / f"{stage}.log"
-        line = [self.commands[command], *arguments]
-        with log.open("w") as handle:
-            handle.write("$ " + " ".join(line) + "\n")
-            handle.flush()
-            completed = subprocess.run(line, env=self.environment, stdout=handle, stderr=subprocess.STDOUT, check=False)
-        if completed.returncode != 0:
-            # the demo folder is rolled back when a stage fails: keep its log where the user can read it
+        try:
+            run_logged(f"stage {stage}", [self.commands[command], *arguments], self.environment, log)
+        except NnunetCommandError as exc:
             kept = Path(tempfile.mkdtemp(prefix="nnunet_wmh_demo_")) / log.name
             shutil.copyfile(log, kept)
-            tail = "\n".join(log.read_text().splitlines()[-15:])
-            raise DemoStageError(f"stage {stage} failed (exit {completed.returncode}); see {kept}:\n{tail}")
+            tail = "\n".join(log.read_text().splitlines()[-LOG_TAIL_LINES:])
+            raise DemoStageError(f"stage {stage} failed (exit {exc.returncode}); see {kept}:\n{tail}") from None
 
 
 def _synthesize(run: DemoRun) -> None:
@@ -224,35 +227,6 @@ STAGES: tuple[tuple[str, Callable[[DemoRun], None]], ...] = (
 )
 
 
-def _command(name: str) -> str:
-    beside = Path(sys.executable).with_name(name)
-    if beside.exists():
-        return str(beside)
-    found = shutil.which(name)
-    if found is None:
-        raise UsageError(f"{name} not found; is nnunetv2 installed in this environment?")
-    return found
-
-
-def _environment(out: Path, jobs: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "nnUNet_raw": str(out / "nnUNet_raw"),
-        "nnUNet_preprocessed": str(out / "nnUNet_preprocessed"),
-        "nnUNet_results": str(out / "nnUNet_results"),
-        "nnUNet_extTrainer": str(trainers_path()),
-        "nnUNet_def_n_proc": str(jobs),
-        "nnUNet_n_proc_DA": str(max(1, jobs - 1)),
-        "nnUNet_compile": "false",
-    }
-
-
-def _device() -> str:
-    import torch  # heavy: only to tell whether there is a GPU
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def run_demo(
     out: str | os.PathLike[str],
     *,
@@ -287,13 +261,18 @@ def run_demo(
         A stage that failed (with its log).
     """
     check_jobs(jobs)
-    commands = {name: _command(name) for name in NNUNET_COMMANDS}
+    commands = {name: find_command(name) for name in NNUNET_COMMANDS}
     plan = PLANS["quick" if quick else "default"]
     say = on_stage or (lambda message: None)
     with output_folder_in_place(out, overwrite=overwrite) as folder:
         (folder / "logs").mkdir()
         run = DemoRun(
-            folder, plan, jobs, commands, _environment(folder, jobs), DemoResult(out=folder, device=_device())
+            folder,
+            plan,
+            jobs,
+            commands,
+            nnunet_variables(NnunetFolders.inside(folder), jobs=jobs),
+            DemoResult(out=folder, device=torch_device("auto")),
         )
         names = {"train": plan.train_subjects, "test": plan.test_subjects, "trainer": plan.trainer}
         for number, (title, step) in enumerate(STAGES, start=1):

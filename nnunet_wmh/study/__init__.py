@@ -1,1 +1,2 @@
-"""``nnunet_wmh study``: the paper's comparison (input configurations, multi-task vs separate models) in one resumable command."""
+"""``nnunet_wmh study``: the paper's comparison of input configurations and of multi-task vs separate
+models, in one resumable command."""

@@ -73,6 +73,8 @@ class StudyOptions:
                 f"`dataset_id_base` must be 1..992 (ids up to base + 7), got {self.dataset_id_base}",
                 "dataset_id_base",
             )
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise UsageError(f"`device` must be auto, cpu or cuda, got {self.device!r}", "device")
         if self.cv_folds < 2:
             raise UsageError(f"`cv_folds` must be at least 2, got {self.cv_folds}", "cv_folds")
         if not self.folds or any(not 0 <= f < self.cv_folds for f in self.folds):

@@ -25,7 +25,7 @@ from typing import Any
 from nnunet_wmh import __version__
 from nnunet_wmh.cohorts.read import read_source
 from nnunet_wmh.errors import OutputError, OutputExistsError, UsageError
-from nnunet_wmh.study.configs import StudyConfig, select_configs
+from nnunet_wmh.study.configs import CONFIGS, StudyConfig, select_configs
 from nnunet_wmh.study.layout import COMMANDS_SH, STUDY_JSON, StudyLayout
 from nnunet_wmh.study.nnunet import nnunet_variables, torch_device
 from nnunet_wmh.study.options import StudyOptions
@@ -157,14 +157,10 @@ def _study_json(
 
 
 def _trainers(planner: StudyPlanner, names: Sequence[str]) -> dict[str, str]:
-    from nnunet_wmh.study.configs import CONFIGS
-
     return {n: planner.trainer(CONFIGS[n]) if CONFIGS[n].trained else "" for n in names}
 
 
 def _config_rows(study: dict[str, Any], planner: StudyPlanner) -> list[dict[str, Any]]:
-    from nnunet_wmh.study.configs import CONFIGS
-
     seconds: dict[str, float] = {}
     for step in study["steps"]:
         config = step["key"].split("/")[0]

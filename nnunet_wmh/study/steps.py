@@ -132,7 +132,7 @@ class Ledger:
 
 
 def run_steps(
-    steps: Sequence[Step], ledger: Ledger, *, overwrite: bool, on_step: Callable[[str], None] | None = None
+    steps: Sequence[Step], ledger: Ledger, *, overwrite: bool = False, on_step: Callable[[str], None] | None = None
 ) -> dict[str, str]:
     """Run the steps in order, skipping those done.
 

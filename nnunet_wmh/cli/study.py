@@ -1,0 +1,96 @@
+"""``nnunet_wmh study``: the paper's comparison on a cohort, in one resumable command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from nnunet_wmh.cli.formatting import comma_list
+
+EXIT_OK, EXIT_INTERRUPTED = 0, 130
+CONFIG_NAMES = "flair, t1, flair_t1, interchangeable, interchangeable_dropout, multitask_joint, multitask_separate, " \
+    "separate_models"  # fmt: skip
+
+
+def _folds(text: str) -> list[int]:
+    try:
+        return [int(value) for value in comma_list(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"folds are whole numbers, e.g. 0 or 0,1,2,3,4; got {text!r}") from None
+
+
+def add_study(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "study",
+        help="the paper's comparison study on a cohort: train, predict, evaluate, compare (resumable)",
+        description="For each input configuration: convert -> nnUNetv2_plan_and_preprocess -> nnUNetv2_train -> "
+        "nnUNetv2_predict on the test subjects in every input the model accepts -> evaluate; then results.tsv, "
+        "table_segmentation.tsv/.md, table_localization.tsv, comparisons.tsv, figures and index.html in OUT. "
+        "Every step is also written to OUT/commands.sh. Rerun the same command to continue an interrupted "
+        "study: finished steps are not redone.",
+    )
+    parser.add_argument("source", metavar="SOURCE", help="cohort with a test split: WMH 2017 tree, BIDS root, manifest")
+    parser.add_argument("--out", required=True, help="study folder (continued if it holds this study)")
+    parser.add_argument(
+        "--configs", type=comma_list, help=f"configurations (default: all the source allows): {CONFIG_NAMES}"
+    )
+    parser.add_argument("--profile", default="quick", choices=("quick", "cpu", "gpu"),
+                        help="quick: 2d, minutes per configuration on a CPU (default); cpu: 2d, longer; "
+                        "gpu: 3d_fullres, 250 epochs")  # fmt: skip
+    parser.add_argument(
+        "--configuration", choices=("2d", "3d_fullres"), help="nnU-Net configuration (default: the profile's)"
+    )
+    parser.add_argument("--folds", type=_folds, default=[0], help="folds trained per configuration (default 0)")
+    parser.add_argument("--cv-folds", type=int, default=5, help="cross-validation folds of the datasets (default 5)")
+    parser.add_argument("--dataset-id-base", type=int, default=800, help="dataset ids are this + 0..6 (default 800)")
+    parser.add_argument("--test-source", help="a separate test cohort")
+    parser.add_argument("--layout", help="layout of SOURCE (default: detected)")
+    parser.add_argument("--test-layout", help="layout of --test-source (default: detected)")
+    parser.add_argument("--atlas-image", help="atlas template image: regions for multitask_* and separate_models")
+    parser.add_argument("--atlas-labels", help="atlas region labels on the template grid")
+    parser.add_argument("--region-table", help="atlas region names")
+    parser.add_argument("--trainer", dest="trainers", action="append", default=[],
+                        help="stock (nnU-Net's 1000-epoch trainers) or CONFIG=TRAINER; repeatable")  # fmt: skip
+    parser.add_argument("--trainer-path", dest="trainer_paths", action="append", default=[],
+                        help="another folder of trainers (added to nnUNet_extTrainer); repeatable")  # fmt: skip
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default: cuda if present")
+    parser.add_argument("--seed", type=int, default=12345, help="seed of the split and the bootstrap")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--dry-run", action="store_true", help="write OUT/commands.sh only")
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help="redo finished steps whose options changed, or replace a folder that is not a study",
+    )  # fmt: skip
+    parser.set_defaults(handler=run_study)
+
+
+def run_study(args: argparse.Namespace) -> int:
+    from nnunet_wmh.study.options import StudyOptions  # heavy: nnU-Net, SimpleITK, matplotlib behind it
+    from nnunet_wmh.study.run import run_study as study  # heavy: as above
+
+    options = StudyOptions(
+        configs=args.configs, profile=args.profile, configuration=args.configuration, folds=tuple(args.folds),
+        cv_folds=args.cv_folds, dataset_id_base=args.dataset_id_base, test_source=args.test_source,
+        layout=args.layout, test_layout=args.test_layout, atlas_image=args.atlas_image,
+        atlas_labels=args.atlas_labels, region_table=args.region_table, trainers=tuple(args.trainers),
+        trainer_paths=tuple(args.trainer_paths), device=args.device, seed=args.seed, jobs=args.jobs,
+    )  # fmt: skip
+    try:
+        result = study(
+            args.source, args.out, options, dry_run=args.dry_run, overwrite=args.overwrite,
+            on_step=None if args.quiet else (lambda message: print(message, flush=True)),
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        print("nnunet_wmh: stopped: finished steps are kept; rerun the same command to continue", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if args.dry_run:
+        print(f"{len(result.configs)} configuration(s): {', '.join(result.configs)}")
+        print(f"commands: {result.commands}")
+        return EXIT_OK
+    print()
+    print((result.out / "table_segmentation.md").read_text().rstrip())
+    if result.tables and result.tables.best_lesion_config:
+        print(f"\nseparate_models uses the lesion model {result.tables.best_lesion_config}")
+    print(f"\npage: {result.index}")
+    print(f"tables: {result.out / 'results.tsv'}, {result.out / 'comparisons.tsv'}; commands: {result.commands}")
+    return EXIT_OK

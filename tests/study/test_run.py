@@ -1,0 +1,106 @@
+"""``run_study`` without training: the plan it writes (commands.sh), its checks and folder rules."""
+
+import shlex
+
+import pytest
+
+from nnunet_wmh.dataset_conversion.options import ConvertOptions
+from nnunet_wmh.errors import OutputError, OutputExistsError, UsageError
+from nnunet_wmh.study.layout import StudyLayout
+from nnunet_wmh.study.options import StudyOptions
+from nnunet_wmh.study.plan import convert_command
+from nnunet_wmh.study.run import run_study
+
+
+def _commands(path):
+    return [shlex.split(line) for line in path.read_text().splitlines() if line and not line.startswith("#")]
+
+
+def test_dry_run_writes_every_step_as_a_command_and_nothing_else(small_cohort_template, tmp_path):
+    out = tmp_path / "study"
+    result = run_study(small_cohort_template, out, configs=["flair", "interchangeable_dropout"], dry_run=True,
+                       device="cpu")  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == ["commands.sh"]
+    lines = _commands(result.commands)
+    exports = {line[1].split("=")[0]: line[1].split("=", 1)[1] for line in lines if line[0] == "export"}
+    assert exports["nnUNet_raw"] == str(out / "nnUNet_raw") and "nnUNet_extTrainer" in exports
+    programs = [line[:2] for line in lines if line[0] not in ("set", "export")]
+    assert [p[0] for p in programs] == ["nnunet_wmh", "nnUNetv2_plan_and_preprocess", "nnUNetv2_train",
+                                        "nnUNetv2_predict", "nnunet_wmh"] * 2  # fmt: skip
+    train = next(line for line in lines if line[0] == "nnUNetv2_train" and "804" in line)
+    assert train == ["nnUNetv2_train", "804", "2d", "0", "-tr", "nnUNetTrainerModalityDropout_wmhQuick",
+                     "-device", "cpu"]  # fmt: skip
+    convert = next(line for line in lines if line[:2] == ["nnunet_wmh", "convert"] and "804" in line)
+    assert convert[convert.index("--train-variants") + 1] == "paired"
+    predict = next(line for line in lines if line[0] == "nnUNetv2_predict" and "800" in line)
+    assert "--disable_tta" in predict and predict[predict.index("-o") + 1] == str(out / "predictions" / "flair")
+
+
+def test_the_gpu_profile_plans_3d_with_tta_and_250_epochs(small_cohort_template, tmp_path):
+    result = run_study(small_cohort_template, tmp_path / "s", configs=["flair_t1"], profile="gpu", dry_run=True,
+                       device="cpu", folds=(0, 1))  # fmt: skip
+    lines = _commands(result.commands)
+    trains = [line for line in lines if line[0] == "nnUNetv2_train"]
+    assert [t[3] for t in trains] == ["0", "1"] and trains[0][2] == "3d_fullres"
+    assert trains[0][trains[0].index("-tr") + 1] == "nnUNetTrainer_250epochs"
+    predict = next(line for line in lines if line[0] == "nnUNetv2_predict")
+    assert "--disable_tta" not in predict and predict[predict.index("-f") + 1 : predict.index("-tr")] == ["0", "1"]
+
+
+def test_a_study_needs_test_subjects(tmp_path):
+    from nnunet_wmh.synthetic import make_synthetic_cohort
+
+    make_synthetic_cohort(tmp_path / "c", subjects=2, size="small", progress=False)
+    with pytest.raises(UsageError, match="has no test subjects; give a `test_source`"):
+        run_study(tmp_path / "c", tmp_path / "s", dry_run=True)
+
+
+def test_a_folder_that_is_not_a_study_is_refused_unless_overwrite(small_cohort_template, tmp_path):
+    out = tmp_path / "s"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(OutputExistsError):
+        run_study(small_cohort_template, out, configs=["flair"], dry_run=True)
+    assert (out / "notes.txt").read_text() == "mine"
+    run_study(small_cohort_template, out, configs=["flair"], dry_run=True, overwrite=True)
+    assert not (out / "notes.txt").exists()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError, match="is a file"):
+        run_study(small_cohort_template, tmp_path / "file", configs=["flair"], dry_run=True)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"folds": (5,)}, r"`folds` must be among 0..4"),
+        ({"dataset_id_base": 995}, "`dataset_id_base` must be 1..992"),
+        ({"atlas_image": "a.nii.gz"}, "`atlas_image` and `atlas_labels` go together"),
+        ({"jobs": 0}, "jobs"),
+        ({"profile": "fast"}, "unknown `profile`"),
+        ({"device": "tpu"}, "`device` must be auto, cpu or cuda"),
+    ],
+)
+def test_bad_options_are_refused_before_anything_is_written(small_cohort_template, tmp_path, fields, message):
+    with pytest.raises(UsageError, match=message):
+        run_study(small_cohort_template, tmp_path / "s", StudyOptions(**fields), dry_run=True)
+    assert not (tmp_path / "s").exists()
+
+
+def test_convert_command_names_only_what_differs_from_the_defaults(tmp_path):
+    options = ConvertOptions(mode="multitask", dataset_id=805, name="WMHstudy_multitask_joint", encoding="joint")
+    argv = convert_command(tmp_path / "src", options, tmp_path / "raw", StudyOptions(), "regs", "table.tsv")
+    assert argv[:7] == ["nnunet_wmh", "convert", str(tmp_path / "src"), "--mode", "multitask", "--dataset-id", "805"]
+    assert argv[argv.index("--encoding") + 1] == "joint" and argv[argv.index("--regions") + 1] == "regs"
+    assert "--test-source" not in argv
+
+
+def test_layout_paths():
+    from pathlib import Path
+
+    from nnunet_wmh.study.configs import CONFIGS
+
+    layout = StudyLayout(Path("/s"), 800)
+    config = CONFIGS["multitask_separate"]
+    assert layout.dataset_dir(config) == Path("/s/nnUNet_raw/Dataset806_WMHstudy_multitask_separate")
+    assert layout.label_maps(config) == Path("/s/predictions/multitask_separate_decoded")
+    assert layout.model_dir(config, "T", "2d").name == "T__nnUNetPlans__2d"
