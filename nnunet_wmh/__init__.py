@@ -30,6 +30,8 @@ _PUBLIC = {
     "make_report": "nnunet_wmh.report.run",
     "merge_report": "nnunet_wmh.report.parts",
     "region_burden": "nnunet_wmh.report.burden",
+    "StudyOptions": "nnunet_wmh.study.options",
+    "run_study": "nnunet_wmh.study.run",
     "run_demo": "nnunet_wmh.demo",
 }
 

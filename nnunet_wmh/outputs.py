@@ -323,3 +323,30 @@ def output_folder_in_place(final: str | os.PathLike[str], *, overwrite: bool) ->
     (final / INCOMPLETE_MARKER).unlink()
     if previous is not None:
         shutil.rmtree(previous)
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike[str]) -> Iterator[Path]:
+    """Hold ``folder`` for this process while the block runs (a resumable output worked on in place).
+
+    Writes ``folder/.nnunet_wmh_owner`` (``host pid``); a lock left by a process that no longer runs on
+    this machine is taken over.
+
+    Raises
+    ------
+    OutputError
+        Another running process holds the folder (its host and pid are named).
+    """
+    folder = _absolute(folder)
+    owner = folder / OWNER_FILE
+    if owner.exists() and _owner_alive(folder):
+        held_by = owner.read_text().strip()
+        raise OutputError(folder, f"another nnunet_wmh run ({held_by}) is working in it; wait for it or stop it")
+    try:
+        owner.write_text(f"{socket.gethostname()} {os.getpid()}\n")
+    except OSError as exc:
+        raise _write_fault(exc, folder) from exc
+    try:
+        yield folder
+    finally:
+        owner.unlink(missing_ok=True)

@@ -25,6 +25,7 @@ from typing import Any
 from nnunet_wmh import __version__
 from nnunet_wmh.cohorts.read import read_source
 from nnunet_wmh.errors import OutputError, OutputExistsError, UsageError
+from nnunet_wmh.outputs import folder_lock
 from nnunet_wmh.study.configs import CONFIGS, StudyConfig, select_configs
 from nnunet_wmh.study.layout import COMMANDS_SH, STUDY_JSON, StudyLayout
 from nnunet_wmh.study.nnunet import nnunet_variables, torch_device
@@ -176,6 +177,37 @@ def _config_rows(study: dict[str, Any], planner: StudyPlanner) -> list[dict[str,
     ]
 
 
+def _run_and_report(
+    result: StudyResult,
+    planner: StudyPlanner,
+    steps: Sequence[Step],
+    *,
+    overwrite: bool,
+    on_step: Callable[[str], None] | None,
+    test_subjects: int,
+) -> None:
+    """Run the steps not done yet, then write the tables, figures, study.json and index.html."""
+    options, layout, out = planner.options, planner.layout, result.out
+    ledger = Ledger(out)
+    result.status = run_steps(steps, ledger, overwrite=overwrite, on_step=on_step)
+    result.seconds = {s.key: ledger.seconds(s.key) or 0.0 for s in steps}
+    if on_step:
+        on_step("tables, figures and index.html ...")
+    sources = [(str(planner.source), options.layout)]
+    if options.test_source:
+        sources.append((options.test_source, options.test_layout))
+    configs = [CONFIGS[name] for name in result.configs]
+    result.tables, burden = compute_tables(layout, configs, sources, seed=options.seed)
+    write_tables(out, result.tables, burden)
+    figures = write_figures(out, result.tables, burden)
+    study = _study_json(result, options, planner, ledger, test_subjects)
+    (out / STUDY_JSON).write_text(json.dumps(study, indent=1, default=str) + "\n")
+    result.index = write_study_page(
+        out, study=study, segmentation=result.tables.segmentation, localization=result.tables.localization,
+        comparisons=result.tables.comparisons, figures=figures, configs=_config_rows(study, planner),
+    )  # fmt: skip
+
+
 def run_study(
     source: str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -234,24 +266,10 @@ def run_study(
         torch_device(options.device), variables, source_has_regions,
     )  # fmt: skip
     steps = _steps(planner, configs)
-    result = StudyResult(out_path, write_commands(out_path / COMMANDS_SH, steps, variables), [c.name for c in configs])
-    if dry_run:
-        return result
-    ledger = Ledger(out_path)
-    result.status = run_steps(steps, ledger, overwrite=overwrite, on_step=on_step)
-    result.seconds = {s.key: ledger.seconds(s.key) or 0.0 for s in steps}
-    say = on_step or (lambda message: None)
-    say("tables, figures and index.html ...")
-    sources = [(str(source_path), options.layout)] + (
-        [(options.test_source, options.test_layout)] if options.test_source else []
-    )
-    result.tables, burden = compute_tables(layout, configs, sources, seed=options.seed)
-    write_tables(out_path, result.tables, burden)
-    figures = write_figures(out_path, result.tables, burden)
-    study = _study_json(result, options, planner, ledger, test_subjects)
-    (out_path / STUDY_JSON).write_text(json.dumps(study, indent=1, default=str) + "\n")
-    result.index = write_study_page(
-        out_path, study=study, segmentation=result.tables.segmentation, localization=result.tables.localization,
-        comparisons=result.tables.comparisons, figures=figures, configs=_config_rows(study, planner),
-    )  # fmt: skip
+    with folder_lock(out_path):
+        result = StudyResult(
+            out_path, write_commands(out_path / COMMANDS_SH, steps, variables), [c.name for c in configs]
+        )
+        if not dry_run:
+            _run_and_report(result, planner, steps, overwrite=overwrite, on_step=on_step, test_subjects=test_subjects)
     return result

@@ -1,0 +1,178 @@
+"""``nnunet_wmh study`` end to end on the command line (slow): two micro studies with tiny-schedule trainers.
+
+* flair + interchangeable_dropout: every output file, results equal to ``nnunet_wmh evaluate`` on the study's
+  own predictions, a rerun that trains nothing, a changed option refused, both pages in a real browser.
+* flair_t1 + multitask_separate + separate_models (atlas = the cohort's template): the localization table,
+  with the ground-truth burden counted by hand from the source maps.
+"""
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from nnunet_wmh.tables import read_tsv
+from tests.helpers.browser import open_page, screenshot
+
+BIN = Path(sys.executable).parent
+TEST_TRAINERS = Path(__file__).parent / "nnunet_trainers"
+pytestmark = pytest.mark.slow
+
+
+def run(command: list[str], cwd: Path, *, expect: int = 0) -> str:
+    completed = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=1500)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == expect, f"{' '.join(command)} exit {completed.returncode}:\n{output[-5000:]}"
+    return output
+
+
+def _study_command(configs: str, trainers: list[str], *extra: str) -> list[str]:
+    command = [str(BIN / "nnunet_wmh"), "study", "cohort", "--out", "study", "--configs", configs, "--trainer-path",
+               str(TEST_TRAINERS), "--device", "cpu", "--cv-folds", "2", "--jobs", "2", *extra]  # fmt: skip
+    for trainer in trainers:
+        command += ["--trainer", trainer]
+    return command
+
+
+@pytest.fixture(scope="module")
+def micro_study(tmp_path_factory):
+    """The two-configuration micro study, run once: its folder, command and wall time."""
+    root = tmp_path_factory.mktemp("study")
+    run([str(BIN / "nnunet_wmh"), "synth", "cohort", "--subjects", "6", "--test-subjects", "3", "--size", "small",
+         "--seed", "5", "-q"], root)  # fmt: skip
+    command = _study_command(
+        "flair,interchangeable_dropout",
+        ["flair=nnUNetTrainer_tiny", "interchangeable_dropout=nnUNetTrainerModalityDropout_tiny"],
+    )
+    started = time.perf_counter()
+    output = run(command, root)
+    return root, command, time.perf_counter() - started, output
+
+
+def test_every_output_is_written_with_one_row_per_configuration_input_and_case(micro_study):
+    root, _, _, output = micro_study
+    study = root / "study"
+    for name in ("results.tsv", "table_segmentation.tsv", "table_segmentation.md", "comparisons.tsv", "index.html",
+                 "study.json", "commands.sh", "figures/dice.png", "figures/hd95_mm.png"):  # fmt: skip
+        assert (study / name).is_file(), name
+    results = read_tsv(study / "results.tsv")
+    counts = {}
+    for row in results:
+        counts[(row["config"], row["variant"])] = counts.get((row["config"], row["variant"]), 0) + 1
+    dropout = "interchangeable_dropout"
+    assert counts == {("flair", "flair_only"): 3, (dropout, "paired"): 3, (dropout, "flair_only"): 3,
+                      (dropout, "t1_only"): 3}  # fmt: skip
+    segmentation = read_tsv(study / "table_segmentation.tsv")
+    assert (segmentation[0]["config"], segmentation[0]["variant"], segmentation[0]["n"]) == ("flair", "flair_only", "3")
+    comparisons = read_tsv(study / "comparisons.tsv")
+    assert {r["comparison"] for r in comparisons} == {"interchangeable_dropout[flair_only] vs flair[flair_only]"}
+    assert "| interchangeable_dropout | t1_only | 3 |" in output  # the CLI prints the table
+    # the dropout model trained on paired cases only, and predictions keep the test images' grid
+    dataset = next((study / "nnUNet_raw").glob("Dataset804_*"))
+    assert len(list((dataset / "imagesTr").iterdir())) == 6 * 2
+    case = results[0]
+    prediction, reference = nib.load(case["prediction"]), nib.load(case["reference"])
+    assert prediction.shape == reference.shape and np.allclose(prediction.affine, reference.affine, atol=1e-4)
+
+
+def test_results_equal_nnunet_wmh_evaluate_on_the_study_predictions(micro_study, tmp_path):
+    root, _, _, _ = micro_study
+    study = root / "study"
+    results = {(r["config"], r["case"]): r for r in read_tsv(study / "results.tsv")}
+    for config, dataset_id in (("flair", 800), ("interchangeable_dropout", 804)):
+        dataset = next((study / "nnUNet_raw").glob(f"Dataset{dataset_id}_*"))
+        out = tmp_path / config / "metrics.tsv"
+        run([str(BIN / "nnunet_wmh"), "evaluate", str(study / "predictions" / config), str(dataset / "labelsTs"),
+             "--dataset-json", str(dataset / "dataset.json"), "--conversion-tsv", str(dataset / "conversion.tsv"),
+             "--out", str(out), "-q"], root)  # fmt: skip
+        rows = read_tsv(out)
+        assert len(rows) == sum(1 for key in results if key[0] == config)
+        for row in rows:
+            mine = results[(config, row["case"])]
+            for metric in ("dice", "hd95_mm", "avd_percent", "lesion_recall", "lesion_f1"):
+                assert mine[metric] == row[metric], (config, row["case"], metric)
+            assert (mine["variant"], mine["participant_id"], mine["site"]) == (
+                row["variant"],
+                row["subject"],
+                row["site"],
+            )
+
+
+def test_a_rerun_trains_nothing_and_a_changed_option_is_refused(micro_study):
+    root, command, first_seconds, _ = micro_study
+    checkpoints = sorted((root / "study" / "nnUNet_results").rglob("checkpoint_final.pth"))
+    stamps = [p.stat().st_mtime_ns for p in checkpoints]
+    started = time.perf_counter()
+    output = run(command, root)
+    assert time.perf_counter() - started < 0.25 * first_seconds
+    assert output.count("done earlier") == 10 and "nnUNetv2_train fold 0 (nnUNetTrainer_tiny, cpu) ..." not in output
+    assert [p.stat().st_mtime_ns for p in checkpoints] == stamps and len(checkpoints) == 2
+    refused = run([*command, "--seed", "7"], root, expect=1)
+    assert "finished step(s) flair/convert" in refused and "--overwrite" in refused
+
+
+def test_study_and_report_pages_load_every_image_and_link_in_a_real_browser(micro_study, tmp_path):
+    root, _, _, _ = micro_study
+    study = root / "study"
+    dataset = next((study / "nnUNet_raw").glob("Dataset804_*"))
+    run([str(BIN / "nnunet_wmh"), "report", str(study / "predictions" / "interchangeable_dropout"), "--out", "report",
+         "--dataset-json", str(dataset / "dataset.json"), "--conversion-tsv", str(dataset / "conversion.tsv"),
+         "--images", str(dataset / "imagesTs"), "-q"], root)  # fmt: skip
+    for page, expected_images in ((study / "index.html", 2), (root / "report" / "index.html", 1 + 9)):
+        found = open_page(page, tmp_path / page.parent.name)
+        assert len(found["images"]) >= expected_images, found
+        assert all(image["loaded"] and image["width"] > 100 for image in found["images"]), found["images"]
+        files = [link for link in found["links"] if not link.startswith("#")]
+        assert files and all((page.parent / link).exists() for link in files), files
+        anchors = [link[1:] for link in found["links"] if link.startswith("#")]
+        text = page.read_text()
+        assert all(f'id="{anchor}"' in text for anchor in anchors), anchors
+    shot = screenshot(study / "index.html", tmp_path / "study.png", tmp_path / "shot")
+    assert shot.stat().st_size > 20_000
+
+
+@pytest.fixture(scope="module")
+def localization_study(tmp_path_factory):
+    """flair_t1, multitask_separate and separate_models with the cohort's template as the atlas."""
+    root = tmp_path_factory.mktemp("localization")
+    run([str(BIN / "nnunet_wmh"), "synth", "cohort", "--subjects", "6", "--test-subjects", "2", "--size", "small",
+         "--seed", "6", "-q"], root)  # fmt: skip
+    template = root / "cohort" / "template"
+    command = _study_command(
+        "flair_t1,multitask_separate,separate_models",
+        ["flair_t1=nnUNetTrainer_tiny", "multitask_separate=nnUNetTrainerMultiTaskLesionWeighted_tiny"],
+        "--atlas-image", str(template / "template_T1w.nii.gz"), "--atlas-labels",
+        str(template / "template_regions.nii.gz"), "--region-table", str(template / "regions.tsv"),
+    )  # fmt: skip
+    run(command, root)
+    return root
+
+
+def test_localization_table_and_ground_truth_burden_counted_by_hand(localization_study):
+    study = localization_study / "study"
+    table = read_tsv(study / "table_localization.tsv")
+    assert {r["config"] for r in table} == {"multitask_separate", "separate_models"}
+    assert sum(r["region_name"] == "all_regions" for r in table) == 2
+    assert len(table) == 2 * (16 + 1)
+    cases = read_tsv(study / "localization_cases.tsv")
+    separate = [r for r in cases if r["config"] == "separate_models"]
+    results = {r["case"]: r for r in read_tsv(study / "results.tsv")}
+    subject = results[separate[0]["case"]]
+    folder = localization_study / "cohort" / "test" / subject["site"] / subject["participant_id"]
+    lesion = np.asanyarray(nib.load(folder / "wmh.nii.gz").dataobj)
+    regions = np.asanyarray(nib.load(folder / "regions.nii.gz").dataobj)
+    voxel_ml = float(np.prod(nib.load(folder / "wmh.nii.gz").header.get_zooms()[:3])) / 1000
+    for row in (r for r in separate if r["case"] == separate[0]["case"]):
+        by_hand = int(((lesion == 1) & (regions == int(row["region_id"]))).sum()) * voxel_ml
+        assert float(row["true_volume_ml"]) == pytest.approx(by_hand, abs=1e-9), row["region_name"]
+    # separate_models' regions come from the registered atlas: close to the phantom's true regions
+    region_dice = [float(r["region_dice_mean"]) for r in table if r["config"] == "separate_models"]
+    assert np.mean(region_dice) > 0.6
+    assert (study / "figures" / "region_volume_agreement.png").is_file()
+    assert any(r["metric"] == "region_volume_error_ml" for r in read_tsv(study / "comparisons.tsv"))
+    shutil.rmtree(study / "nnUNet_preprocessed")  # large; not needed after training
