@@ -89,6 +89,10 @@ def run_study(args: argparse.Namespace) -> int:
         return EXIT_OK
     print()
     print((result.out / "table_segmentation.md").read_text().rstrip())
+    if result.tables and result.tables.findings:
+        print("\nThe paper's findings on this cohort:")
+        for finding in result.tables.findings:
+            print(f"  {finding['finding']}: {finding['verdict']}")
     if result.tables and result.tables.best_lesion_config:
         print(f"\nseparate_models uses the lesion model {result.tables.best_lesion_config}")
     print(f"\npage: {result.index}")

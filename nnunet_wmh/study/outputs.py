@@ -13,6 +13,7 @@ from nnunet_wmh.outputs import atomic_output_files, atomic_output_folder
 from nnunet_wmh.study.collect import RESULT_COLUMNS, best_lesion_config, burden_rows, results_rows
 from nnunet_wmh.study.configs import StudyConfig
 from nnunet_wmh.study.figures import metric_figure, region_agreement_figure
+from nnunet_wmh.study.findings import paper_findings
 from nnunet_wmh.study.layout import StudyLayout
 from nnunet_wmh.study.tables import (
     COMPARISON_COLUMNS,
@@ -45,6 +46,8 @@ class StudyTables:
         ``comparisons.tsv`` rows.
     best_lesion_config
         The lesion configuration ``separate_models`` used (None without it).
+    findings
+        The paper's three findings with a verdict each (:func:`~nnunet_wmh.study.findings.paper_findings`).
     files
         Every file written, by name.
     """
@@ -54,6 +57,7 @@ class StudyTables:
     localization: list[dict[str, Any]]
     comparisons: list[dict[str, Any]]
     best_lesion_config: str | None
+    findings: list[dict[str, str]] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
 
 
@@ -70,6 +74,7 @@ def compute_tables(
     segmentation, _ = segmentation_table(results)
     compared = comparisons(results, best=best.name if best else None, localization=errors, seed=seed)
     tables = StudyTables(results, segmentation, localization_rows(burden), compared, best.name if best else None)
+    tables.findings = paper_findings(compared)
     return tables, burden
 
 

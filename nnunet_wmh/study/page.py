@@ -9,7 +9,8 @@ from typing import Any
 
 from nnunet_wmh.report.html import STYLE, card_html, escape_html, table_html
 
-TEXT = {"config", "variant", "comparison", "a", "b", "metric", "region_name", "step", "status", "trainer", "summary"}
+TEXT = {"config", "variant", "comparison", "a", "b", "metric", "region_name", "step", "status", "trainer", "summary",
+        "finding", "verdict", "evidence"}  # fmt: skip
 SEGMENTATION_SHOWN = (
     "config", "variant", "n", "dice_mean", "dice_sd", "dice_median", "hd95_mm_mean", "hd95_mm_median",
     "avd_percent_mean", "lesion_recall_mean", "lesion_f1_mean",
@@ -75,11 +76,21 @@ def write_study_page(
 <header><h1>WMH segmentation and localization: comparison study</h1>
 <p>nnunet_wmh {escape_html(study["nnunet_wmh_version"])} · nnU-Net {escape_html(study["nnunet_version"])} ·
 source {escape_html(study["source"])} · device {escape_html(study["device"])}</p></header>
-<nav><a href="#summary">Summary</a><a href="#segmentation">Segmentation</a><a href="#comparisons">Comparisons</a>
+<nav><a href="#summary">Summary</a><a href="#findings">Findings</a><a href="#segmentation">Segmentation</a>
+<a href="#comparisons">Comparisons</a>
 {'<a href="#localization">Localization</a>' if localization else ""}<a href="#figures">Figures</a>
 <a href="#configs">Configurations</a></nav>
 <main>
 {_section("summary", "Summary", f'<div class="cards">{cards}</div><p class="muted">Files: {links}</p>')}
+{
+        _section(
+            "findings",
+            "The paper's findings on this cohort",
+            table_html(
+                study.get("findings", []), ["finding", "verdict", "evidence"], text_columns=TEXT, link_cases=False
+            ),
+        )
+    }
 {
         _section(
             "segmentation",

@@ -25,7 +25,7 @@ from typing import Any
 from nnunet_wmh import __version__
 from nnunet_wmh.cohorts.read import read_source
 from nnunet_wmh.errors import OutputError, OutputExistsError, UsageError
-from nnunet_wmh.outputs import folder_lock
+from nnunet_wmh.outputs import check_output, folder_lock
 from nnunet_wmh.study.configs import CONFIGS, StudyConfig, select_configs
 from nnunet_wmh.study.layout import COMMANDS_SH, STUDY_JSON, StudyLayout
 from nnunet_wmh.study.nnunet import nnunet_variables, torch_device
@@ -86,6 +86,7 @@ def _prepare_folder(out: Path, *, overwrite: bool) -> None:
     """Create the study folder; refuse a folder that holds something else, unless ``overwrite``."""
     if out.exists() and not out.is_dir():
         raise OutputError(out, "is a file; the study needs a folder")
+    check_output(out, overwrite=True, kind="folder")  # its parent can be written
     is_study = (out / STEPS_FOLDER).is_dir() or (out / COMMANDS_SH).is_file()
     if out.is_dir() and any(out.iterdir()) and not is_study:
         if not overwrite:
@@ -149,6 +150,7 @@ def _study_json(
         "test_subjects": test_subjects,
         "configs": {c: {"trainer": t} for c, t in _trainers(planner, result.configs).items()},
         "best_lesion_config": tables.best_lesion_config if tables else None,
+        "findings": tables.findings if tables else [],
         "steps": [
             {"key": s.key, "title": s.title, "status": result.status.get(s.key, ""), "seconds": ledger.seconds(s.key)}
             for s in planner.steps
@@ -257,7 +259,6 @@ def run_study(
         options.configs, has_regions=source_has_regions or options.has_atlas, has_atlas=options.has_atlas
     )
     out_path = Path(out).expanduser().absolute()
-    _prepare_folder(out_path, overwrite=overwrite)
     layout = StudyLayout(out_path, options.dataset_id_base)
     profile, configuration = check_profile(options.profile, options.configuration)
     variables = nnunet_variables(layout.nnunet, jobs=options.jobs, trainer_paths=options.trainer_paths)
@@ -266,10 +267,18 @@ def run_study(
         torch_device(options.device), variables, source_has_regions,
     )  # fmt: skip
     steps = _steps(planner, configs)
-    with folder_lock(out_path):
-        result = StudyResult(
-            out_path, write_commands(out_path / COMMANDS_SH, steps, variables), [c.name for c in configs]
-        )
-        if not dry_run:
-            _run_and_report(result, planner, steps, overwrite=overwrite, on_step=on_step, test_subjects=test_subjects)
+    new = not out_path.exists()
+    _prepare_folder(out_path, overwrite=overwrite)
+    try:
+        with folder_lock(out_path):
+            commands = write_commands(out_path / COMMANDS_SH, steps, variables)
+            result = StudyResult(out_path, commands, [c.name for c in configs])
+            if not dry_run:
+                _run_and_report(
+                    result, planner, steps, overwrite=overwrite, on_step=on_step, test_subjects=test_subjects
+                )
+    except BaseException:
+        if new and not (out_path / STEPS_FOLDER).is_dir():  # failed before any step finished: leave nothing
+            shutil.rmtree(out_path, ignore_errors=True)
+        raise
     return result

@@ -64,6 +64,7 @@ COMMANDS = {
         "{ws}/outputs/t1.nii.gz",
     ],
     "decode": ["decode", "{ws}/probabilities", "--out", "{ws}/outputs/joint"],
+    "study": ["study", "{ws}/cohort", "--out", "{ws}/outputs/study", "--configs", "flair_t1", "--device", "cpu"],
 }
 
 
@@ -117,6 +118,8 @@ def _cases() -> list[FuzzCase]:
         )
     ]
     cases += [FuzzCase("decode", "damaged dataset.json", "probabilities/dataset.json", expected_exit=2)]
+    cases += [FuzzCase("study", d, FLAIR) for d in ("truncated", "NaN/Inf", "4-D")]
+    cases += [FuzzCase("study", "output folder is a file")]
     usage = [
         ("synth", ("--sessions", "0", "--layout", "bids")),
         ("synth", ("--subjects", "0")),
@@ -124,6 +127,8 @@ def _cases() -> list[FuzzCase]:
         ("decode", ("--threshold", "2")),
         ("regions", ("--out", "{ws}/outputs/r.txt")),
         ("report", ("--min-lesion-mm3", "-1")),
+        ("study", ("--folds", "9")),
+        ("study", ("--trainer", "t1")),
     ]
     cases += [FuzzCase(c, "bad option", extra=e, expected_exit=2) for c, e in usage]
     writing = ("synth", "convert", "evaluate", "report", "regions", "coregister", "decode")
