@@ -43,7 +43,10 @@ def icc_3_1(ratings: np.ndarray) -> float:
     error = ((values - grand) ** 2).sum() - rows - columns
     ms_rows, ms_error = rows / (n - 1), error / ((n - 1) * (k - 1))
     denominator = ms_rows + (k - 1) * ms_error
-    return math.nan if denominator <= 0 else float((ms_rows - ms_error) / denominator)
+    if denominator <= 0:
+        return math.nan
+    icc = float((ms_rows - ms_error) / denominator)
+    return 0.0 if abs(icc) < 1e-12 else icc  # rounding noise of a rater that is constant
 
 
 def pearson_r(x: Sequence[float], y: Sequence[float]) -> float:

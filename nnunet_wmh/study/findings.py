@@ -9,9 +9,9 @@ Each finding is read from rows of ``comparisons.tsv`` (mean difference A − B w
 3. *Joint multi-task learning is less effective than separate models*: a multi-task model's Dice is below
    the separate models' (the same lesion model's), or its per-subject region-volume error is above.
 
-Verdicts: ``reproduced`` (every condition holds with its CI on the stated side), ``in direction only``
-(the means point the paper's way, some CI does not exclude the other side), ``not reproduced``, or
-``not tested`` (the study lacks the configurations).
+Verdicts: ``reproduced`` (every condition holds with its CI on the stated side and, for a difference,
+Holm's p below :data:`ALPHA`), ``in direction only`` (the means point the paper's way, some CI or p does
+not exclude the other side), ``not reproduced``, or ``not tested`` (the study lacks the configurations).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+#: Significance level of a difference (Holm-corrected p).
+ALPHA = 0.05
 #: Dice a model may lose against flair_t1 and still count as "a little" (finding 2).
 SMALL_LOSS = 0.05
 #: Dice below the single-modality model that still counts as robust on that input (finding 2).
@@ -40,9 +42,14 @@ def _verdict(checks: Sequence[tuple[bool, bool]]) -> str:
     return DIRECTION if all(mean for mean, _ in checks) else NOT_REPRODUCED
 
 
+def _significant(row: Mapping[str, Any]) -> bool:
+    return float(row["p_holm"]) < ALPHA
+
+
 def _above(row: Mapping[str, Any], margin: float = 0.0) -> tuple[bool, bool]:
-    """A − B > −margin, by the mean and by the CI's lower end."""
-    return float(row["mean_difference"]) > -margin, float(row["ci_low"]) > -margin
+    """A − B > −margin, by the mean and by the CI's lower end (and Holm's p for a difference, margin 0)."""
+    sure = float(row["ci_low"]) > -margin and (margin > 0 or _significant(row))
+    return float(row["mean_difference"]) > -margin, sure
 
 
 def _evidence(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -78,8 +85,10 @@ def _multitask(comparisons: Sequence[Mapping[str, Any]]) -> tuple[list[tuple[boo
         error = _row(comparisons, f"{model}[paired]", "separate_models[paired]", "region_volume_error_ml")
         if dice is None:
             continue
-        worse_dice = (float(dice["mean_difference"]) < 0, float(dice["ci_high"]) < 0)
-        worse_error = (float(error["mean_difference"]) > 0, float(error["ci_low"]) > 0) if error else (False, False)
+        worse_dice = (float(dice["mean_difference"]) < 0, float(dice["ci_high"]) < 0 and _significant(dice))
+        worse_error = (False, False)
+        if error is not None:
+            worse_error = (float(error["mean_difference"]) > 0, float(error["ci_low"]) > 0 and _significant(error))
         checks.append((worse_dice[0] or worse_error[0], worse_dice[1] or worse_error[1]))
         rows += [r for r in (dice, error) if r is not None]
     return checks, rows

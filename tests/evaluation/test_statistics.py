@@ -19,6 +19,7 @@ def test_icc_3_1_ignores_a_constant_offset_and_is_one_for_identical_raters():
     volumes = np.array([1.0, 4.0, 2.5, 7.0, 3.0])
     assert icc_3_1(np.column_stack([volumes, volumes])) == pytest.approx(1.0)
     assert icc_3_1(np.column_stack([volumes, volumes + 2.0])) == pytest.approx(1.0)  # consistency, not agreement
+    assert icc_3_1(np.column_stack([volumes, np.zeros(5)])) == 0.0  # a model that predicts nothing: no noise
     assert math.isnan(icc_3_1(np.ones((4, 2))))
     assert math.isnan(icc_3_1(np.array([[1.0, 2.0]])))
 

@@ -3,8 +3,8 @@
 from nnunet_wmh.study.findings import DIRECTION, NOT_REPRODUCED, NOT_TESTED, REPRODUCED, paper_findings
 
 
-def _row(a, b, mean, low, high, metric="dice"):
-    return {"a": a, "b": b, "metric": metric, "mean_difference": mean, "ci_low": low, "ci_high": high, "p_holm": 0.01}
+def _row(a, b, mean, low, high, metric="dice", p=0.01):
+    return {"a": a, "b": b, "metric": metric, "mean_difference": mean, "ci_low": low, "ci_high": high, "p_holm": p}
 
 
 def _verdicts(rows):
@@ -21,6 +21,8 @@ def test_multimodal_needs_flair_t1_above_both_single_modalities():
     assert _verdicts(above)[0] == REPRODUCED
     uncertain = [above[0], _row("flair_t1[paired]", "t1[t1_only]", 0.02, -0.01, 0.05)]
     assert _verdicts(uncertain)[0] == DIRECTION
+    few_subjects = [above[0], _row("flair_t1[paired]", "t1[t1_only]", 0.20, 0.15, 0.25, p=0.25)]
+    assert _verdicts(few_subjects)[0] == DIRECTION  # a CI that excludes 0 is not enough without Holm's p
     worse = [above[0], _row("flair_t1[paired]", "t1[t1_only]", -0.02, -0.05, 0.01)]
     assert _verdicts(worse)[0] == NOT_REPRODUCED
     finding = paper_findings(above)[0]
