@@ -8,6 +8,7 @@ exactly those commands, ``nnunet_wmh``'s run in this process.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,18 +52,26 @@ class StudyPlanner:
         """The trainer of a configuration."""
         return trainer_for(config, self.profile, self.trainer_overrides)
 
-    def nnunet_step(self, key: str, title: str, argv: list[str], options: dict, after: list[Step], **extra) -> Step:
-        """A step that runs one nnU-Net command, logged to ``logs/KEY.log``."""
+    def nnunet_step(
+        self,
+        key: str,
+        title: str,
+        argv: list[str],
+        options: dict[str, Any],
+        after: list[Step],
+        *,
+        outputs: list[Path],
+        started: Callable[[], bool] | None = None,
+    ) -> Step:
+        """A step that runs one nnU-Net command, logged to ``logs/KEY.log``; with ``started``, a step that
+        resumes its own outputs (``--c`` is added when ``started()`` says an earlier run left some)."""
         log = self.layout.logs / (key.replace("/", "__") + ".log")
 
         def run() -> None:
-            resumed = extra.get("resume_flag") and extra["resume_check"]()
-            command = [find_command(argv[0]), *argv[1:], *(["--c"] if resumed else [])]
-            run_logged(title, command, self.variables, log)
+            resume = ["--c"] if started is not None and started() else []
+            run_logged(title, [find_command(argv[0]), *argv[1:], *resume], self.variables, log)
 
-        return self.add(
-            Step(key, title, options, after, [argv], run, extra.get("outputs", []), extra.get("resumes", False))
-        )
+        return self.add(Step(key, title, options, after, [argv], run, outputs, resumes=started is not None))
 
     # --- steps ---------------------------------------------------------------------------------------------
 
@@ -137,8 +146,7 @@ class StudyPlanner:
 
         return self.nnunet_step(
             f"{config.name}/train_fold{fold}", f"{config.name}: nnUNetv2_train fold {fold} ({trainer}, {self.device})",
-            argv, {"trainer": trainer, "fold": fold}, after, outputs=[fold_dir], resumes=True, resume_flag=True,
-            resume_check=started,
+            argv, {"trainer": trainer, "fold": fold}, after, outputs=[fold_dir], started=started,
         )  # fmt: skip
 
     def predict_step(self, config: StudyConfig, after: list[Step]) -> Step:
@@ -191,7 +199,7 @@ class StudyPlanner:
 
     def config_steps(self, config: StudyConfig, before: list[Step]) -> Step:
         """Every step of a trained configuration; returns its evaluation step."""
-        convert = self.convert_step(config, before if config.regions else [])
+        convert = self.convert_step(config, before if self.region_override(config) else [])
         plan = self.plan_step(config, [convert])
         trained = [self.train_step(config, fold, [plan]) for fold in self.options.folds]
         predict = self.predict_step(config, trained)
