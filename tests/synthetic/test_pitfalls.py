@@ -85,11 +85,18 @@ def test_faint_lesions_are_lesions_with_weak_flair_and_clear_t1_hypointensity():
         faint = codes == FAINT_LESION
         if faint.sum() > 10:
             break
-    assert pathology.pitfalls.faint and min(pathology.pitfalls.faint) >= 4  # never a ventricular cap
+    assert pathology.pitfalls.faint
     assert wmh[faint].all()  # ground truth: lesion
     assert FAINT_LESION_INTENSITY[0] < 1.3 * WM_FLAIR < LESION_INTENSITY[0]
     assert FAINT_LESION_INTENSITY[1] < 0.4 * WM_T1
     assert np.all(flair[faint] == FAINT_LESION_INTENSITY[0]) and np.all(t1[faint] == FAINT_LESION_INTENSITY[1])
+
+
+def test_faint_lesions_are_half_the_deep_lesions_and_a_quarter_of_the_caps():
+    drawn = [draw_pitfalls(np.random.default_rng(seed), 24).faint for seed in range(400)]
+    caps = np.mean([sum(i < 4 for i in faint) / 4 for faint in drawn])
+    deep = np.mean([sum(i >= 4 for i in faint) / 20 for faint in drawn])
+    assert abs(caps - 0.25) < 0.03 and abs(deep - 0.5) < 0.03
 
 
 def test_pitfalls_are_deterministic_per_seed_and_differ_between_seeds():
