@@ -34,7 +34,7 @@ def metric_figure(rows: Sequence[Mapping[str, Any]], metric: str, path: Path) ->
         [float(r[metric]) for r in rows if (r["config"], r["variant"]) == g and math.isfinite(float(r[metric]))]
         for g in groups
     ]
-    figure, axes = plt.subplots(figsize=(max(6.0, 0.9 * len(groups) + 2), 4.2))
+    figure, axes = plt.subplots(figsize=(max(6.0, 0.9 * len(groups) + 2), 4.6))
     positions = np.arange(len(groups))
     axes.boxplot([v if v else [math.nan] for v in values], positions=positions, widths=0.6, showfliers=False)
     rng = np.random.default_rng(0)
@@ -48,7 +48,7 @@ def metric_figure(rows: Sequence[Mapping[str, Any]], metric: str, path: Path) ->
     axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(figure)
     return path
 
@@ -57,7 +57,7 @@ def region_agreement_figure(burden: Sequence[Mapping[str, Any]], path: Path) -> 
     """Predicted vs ground-truth lesion volume per subject × region (mL), one panel per configuration."""
     plt = _pyplot()
     configs = list(dict.fromkeys(r["config"] for r in burden))
-    figure, axes = plt.subplots(1, len(configs), figsize=(4.2 * len(configs), 4.2), squeeze=False)
+    figure, axes = plt.subplots(1, len(configs), figsize=(4.4 * len(configs), 4.8), squeeze=False)
     for axis, config in zip(axes[0], configs, strict=True):
         true = np.array([r["true_volume_ml"] for r in burden if r["config"] == config], dtype=float)
         predicted = np.array([r["predicted_volume_ml"] for r in burden if r["config"] == config], dtype=float)
@@ -71,8 +71,8 @@ def region_agreement_figure(burden: Sequence[Mapping[str, Any]], path: Path) -> 
         axis.set_title(config)
         axis.set_aspect("equal")
     figure.suptitle("Lesion volume per subject and region: prediction vs ground truth")
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1, 0.95))
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(figure)
     return path

@@ -163,7 +163,7 @@ def _trainers(planner: StudyPlanner, names: Sequence[str]) -> dict[str, str]:
     return {n: planner.trainer(CONFIGS[n]) if CONFIGS[n].trained else "" for n in names}
 
 
-def _config_rows(study: dict[str, Any], planner: StudyPlanner) -> list[dict[str, Any]]:
+def _config_rows(study: dict[str, Any]) -> list[dict[str, Any]]:
     seconds: dict[str, float] = {}
     for step in study["steps"]:
         config = step["key"].split("/")[0]
@@ -206,7 +206,7 @@ def _run_and_report(
     (out / STUDY_JSON).write_text(json.dumps(study, indent=1, default=str) + "\n")
     result.index = write_study_page(
         out, study=study, segmentation=result.tables.segmentation, localization=result.tables.localization,
-        comparisons=result.tables.comparisons, figures=figures, configs=_config_rows(study, planner),
+        comparisons=result.tables.comparisons, figures=figures, configs=_config_rows(study),
     )  # fmt: skip
 
 
