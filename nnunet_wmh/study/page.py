@@ -27,6 +27,34 @@ def _section(anchor: str, title: str, body: str) -> str:
     return f'<h2 id="{anchor}">{escape_html(title)}</h2>{body}'
 
 
+def _summary(out: Path, study: Mapping[str, Any], configs: int) -> str:
+    """Summary cards and links to the study's files that exist."""
+    files = [f for f in ("results.tsv", "table_segmentation.tsv", "table_segmentation.md", "table_localization.tsv",
+                         "comparisons.tsv", "study.json", "commands.sh") if (out / f).is_file()]  # fmt: skip
+    links = " · ".join(f'<a href="{escape_html(f)}">{escape_html(f)}</a>' for f in files)
+    best = study.get("best_lesion_config") or "–"
+    cards = card_html(str(configs), "configurations") + card_html(str(study["test_subjects"]), "test subjects")
+    cards += card_html(study["profile"], f"profile ({study['configuration']})") + card_html(best, "best lesion model")
+    return f'<div class="cards">{cards}</div><p class="muted">Files: {links}</p>'
+
+
+def _result_sections(
+    localization: Sequence[Mapping[str, Any]], comparisons: Sequence[Mapping[str, Any]]
+) -> tuple[str, str]:
+    """The localization section (empty without region configurations) and the comparisons table."""
+    localization_section = ""
+    if localization:
+        localization_section = _section(
+            "localization", "Localization: lesion volume per region against the ground truth",
+            table_html(localization, list(localization[0]), text_columns=TEXT, link_cases=False),
+        )  # fmt: skip
+    comparison_body = (
+        table_html(comparisons, list(comparisons[0]), text_columns=TEXT, link_cases=False)
+        if comparisons else "<p>No pair of configurations to compare.</p>"
+    )  # fmt: skip
+    return localization_section, comparison_body
+
+
 def write_study_page(
     out: Path,
     *,
@@ -52,23 +80,9 @@ def write_study_page(
     configs
         One row per configuration: config, summary, trainer, seconds.
     """
-    files = [f for f in ("results.tsv", "table_segmentation.tsv", "table_segmentation.md", "table_localization.tsv",
-                         "comparisons.tsv", "study.json", "commands.sh") if (out / f).is_file()]  # fmt: skip
-    links = " · ".join(f'<a href="{escape_html(f)}">{escape_html(f)}</a>' for f in files)
-    best = study.get("best_lesion_config") or "–"
-    cards = card_html(str(len(configs)), "configurations") + card_html(str(study["test_subjects"]), "test subjects")
-    cards += card_html(study["profile"], f"profile ({study['configuration']})") + card_html(best, "best lesion model")
+    summary = _summary(out, study, len(configs))
     pictures = "".join(_figure(name, name.removesuffix(".png").replace("_", " ")) for name in figures)
-    localization_section = ""
-    if localization:
-        localization_section = _section(
-            "localization", "Localization: lesion volume per region against the ground truth",
-            table_html(localization, list(localization[0]), text_columns=TEXT, link_cases=False),
-        )  # fmt: skip
-    comparison_body = (
-        table_html(comparisons, list(comparisons[0]), text_columns=TEXT, link_cases=False)
-        if comparisons else "<p>No pair of configurations to compare.</p>"
-    )  # fmt: skip
+    localization_section, comparison_body = _result_sections(localization, comparisons)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>nnunet_wmh study</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style></head>
@@ -81,7 +95,7 @@ source {escape_html(study["source"])} · device {escape_html(study["device"])}</
 {'<a href="#localization">Localization</a>' if localization else ""}<a href="#figures">Figures</a>
 <a href="#configs">Configurations</a></nav>
 <main>
-{_section("summary", "Summary", f'<div class="cards">{cards}</div><p class="muted">Files: {links}</p>')}
+{_section("summary", "Summary", summary)}
 {
         _section(
             "findings",
