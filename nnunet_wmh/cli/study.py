@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from nnunet_wmh.cli.formatting import comma_list
@@ -10,6 +11,10 @@ from nnunet_wmh.cli.formatting import comma_list
 EXIT_OK, EXIT_INTERRUPTED = 0, 130
 CONFIG_NAMES = "flair, t1, flair_t1, interchangeable, interchangeable_dropout, multitask_joint, multitask_separate, " \
     "separate_models"  # fmt: skip
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _folds(text: str) -> list[int]:
@@ -75,6 +80,9 @@ def run_study(args: argparse.Namespace) -> int:
         atlas_labels=args.atlas_labels, region_table=args.region_table, trainers=tuple(args.trainers),
         trainer_paths=tuple(args.trainer_paths), device=args.device, seed=args.seed, jobs=args.jobs,
     )  # fmt: skip
+    # a scheduler's or kill's SIGTERM stops the study as Ctrl-C does: the running nnU-Net command is killed
+    # with it, the folder lock released, and finished steps kept
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         result = study(
             args.source, args.out, options, dry_run=args.dry_run, overwrite=args.overwrite,
@@ -83,6 +91,8 @@ def run_study(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("nnunet_wmh: stopped: finished steps are kept; rerun the same command to continue", file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if args.dry_run:
         print(f"{len(result.configs)} configuration(s): {', '.join(result.configs)}")
         print(f"commands: {result.commands}")

@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,12 +97,35 @@ def run_logged(step: str, argv: Sequence[str], variables: Mapping[str, str], log
     with log.open("w") as handle:
         handle.write("$ " + shlex.join(argv) + "\n")
         handle.flush()
-        environment = {**os.environ, **variables}
-        completed = subprocess.run(
-            list(argv), env=environment, stdout=handle, stderr=subprocess.STDOUT, check=False
+        # its own process group, so that an interrupted run stops nnU-Net's worker processes too
+        process = subprocess.Popen(
+            list(argv), env={**os.environ, **variables}, stdout=handle, stderr=subprocess.STDOUT,
+            start_new_session=True,
         )  # fmt: skip
-    if completed.returncode != 0:
-        raise NnunetCommandError(step, completed.returncode, log)
+        try:
+            returncode = process.wait()
+        except BaseException:
+            stop_process_group(process)
+            raise
+    if returncode != 0:
+        raise NnunetCommandError(step, returncode, log)
+
+
+def stop_process_group(process: subprocess.Popen, *, grace_seconds: float = 10.0) -> None:
+    """Stop a command started in its own session and every process it started: SIGTERM, then SIGKILL."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=grace_seconds)
+            os.killpg(process.pid, 0)  # workers of the command may outlive it
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            pass
+        time.sleep(0.5)
 
 
 def torch_device(device: str) -> str:
