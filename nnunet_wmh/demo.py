@@ -33,7 +33,6 @@ from nnunet_wmh.registration.atlas import load_atlas
 from nnunet_wmh.registration.cohort_regions import register_atlas_to_cohort
 from nnunet_wmh.report.run import make_report
 from nnunet_wmh.study.nnunet import (
-    LOG_TAIL_LINES,
     NNUNET_COMMANDS,
     NnunetCommandError,
     NnunetFolders,
@@ -132,8 +131,7 @@ class DemoRun:
         except NnunetCommandError as exc:
             kept = Path(tempfile.mkdtemp(prefix="nnunet_wmh_demo_")) / log.name
             shutil.copyfile(log, kept)
-            tail = "\n".join(log.read_text().splitlines()[-LOG_TAIL_LINES:])
-            raise DemoStageError(f"stage {stage} failed (exit {exc.returncode}); see {kept}:\n{tail}") from None
+            raise DemoStageError(f"stage {stage} failed (exit {exc.returncode}); see {kept}:\n{exc.tail}") from None
 
 
 def _synthesize(run: DemoRun) -> None:

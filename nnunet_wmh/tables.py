@@ -28,6 +28,13 @@ def format_cell(value: Any) -> str:
     return str(value)
 
 
+def number_cell(text: str | None) -> float:
+    """A cell read back as a number: NaN for ``n/a``, an empty cell or None."""
+    if text is None or text == "" or text == MISSING:
+        return math.nan
+    return float(text)
+
+
 def write_tsv(path: str | os.PathLike[str], rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> Path:
     """Write rows (mappings with at least ``columns``) as a TSV file; returns the path."""
     path = Path(path)

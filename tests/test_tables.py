@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
-from nnunet_wmh.tables import format_cell, read_tsv, write_tsv
+import pytest
+
+from nnunet_wmh.tables import format_cell, number_cell, read_tsv, write_tsv
 
 ROWS = [
     {"case": "a", "site": "Utrecht", "variant": "paired", "dice": 0.8, "hd95_mm": 2.0},
@@ -25,3 +27,10 @@ def test_tsv_cells_and_round_trip(tmp_path):
     path = write_tsv(tmp_path / "t.tsv", [{"a": 1, "b": math.nan}], ["a", "b"])
     assert path.read_text() == "a\tb\n1\tn/a\n"
     assert read_tsv(path) == [{"a": "1", "b": "n/a"}]
+
+
+def test_cells_read_back_as_numbers_with_missing_values_as_nan():
+    assert number_cell("2.5") == 2.5 and number_cell("-3") == -3.0
+    assert all(math.isnan(number_cell(text)) for text in ("n/a", "", None))
+    with pytest.raises(ValueError):
+        number_cell("abc")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from nnunet_wmh.labels.joint import OUTSIDE_REGIONS_NAME
-from nnunet_wmh.tables import MISSING, format_cell, write_tsv
+from nnunet_wmh.tables import MISSING, format_cell, number_cell, write_tsv
 
 INFO_COLUMNS = ("participant_id", "session_id", "site")
 REGION_COLUMNS = [
@@ -74,12 +74,6 @@ ZSCORE_FLAG = 3.0
 MIN_CASES_FOR_ZSCORE = 3
 
 
-def _number(text: str | None) -> float:
-    if text is None or text == "" or text == MISSING:
-        return math.nan
-    return float(text)
-
-
 @dataclass
 class FinalTables:
     """The finished tables (rows of text) and what the pictures and page need.
@@ -120,8 +114,8 @@ class FinalTables:
 
     def summary(self) -> dict[str, Any]:
         """Cohort figures: cases, lesion volume (mL) median and IQR, lesion count median, flagged cases."""
-        volumes = np.array([_number(r["total_lesion_volume_ml"]) for r in self.rows["subjects"]])
-        counts = np.array([_number(r["lesion_count"]) for r in self.rows["subjects"]])
+        volumes = np.array([number_cell(r["total_lesion_volume_ml"]) for r in self.rows["subjects"]])
+        counts = np.array([number_cell(r["lesion_count"]) for r in self.rows["subjects"]])
         quartiles = np.percentile(volumes, [25, 50, 75]) if volumes.size else [math.nan] * 3
         return {
             "cases": len(self.cases),
@@ -189,7 +183,7 @@ def _flags(row: Mapping[str, str], zscore: float, missing: int) -> str:
     flags = []
     if row["empty_prediction"] == "True":
         flags.append("empty prediction")
-    outside = _number(row["lesion_outside_fraction"])
+    outside = number_cell(row["lesion_outside_fraction"])
     if outside > OUTSIDE_FRACTION_FLAG:
         flags.append(f"{outside:.0%} of lesion outside regions")
     if abs(zscore) > ZSCORE_FLAG:
@@ -233,7 +227,7 @@ def finalize_tables(
     if has_regions:
         regions = _complete_regions(tables["regions"], region_names, cases, info)
         for row in regions:
-            if row["region_id"] != "0" and _number(row["region_volume_mm3"]) == 0:
+            if row["region_id"] != "0" and number_cell(row["region_volume_mm3"]) == 0:
                 missing_regions[row["case"]] += 1
         rows["regions"], columns["regions"] = regions, keep(REGION_COLUMNS)
         columns["regions_wide"], rows["regions_wide"] = _wide_regions(regions, region_names, info_columns)
@@ -241,7 +235,7 @@ def finalize_tables(
     rows["lesions"] = sorted(tables["lesions"], key=lambda r: (r["case"], int(r["lesion_id"])))
     columns["lesions"] = keep(LESION_COLUMNS)
     qc_rows = sorted(tables["qc"], key=_case_key)
-    zscores = _zscores([_number(r["total_lesion_volume_ml"]) for r in qc_rows])
+    zscores = _zscores([number_cell(r["total_lesion_volume_ml"]) for r in qc_rows])
     flagged = {}
     for row, zscore in zip(qc_rows, zscores, strict=True):
         missing = missing_regions[row["case"]] if has_regions else 0

@@ -20,19 +20,12 @@ from nnunet_wmh.labels.conventions import LabelConvention
 from nnunet_wmh.labels.region_table import read_region_table
 from nnunet_wmh.study.configs import LESION_CONFIGS, StudyConfig
 from nnunet_wmh.study.layout import StudyLayout
-from nnunet_wmh.tables import read_tsv
+from nnunet_wmh.tables import number_cell, read_tsv
 
 METRICS = ("dice", "hd95_mm", "avd_percent", "lesion_recall", "lesion_f1")
 RESULT_COLUMNS = (
     "config", "variant", "case", "participant_id", "session", "site", *METRICS, "prediction", "reference",
 )  # fmt: skip
-
-
-def _number(value: str) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def results_rows(layout: StudyLayout, configs: Sequence[StudyConfig]) -> list[dict[str, Any]]:
@@ -50,7 +43,7 @@ def results_rows(layout: StudyLayout, configs: Sequence[StudyConfig]) -> list[di
                     "participant_id": row["subject"],
                     "session": row.get("session", ""),
                     "site": row["site"],
-                    **{metric: _number(row[metric]) for metric in METRICS},
+                    **{metric: number_cell(row[metric]) for metric in METRICS},
                     "prediction": row["prediction"],
                     "reference": row["reference"],
                 }

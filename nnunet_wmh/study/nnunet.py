@@ -31,7 +31,7 @@ class NnunetCommandError(NnunetWmhError):
     def __init__(self, step: str, returncode: int, log: Path) -> None:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]) if log.exists() else ""
         super().__init__(f"{step} failed (exit {returncode}); see {log}:\n{tail}")
-        self.step, self.returncode, self.log = step, returncode, log
+        self.step, self.returncode, self.log, self.tail = step, returncode, log, tail
 
 
 def find_command(name: str) -> str:

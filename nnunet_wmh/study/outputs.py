@@ -17,6 +17,7 @@ from nnunet_wmh.study.findings import paper_findings
 from nnunet_wmh.study.layout import StudyLayout
 from nnunet_wmh.study.tables import (
     COMPARISON_COLUMNS,
+    SEGMENTATION_COLUMNS,
     comparisons,
     segmentation_markdown,
     segmentation_table,
@@ -80,14 +81,13 @@ def compute_tables(
 
 def write_tables(out: Path, tables: StudyTables, burden: Sequence[Mapping[str, Any]]) -> None:
     """Write the TSV and Markdown tables into ``out`` (one atomic set; earlier ones replaced)."""
-    _, segmentation_columns = segmentation_table(tables.results)
     names = ["results.tsv", "table_segmentation.tsv", "table_segmentation.md", "comparisons.tsv"]
     if tables.localization:
         names += ["table_localization.tsv", "localization_cases.tsv"]
     with atomic_output_files([out / n for n in names], overwrite=True) as staged:
         paths = dict(zip(names, staged, strict=True))
         write_tsv(paths["results.tsv"], tables.results, RESULT_COLUMNS)
-        write_tsv(paths["table_segmentation.tsv"], tables.segmentation, segmentation_columns)
+        write_tsv(paths["table_segmentation.tsv"], tables.segmentation, SEGMENTATION_COLUMNS)
         paths["table_segmentation.md"].write_text(segmentation_markdown(tables.segmentation), encoding="utf-8")
         write_tsv(paths["comparisons.tsv"], tables.comparisons, COMPARISON_COLUMNS)
         if tables.localization:

@@ -41,7 +41,6 @@ class StudyPlanner:
     variables: dict[str, str]
     source_has_regions: bool
     steps: list[Step] = field(default_factory=list)
-    last: dict[str, Step] = field(default_factory=dict)
 
     def add(self, step: Step) -> Step:
         """Append a step and return it."""

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from nnunet_wmh.evaluation.statistics import compare_paired, holm_adjust
+from nnunet_wmh.evaluation.summary import describe_values
 from nnunet_wmh.study.collect import METRICS
 from nnunet_wmh.study.configs import ALL_VARIANTS, CONFIGS
 
@@ -22,6 +23,9 @@ COMPARISON_COLUMNS = (
     "p_wilcoxon", "p_holm",
 )  # fmt: skip
 SEPARATE = "separate_models"
+#: Statistics of the segmentation table and their keys in ``describe_values``.
+STATISTIC_KEYS = (("mean", "mean"), ("sd", "std"), ("median", "median"))
+SEGMENTATION_COLUMNS = ("config", "variant", "n", *(f"{m}_{s}" for m in METRICS for s in ("mean", "sd", "median")))
 
 
 def table_order(row: Mapping[str, Any]) -> tuple[int, int]:
@@ -40,15 +44,13 @@ def segmentation_table(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str
     for (config, variant), members in groups.items():
         entry: dict[str, Any] = {"config": config, "variant": variant, "n": len(members)}
         for metric in METRICS:
-            values = np.array([float(m[metric]) for m in members], dtype=np.float64)
-            finite = values[np.isfinite(values)]
-            entry[f"{metric}_mean"] = float(finite.mean()) if len(finite) else math.nan
-            entry[f"{metric}_sd"] = float(finite.std(ddof=1)) if len(finite) > 1 else math.nan
-            entry[f"{metric}_median"] = float(np.median(finite)) if len(finite) else math.nan
+            described = describe_values([float(m[metric]) for m in members])
+            entry.update(
+                {f"{metric}_{s}": described[key] for s, key in (("mean", "mean"), ("sd", "std"), ("median", "median"))}
+            )
         table.append(entry)
     table.sort(key=table_order)
-    columns = ["config", "variant", "n"] + [f"{m}_{s}" for m in METRICS for s in ("mean", "sd", "median")]
-    return table, columns
+    return table, list(SEGMENTATION_COLUMNS)
 
 
 def _cell(row: Mapping[str, Any], metric: str) -> str:
