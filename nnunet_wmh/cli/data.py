@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from nnunet_wmh.cli.formatting import comma_list, human_bytes
 from nnunet_wmh.cohorts.read import LAYOUTS
 from nnunet_wmh.dataset_conversion.modes import INPUT_CHOICES, MODES
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.registration import TRANSFORM_KINDS
+
+if TYPE_CHECKING:
+    from nnunet_wmh.registration.atlas import Atlas
 
 EXIT_OK = 0
 
@@ -179,11 +183,13 @@ def add_regions(subparsers) -> None:
         description="Registers --atlas-image to the subject (Mattes mutual information, multi-resolution, "
         "centred initialisation) and resamples --atlas-labels with nearest neighbour onto the subject's exact "
         "grid. Writes the transform beside each map. With --source, every subject of a cohort (any layout "
-        "convert reads) gets OUT_DIR/<subject>/regions.nii.gz, which convert --regions OUT_DIR finds.",
+        "convert reads) gets OUT_DIR/<subject>/regions.nii.gz, which convert --regions OUT_DIR finds. "
+        "Without --atlas-* options the built-in atlas is used: nilearn's MNI152 template with a white matter "
+        "parcellation (4 lobes x 2 hemispheres x depth shells, and infratentorial; 31 regions).",
     )
-    parser.add_argument("--atlas-image", required=True, help="template image (e.g. MNI152 T1)")
-    parser.add_argument("--atlas-labels", required=True, help="region labels on the template grid")
-    parser.add_argument("--region-table", required=True, help="region names (TSV/CSV, 'id name' text, LUT)")
+    parser.add_argument("--atlas-image", help="template image (e.g. MNI152 T1); default: the built-in atlas")
+    parser.add_argument("--atlas-labels", help="region labels on the template grid")
+    parser.add_argument("--region-table", help="region names (TSV/CSV, 'id name' text, LUT)")
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--subject", dest="subject_image", help="one subject image (with --out)")
     target.add_argument("--source", help="a cohort: WMH 2017 tree, BIDS root or manifest (with --out-dir)")
@@ -204,6 +210,9 @@ def add_regions(subparsers) -> None:
 
 
 def _regions_usage(args: argparse.Namespace) -> None:
+    atlas = (args.atlas_image, args.atlas_labels, args.region_table)
+    if any(a is not None for a in atlas) and any(a is None for a in atlas):
+        raise UsageError("give --atlas-image, --atlas-labels and --region-table together (or none: built-in atlas)")
     if args.subject_image and not args.out:
         raise UsageError("--subject needs --out")
     if args.source and not args.out_dir:
@@ -215,11 +224,23 @@ def _regions_usage(args: argparse.Namespace) -> None:
 
 
 def run_regions(args: argparse.Namespace) -> int:
-    from nnunet_wmh.registration.atlas import load_atlas, register_atlas  # heavy: SimpleITK
-    from nnunet_wmh.registration.cohort_regions import register_atlas_to_cohort
+    import tempfile
+
+    from nnunet_wmh.registration.atlas import load_atlas  # heavy: SimpleITK
+    from nnunet_wmh.registration.builtin_atlas import load_builtin_atlas
 
     _regions_usage(args)
-    atlas = load_atlas(args.atlas_image, args.atlas_labels, args.region_table)
+    if args.atlas_image is None:
+        with tempfile.TemporaryDirectory(prefix="nnunet_wmh_atlas_") as folder:
+            print("atlas: built-in (nilearn's MNI152 template, white matter parcellation of 31 regions)")
+            return _register_regions(args, load_builtin_atlas(folder))
+    return _register_regions(args, load_atlas(args.atlas_image, args.atlas_labels, args.region_table))
+
+
+def _register_regions(args: argparse.Namespace, atlas: Atlas) -> int:
+    from nnunet_wmh.registration.atlas import register_atlas  # heavy: SimpleITK
+    from nnunet_wmh.registration.cohort_regions import register_atlas_to_cohort
+
     if args.subject_image:
         result = register_atlas(
             atlas, args.subject_image, args.out, transform=args.transform, wm_mask=args.wm_mask,

@@ -4,7 +4,9 @@ import inspect
 import json
 from dataclasses import fields
 
+import nibabel as nib
 import numpy as np
+import pytest
 
 from nnunet_wmh.cli import main
 from nnunet_wmh.cli.data import run_convert
@@ -90,3 +92,22 @@ def test_every_library_parameter_of_the_data_commands_has_a_flag_of_the_same_nam
     single = set(inspect.signature(register_atlas).parameters) - {"atlas", "subject"}
     assert regions | single <= _dests(parsers["regions"])
     assert run_convert.__module__ == "nnunet_wmh.cli.data"
+
+
+@pytest.mark.slow
+def test_regions_without_atlas_options_uses_the_builtin_atlas(tmp_path, capsys):
+    from nnunet_wmh.registration.builtin_atlas import template_files
+
+    code = main(["regions", "--subject", str(template_files().t1), "--out", str(tmp_path / "regions.nii.gz")])
+
+    assert code == 0
+    assert "atlas: built-in" in capsys.readouterr().out
+    labels = np.asanyarray(nib.load(tmp_path / "regions.nii.gz").dataobj)
+    assert set(np.unique(labels)) == set(range(32))  # the template onto itself: every region
+
+
+def test_regions_with_only_some_atlas_options_is_a_usage_error(tmp_path, capsys):
+    code = main(["regions", "--subject", "x.nii.gz", "--out", str(tmp_path / "r.nii.gz"), "--atlas-image", "t.nii"])
+
+    assert code == 2
+    assert "--atlas-image, --atlas-labels and --region-table together" in capsys.readouterr().err

@@ -1,0 +1,134 @@
+"""The built-in atlas: nilearn's MNI152 template and the white matter parcellation built from it."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from nnunet_wmh.errors import UsageError
+from nnunet_wmh.registration import builtin_atlas
+from nnunet_wmh.registration.atlas import register_atlas
+from nnunet_wmh.registration.builtin_atlas import (
+    builtin_atlas_files,
+    builtin_region_table,
+    depth_shells,
+    load_builtin_atlas,
+    template_files,
+)
+
+
+@pytest.fixture(scope="module")
+def atlas_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("builtin_atlas")
+    builtin_atlas_files(folder)
+    return folder
+
+
+def _voxels(path: Path) -> np.ndarray:
+    return np.asanyarray(nib.load(path).dataobj)
+
+
+def test_the_template_comes_from_the_installed_nilearn_wheel():
+    files = template_files()
+    assert "nilearn" in files.t1.parts
+    assert nib.load(files.t1).shape == (197, 233, 189)
+
+
+def test_without_nilearn_the_message_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(builtin_atlas.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(UsageError, match="pip install nilearn"):
+        template_files()
+
+
+def test_the_shipped_table_names_31_regions_4_lobes_by_2_sides_and_infratentorial():
+    table = builtin_region_table()
+    assert sorted(table) == list(range(1, 32))
+    assert table[1] == "frontal_L_shell1"
+    assert table[31] == "infratentorial"
+    assert sum(name.startswith("occipital_") for name in table.values()) == 6
+
+
+def test_every_region_is_in_the_parcellation_with_at_least_one_ml(atlas_folder):
+    _, labels_path, _ = builtin_atlas_files(atlas_folder)
+    labels = _voxels(labels_path)
+    volumes_ml = np.bincount(labels.ravel(), minlength=32)[1:] / 1000  # 1 mm voxels
+    assert volumes_ml.min() >= 1.0
+    assert labels.max() == 31
+
+
+def test_regions_lie_in_the_white_matter_only(atlas_folder):
+    labels = _voxels(builtin_atlas_files(atlas_folder)[1])
+    wm = _voxels(template_files().wm)
+    assert not np.any(labels[wm < 128])
+
+
+def test_left_regions_lie_at_negative_x_and_mirror_their_right_twins(atlas_folder):
+    labels_path = builtin_atlas_files(atlas_folder)[1]
+    labels, affine = _voxels(labels_path), nib.load(labels_path).affine
+    table = {name: region_id for region_id, name in builtin_region_table().items()}
+    left, right = table["parietal_L_shell2"], table["parietal_R_shell2"]
+    x_mm = np.argwhere(labels == left)[:, 0] * affine[0, 0] + affine[0, 3]
+    assert x_mm.max() < 0
+    assert np.count_nonzero(labels == left) == pytest.approx(np.count_nonzero(labels == right), rel=0.02)
+
+
+def test_depth_shells_run_from_the_ventricle_to_the_surface():
+    brain = np.zeros((41, 5, 5), dtype=bool)
+    brain[:, :, :] = True
+    brain[0, :, :] = False  # outside at x = 0 and x = 40
+    brain[40, :, :] = False
+    ventricles = np.zeros_like(brain)
+    ventricles[20, :, :] = True
+    shells = depth_shells(brain, ventricles)
+    # d_v = x - 20 from the ventricle, d_s = 40 - x to the outside: r = d_v / 20, shell = floor(4 r) + 1
+    assert [int(shells[x, 2, 2]) for x in (22, 24, 26, 29, 31, 34, 36, 39)] == [1, 1, 2, 2, 3, 3, 4, 4]
+
+
+def _oblique_native_grid(template: nib.Nifti1Image) -> sitk.Image:
+    """A challenge-like grid (0.96 x 0.96 x 3 mm, 240 x 240 x 48) rotated 12 degrees about two axes."""
+    angle = math.radians(12)
+    rotation = sitk.Euler3DTransform((0, 0, 0), angle, 0, angle / 2)
+    direction = np.array(rotation.GetMatrix()).reshape(3, 3) @ np.diag([-1, -1, 1])  # LPS → RAS-like
+    spacing = np.array([0.96, 0.96, 3.0])
+    size = np.array([240, 240, 48])
+    centre = np.array([0.0, -18.0, 18.0])  # MNI mm, RAS
+    centre_lps = centre * [-1, -1, 1]
+    origin = centre_lps - direction @ (spacing * (size - 1) / 2)
+    grid = sitk.Image([int(s) for s in size], sitk.sitkFloat32)
+    grid.SetSpacing(spacing.tolist())
+    grid.SetDirection(direction.ravel().tolist())
+    grid.SetOrigin(origin.tolist())
+    return grid
+
+
+@pytest.mark.slow
+def test_regions_with_the_builtin_atlas_recover_the_parcellation_on_an_oblique_3mm_grid(atlas_folder, tmp_path):
+    files = template_files()
+    labels_path = builtin_atlas_files(atlas_folder)[1]
+    native_grid = _oblique_native_grid(nib.load(files.t1))
+    identity = sitk.Transform(3, sitk.sitkIdentity)
+    native_t1 = sitk.Resample(sitk.ReadImage(str(files.t1), sitk.sitkFloat32), native_grid, identity, sitk.sitkLinear)
+    truth = sitk.Resample(sitk.ReadImage(str(labels_path)), native_grid, identity, sitk.sitkNearestNeighbor)
+    sitk.WriteImage(native_t1, str(tmp_path / "native_T1.nii.gz"))
+    expected = sitk.GetArrayFromImage(truth).transpose(2, 1, 0)
+
+    result = register_atlas(
+        load_builtin_atlas(atlas_folder), tmp_path / "native_T1.nii.gz", tmp_path / "regions.nii.gz"
+    )
+
+    found = _voxels(result.region_map)
+    assert nib.load(result.region_map).header.get_zooms() == pytest.approx((0.96, 0.96, 3.0))
+    voxel_ml = 0.96 * 0.96 * 3.0 / 1000
+    dice = []
+    for region_id in builtin_region_table():
+        truth_region, found_region = expected == region_id, found == region_id
+        if np.count_nonzero(truth_region) * voxel_ml > 1.0:
+            overlap = np.count_nonzero(truth_region & found_region)
+            dice.append(2 * overlap / (np.count_nonzero(truth_region) + np.count_nonzero(found_region)))
+    assert len(dice) >= 20
+    assert np.mean(dice) >= 0.85
