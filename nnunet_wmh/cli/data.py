@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 from typing import TYPE_CHECKING
 
 from nnunet_wmh.cli.formatting import comma_list, human_bytes
@@ -224,8 +225,6 @@ def _regions_usage(args: argparse.Namespace) -> None:
 
 
 def run_regions(args: argparse.Namespace) -> int:
-    import tempfile
-
     from nnunet_wmh.registration.atlas import load_atlas  # heavy: SimpleITK
     from nnunet_wmh.registration.builtin_atlas import load_builtin_atlas
 
