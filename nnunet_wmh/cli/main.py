@@ -18,6 +18,7 @@ from nnunet_wmh.cli.data import add_convert, add_coregister, add_regions, add_sy
 from nnunet_wmh.cli.formatting import with_flags
 from nnunet_wmh.cli.pipeline import add_demo, add_trainers_path
 from nnunet_wmh.cli.results import add_decode, add_evaluate, add_report, add_report_merge
+from nnunet_wmh.cli.segment import add_segment
 from nnunet_wmh.cli.study import add_study
 from nnunet_wmh.errors import InvalidInputsError, NnunetWmhError, UsageError
 
@@ -32,6 +33,7 @@ COMMANDS: tuple[Callable, ...] = (
     add_regions,
     add_coregister,
     add_study,
+    add_segment,
     add_demo,
     add_trainers_path,
 )

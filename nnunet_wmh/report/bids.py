@@ -114,21 +114,38 @@ def write_case_derivatives(
     return written
 
 
-def write_dataset_files(bids_dir: Path, region_names: Mapping[int, str]) -> None:
-    """Write ``dataset_description.json`` and, with regions, ``desc-wmhregions_dseg.tsv``."""
+def write_dataset_files(
+    bids_dir: Path,
+    region_names: Mapping[int, str],
+    *,
+    generated_by: Mapping[str, object] | None = None,
+    atlas_regions: Mapping[str, str] | None = None,
+) -> None:
+    """Write ``dataset_description.json`` and, with regions, ``desc-wmhregions_dseg.tsv``.
+
+    Parameters
+    ----------
+    generated_by
+        Replaces the report's ``GeneratedBy`` entry (``segment`` names itself and its model).
+    atlas_regions
+        ``{id: name}`` of whole region maps (``desc-regions_dseg``) written beside the masks: adds
+        ``desc-regions_dseg.tsv``.
+    """
     bids_dir.mkdir(parents=True, exist_ok=True)
+    default = {
+        "Name": "nnunet_wmh",
+        "Version": __version__,
+        "Description": "nnunet_wmh report: lesion masks and lesion-by-region maps from nnU-Net predictions",
+    }
     description = {
         "Name": "nnunet_wmh: white matter hyperintensity segmentation and localization",
         "BIDSVersion": BIDS_VERSION,
         "DatasetType": "derivative",
-        "GeneratedBy": [
-            {
-                "Name": "nnunet_wmh",
-                "Version": __version__,
-                "Description": "nnunet_wmh report: lesion masks and lesion-by-region maps from nnU-Net predictions",
-            }
-        ],
+        "GeneratedBy": [dict(generated_by) if generated_by else default],
     }
+    if atlas_regions:
+        rows = [{"index": int(i), "name": name} for i, name in sorted(atlas_regions.items(), key=lambda x: int(x[0]))]
+        write_tsv(bids_dir / "desc-regions_dseg.tsv", rows, ["index", "name"])
     (bids_dir / "dataset_description.json").write_text(json.dumps(description, indent=2) + "\n")
     if region_names:
         rows = [{"index": i, "name": region_names[i]} for i in sorted(region_names)]

@@ -34,6 +34,9 @@ class CaseInputs:
     image: Path | None = None
     info: CaseInfo | None = None
     bids: tuple[str, str | None, str] | None = None
+    #: Extra qc.tsv columns of the case, ``(column, text)`` (``segment`` records its route and uncertainty here);
+    #: a column named ``extra_flags`` joins the case's flag instead of being a column.
+    qc_extra: tuple[tuple[str, str], ...] = ()
 
 
 #: Companion maps: the parameter that gives them, how messages call them, whether images use ``_0000``.

@@ -33,6 +33,7 @@ from nnunet_wmh.report.tables import (
     REGION_COLUMNS,
     SUBJECT_COLUMNS,
     finalize_tables,
+    qc_columns,
 )
 from nnunet_wmh.tables import format_cell, read_tsv, write_tsv
 
@@ -45,6 +46,9 @@ TABLE_COLUMNS = {"regions": REGION_COLUMNS, "subjects": SUBJECT_COLUMNS, "lesion
 #: What parts of one run share (anything else differs from part to part).
 RUN_FIELDS = ("nnunet_wmh_version", "options", "inputs", "labels", "num_parts", "cases_total", "cases_digest")
 PART_NAME = re.compile(r"part-(\d+)-of-(\d+)")
+#: Subjects a run could not report (``segment``), merged into ``skipped.tsv``.
+SKIPPED_FILE = "skipped.tsv"
+SKIPPED_COLUMNS = ["participant_id", "session_id", "site", "case", "subject", "reason"]
 DEFINITIONS = {
     "volumes": "voxel count x voxel volume from the header's voxel size (native space)",
     "lesions": "connected components at the given connectivity, after dropping those under min_lesion_mm3",
@@ -82,6 +86,17 @@ class PartData:
     folder: Path
 
 
+def table_columns(name: str, meta: Mapping[str, Any]) -> list[str]:
+    """The columns of table ``name`` in a part (qc.tsv also has the part's extra qc columns)."""
+    return qc_columns(meta.get("qc_extra_columns", ())) if name == "qc" else TABLE_COLUMNS[name]
+
+
+def extra_qc_columns(results: Sequence[CaseRows]) -> list[str]:
+    """Extra qc columns of the cases (``CaseInputs.qc_extra``), in first-seen order."""
+    known = set(QC_COLUMNS)
+    return list(dict.fromkeys(c for r in results for c in r.qc if c not in known))
+
+
 def rows_as_text(results: Sequence[CaseRows]) -> dict[str, list[dict[str, str]]]:
     """The rows of a part's cases, formatted exactly as the part's TSV files hold them."""
     raw = {
@@ -90,9 +105,8 @@ def rows_as_text(results: Sequence[CaseRows]) -> dict[str, list[dict[str, str]]]
         "lesions": [row for r in results for row in r.lesions],
         "qc": [r.qc for r in results],
     }
-    return {
-        name: [{c: format_cell(row.get(c)) for c in TABLE_COLUMNS[name]} for row in rows] for name, rows in raw.items()
-    }
+    columns = {**TABLE_COLUMNS, "qc": qc_columns(extra_qc_columns(results))}
+    return {name: [{c: format_cell(row.get(c)) for c in columns[name]} for row in rows] for name, rows in raw.items()}
 
 
 def part_meta(
@@ -108,6 +122,7 @@ def part_meta(
         "cases": [r.case for r in results],
         "regions": [{"id": i, "name": names[i]} for i in sorted(names)],
         "info_columns": sorted({k for r in results for k in r.subject if k in INFO_COLUMNS}),
+        "qc_extra_columns": extra_qc_columns(results),
         "warnings": [f"[{r.case}] {w}" for r in results for w in r.warnings],
     }
 
@@ -120,7 +135,7 @@ def write_part(folder: Path, rows: Mapping[str, list[dict[str, str]]], meta: Map
     """Write a part's TSV files and ``part.json`` (with each table's row count and checksum) into ``folder``."""
     files = {}
     for name, table_rows in rows.items():
-        path = write_tsv(folder / f"{name}.tsv", table_rows, TABLE_COLUMNS[name])
+        path = write_tsv(folder / f"{name}.tsv", table_rows, table_columns(name, meta))
         files[path.name] = {"rows": len(table_rows), "sha256": _digest(path)}
     (folder / PART_FILE).write_text(json.dumps({**meta, "files": files}, indent=2, sort_keys=True) + "\n")
 
@@ -276,6 +291,8 @@ def _report_json(parts: Sequence[PartData], region_names: Mapping[int, str], cas
         "definitions": DEFINITIONS,
         "flagged_cases": dict(flagged),
         "warnings": warnings,
+        **({"skipped": [row for p in parts for row in p.meta["skipped"]]} if "skipped" in meta else {}),
+        **{k: meta[k] for k in ("generated_by", "routes") if k in meta},
     }
 
 
@@ -287,10 +304,17 @@ def finish_report(target: Path, bids_target: Path | None, parts: Sequence[PartDa
     tables = {name: [row for p in parts for row in p.rows[name]] for name in TABLE_COLUMNS}
     region_names = {int(r["id"]): r["name"] for p in parts for r in p.meta["regions"]}
     info_columns = [c for c in INFO_COLUMNS if any(c in p.meta["info_columns"] for p in parts)]
+    extra_columns = list(dict.fromkeys(c for p in parts for c in p.meta.get("qc_extra_columns", ())))
     final = finalize_tables(
-        tables, region_names, info_columns, has_regions=bool(region_names) or bool(tables["regions"])
-    )
+        tables, region_names, info_columns, has_regions=bool(region_names) or bool(tables["regions"]),
+        qc_extra_columns=extra_columns,
+    )  # fmt: skip
     files = final.write(target)
+    if any("skipped" in p.meta for p in parts):
+        skipped = sorted((row for p in parts for row in p.meta.get("skipped", [])), key=lambda row: row["case"])
+        files[SKIPPED_FILE] = write_tsv(target / SKIPPED_FILE, skipped, SKIPPED_COLUMNS)
+    for subfolder in parts[0].meta.get("extra_folders", []):
+        _gather(parts, subfolder, target / subfolder)
     report_json = _report_json(parts, region_names, len(final.cases), final.flagged)
     options = parts[0].meta["options"]
     if options["pictures"]:
@@ -304,7 +328,10 @@ def finish_report(target: Path, bids_target: Path | None, parts: Sequence[PartDa
     files[REPORT_JSON] = target / REPORT_JSON
     if bids_target is not None:
         _gather(parts, BIDS_FOLDER, bids_target)
-        write_dataset_files(bids_target, region_names)
+        write_dataset_files(
+            bids_target, region_names, generated_by=parts[0].meta.get("generated_by"),
+            atlas_regions=parts[0].meta.get("atlas_regions"),
+        )  # fmt: skip
     files = {name: out_dir / path.relative_to(target) for name, path in files.items()}
     return ReportResult(out_dir, final.cases, True, files, final.flagged, report_json["warnings"], final.summary())
 

@@ -94,6 +94,7 @@ def _qc_row(measured: CaseMeasurement, base: dict[str, Any]) -> dict[str, Any]:
         "lesion_outside_fraction": measured.outside_fraction,
         "region_map_volume_ml": region_map_mm3 / MM3_PER_ML,
         "region_map_to_icv_ratio": region_map_mm3 / icv if icv > 0 else math.nan,
+        **dict(measured.inputs.qc_extra),
     }
 
 

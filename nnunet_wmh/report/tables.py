@@ -68,6 +68,8 @@ QC_COLUMNS = [
     "regions_missing",
     "flag",
 ]
+#: An extra qc column whose text joins the case's flag (see ``CaseInputs.qc_extra``).
+EXTRA_FLAGS = "extra_flags"
 #: QC thresholds behind the flags.
 OUTSIDE_FRACTION_FLAG = 0.10
 ZSCORE_FLAG = 3.0
@@ -179,8 +181,14 @@ def _zscores(values: Sequence[float]) -> list[float]:
     return list((array - finite.mean()) / np.std(finite, ddof=1))
 
 
+def qc_columns(extra_columns: Sequence[str] = ()) -> list[str]:
+    """qc.tsv's columns: the report's, then ``extra_columns`` (without ``extra_flags``) before ``flag``."""
+    extra = [c for c in extra_columns if c != EXTRA_FLAGS and c not in QC_COLUMNS]
+    return [*QC_COLUMNS[:-1], *extra, QC_COLUMNS[-1], *([EXTRA_FLAGS] if EXTRA_FLAGS in extra_columns else [])]
+
+
 def _flags(row: Mapping[str, str], zscore: float, missing: int) -> str:
-    flags = []
+    flags = [row[EXTRA_FLAGS]] if row.get(EXTRA_FLAGS) else []
     if row["empty_prediction"] == "True":
         flags.append("empty prediction")
     outside = number_cell(row["lesion_outside_fraction"])
@@ -199,6 +207,7 @@ def finalize_tables(
     info_columns: Sequence[str],
     *,
     has_regions: bool,
+    qc_extra_columns: Sequence[str] = (),
 ) -> FinalTables:
     """Complete the per-case rows into the report's tables.
 
@@ -212,6 +221,8 @@ def finalize_tables(
         The info columns present (``participant_id``, ``session_id``, ``site``), possibly none.
     has_regions
         Whether the report has regions (else no region tables are written).
+    qc_extra_columns
+        Extra qc.tsv columns of the cases (``CaseInputs.qc_extra``).
     """
     info_columns = list(info_columns)
 
@@ -244,5 +255,6 @@ def finalize_tables(
         row["flag"] = _flags(row, zscore, missing)
         if row["flag"]:
             flagged[row["case"]] = row["flag"]
-    rows["qc"], columns["qc"] = qc_rows, keep(QC_COLUMNS)
+    rows["qc"] = qc_rows
+    columns["qc"] = [c for c in keep(qc_columns(qc_extra_columns)) if c != EXTRA_FLAGS]
     return FinalTables(columns, rows, cases, dict(region_names), flagged)

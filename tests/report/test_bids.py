@@ -1,5 +1,7 @@
 """BIDS derivative names and files of the report."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -47,3 +49,11 @@ def test_bids_files_inside_the_report_folder_are_built_with_it(tmp_path):
     assert masks == [f"sub-case{c}_space-FLAIR_desc-wmh_mask.nii.gz" for c in "abc"]
     assert (out / "derivatives" / "dataset_description.json").is_file() and (out / "report.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cohort", "report"]
+
+
+def test_a_segment_run_names_itself_and_its_model_and_lists_the_whole_region_maps(tmp_path):
+    generated_by = {"Name": "nnunet_wmh", "Version": "x", "Model": {"Name": "Dataset1_A/T__P__C", "Folds": ["0"]}}
+    write_dataset_files(tmp_path, {3: "frontal"}, generated_by=generated_by, atlas_regions={"3": "frontal", "12": "x"})
+    description = json.loads((tmp_path / "dataset_description.json").read_text())
+    assert description["GeneratedBy"] == [generated_by]
+    assert (tmp_path / "desc-regions_dseg.tsv").read_text().splitlines() == ["index\tname", "3\tfrontal", "12\tx"]

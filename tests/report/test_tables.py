@@ -54,3 +54,14 @@ def test_flags_say_why_a_case_needs_a_look():
     assert final.flagged["c11"].startswith("lesion volume z = +3.")
     assert final.columns["regions_wide"] == ["case", "frontal_ml", "outside_regions_ml"]
     assert final.summary()["lesion_volume_ml_median"] == pytest.approx(1.0)
+
+
+def test_extra_qc_columns_come_before_the_flag_and_extra_flags_join_it():
+    qc = [_qc(c, 1.0) | {"inputs_used": "FLAIR,T1", "extra_flags": "uncertain" if c == "b" else ""} for c in "abc"]
+    tables = {"subjects": [_subject(c, 1.0) for c in "abc"], "qc": qc, "regions": [], "lesions": []}
+
+    final = finalize_tables(tables, {}, [], has_regions=False, qc_extra_columns=["inputs_used", "extra_flags"])
+
+    assert final.columns["qc"][-2:] == ["inputs_used", "flag"]
+    assert "extra_flags" not in final.columns["qc"]
+    assert final.flagged == {"b": "uncertain"}

@@ -1,0 +1,142 @@
+"""One subject through ``segment``: co-register, predict, regions, files; the report measures it afterwards.
+
+Files of a case, inside the run's (or part's) folder:
+
+* ``predictions/CASE.nii.gz``: the lesion mask (uint8 0/1) of a lesion model, or the joint lesion × region
+  labels of a multitask model (``separate`` models decoded as ``decode`` does), on the subject's FLAIR grid
+  with the FLAIR's header;
+* ``bids/sub-X[/ses-Y]/anat/``: ``…_space-FLAIR_desc-regions_dseg.nii.gz`` (the whole region map: the
+  multitask model's regions, or the atlas registered to the subject) and, for a T1 that was moved onto the
+  FLAIR grid, ``…_space-FLAIR_T1w.nii.gz`` with its transform.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nnunet_wmh.dataset_conversion.coregistration import needs_coregistration
+from nnunet_wmh.decode import decode_probabilities
+from nnunet_wmh.io import compact_labels, load_nifti, save_nifti
+from nnunet_wmh.labels.joint import JointEncoding, decode_joint_labels
+from nnunet_wmh.report.bids import bids_entities
+from nnunet_wmh.report.inputs import CaseInputs
+from nnunet_wmh.report.tables import EXTRA_FLAGS
+from nnunet_wmh.segment.predictor import ModelRunner
+from nnunet_wmh.segment.routes import SubjectRoute
+from nnunet_wmh.segment.uncertainty import lesion_probability, uncertainty_figures
+from nnunet_wmh.tables import format_cell
+
+PREDICTIONS_FOLDER = "predictions"
+#: A total lesion volume above this (mL) is flagged as implausible (the largest WMH loads reported are ~100 mL).
+IMPLAUSIBLE_LESION_ML = 150.0
+#: A mean lesion entropy above this (bits) flags the case as uncertain.
+UNCERTAIN_ENTROPY_BITS = 0.4
+
+
+@dataclass(frozen=True)
+class RegionSource:
+    """Where a lesion model's regions come from: an atlas to register (``name`` ``atlas`` or ``builtin``)."""
+
+    name: str
+    atlas: object  # nnunet_wmh.registration.atlas.Atlas (typed loosely: SimpleITK is imported late)
+    transform: str
+
+
+def bids_anat_folder(bids_dir: Path, route: SubjectRoute) -> tuple[Path, str]:
+    """``(bids/sub-X[/ses-Y]/anat, "sub-X[_ses-Y]")`` of a subject."""
+    participant, session = bids_entities(route.case, route.info())
+    folder = bids_dir / participant / (session or "") / "anat"
+    return folder, participant + (f"_{session}" if session else "")
+
+
+def _t1_on_flair_grid(route: SubjectRoute, anat: Path, prefix: str) -> tuple[Path | None, float]:
+    """The subject's T1 on its FLAIR grid (moved there when it is not) and the co-registration metric."""
+    from nnunet_wmh.registration.coregister import coregister  # heavy: SimpleITK
+
+    subject = route.subject
+    if subject.t1 is None or not needs_coregistration(subject):
+        return subject.t1, math.nan
+    anat.mkdir(parents=True, exist_ok=True)
+    result = coregister(subject.flair, subject.t1, anat / f"{prefix}_space-FLAIR_T1w.nii.gz", subject=subject.key)
+    return result.image, result.metric
+
+
+def _atlas_regions(source: RegionSource, image: Path, subject: str) -> tuple[np.ndarray, float]:
+    from nnunet_wmh.registration.atlas import map_atlas  # heavy: SimpleITK
+
+    mapping = map_atlas(source.atlas, image, subject=subject, transform=source.transform)  # type: ignore[arg-type]
+    return mapping.labels, mapping.metric
+
+
+def _flags(lesion_ml: float, entropy: float) -> str:
+    flags = []
+    if lesion_ml > IMPLAUSIBLE_LESION_ML:
+        flags.append(f"implausible lesion volume ({lesion_ml:.0f} mL > {IMPLAUSIBLE_LESION_ML:.0f} mL)")
+    if entropy > UNCERTAIN_ENTROPY_BITS:
+        flags.append(f"uncertain (lesion entropy {entropy:.2f} bits > {UNCERTAIN_ENTROPY_BITS})")
+    return "; ".join(flags)
+
+
+def segment_subject(route: SubjectRoute, runner: ModelRunner, folder: Path, regions: RegionSource | None) -> CaseInputs:
+    """Co-register, predict and map the regions of one served subject; write its files into ``folder``.
+
+    Returns the case's inputs for the report, with the route and the uncertainty as extra qc columns.
+
+    Raises
+    ------
+    InputDataError
+        An image that cannot be read, or a registration that fails (names subject and file).
+    """
+    subject, model = route.subject, runner.model
+    reference_path = subject.reference_image
+    assert reference_path is not None, "routes serve subjects with an image"
+    reference = load_nifti(reference_path)
+    anat, prefix = bids_anat_folder(folder / "bids", route)
+    t1, coregistration_metric = _t1_on_flair_grid(route, anat, prefix) if route.uses_t1 else (None, math.nan)
+    images = {"flair": subject.flair, "t1": t1}
+    predicted = runner.predict(subject.key, [images.get(c) for c in route.channels])
+    probability = lesion_probability(predicted.probabilities, model.route, model.dataset_json, runner.label_values)
+    if model.route.has_regions:
+        labels = predicted.labels
+        if model.route.encoding == "separate":
+            labels = decode_probabilities(predicted.probabilities, model.dataset_json)
+        written = np.asarray(labels).transpose(2, 1, 0)
+        decoded = decode_joint_labels(written, JointEncoding.from_dataset_json(model.dataset_json))
+        lesion, region_map, regions_metric = decoded.lesion, decoded.regions, math.nan
+    else:
+        lesion = predicted.labels.transpose(2, 1, 0) == model.route.lesion_label
+        written = lesion.astype(np.uint8)
+        assert regions is not None, "lesion models get an atlas"
+        registered = t1 if t1 is not None else reference_path  # the template is a T1: its best match on the grid
+        region_map, regions_metric = _atlas_regions(regions, registered, subject.key)
+    prediction_path = folder / PREDICTIONS_FOLDER / f"{route.case}.nii.gz"
+    prediction_path.parent.mkdir(parents=True, exist_ok=True)
+    save_nifti(compact_labels(written), prediction_path, reference=reference, description="nnunet_wmh segment")
+    anat.mkdir(parents=True, exist_ok=True)
+    dseg = anat / f"{prefix}_space-FLAIR_desc-regions_dseg.nii.gz"
+    save_nifti(compact_labels(region_map), dseg, reference=reference, description="nnunet_wmh regions")
+    voxel_mm3 = float(np.prod(reference.header.get_zooms()[:3]))
+    figures = uncertainty_figures(probability.transpose(2, 1, 0), lesion, voxel_mm3)
+    lesion_ml = float(np.count_nonzero(lesion)) * voxel_mm3 / 1000
+    extra = {
+        "inputs_used": route.inputs_used,
+        "t1_coregistered": format_cell(not math.isnan(coregistration_metric)) if t1 and subject.flair else "n/a",
+        "coregistration_metric": format_cell(coregistration_metric),
+        "regions_from": "model" if model.route.has_regions else regions.name,  # type: ignore[union-attr]
+        "regions_metric": format_cell(regions_metric),
+        **{name: format_cell(value) for name, value in figures.items()},
+        EXTRA_FLAGS: _flags(lesion_ml, figures["lesion_entropy_bits"]),
+    }
+    return CaseInputs(
+        case=route.case,
+        prediction=prediction_path,
+        regions=None if model.route.has_regions else dseg,
+        image=reference_path,
+        info=route.info(),
+        bids=(*bids_entities(route.case, route.info()), "wmh"),
+        qc_extra=tuple(extra.items()),
+    )

@@ -1,0 +1,212 @@
+"""``segment`` end to end (slow): a tiny interchangeable model trained here, applied to a synthetic BIDS cohort in
+which one subject lacks T1, one lacks FLAIR and one has its T1 on another grid.
+
+The masks are compared with stock ``nnUNetv2_predict`` on the same prepared inputs (the duplicated channel, the
+co-registered T1), the model zip of ``nnUNetv2_export_model_to_zip`` with the model folder, and a run in two
+parts joined by ``report-merge`` with the single run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from nnunet_wmh.tables import read_tsv
+from nnunet_wmh.trainers import trainers_path
+
+BIN = Path(sys.executable).parent
+TEST_TRAINERS = Path(__file__).parent / "nnunet_trainers"
+TRAINER = "nnUNetTrainerModalityDropout_tiny"
+DATASET_ID = 611
+
+
+def run(command: list[str], environment: dict[str, str], cwd: Path) -> str:
+    completed = subprocess.run(command, env=environment, cwd=cwd, capture_output=True, text=True, timeout=900)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, f"{' '.join(command)} failed:\n{output[-5000:]}"
+    return output
+
+
+def _regrid_t1(path: Path) -> None:
+    """Put a T1 on another grid (0.8 x the voxel size, a larger field of view): co-registration must move it."""
+    image = sitk.ReadImage(str(path))
+    spacing = [s * 0.8 for s in image.GetSpacing()]
+    size = [round(n * s / t) + 4 for n, s, t in zip(image.GetSize(), image.GetSpacing(), spacing, strict=True)]
+    origin = image.TransformContinuousIndexToPhysicalPoint([-1.6] * 3)
+    moved = sitk.Resample(image, size, sitk.Transform(), sitk.sitkLinear, origin, spacing, image.GetDirection(), 0.0,
+                          sitk.sitkFloat32)  # fmt: skip
+    sitk.WriteImage(moved, str(path))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny interchangeable model (fold 0), a BIDS cohort with its pitfalls, and nnU-Net's environment."""
+    root = tmp_path_factory.mktemp("segment")
+    environment = {
+        **os.environ,
+        "nnUNet_raw": str(root / "raw"), "nnUNet_preprocessed": str(root / "preprocessed"),
+        "nnUNet_results": str(root / "results"),
+        "nnUNet_extTrainer": os.pathsep.join((str(trainers_path()), str(TEST_TRAINERS))),
+        "nnUNet_def_n_proc": "2", "nnUNet_n_proc_DA": "1", "nnUNet_compile": "false", "OMP_NUM_THREADS": "2",
+    }  # fmt: skip
+    nnunet_wmh = str(BIN / "nnunet_wmh")
+    run([nnunet_wmh, "synth", "cohort", "--subjects", "6", "--size", "small", "-q"], environment, root)
+    run([nnunet_wmh, "convert", "cohort", "--dataset-id", str(DATASET_ID), "--mode", "interchangeable", "-q"],
+        environment, root)  # fmt: skip
+    run([str(BIN / "nnUNetv2_plan_and_preprocess"), "-d", str(DATASET_ID), "-c", "3d_fullres", "-npfp", "2", "-np",
+         "2"], environment, root)  # fmt: skip
+    run([str(BIN / "nnUNetv2_train"), str(DATASET_ID), "3d_fullres", "0", "-tr", TRAINER, "-device", "cpu"],
+        environment, root)  # fmt: skip
+    dataset = next((root / "raw").glob(f"Dataset{DATASET_ID}_*"))
+    model = next((root / "results" / dataset.name).glob(f"{TRAINER}__*"))
+    run([nnunet_wmh, "synth", "bids", "--subjects", "4", "--layout", "bids", "--size", "small", "--seed", "3", "-q"],
+        environment, root)  # fmt: skip
+    bids = root / "bids"
+    (bids / "sub-002/anat/sub-002_T1w.nii.gz").unlink()
+    (bids / "sub-003/anat/sub-003_FLAIR.nii.gz").unlink()
+    _regrid_t1(bids / "sub-004/anat/sub-004_T1w.nii.gz")
+    return root, environment, model
+
+
+def segment(root: Path, environment: dict, model: Path, out: str, *extra: str) -> Path:
+    template = root / "bids/derivatives/synth/template"
+    run([str(BIN / "nnunet_wmh"), "segment", "bids", "--model", str(model), "--out", out, "--device", "cpu",
+         "--disable-tta", "--atlas-image", str(template / "template_T1w.nii.gz"),
+         "--atlas-labels", str(template / "template_regions.nii.gz"), "--region-table", str(template / "regions.tsv"),
+         "-q", *extra], environment, root)  # fmt: skip
+    return root / out
+
+
+@pytest.fixture(scope="module")
+def segmented(trained):
+    root, environment, model = trained
+    return segment(root, environment, model, "segmented")
+
+
+def _voxels(path: Path) -> np.ndarray:
+    return np.asanyarray(nib.load(path).dataobj)
+
+
+def _anat(out: Path, subject: str) -> Path:
+    return out / subject / "anat"
+
+
+@pytest.mark.slow
+def test_each_subject_takes_the_route_its_images_allow(segmented):
+    qc = {row["case"]: row for row in read_tsv(segmented / "qc.tsv")}
+    assert {case: row["inputs_used"] for case, row in qc.items()} == {
+        "sub-001": "FLAIR,T1", "sub-002": "FLAIR,FLAIR", "sub-003": "T1,T1", "sub-004": "FLAIR,T1",
+    }  # fmt: skip
+    assert [qc[c]["t1_coregistered"] for c in ("sub-001", "sub-002", "sub-003", "sub-004")] == [
+        "False", "n/a", "n/a", "True"]  # fmt: skip
+    assert float(qc["sub-004"]["coregistration_metric"]) < -0.5
+    assert all(qc[c]["regions_from"] == "atlas" and float(qc[c]["regions_metric"]) < 0 for c in qc)
+    assert read_tsv(segmented / "skipped.tsv") == []
+
+
+@pytest.mark.slow
+def test_masks_equal_nnunet_predict_on_the_same_prepared_inputs(trained, segmented):
+    root, environment, _ = trained
+    bids, inputs = root / "bids", root / "prepared"
+    inputs.mkdir()
+    channels = {
+        "sub-001": [bids / "sub-001/anat/sub-001_FLAIR.nii.gz", bids / "sub-001/anat/sub-001_T1w.nii.gz"],
+        "sub-002": [bids / "sub-002/anat/sub-002_FLAIR.nii.gz"] * 2,
+        "sub-003": [bids / "sub-003/anat/sub-003_T1w.nii.gz"] * 2,
+        "sub-004": [bids / "sub-004/anat/sub-004_FLAIR.nii.gz",
+                    _anat(segmented, "sub-004") / "sub-004_space-FLAIR_T1w.nii.gz"],
+    }  # fmt: skip
+    for case, files in channels.items():
+        for index, file in enumerate(files):
+            shutil.copy(file, inputs / f"{case}_{index:04d}.nii.gz")
+    run([str(BIN / "nnUNetv2_predict"), "-i", str(inputs), "-o", str(root / "stock"), "-d", str(DATASET_ID),
+         "-c", "3d_fullres", "-f", "0", "-tr", TRAINER, "-device", "cpu", "--disable_tta", "-npp", "1", "-nps", "1"],
+        environment, root)  # fmt: skip
+    for case, files in channels.items():
+        stock = _voxels(root / "stock" / f"{case}.nii.gz") == 1
+        mask_path = _anat(segmented, case) / f"{case}_space-FLAIR_desc-wmh_mask.nii.gz"
+        np.testing.assert_array_equal(_voxels(mask_path).astype(bool), stock)
+        np.testing.assert_array_equal(_voxels(segmented / "predictions" / f"{case}.nii.gz").astype(bool), stock)
+        reference, mask = nib.load(files[0]), nib.load(mask_path)
+        np.testing.assert_array_equal(mask.affine, reference.affine)
+        assert int(mask.header["sform_code"]) == int(reference.header["sform_code"])
+        assert int(mask.header["qform_code"]) == int(reference.header["qform_code"])
+        assert mask.header.get_zooms() == reference.header.get_zooms()
+        assert stock.any(), f"{case}: the tiny model predicts lesions on the phantoms"
+
+
+@pytest.mark.slow
+def test_the_output_is_a_bids_derivatives_dataset_naming_the_model(segmented, trained):
+    description = json.loads((segmented / "dataset_description.json").read_text())
+    generated = description["GeneratedBy"][0]
+    assert description["DatasetType"] == "derivative"
+    assert generated["Name"] == "nnunet_wmh"
+    assert generated["Model"]["Name"] == f"Dataset{DATASET_ID}_WMH/{trained[2].name}"
+    assert generated["Model"]["Folds"] == ["0"]
+    for case in ("sub-001", "sub-002", "sub-003", "sub-004"):
+        names = sorted(p.name for p in _anat(segmented, case).iterdir())
+        assert f"{case}_space-FLAIR_desc-wmh_mask.nii.gz" in names
+        assert f"{case}_space-FLAIR_desc-regions_dseg.nii.gz" in names
+    regions_table = read_tsv(segmented / "desc-regions_dseg.tsv")
+    assert [row["name"] for row in regions_table][:2] == ["frontal_periventricular_L", "frontal_periventricular_R"]
+    region_map = _voxels(_anat(segmented, "sub-001") / "sub-001_space-FLAIR_desc-regions_dseg.nii.gz")
+    assert set(np.unique(region_map)) == {0, *range(1, 17)}
+
+
+@pytest.mark.slow
+def test_a_subject_the_model_cannot_serve_is_listed_with_the_reason(trained, tmp_path):
+    root, environment, model = trained
+    fixed = tmp_path / "flair_t1_model"
+    shutil.copytree(model, fixed)
+    dataset_json = json.loads((fixed / "dataset.json").read_text())
+    dataset_json["nnunet_wmh"].update(inputs="flair_t1", mode="flair_t1")  # the same 2-channel network
+    (fixed / "dataset.json").write_text(json.dumps(dataset_json))
+
+    out = segment(root, environment, fixed, str(tmp_path / "fixed_out"))
+
+    skipped = {row["subject"]: row["reason"] for row in read_tsv(out / "skipped.tsv")}
+    assert sorted(skipped) == ["sub-002", "sub-003"]
+    assert "no T1" in skipped["sub-002"] and "no FLAIR" in skipped["sub-003"]
+    assert [row["case"] for row in read_tsv(out / "subjects.tsv")] == ["sub-001", "sub-004"]
+    assert json.loads((out / "report.json").read_text())["skipped"][0]["case"] == "sub-002"
+
+
+@pytest.mark.slow
+def test_the_exported_model_zip_gives_the_same_masks_as_the_folder(trained, segmented, tmp_path):
+    root, environment, _ = trained
+    archive = tmp_path / "model.zip"
+    run([str(BIN / "nnUNetv2_export_model_to_zip"), "-d", str(DATASET_ID), "-o", str(archive), "-c", "3d_fullres",
+         "-tr", TRAINER, "-f", "0"], environment, root)  # fmt: skip
+
+    out = segment(root, environment, archive, str(tmp_path / "from_zip"))
+
+    for case in ("sub-001", "sub-002", "sub-003", "sub-004"):
+        np.testing.assert_array_equal(
+            _voxels(out / "predictions" / f"{case}.nii.gz"), _voxels(segmented / "predictions" / f"{case}.nii.gz")
+        )
+
+
+@pytest.mark.slow
+def test_two_parts_joined_by_report_merge_equal_the_single_run(trained, segmented, tmp_path):
+    root, environment, model = trained
+    out = tmp_path / "parts"
+    for part in ("0", "1"):
+        segment(root, environment, model, str(out), "--part-id", part, "--num-parts", "2")
+    run([str(BIN / "nnunet_wmh"), "report-merge", str(out), "-q"], environment, root)
+
+    for table in ("subjects.tsv", "regions.tsv", "lesions.tsv", "qc.tsv", "skipped.tsv"):
+        assert (out / table).read_text() == (segmented / table).read_text(), table
+    assert sorted(p.name for p in (out / "predictions").iterdir()) == sorted(
+        p.name for p in (segmented / "predictions").iterdir()
+    )
+    assert (out / "sub-003/anat/sub-003_space-FLAIR_desc-wmh_mask.nii.gz").is_file()
+    assert not (out / "parts").exists()

@@ -1,0 +1,34 @@
+"""One subject's files and flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nnunet_wmh.cohorts.subject import Subject
+from nnunet_wmh.segment.case import (
+    IMPLAUSIBLE_LESION_ML,
+    UNCERTAIN_ENTROPY_BITS,
+    _flags,
+    bids_anat_folder,
+)
+from nnunet_wmh.segment.routes import SubjectRoute
+
+
+def test_bids_files_go_to_the_subject_and_session_folder(tmp_path):
+    subject = Subject("07", "2", "site", tmp_path, "sub-07/ses-2", "07", flair=tmp_path / "f.nii.gz")
+    folder, prefix = bids_anat_folder(tmp_path / "bids", SubjectRoute(subject, "sub-07_ses-2", ("flair",)))
+    assert folder == tmp_path / "bids" / "sub-07" / "ses-2" / "anat"
+    assert prefix == "sub-07_ses-2"
+
+
+def test_a_subject_without_session_has_no_session_folder(tmp_path):
+    subject = Subject("3", None, "Utrecht", tmp_path, "Utrecht/3", "3", flair=tmp_path / "f.nii.gz")
+    folder, prefix = bids_anat_folder(Path("bids"), SubjectRoute(subject, "Utrecht_3", ("flair",)))
+    assert (folder, prefix) == (Path("bids/sub-3/anat"), "sub-3")
+
+
+def test_implausible_volumes_and_uncertain_cases_are_flagged_with_their_numbers():
+    assert _flags(10.0, 0.1) == ""
+    assert _flags(IMPLAUSIBLE_LESION_ML + 10, 0.1) == "implausible lesion volume (160 mL > 150 mL)"
+    assert _flags(5.0, UNCERTAIN_ENTROPY_BITS + 0.1).startswith("uncertain (lesion entropy 0.50 bits")
+    assert _flags(5.0, float("nan")) == ""
