@@ -4,12 +4,15 @@ multi-resolution (shrink 4, 2, 1 with Gaussian smoothing 2, 1, 0 mm), centred in
 Stages: ``rigid`` (Euler 3-D), ``affine`` (rigid, then affine), ``affine+bspline`` (then a B-spline on a
 coarse control grid, L-BFGS-B). Every stage starts from the previous one; the result is one transform that
 maps points of the fixed image to the moving image (SimpleITK's convention), ready for ``sitk.Resample``.
+The metric runs on one thread with a fixed sampling seed, so the same images always give the same transform.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -108,22 +111,40 @@ def register(
     fixed = sitk.Cast(fixed, sitk.sitkFloat32)
     moving = sitk.Cast(moving, sitk.sitkFloat32)
     try:
-        centred = sitk.CenteredTransformInitializer(
-            fixed, moving, sitk.Euler3DTransform(), sitk.CenteredTransformInitializerFilter.MOMENTS
-        )
-        rigid, method = _linear_stage(fixed, moving, centred, seed)
-        transform: sitk.Transform = rigid
-        if kind != "rigid":
-            affine = sitk.AffineTransform(3)
-            euler = sitk.Euler3DTransform(sitk.CompositeTransform(rigid).GetBackTransform())
-            affine.SetMatrix(euler.GetMatrix())
-            affine.SetTranslation(euler.GetTranslation())
-            affine.SetCenter(euler.GetCenter())
-            transform, method = _linear_stage(fixed, moving, affine, seed)
-        if kind == "affine+bspline":
-            transform, method = _bspline_stage(fixed, moving, transform, seed)
+        with _one_thread():
+            return _registered(fixed, moving, kind, seed)
     except RuntimeError as exc:
         raise RegistrationRunError(str(exc).strip().splitlines()[-1]) from exc
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run SimpleITK on one thread: its multi-threaded metric sums in a varying order, so reruns (and the parts
+    of a sharded run) would give slightly different maps; cohorts run subjects in parallel instead (``jobs``)."""
+    previous = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
+    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
+    try:
+        yield
+    finally:
+        sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(previous)
+
+
+def _registered(fixed: sitk.Image, moving: sitk.Image, kind: TransformKind, seed: int) -> RegistrationResult:
+    """The stages of :func:`register` (SimpleITK's RuntimeError passes through)."""
+    centred = sitk.CenteredTransformInitializer(
+        fixed, moving, sitk.Euler3DTransform(), sitk.CenteredTransformInitializerFilter.MOMENTS
+    )
+    rigid, method = _linear_stage(fixed, moving, centred, seed)
+    transform: sitk.Transform = rigid
+    if kind != "rigid":
+        affine = sitk.AffineTransform(3)
+        euler = sitk.Euler3DTransform(sitk.CompositeTransform(rigid).GetBackTransform())
+        affine.SetMatrix(euler.GetMatrix())
+        affine.SetTranslation(euler.GetTranslation())
+        affine.SetCenter(euler.GetCenter())
+        transform, method = _linear_stage(fixed, moving, affine, seed)
+    if kind == "affine+bspline":
+        transform, method = _bspline_stage(fixed, moving, transform, seed)
     return RegistrationResult(
         transform=transform,
         metric=float(method.GetMetricValue()),

@@ -79,6 +79,15 @@ def case_ids(subjects: Sequence[Subject]) -> list[str]:
     return ids
 
 
+def _unserved_reason(subject: Subject, route: ModelRoute) -> str:
+    """``no T1 image; the model takes FLAIR and T1`` (or ``no FLAIR or T1 image`` for interchangeable models)."""
+    if route.inputs == "interchangeable":
+        return "no FLAIR or T1 image"
+    missing = [MODALITY_NAMES[m] for m in route.modalities if subject.image(m) is None]
+    needed = " and ".join(MODALITY_NAMES[m] for m in route.modalities)
+    return f"no {' or '.join(missing)} image; the model ({route.inputs}) takes {needed}"
+
+
 def route_subjects(subjects: Sequence[Subject], route: ModelRoute) -> list[SubjectRoute]:
     """The route of every subject (served or with the reason it is not), in the given order."""
     plan = input_plan(route)
@@ -86,8 +95,8 @@ def route_subjects(subjects: Sequence[Subject], route: ModelRoute) -> list[Subje
     for subject, case in zip(subjects, case_ids(subjects), strict=True):
         try:
             first = plan.channel_sets(subject)[0]
-        except MissingModalityError as exc:
-            routes.append(SubjectRoute(subject, case, reason=f"the model ({route.inputs}) cannot use it: {exc}"))
+        except MissingModalityError:
+            routes.append(SubjectRoute(subject, case, reason=_unserved_reason(subject, route)))
             continue
         channels = tuple(ZERO if c == ZERO else c for c in first.channels)
         routes.append(SubjectRoute(subject, case, channels, first.variant))

@@ -123,4 +123,22 @@ def test_separate_multitask_dataset_trains_and_decodes_to_joint_labels(workspace
         unambiguous = (regions_above == 1) & (probabilities[16] < 0.5)
         assert unambiguous.sum() > 100
         assert np.array_equal(joint[unambiguous], exported[unambiguous])
+    _segment_gives_the_decoded_joint_labels(root, environment, dataset, fold.parent)
     shutil.rmtree(root / "joint")
+
+
+def _segment_gives_the_decoded_joint_labels(root: Path, environment: dict, dataset: Path, model: Path) -> None:
+    """``segment`` with the multitask model: the joint labels ``decode`` made from nnUNetv2_predict's probabilities,
+    and the regions taken from the model."""
+    out = root / "segmented_multitask"
+    run([str(BIN / "nnunet_wmh"), "segment", "cohort", "--model", str(model), "--out", str(out), "--device", "cpu",
+         "--disable-tta", "-q"], environment, root)  # fmt: skip
+    table = pd.read_csv(dataset / "conversion.tsv", sep="\t", dtype=str, keep_default_na=False)
+    qc = pd.read_csv(out / "qc.tsv", sep="\t", dtype=str, keep_default_na=False).set_index("case")
+    for row in table[table.split == "test"].itertuples():
+        segmented = f"{row.site}_{row.subject}"
+        joint = sitk.GetArrayFromImage(sitk.ReadImage(str(root / "joint" / f"{row.case}.nii.gz")))
+        ours = sitk.GetArrayFromImage(sitk.ReadImage(str(out / "predictions" / f"{segmented}.nii.gz")))
+        np.testing.assert_array_equal(ours, joint)
+        assert qc.loc[segmented, "regions_from"] == "model"
+    assert (out / "desc-regions_dseg.tsv").read_text().count("\n") == 17  # header + 16 regions

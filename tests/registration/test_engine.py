@@ -45,3 +45,18 @@ def test_nan_voxels_are_refused(tmp_path):
     values[0, 0, 0] = np.nan
     with pytest.raises(InputDataError, match=r"1 voxel\(s\) are NaN or infinite"):
         read_float_image("s", save(values, tmp_path / "nan.nii.gz"), "subject image")
+
+
+def test_the_same_images_always_give_the_same_transform():
+    import SimpleITK as sitk
+
+    from nnunet_wmh.registration.engine import register
+
+    grid = np.zeros((40, 40, 20), np.float32)
+    grid[10:30, 12:28, 5:15] = 1.0
+    grid[15:20, 15:25, 8:12] = 2.0
+    fixed = sitk.GetImageFromArray(grid.transpose(2, 1, 0))
+    moving = sitk.GetImageFromArray(np.roll(grid, 2, axis=0).transpose(2, 1, 0))
+    first, second = (register(fixed, moving, kind="affine") for _ in range(2))
+    assert first.metric == second.metric
+    assert first.transform.GetParameters() == second.transform.GetParameters()
