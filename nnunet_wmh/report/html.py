@@ -37,6 +37,11 @@ tr.flagged td { background: #fff3cd; }
 """
 
 TEXT_COLUMNS = {
+    "inputs_used",
+    "t1_coregistered",
+    "regions_from",
+    "subject",
+    "reason",
     "participant_id",
     "session_id",
     "site",
@@ -112,6 +117,10 @@ def _case_section(case: str, subject: Mapping[str, str], qc: Mapping[str, str], 
         pv = float(subject["periventricular_volume_mm3"]) / 1000
         deep = float(subject["deep_volume_mm3"]) / 1000
         facts += f"; periventricular {pv:.2f} mL, deep {deep:.2f} mL"
+    if qc.get("inputs_used"):  # a segment run: the route and how sure the model was
+        moved = ", T1 co-registered" if qc.get("t1_coregistered") == "True" else ""
+        facts += f"; inputs {escape_html(qc['inputs_used'])}{moved}"
+        facts += f"; lesion entropy {escape_html(_display(qc.get('lesion_entropy_bits', 'n/a')))} bits"
     flag = f'<p class="flag">⚑ {escape_html(qc["flag"])}</p>' if qc.get("flag") else ""
     picture = Path("qc") / f"{case}.png"
     image = (
@@ -125,11 +134,26 @@ def _case_section(case: str, subject: Mapping[str, str], qc: Mapping[str, str], 
     )
 
 
+def _segment_html(report_json: Mapping[str, Any]) -> str:
+    """For a ``segment`` run: the model, and the subjects it could not segment with the reasons."""
+    if "skipped" not in report_json:
+        return ""
+    model = report_json.get("generated_by", {}).get("Model", {})
+    about = (
+        f'<p class="muted">Model {escape_html(model.get("Name", "?"))}, fold(s) '
+        f"{escape_html(', '.join(model.get('Folds', [])))}</p>"
+    )
+    skipped = report_json["skipped"]
+    listing = table_html(skipped, ["subject", "reason"]) if skipped else "<p>No subject was skipped.</p>"
+    return f'{about}<h2 id="skipped">Skipped subjects ({len(skipped)})</h2>{listing}'
+
+
 def write_index(tables: FinalTables, report_json: Mapping[str, Any], out_dir: Path) -> Path:
     """Write ``OUT/index.html`` and return its path."""
     summary = tables.summary()
     options = report_json["options"]
-    files = [f"{name}.tsv" for name in tables.rows] + ["report.json"]
+    files = [f"{name}.tsv" for name in tables.rows] + (["skipped.tsv"] if "skipped" in report_json else [])
+    files.append("report.json")
     links = " · ".join(f'<a href="{escape_html(f)}">{escape_html(f)}</a>' for f in files)
     qc_by_case = {row["case"]: row for row in tables.rows["qc"]}
     flagged_rows = [qc_by_case[case] for case in tables.flagged]
@@ -166,6 +190,7 @@ outside regions: {escape_html(options["outside"])}</p></header>
 {card_html(str(summary["flagged"]), "flagged case(s)")}</div>
 <p><img src="cohort.png" alt="lesion burden across the cohort" style="max-width: 820px; width: 100%"></p>
 <p class="muted">Tables: {links}</p>
+{_segment_html(report_json)}
 <h2 id="flags">Flags</h2>{flag_section}
 <h2 id="subjects">Subjects</h2>{table_html(tables.rows["subjects"], tables.columns["subjects"], flagged=tables.flagged)}
 {regions_section}
