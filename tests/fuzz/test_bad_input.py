@@ -26,6 +26,7 @@ from nnunet_wmh.cli import main
 from nnunet_wmh.synthetic import make_synthetic_cohort
 from tests.helpers.corrupt import CORRUPTIONS, read_only, world_readable
 from tests.helpers.images import save
+from tests.helpers.models import write_model_folder
 from tests.helpers.predictions import GEOMETRY, separate_dataset_json, write_prediction
 
 T1 = "cohort/training/Singapore/0/pre/T1.nii.gz"
@@ -65,7 +66,10 @@ COMMANDS = {
     ],
     "decode": ["decode", "{ws}/probabilities", "--out", "{ws}/outputs/joint"],
     "study": ["study", "{ws}/cohort", "--out", "{ws}/outputs/study", "--configs", "flair_t1", "--device", "cpu"],
-}
+    "segment": ["segment", "{ws}/cohort", "--model", "{ws}/model", "--out", "{ws}/outputs/segment", "--device", "cpu",
+                *ATLAS],
+}  # fmt: skip
+MODEL_CHECKPOINT = "model/Dataset123_WMH/nnUNetTrainer__nnUNetPlans__3d_fullres/fold_0/checkpoint_final.pth"
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,9 @@ def _cases() -> list[FuzzCase]:
     cases += [FuzzCase("decode", "damaged dataset.json", "probabilities/dataset.json", expected_exit=2)]
     cases += [FuzzCase("study", d, FLAIR) for d in ("truncated", "NaN/Inf", "4-D")]
     cases += [FuzzCase("study", "output folder is a file")]
+    cases += [FuzzCase("segment", d, FLAIR) for d in images]
+    cases += [FuzzCase("segment", "output folder is a file")]
+    cases += [FuzzCase("segment", "random bytes", MODEL_CHECKPOINT, expected_exit=2)]
     usage = [
         ("synth", ("--sessions", "0", "--layout", "bids")),
         ("synth", ("--subjects", "0")),
@@ -129,6 +136,7 @@ def _cases() -> list[FuzzCase]:
         ("report", ("--min-lesion-mm3", "-1")),
         ("study", ("--folds", "9")),
         ("study", ("--trainer", "t1")),
+        ("segment", ("--folds", "7")),
     ]
     cases += [FuzzCase(c, "bad option", extra=e, expected_exit=2) for c, e in usage]
     writing = ("synth", "convert", "evaluate", "report", "regions", "coregister", "decode")
@@ -150,6 +158,10 @@ def _build_workspace(ws: Path) -> None:
         lesion = (np.asanyarray(reference.dataobj) == 1).astype(np.uint8)
         save(lesion, ws / "pred" / f"{case}.nii.gz", reference.affine)
     (ws / "dataset.json").write_text(json.dumps({"labels": {"background": 0, "wmh": 1, "ignore": 2}}))
+    block = {"inputs": "interchangeable", "channels": 2, "fill_missing": "duplicate", "encoding": "lesion"}
+    labels = {"background": 0, "wmh": 1, "ignore": 2}
+    model = {"channel_names": {"0": "FLAIR", "1": "T1"}, "labels": labels, "nnunet_wmh": block}
+    write_model_folder(ws / "model", model)  # checked and routed; a case that gets to load it finds no weights
     (ws / "probabilities" / "dataset.json").write_text(json.dumps(separate_dataset_json()))
     write_prediction(ws / "probabilities", "c", np.full((3, 2, 3, 4), 0.25, np.float32), GEOMETRY)
     for part in ("0", "1"):
