@@ -52,6 +52,20 @@ def time_segment(cohort: Path, model: Path, out: Path, device: str) -> float:
     return time.perf_counter() - start
 
 
+def time_runner(subjects: list[Path], model: Path, work: Path, device: str) -> tuple[float, float]:
+    """The prediction part of ``segment`` alone: (model load s, prediction s per subject) with one loaded model."""
+    from nnunet_wmh.segment.model import open_model
+    from nnunet_wmh.segment.predictor import ModelRunner
+
+    start = time.perf_counter()
+    trained = open_model(model, folds=("0",), checkpoint="checkpoint_final.pth", unpack_dir=work / "unpacked")
+    runner = ModelRunner(trained, device=device, mirroring=False, log=work / "runner.log")
+    loaded = time.perf_counter()
+    for subject in subjects:
+        runner.predict(subject.name, [subject / "pre" / "FLAIR.nii.gz", subject / "pre" / "T1.nii.gz"])
+    return loaded - start, (time.perf_counter() - loaded) / len(subjects)
+
+
 def time_predict_per_subject(subjects: list[Path], model: Path, work: Path, device: str) -> float:
     start = time.perf_counter()
     for subject in subjects:
@@ -95,11 +109,14 @@ def main() -> int:
                                        progress=False, jobs=2).root  # fmt: skip
         subjects = sorted((cohort / "training" / "Utrecht").iterdir())
         segment_seconds = time_segment(cohort, args.model.absolute(), work / "segmented", args.device)
+        load_seconds, runner_seconds = time_runner(subjects, args.model.absolute(), work, args.device)
         predict_seconds = time_predict_per_subject(subjects, args.model.absolute(), work / "predict", args.device)
         picture_seconds = time_pictures(subjects, work / "pictures")
         n = len(subjects)
         print(f"{n} Utrecht-size subjects (240x240x48), device {args.device}, no test-time mirroring")
         print(f"  segment (model loaded once; + atlas registration and tables): {segment_seconds / n:.2f} s/subject")
+        print(f"  segment's prediction alone (nnUNetPredictor in-process): model load {load_seconds:.2f} s once, "
+              f"then {runner_seconds:.2f} s/subject")  # fmt: skip
         print(f"  nnUNetv2_predict_from_modelfolder once per subject (prediction only): {predict_seconds / n:.2f} "
               "s/subject")  # fmt: skip
         print(f"  QC sheet (numpy + Pillow, FLAIR read included): {picture_seconds:.3f} s/case (target <= 0.15)")
