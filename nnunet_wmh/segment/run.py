@@ -254,10 +254,10 @@ def segment_cohort(
     options.check()
     check_jobs(jobs)
     part_cases([], part_id, num_parts)
-    subjects = cohort_subjects(source, layout=options.layout) if source is not None else [
-        single_subject(flair, t1, subject_id)]  # fmt: skip
     if source is not None and (flair is not None or t1 is not None):
         raise UsageError("give a cohort `source` or one subject's `flair`/`t1`, not both", "source")
+    subjects = cohort_subjects(source, layout=options.layout) if source is not None else [
+        single_subject(flair, t1, subject_id)]  # fmt: skip
     out_dir = Path(out_dir).expanduser().absolute()
     single = num_parts == 1
     if not single and (out_dir / REPORT_JSON).exists() and not overwrite:
