@@ -6,6 +6,7 @@ import argparse
 
 from nnunet_wmh.cli.results import print_report
 from nnunet_wmh.registration import TRANSFORM_KINDS
+from nnunet_wmh.tables import read_tsv
 
 EXIT_OK = 0
 
@@ -69,9 +70,8 @@ def run_segment(args: argparse.Namespace) -> int:
     print_report(result, args.render)
     skipped = result.files.get("skipped.tsv")
     if skipped is not None:
-        rows = skipped.read_text().splitlines()[1:]
+        rows = read_tsv(skipped)
         print(f"  skipped: {len(rows)} subject(s)" + (f" (reasons in {skipped})" if rows else ""))
         for row in rows[:10]:
-            fields = row.split("\t")
-            print(f"    {fields[4]}: {fields[5]}")
+            print(f"    {row['subject']}: {row['reason']}")
     return EXIT_OK

@@ -336,6 +336,22 @@ def finish_report(target: Path, bids_target: Path | None, parts: Sequence[PartDa
     return ReportResult(out_dir, final.cases, True, files, final.flagged, report_json["warnings"], final.summary())
 
 
+def finish_part(
+    part: PartData, staging: Path, out_dir: Path, *, num_parts: int, bids: str | os.PathLike[str] | None,
+    overwrite: bool,
+) -> ReportResult:  # fmt: skip
+    """End a run's part being built in ``staging``: with several parts, write its files (the part folder is
+    ``staging``); alone, build the final report from it (BIDS files as :func:`bids_folder` places them)."""
+    if num_parts > 1:
+        write_part(part.folder, part.rows, part.meta)
+        final = part_folder(out_dir, part.meta["part_id"], num_parts)
+        return ReportResult(out_dir, part.meta["cases"], False, {"part": final}, warnings=part.meta["warnings"])
+    with bids_folder(bids, out_dir, staging, overwrite=overwrite) as bids_staging:
+        result = finish_report(staging, bids_staging, [part], out_dir)
+    remove_parts(staging)
+    return result
+
+
 def merge_report(out_dir: str | os.PathLike[str], *, overwrite: bool = False) -> ReportResult:
     """Join the parts in ``OUT_DIR/parts`` into the final tables, pictures, index.html and report.json.
 

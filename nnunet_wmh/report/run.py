@@ -33,16 +33,13 @@ from nnunet_wmh.report.parts import (
     REPORT_JSON,
     PartData,
     ReportResult,
-    bids_folder,
     cases_digest,
     check_bids_output,
-    finish_report,
+    finish_part,
     part_cases,
     part_folder,
     part_meta,
-    remove_parts,
     rows_as_text,
-    write_part,
 )
 from nnunet_wmh.report.rows import CaseRows, case_rows
 
@@ -251,10 +248,4 @@ def make_report(
         folder = part_folder(staging, 0, 1) if single else staging
         folder.mkdir(parents=True, exist_ok=True)
         part = run_part(plan, folder, part_id=part_id, jobs=jobs, progress=progress)
-        if not single:
-            write_part(folder, part.rows, part.meta)
-            return ReportResult(out_dir, part.meta["cases"], False, {"part": final}, warnings=part.meta["warnings"])
-        with bids_folder(bids_derivatives, out_dir, staging, overwrite=overwrite) as bids_staging:
-            result = finish_report(staging, bids_staging, [part], out_dir)
-        remove_parts(staging)
-        return result
+        return finish_part(part, staging, out_dir, num_parts=num_parts, bids=bids_derivatives, overwrite=overwrite)

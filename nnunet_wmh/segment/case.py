@@ -23,6 +23,7 @@ from nnunet_wmh.decode import decode_probabilities
 from nnunet_wmh.io import compact_labels, load_nifti, save_nifti
 from nnunet_wmh.labels.joint import JointEncoding, decode_joint_labels
 from nnunet_wmh.report.bids import bids_entities
+from nnunet_wmh.report.burden import MM3_PER_ML
 from nnunet_wmh.report.inputs import CaseInputs
 from nnunet_wmh.report.tables import EXTRA_FLAGS
 from nnunet_wmh.segment.predictor import ModelRunner
@@ -121,7 +122,7 @@ def segment_subject(route: SubjectRoute, runner: ModelRunner, folder: Path, regi
     save_nifti(compact_labels(region_map), dseg, reference=reference, description="nnunet_wmh regions")
     voxel_mm3 = float(np.prod(reference.header.get_zooms()[:3]))
     figures = uncertainty_figures(probability.transpose(2, 1, 0), lesion, voxel_mm3)
-    lesion_ml = float(np.count_nonzero(lesion)) * voxel_mm3 / 1000
+    lesion_ml = float(np.count_nonzero(lesion)) * voxel_mm3 / MM3_PER_ML
     extra = {
         "inputs_used": route.inputs_used,
         "t1_coregistered": format_cell(not math.isnan(coregistration_metric)) if t1 and subject.flair else "n/a",

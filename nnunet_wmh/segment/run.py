@@ -36,13 +36,11 @@ from nnunet_wmh.report.parts import (
     PartData,
     ReportResult,
     cases_digest,
-    finish_report,
+    finish_part,
     part_cases,
     part_folder,
     part_meta,
-    remove_parts,
     rows_as_text,
-    write_part,
 )
 from nnunet_wmh.report.run import CaseWriter
 from nnunet_wmh.segment.case import PREDICTIONS_FOLDER, RegionSource, segment_subject
@@ -284,9 +282,4 @@ def segment_cohort(
         part = _run_part([r for r in routes if r.case in mine], trained, options, folder, scratch,
                          provenance=provenance, convention=convention, part_id=part_id, jobs=jobs,
                          progress=progress)  # fmt: skip
-        if not single:
-            write_part(folder, part.rows, part.meta)
-            return ReportResult(out_dir, part.meta["cases"], False, {"part": final}, warnings=part.meta["warnings"])
-        result = finish_report(staging, staging, [part], out_dir)
-        remove_parts(staging)
-        return result
+        return finish_part(part, staging, out_dir, num_parts=num_parts, bids=out_dir, overwrite=overwrite)

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from nnunet_wmh.labels.joint import LESION_OUTPUT_NAME
+from nnunet_wmh.report.burden import MM3_PER_ML
 from nnunet_wmh.segment.model import ModelRoute
 
 UNCERTAIN_BAND = (0.25, 0.75)
-MM3_PER_ML = 1000.0
 
 
 def lesion_probability(
