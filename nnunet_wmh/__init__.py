@@ -36,6 +36,10 @@ _PUBLIC = {
     "StudyOptions": "nnunet_wmh.study.options",
     "run_study": "nnunet_wmh.study.run",
     "run_demo": "nnunet_wmh.demo",
+    "SlurmOptions": "nnunet_wmh.slurm.options",
+    "submit_segment": "nnunet_wmh.segment.slurm",
+    "submit_study": "nnunet_wmh.study.slurm",
+    "job_status": "nnunet_wmh.slurm.status",
 }
 
 __all__ = ["__version__", *sorted(_PUBLIC)]

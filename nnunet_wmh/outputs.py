@@ -185,12 +185,13 @@ def _raise_as_output_fault(exc: OSError, temporary: Path, final: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_output_folder(final: str | os.PathLike[str], *, overwrite: bool) -> Iterator[Path]:
+def atomic_output_folder(final: str | os.PathLike[str], *, overwrite: bool, keep: Sequence[str] = ()) -> Iterator[Path]:
     """Build a folder under a temporary name beside ``final`` and rename it into place at the end.
 
     ``final`` is checked by :func:`check_output` on entry. An interrupted or failed build leaves
     ``final`` as it was; with ``overwrite`` an existing ``final`` is replaced only once the new folder is
-    complete.
+    complete. Entries of the old ``final`` named in ``keep`` (e.g. ``slurm``, whose logs are being written)
+    are moved into the new folder at the moment of the replacement.
 
     Yields
     ------
@@ -214,13 +215,28 @@ def atomic_output_folder(final: str | os.PathLike[str], *, overwrite: bool) -> I
     try:
         yield temporary
         (temporary / OWNER_FILE).unlink()
-        _replace_folder(temporary, final, overwrite=overwrite)
+        moved = _move_kept(final, temporary, keep)
+        try:
+            _replace_folder(temporary, final, overwrite=overwrite)
+        except BaseException:
+            _move_kept(temporary, final, moved)
+            raise
     except OSError as exc:
         _raise_as_output_fault(exc, temporary, final)
     finally:
         if temporary.exists():
             shutil.rmtree(temporary, ignore_errors=True)
             _remove_if_empty(created)
+
+
+def _move_kept(source: Path, target: Path, names: Sequence[str]) -> list[str]:
+    """Move the entries ``names`` of ``source`` that ``target`` lacks into ``target``; returns those moved."""
+    moved = []
+    for name in names:
+        if (source / name).exists() and not (target / name).exists():
+            (source / name).rename(target / name)
+            moved.append(name)
+    return moved
 
 
 def _replace_folder(temporary: Path, final: Path, *, overwrite: bool) -> None:

@@ -147,3 +147,32 @@ def test_a_build_in_place_killed_midway_is_cleaned_up_by_the_next_run(tmp_path, 
         pass
     assert (final / "demo.json").read_text() == "previous" and not (final / "half.txt").exists()
     assert "removing" in caplog.text and "restoring" in caplog.text
+
+
+def test_entries_named_in_keep_move_into_the_new_folder_with_open_files_still_writing(tmp_path):
+    final = tmp_path / "report"
+    (final / "slurm/logs").mkdir(parents=True)
+    (final / "old.tsv").write_text("old")
+    log = (final / "slurm/logs/merge.out").open("w")  # a job's log, written while the merge replaces the folder
+    log.write("before\n")
+    log.flush()
+    with atomic_output_folder(final, overwrite=True, keep=("slurm", "absent")) as tmp:
+        (tmp / "new.tsv").write_text("new")
+    log.write("after\n")
+    log.close()
+    assert sorted(p.name for p in final.iterdir()) == ["new.tsv", "slurm"]
+    assert (final / "slurm/logs/merge.out").read_text() == "before\nafter\n"
+
+
+def test_kept_entries_go_back_when_the_replacement_fails(tmp_path, monkeypatch):
+    final = tmp_path / "report"
+    (final / "slurm").mkdir(parents=True)
+    (final / "slurm/record.json").write_text("{}")
+
+    def full_disk(temporary, final, *, overwrite):
+        raise OSError(28, "No space left on device", str(temporary / "x"))
+
+    monkeypatch.setattr("nnunet_wmh.outputs._replace_folder", full_disk)
+    with pytest.raises(OutputError), atomic_output_folder(final, overwrite=True, keep=("slurm",)) as tmp:
+        (tmp / "x").write_text("x")
+    assert (final / "slurm/record.json").read_text() == "{}"

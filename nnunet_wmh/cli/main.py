@@ -19,6 +19,7 @@ from nnunet_wmh.cli.formatting import with_flags
 from nnunet_wmh.cli.pipeline import add_demo, add_trainers_path
 from nnunet_wmh.cli.results import add_decode, add_evaluate, add_report, add_report_merge
 from nnunet_wmh.cli.segment import add_segment
+from nnunet_wmh.cli.slurm import add_jobs
 from nnunet_wmh.cli.study import add_study
 from nnunet_wmh.errors import InvalidInputsError, NnunetWmhError, UsageError
 
@@ -34,6 +35,7 @@ COMMANDS: tuple[Callable, ...] = (
     add_coregister,
     add_study,
     add_segment,
+    add_jobs,
     add_demo,
     add_trainers_path,
 )

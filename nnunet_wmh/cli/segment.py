@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from nnunet_wmh.cli.results import print_report
+from nnunet_wmh.cli.slurm import add_slurm_arguments, check_slurm_flags, print_submission, slurm_options
+from nnunet_wmh.errors import UsageError
 from nnunet_wmh.registration import TRANSFORM_KINDS
 from nnunet_wmh.tables import read_tsv
 
@@ -46,22 +48,46 @@ def add_segment(subparsers) -> None:
     parser.add_argument("--num-parts", type=int, default=1, help="N interleaved parts (then report-merge OUT)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes for checks and tables (default 1)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    add_slurm_arguments(parser, gpu_jobs="the parts")
     parser.set_defaults(handler=run_segment)
 
 
-def run_segment(args: argparse.Namespace) -> int:
+def segment_options(args: argparse.Namespace):
+    """The :class:`~nnunet_wmh.segment.options.SegmentOptions` of the parsed flags."""
     from nnunet_wmh.report.options import ReportOptions  # heavy: torch, nnU-Net, SimpleITK
     from nnunet_wmh.segment.options import SegmentOptions
-    from nnunet_wmh.segment.run import segment_cohort
 
     report = ReportOptions(connectivity=args.connectivity, min_lesion_mm3=args.min_lesion_mm3,
                            pictures=not args.no_pictures)  # fmt: skip
-    options = SegmentOptions(
+    return SegmentOptions(
         folds=tuple(args.folds) if args.folds else None, checkpoint=args.checkpoint, device=args.device,
         mirroring=not args.disable_tta, atlas_image=args.atlas_image, atlas_labels=args.atlas_labels,
         region_table=args.region_table, transform=args.transform, layout=args.layout,
         skip_invalid=args.skip_invalid, trainer_paths=tuple(args.trainer_path), report=report,
     )  # fmt: skip
+
+
+def _submit(args: argparse.Namespace, options) -> int:
+    from nnunet_wmh.segment.slurm import submit_segment  # heavy: torch, nnU-Net, SimpleITK
+
+    if args.part_id != 0:
+        raise UsageError("`slurm` submits every part itself; leave out `part_id`", "part_id")
+    submission = submit_segment(
+        args.source, args.model, args.out_dir, slurm_options(args), flair=args.flair, t1=args.t1,
+        subject_id=args.subject_id, options=options, num_parts=args.num_parts, jobs=args.jobs,
+        overwrite=args.overwrite,
+    )  # fmt: skip
+    print_submission(submission)
+    return EXIT_OK
+
+
+def run_segment(args: argparse.Namespace) -> int:
+    from nnunet_wmh.segment.run import segment_cohort  # heavy: torch, nnU-Net, SimpleITK
+
+    check_slurm_flags(args)
+    options = segment_options(args)
+    if args.slurm:
+        return _submit(args, options)
     result = segment_cohort(
         args.source, args.model, args.out_dir, flair=args.flair, t1=args.t1, subject_id=args.subject_id,
         options=options, part_id=args.part_id, num_parts=args.num_parts, jobs=args.jobs,

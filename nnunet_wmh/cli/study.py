@@ -7,6 +7,8 @@ import signal
 import sys
 
 from nnunet_wmh.cli.formatting import comma_list
+from nnunet_wmh.cli.slurm import add_slurm_arguments, check_slurm_flags, print_submission, slurm_options
+from nnunet_wmh.errors import UsageError
 
 EXIT_OK, EXIT_INTERRUPTED = 0, 130
 CONFIG_NAMES = "flair, t1, flair_t1, interchangeable, interchangeable_dropout, multitask_joint, multitask_separate, " \
@@ -61,33 +63,76 @@ def add_study(subparsers) -> None:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default: cuda if present")
     parser.add_argument("--seed", type=int, default=12345, help="seed of the split and the bootstrap")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--deterministic", action="store_true",
+                        help="seed training with --seed, augmentation in the training process: CPU training "
+                        "repeats exactly (slower)")  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="write OUT/commands.sh only")
+    parser.add_argument("--only-steps", type=comma_list, metavar="KEYS",
+                        help="run only these steps of an existing study (what each SLURM job runs), e.g. "
+                        "flair/train_fold0")  # fmt: skip
+    parser.add_argument("--tables-only", action="store_true",
+                        help="only the tables, figures and page of a study whose steps are finished")  # fmt: skip
     parser.add_argument(
         "--overwrite", action="store_true",
         help="redo finished steps whose options changed, or replace a folder that is not a study",
     )  # fmt: skip
+    add_slurm_arguments(parser, gpu_jobs="training, prediction")
     parser.set_defaults(handler=run_study)
 
 
-def run_study(args: argparse.Namespace) -> int:
+def study_options(args: argparse.Namespace):
+    """The :class:`~nnunet_wmh.study.options.StudyOptions` of the parsed flags."""
     from nnunet_wmh.study.options import StudyOptions  # heavy: nnU-Net, SimpleITK, matplotlib behind it
-    from nnunet_wmh.study.run import run_study as study  # heavy: as above
 
-    options = StudyOptions(
+    return StudyOptions(
         configs=args.configs, profile=args.profile, configuration=args.configuration, folds=tuple(args.folds),
         cv_folds=args.cv_folds, dataset_id_base=args.dataset_id_base, test_source=args.test_source,
         layout=args.layout, test_layout=args.test_layout, atlas_image=args.atlas_image,
         atlas_labels=args.atlas_labels, region_table=args.region_table, trainers=tuple(args.trainers),
         trainer_paths=tuple(args.trainer_paths), device=args.device, seed=args.seed, jobs=args.jobs,
+        deterministic=args.deterministic,
     )  # fmt: skip
+
+
+def _modes(args: argparse.Namespace) -> None:
+    modes = {"--slurm": args.slurm, "--only-steps": args.only_steps, "--tables-only": args.tables_only,
+             "--dry-run": args.dry_run}  # fmt: skip
+    chosen = [flag for flag, on in modes.items() if on]
+    if len(chosen) > 1:
+        raise UsageError(f"{' and '.join(chosen)} do not go together")
+
+
+def _run_part(args: argparse.Namespace, options, say) -> int:
+    """--slurm, --only-steps or --tables-only."""
+    from nnunet_wmh.study.run import finish_study, run_study_steps  # heavy: nnU-Net, SimpleITK, matplotlib
+    from nnunet_wmh.study.slurm import submit_study
+
+    if args.slurm:
+        print_submission(submit_study(args.source, args.out, options, slurm_options(args), overwrite=args.overwrite))
+        return EXIT_OK
+    if args.only_steps:
+        status = run_study_steps(args.source, args.out, options, args.only_steps, on_step=say)
+        print(f"steps {', '.join(status)}: " + ", ".join(sorted(set(status.values()))))
+        return EXIT_OK
+    result = finish_study(args.source, args.out, options, on_step=say)
+    _print_result(result)
+    return EXIT_OK
+
+
+def run_study(args: argparse.Namespace) -> int:
+    from nnunet_wmh.study.run import run_study as study  # heavy: as above
+
+    _modes(args)
+    check_slurm_flags(args)
+    options = study_options(args)
+    say = None if args.quiet else (lambda message: print(message, flush=True))
     # a scheduler's or kill's SIGTERM stops the study as Ctrl-C does: the running nnU-Net command is killed
     # with it, the folder lock released, and finished steps kept
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        result = study(
-            args.source, args.out, options, dry_run=args.dry_run, overwrite=args.overwrite,
-            on_step=None if args.quiet else (lambda message: print(message, flush=True)),
-        )  # fmt: skip
+        if args.slurm or args.only_steps or args.tables_only:
+            return _run_part(args, options, say)
+        result = study(args.source, args.out, options, dry_run=args.dry_run, overwrite=args.overwrite, on_step=say)
     except KeyboardInterrupt:
         print("nnunet_wmh: stopped: finished steps are kept; rerun the same command to continue", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -97,6 +142,11 @@ def run_study(args: argparse.Namespace) -> int:
         print(f"{len(result.configs)} configuration(s): {', '.join(result.configs)}")
         print(f"commands: {result.commands}")
         return EXIT_OK
+    _print_result(result)
+    return EXIT_OK
+
+
+def _print_result(result) -> None:
     print()
     print((result.out / "table_segmentation.md").read_text().rstrip())
     if result.tables and result.tables.findings:
@@ -107,4 +157,3 @@ def run_study(args: argparse.Namespace) -> int:
         print(f"\nseparate_models uses the lesion model {result.tables.best_lesion_config}")
     print(f"\npage: {result.index}")
     print(f"tables: {result.out / 'results.tsv'}, {result.out / 'comparisons.tsv'}; commands: {result.commands}")
-    return EXIT_OK

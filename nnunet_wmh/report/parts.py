@@ -35,9 +35,12 @@ from nnunet_wmh.report.tables import (
     finalize_tables,
     qc_columns,
 )
+from nnunet_wmh.slurm.scripts import SLURM_FOLDER
 from nnunet_wmh.tables import format_cell, read_tsv, write_tsv
 
 PARTS_FOLDER = "parts"
+#: What the merge keeps of ``OUT``: the SLURM jobs' scripts, records and logs (the merge job's own log among them).
+KEPT_ON_MERGE = (SLURM_FOLDER,)
 PART_FILE = "part.json"
 REPORT_JSON = "report.json"
 PICTURES_FOLDER = "qc"
@@ -355,8 +358,8 @@ def finish_part(
 def merge_report(out_dir: str | os.PathLike[str], *, overwrite: bool = False) -> ReportResult:
     """Join the parts in ``OUT_DIR/parts`` into the final tables, pictures, index.html and report.json.
 
-    The parts are checked first (:func:`read_parts`); the finished report replaces ``OUT_DIR`` (parts included)
-    only once it is complete, so a failure keeps the parts.
+    The parts are checked first (:func:`read_parts`); the finished report replaces ``OUT_DIR`` (parts included,
+    ``OUT_DIR/slurm`` kept) only once it is complete, so a failure keeps the parts.
 
     Raises
     ------
@@ -374,7 +377,7 @@ def merge_report(out_dir: str | os.PathLike[str], *, overwrite: bool = False) ->
     bids = parts[0].meta["inputs"]["bids_derivatives"]
     check_bids_output(bids, out_dir, overwrite=overwrite)
     with (
-        atomic_output_folder(out_dir, overwrite=True) as staging,
+        atomic_output_folder(out_dir, overwrite=True, keep=KEPT_ON_MERGE) as staging,
         bids_folder(bids, out_dir, staging, overwrite=overwrite) as bids_staging,
     ):
         return finish_report(staging, bids_staging, parts, out_dir)

@@ -43,6 +43,10 @@ class StudyOptions:
         Seed of the cross-validation split and of the bootstrap.
     jobs
         Worker processes.
+    deterministic
+        Seed training with ``seed`` and run its data augmentation in the training process, so that training
+        on the CPU repeats exactly (:mod:`~nnunet_wmh.training.seeding`; the quick and cpu profiles' trainers,
+        and trainers built on :class:`~nnunet_wmh.training.seeding.SeededTraining`). Slower.
     """
 
     configs: Sequence[str] | None = None
@@ -62,6 +66,7 @@ class StudyOptions:
     device: str = "auto"
     seed: int = 12345
     jobs: int = 2
+    deterministic: bool = False
 
     def check(self) -> None:
         """Raise UsageError for values out of range or options that do not fit together."""

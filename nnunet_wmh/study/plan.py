@@ -47,6 +47,11 @@ class StudyPlanner:
         self.steps.append(step)
         return step
 
+    @property
+    def seeded(self) -> dict[str, int]:
+        """``{"seed": seed}`` when training is seeded (part of the training steps' options), else empty."""
+        return {"seed": self.options.seed} if self.options.deterministic else {}
+
     def trainer(self, config: StudyConfig) -> str:
         """The trainer of a configuration."""
         return trainer_for(config, self.profile, self.trainer_overrides)
@@ -145,7 +150,7 @@ class StudyPlanner:
 
         return self.nnunet_step(
             f"{config.name}/train_fold{fold}", f"{config.name}: nnUNetv2_train fold {fold} ({trainer}, {self.device})",
-            argv, {"trainer": trainer, "fold": fold}, after, outputs=[fold_dir], started=started,
+            argv, {"trainer": trainer, "fold": fold, **self.seeded}, after, outputs=[fold_dir], started=started,
         )  # fmt: skip
 
     def predict_step(self, config: StudyConfig, after: list[Step]) -> Step:

@@ -26,6 +26,7 @@ from nnunet_wmh import __version__
 from nnunet_wmh.cohorts.read import read_source
 from nnunet_wmh.errors import OutputError, OutputExistsError, UsageError
 from nnunet_wmh.outputs import check_output, folder_lock
+from nnunet_wmh.slurm.submit import check_not_running
 from nnunet_wmh.study.configs import CONFIGS, StudyConfig, select_configs
 from nnunet_wmh.study.layout import COMMANDS_SH, STUDY_JSON, StudyLayout
 from nnunet_wmh.study.nnunet import nnunet_variables, torch_device
@@ -35,6 +36,7 @@ from nnunet_wmh.study.page import write_study_page
 from nnunet_wmh.study.plan import StudyPlanner
 from nnunet_wmh.study.profiles import check_profile, parse_trainers
 from nnunet_wmh.study.steps import STEPS_FOLDER, Ledger, Step, run_steps
+from nnunet_wmh.training.seeding import SEED_VARIABLE
 
 
 @dataclass
@@ -82,7 +84,7 @@ def _source_facts(source: Path, options: StudyOptions) -> tuple[int, bool]:
     return test, bool(subjects) and all(s.regions is not None for s in subjects)
 
 
-def _prepare_folder(out: Path, *, overwrite: bool) -> None:
+def prepare_study_folder(out: Path, *, overwrite: bool) -> None:
     """Create the study folder; refuse a folder that holds something else, unless ``overwrite``."""
     if out.exists() and not out.is_dir():
         raise OutputError(out, "is a file; the study needs a folder")
@@ -180,15 +182,10 @@ def _config_rows(study: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _run_and_report(
-    result: StudyResult,
-    planner: StudyPlanner,
-    steps: Sequence[Step],
-    *,
-    overwrite: bool,
-    on_step: Callable[[str], None] | None,
-    test_subjects: int,
+    result: StudyResult, plan: StudyPlan, *, overwrite: bool, on_step: Callable[[str], None] | None
 ) -> None:
     """Run the steps not done yet, then write the tables, figures, study.json and index.html."""
+    planner, steps = plan.planner, plan.steps
     options, layout, out = planner.options, planner.layout, result.out
     ledger = Ledger(out)
     result.status = run_steps(steps, ledger, overwrite=overwrite, on_step=on_step)
@@ -202,12 +199,77 @@ def _run_and_report(
     result.tables, burden = compute_tables(layout, configs, sources, seed=options.seed)
     write_tables(out, result.tables, burden)
     figures = write_figures(out, result.tables, burden)
-    study = _study_json(result, options, planner, ledger, test_subjects)
+    study = _study_json(result, options, planner, ledger, plan.test_subjects)
     (out / STUDY_JSON).write_text(json.dumps(study, indent=1, default=str) + "\n")
     result.index = write_study_page(
         out, study=study, segmentation=result.tables.segmentation, localization=result.tables.localization,
         comparisons=result.tables.comparisons, figures=figures, configs=_config_rows(study),
     )  # fmt: skip
+
+
+@dataclass
+class StudyPlan:
+    """A study's steps before anything runs (:func:`plan_study`).
+
+    Attributes
+    ----------
+    out
+        The study folder (absolute).
+    planner
+        What the steps share (source, options, layout, environment).
+    configs
+        The configurations, in order.
+    steps
+        Every step, in order.
+    test_subjects
+        Number of test subjects.
+    """
+
+    out: Path
+    planner: StudyPlanner
+    configs: list[StudyConfig]
+    steps: list[Step]
+    test_subjects: int
+
+    @property
+    def variables(self) -> dict[str, str]:
+        """The environment nnU-Net's commands get."""
+        return self.planner.variables
+
+
+def plan_study(source: str | os.PathLike[str], out: str | os.PathLike[str], options: StudyOptions) -> StudyPlan:
+    """Check the options, read the source and build the study's steps (nothing is written).
+
+    Raises
+    ------
+    UsageError
+        Bad options, configurations the source does not allow, no test subjects.
+    """
+    options.check()
+    source_path = Path(source).expanduser().absolute()
+    test_subjects, source_has_regions = _source_facts(source_path, options)
+    configs = select_configs(
+        options.configs, has_regions=source_has_regions or options.has_atlas, has_atlas=options.has_atlas
+    )
+    out_path = Path(out).expanduser().absolute()
+    layout = StudyLayout(out_path, options.dataset_id_base)
+    profile, configuration = check_profile(options.profile, options.configuration)
+    variables = nnunet_variables(layout.nnunet, jobs=options.jobs, trainer_paths=options.trainer_paths)
+    if options.deterministic:
+        variables[SEED_VARIABLE] = str(options.seed)
+    planner = StudyPlanner(
+        source_path, options, layout, profile, configuration, parse_trainers(options.trainers),
+        torch_device(options.device), variables, source_has_regions,
+    )  # fmt: skip
+    return StudyPlan(out_path, planner, list(configs), _steps(planner, configs), test_subjects)
+
+
+def _options(options: StudyOptions | None, option_fields: dict[str, Any]) -> StudyOptions:
+    if options is None:
+        return StudyOptions(**option_fields)
+    if option_fields:
+        raise UsageError("give either `options` or option keywords, not both")
+    return options
 
 
 def run_study(
@@ -247,38 +309,104 @@ def run_study(
         Finished steps whose options changed, without ``overwrite`` (nothing is run).
     NnunetCommandError
         An nnU-Net command failed (the message names its log); finished steps stay recorded.
+    SlurmError
+        Jobs of a SLURM submission of this study are still queued or running.
     """
-    if options is None:
-        options = StudyOptions(**option_fields)
-    elif option_fields:
-        raise UsageError("give either `options` or option keywords, not both")
-    options.check()
-    source_path = Path(source).expanduser().absolute()
-    test_subjects, source_has_regions = _source_facts(source_path, options)
-    configs = select_configs(
-        options.configs, has_regions=source_has_regions or options.has_atlas, has_atlas=options.has_atlas
-    )
-    out_path = Path(out).expanduser().absolute()
-    layout = StudyLayout(out_path, options.dataset_id_base)
-    profile, configuration = check_profile(options.profile, options.configuration)
-    variables = nnunet_variables(layout.nnunet, jobs=options.jobs, trainer_paths=options.trainer_paths)
-    planner = StudyPlanner(
-        source_path, options, layout, profile, configuration, parse_trainers(options.trainers),
-        torch_device(options.device), variables, source_has_regions,
-    )  # fmt: skip
-    steps = _steps(planner, configs)
+    plan = plan_study(source, out, _options(options, option_fields))
+    out_path = plan.out
     new = not out_path.exists()
-    _prepare_folder(out_path, overwrite=overwrite)
+    prepare_study_folder(out_path, overwrite=overwrite)
     try:
         with folder_lock(out_path):
-            commands = write_commands(out_path / COMMANDS_SH, steps, variables)
-            result = StudyResult(out_path, commands, [c.name for c in configs])
+            if shutil.which("squeue"):
+                check_not_running(out_path)
+            commands = write_commands(out_path / COMMANDS_SH, plan.steps, plan.variables)
+            result = StudyResult(out_path, commands, [c.name for c in plan.configs])
             if not dry_run:
-                _run_and_report(
-                    result, planner, steps, overwrite=overwrite, on_step=on_step, test_subjects=test_subjects
-                )
+                _run_and_report(result, plan, overwrite=overwrite, on_step=on_step)
     except BaseException:
         if new and not (out_path / STEPS_FOLDER).is_dir():  # failed before any step finished: leave nothing
             shutil.rmtree(out_path, ignore_errors=True)
         raise
+    return result
+
+
+def _selected(plan: StudyPlan, keys: Sequence[str]) -> list[Step]:
+    """The steps named by ``keys`` (in the study's order), after checking that the steps they wait for and
+    that are not among them are finished."""
+    by_key = {step.key: step for step in plan.steps}
+    unknown = [k for k in keys if k not in by_key]
+    if unknown:
+        raise UsageError(
+            f"`steps` {', '.join(unknown)}: not steps of this study; its steps are {', '.join(by_key)}", "steps"
+        )
+    chosen = [step for step in plan.steps if step.key in set(keys)]
+    ledger = Ledger(plan.out)
+    waiting = sorted({a.key for s in chosen for a in s.after if a.key not in set(keys) and not ledger.is_done(a)})
+    if waiting:
+        raise UsageError(f"`steps` {', '.join(keys)} wait for step(s) not finished: {', '.join(waiting)}", "steps")
+    return chosen
+
+
+def _existing_study(out: Path) -> None:
+    if not ((out / COMMANDS_SH).is_file() or (out / STEPS_FOLDER).is_dir()):
+        raise UsageError(f"`out` {out}: not a study folder (no {COMMANDS_SH}); start the study first", "out")
+
+
+def run_study_steps(
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    options: StudyOptions,
+    steps: Sequence[str],
+    *,
+    on_step: Callable[[str], None] | None = None,
+) -> dict[str, str]:
+    """Run some steps of a study whose folder exists (what each SLURM job of ``study --slurm`` does).
+
+    Steps already finished are skipped; the steps they wait for must be finished. The folder is not locked:
+    steps of one study run side by side in separate jobs, each writing only its own outputs and record.
+
+    Returns
+    -------
+    dict
+        Step key → ``ran`` or ``done earlier``.
+
+    Raises
+    ------
+    UsageError
+        Unknown step keys, steps waited for and not finished, or a folder that is not a study.
+    StudyConflictError
+        A chosen step finished earlier with other options.
+    NnunetCommandError
+        An nnU-Net command failed.
+    """
+    plan = plan_study(source, out, options)
+    _existing_study(plan.out)
+    return run_steps(_selected(plan, steps), Ledger(plan.out), on_step=on_step)
+
+
+def finish_study(
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    options: StudyOptions,
+    *,
+    on_step: Callable[[str], None] | None = None,
+) -> StudyResult:
+    """The tables, figures, study.json and index.html of a study whose steps are all finished (the last job of
+    ``study --slurm``).
+
+    Raises
+    ------
+    UsageError
+        Steps not finished (named), or a folder that is not a study.
+    """
+    plan = plan_study(source, out, options)
+    _existing_study(plan.out)
+    ledger = Ledger(plan.out)
+    missing = [s.key for s in plan.steps if not ledger.is_done(s)]
+    if missing:
+        listed = ", ".join(missing[:7]) + (f" and {len(missing) - 7} more" if len(missing) > 7 else "")
+        raise UsageError(f"`out` {plan.out}: step(s) not finished: {listed}; run them first", "out")
+    result = StudyResult(plan.out, plan.out / COMMANDS_SH, [c.name for c in plan.configs])
+    _run_and_report(result, plan, overwrite=False, on_step=on_step)
     return result

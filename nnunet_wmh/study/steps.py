@@ -90,12 +90,13 @@ class Ledger:
     def __init__(self, folder: Path) -> None:
         self.folder = folder / STEPS_FOLDER
 
-    def _path(self, key: str) -> Path:
+    def record_path(self, key: str) -> Path:
+        """The record file of step ``key``."""
         return self.folder / (key.replace("/", "__") + ".json")
 
     def record(self, key: str) -> dict[str, Any] | None:
         """The record of a finished step, or None."""
-        path = self._path(key)
+        path = self.record_path(key)
         try:
             return json.loads(path.read_text())
         except (OSError, ValueError):
@@ -112,7 +113,7 @@ class Ledger:
 
     def forget(self, step: Step) -> None:
         """Drop a step's record and outputs."""
-        self._path(step.key).unlink(missing_ok=True)
+        self.record_path(step.key).unlink(missing_ok=True)
         for output in step.outputs:
             _remove(output)
 
@@ -121,9 +122,9 @@ class Ledger:
         self.folder.mkdir(parents=True, exist_ok=True)
         record = {"key": step.key, "digest": step.digest, "options": step.options, "seconds": round(seconds, 3)}
         record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        temporary = self._path(step.key).with_suffix(f".tmp{os.getpid()}")
+        temporary = self.record_path(step.key).with_suffix(f".tmp{os.getpid()}")
         temporary.write_text(json.dumps(record, indent=1, default=str) + "\n")
-        os.replace(temporary, self._path(step.key))
+        os.replace(temporary, self.record_path(step.key))
 
     def seconds(self, key: str) -> float | None:
         """Wall time of a finished step."""

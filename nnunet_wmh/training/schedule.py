@@ -19,8 +19,10 @@ from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager, PlansManager
 from torch import nn
 
+from nnunet_wmh.training.seeding import SeededTraining
 
-class ShortSchedule:
+
+class ShortSchedule(SeededTraining):
     """Mixin: ``epochs`` × ``iterations_per_epoch``, Adam, a narrower network.
 
     ``__init__`` keeps nnU-Net's exact signature (nnU-Net reads it to save the trainer's arguments) and

@@ -77,12 +77,15 @@ def trained(tmp_path_factory):
     return root, environment, model
 
 
-def segment(root: Path, environment: dict, model: Path, out: str, *extra: str) -> Path:
+def _atlas(root: Path) -> list[str]:
     template = root / "bids/derivatives/synth/template"
+    return ["--atlas-image", str(template / "template_T1w.nii.gz"), "--atlas-labels",
+            str(template / "template_regions.nii.gz"), "--region-table", str(template / "regions.tsv")]  # fmt: skip
+
+
+def segment(root: Path, environment: dict, model: Path, out: str, *extra: str) -> Path:
     run([str(BIN / "nnunet_wmh"), "segment", "bids", "--model", str(model), "--out", out, "--device", "cpu",
-         "--disable-tta", "--atlas-image", str(template / "template_T1w.nii.gz"),
-         "--atlas-labels", str(template / "template_regions.nii.gz"), "--region-table", str(template / "regions.tsv"),
-         "-q", *extra], environment, root)  # fmt: skip
+         "--disable-tta", *_atlas(root), "-q", *extra], environment, root)  # fmt: skip
     return root / out
 
 
@@ -213,3 +216,47 @@ def test_two_parts_joined_by_report_merge_equal_the_single_run(trained, segmente
     )
     assert (out / "sub-003/anat/sub-003_space-FLAIR_desc-wmh_mask.nii.gz").is_file()
     assert not (out / "parts").exists()
+
+
+@pytest.mark.slow
+def test_segment_on_slurm_a_failed_part_shows_then_a_resubmission_gives_the_local_tables(
+    trained, segmented, slurm_cluster
+):
+    """segment --slurm --num-parts 3 on a real (single-node) SLURM. sub-001's FLAIR is truncated first: its part
+    fails, `jobs` names the failure and its log, the merge names the missing part, the other parts stay. With the
+    file repaired, the same command submits only that part and the merge, and the tables equal the local run."""
+    root, environment, model = trained
+    environment = {**environment, "SLURM_CONF": slurm_cluster.env["SLURM_CONF"]}
+    slurm = ["--slurm", "--num-parts", "3", "--slurm-partition", "cpu", "--slurm-gpu-partition", "gpu",
+             "--slurm-cpus", "1"]  # fmt: skip
+    flair = root / "bids/sub-001/anat/sub-001_FLAIR.nii.gz"
+    intact = flair.read_bytes()
+    flair.write_bytes(intact[: len(intact) // 3])
+    try:
+        out = segment(root, environment, model, "on_slurm", *slurm)
+        slurm_cluster.wait_idle(timeout=600)
+    finally:
+        flair.write_bytes(intact)
+    jobs = subprocess.run([str(BIN / "nnunet_wmh"), "jobs", str(out)], env=environment, capture_output=True,
+                          text=True)  # fmt: skip
+    assert jobs.returncode == 1, jobs.stdout + jobs.stderr
+    lines = {line.split()[0]: line for line in jobs.stdout.splitlines()[:-1]}
+    assert "failed (exit 1)" in lines["segment.part[0]"]  # sorted cases: part 0 holds sub-001 and sub-004
+    assert " done" in lines["segment.part[1]"] and " done" in lines["segment.part[2]"]
+    assert "failed (exit 1)" in lines["segment.merge"]
+    part_log = Path(lines["segment.part[0]"].split("log: ")[1])
+    assert "sub-001" in part_log.read_text() and "sub-001_FLAIR.nii.gz" in part_log.read_text()
+    merge_log = next((out / "slurm/logs").glob("segment.merge_*.out")).read_text()
+    assert "[part-0-of-3]" in merge_log and "missing; run part_id 0 of 3 first" in merge_log
+    assert sorted(p.name for p in (out / "parts").iterdir()) == ["part-1-of-3", "part-2-of-3"]
+
+    again = run([str(BIN / "nnunet_wmh"), "segment", "bids", "--model", str(model), "--out", str(out), "--device",
+                 "cpu", "--disable-tta", *_atlas(root), "-q", *slurm], environment, root)  # fmt: skip
+    assert "tasks [0]" in again
+    slurm_cluster.wait_idle(timeout=600)
+    jobs = subprocess.run([str(BIN / "nnunet_wmh"), "jobs", str(out)], env=environment, capture_output=True, text=True)
+    assert jobs.returncode == 0 and jobs.stdout.splitlines()[-1].startswith("4 done"), jobs.stdout
+    for table in ("subjects.tsv", "regions.tsv", "lesions.tsv", "qc.tsv", "skipped.tsv"):
+        assert (out / table).read_bytes() == (segmented / table).read_bytes(), table
+    assert (out / "slurm/submission.json").is_file() and not (out / "parts").exists()
+    assert len(list((out / "slurm/logs").glob("segment.part_*.out"))) == 4  # 3 tasks, then the one again

@@ -24,8 +24,8 @@ TEST_TRAINERS = Path(__file__).parent / "nnunet_trainers"
 pytestmark = pytest.mark.slow
 
 
-def run(command: list[str], cwd: Path, *, expect: int = 0) -> str:
-    completed = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=1500)
+def run(command: list[str], cwd: Path, *, expect: int = 0, env: dict[str, str] | None = None) -> str:
+    completed = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=1500, env=env)
     output = completed.stdout + completed.stderr
     assert completed.returncode == expect, f"{' '.join(command)} exit {completed.returncode}:\n{output[-5000:]}"
     return output
@@ -33,7 +33,8 @@ def run(command: list[str], cwd: Path, *, expect: int = 0) -> str:
 
 def _study_command(configs: str, trainers: list[str], *extra: str) -> list[str]:
     command = [str(BIN / "nnunet_wmh"), "study", "cohort", "--out", "study", "--configs", configs, "--trainer-path",
-               str(TEST_TRAINERS), "--device", "cpu", "--cv-folds", "2", "--jobs", "2", *extra]  # fmt: skip
+               str(TEST_TRAINERS), "--device", "cpu", "--cv-folds", "2", "--jobs", "2", "--deterministic",
+               *extra]  # fmt: skip
     for trainer in trainers:
         command += ["--trainer", trainer]
     return command
@@ -176,3 +177,37 @@ def test_localization_table_and_ground_truth_burden_counted_by_hand(localization
     assert (study / "figures" / "region_volume_agreement.png").is_file()
     assert any(r["metric"] == "region_volume_error_ml" for r in read_tsv(study / "comparisons.tsv"))
     shutil.rmtree(study / "nnUNet_preprocessed")  # large; not needed after training
+
+
+def test_the_micro_study_on_slurm_gives_the_local_results_and_a_resubmission_runs_only_the_tables(
+    micro_study, slurm_cluster, tmp_path
+):
+    """The same two-configuration study submitted to a real (single-node) SLURM: prepare, train, predict and
+    tables jobs; the same results.tsv as the local run (training is seeded: --deterministic)."""
+    root, command, _, _ = micro_study
+    env = slurm_cluster.env
+    run([str(BIN / "nnunet_wmh"), "synth", "cohort", "--subjects", "6", "--test-subjects", "3", "--size", "small",
+         "--seed", "5", "-q"], tmp_path, env=env)  # fmt: skip
+    # each job gets both CPUs, as the local run had: seeded training repeats exactly only with the same threads
+    slurm = ["--slurm", "--slurm-partition", "cpu", "--slurm-gpu-partition", "gpu", "--slurm-cpus", "2"]
+    started = time.perf_counter()
+    output = run([*command, *slurm], tmp_path, env=env)
+    assert "7 job(s) submitted" in output and "study.flair.train_fold0" in output
+    slurm_cluster.wait_idle(timeout=1200)
+    print(f"study on SLURM: {time.perf_counter() - started:.0f} s")
+    jobs = run([str(BIN / "nnunet_wmh"), "jobs", "study"], tmp_path, env=env)
+    assert jobs.splitlines()[-1].startswith("7 done"), jobs
+    study = tmp_path / "study"
+    local = (root / "study/results.tsv").read_text().replace(str(root / "study"), "STUDY")
+    assert (study / "results.tsv").read_text().replace(str(study), "STUDY") == local
+    assert (study / "index.html").is_file() and (study / "table_segmentation.md").is_file()
+    train = (study / "slurm/study.interchangeable_dropout.train_fold0.sbatch").read_text()
+    assert "#SBATCH --partition=gpu" in train and "export nnunet_wmh_training_seed=12345" in train
+    log = next((study / "slurm/logs").glob("study.interchangeable_dropout.train_fold0_*.out"))
+    assert "steps interchangeable_dropout/train_fold0: ran" in log.read_text()
+    assert "#SBATCH --partition=cpu" in (study / "slurm/study.flair.prepare.sbatch").read_text()
+
+    again = run([*command, *slurm], tmp_path, env=env)  # every step is finished: only the tables job
+    assert "1 job(s) submitted" in again and again.count("done earlier") == 6
+    slurm_cluster.wait_idle(timeout=300)
+    assert run([str(BIN / "nnunet_wmh"), "jobs", "study"], tmp_path, env=env).splitlines()[-1].startswith("7 done")

@@ -70,3 +70,12 @@ def test_a_case_in_two_parts_is_refused(parts):
     meta_path.write_text(json.dumps(meta))
     with pytest.raises(InvalidInputsError, match=r"case\(s\) in more than one part: case_a"):
         read_parts(out)
+
+
+def test_the_merge_keeps_the_slurm_folder_of_the_jobs(parts):
+    _, out = parts
+    (out / "slurm/logs").mkdir(parents=True)
+    (out / "slurm/logs/segment.merge_9.out").write_text("merging\n")
+    merge_report(out)
+    assert (out / "slurm/logs/segment.merge_9.out").read_text() == "merging\n"
+    assert (out / "report.json").is_file() and not (out / "parts").exists()

@@ -9,9 +9,10 @@ from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
 from nnunet_wmh.trainers.nnunet_wmh_modality_dropout import nnUNetTrainerModalityDropout
 from nnunet_wmh.trainers.nnunet_wmh_multitask import nnUNetTrainerMultiTaskLesionWeighted
+from nnunet_wmh.training.seeding import SeededTraining
 
 
-class _TinySchedule:
+class _TinySchedule(SeededTraining):
     def __init__(
         self,
         plans: dict,

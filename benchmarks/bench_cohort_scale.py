@@ -1,0 +1,149 @@
+"""Benchmark the cluster path: ``report-merge`` of a 10,000-subject cohort in 50 parts, and ``segment --slurm``
+on a local single-node SLURM with 1, 2 and 4 parts.
+
+1. **Merge.** A real report part of three hand-made cases (``tests.helpers.report_cases``) is the template: its
+   rows are copied to ``--cases`` case names split into ``--parts`` interleaved parts, each written with the
+   report's own ``write_part`` (checksums included), together with one small file per case in ``predictions/``
+   as ``segment`` leaves them. Then ``nnunet_wmh report-merge OUT`` runs as a command; wall time and the peak
+   memory (max RSS) of that process are reported. Target: ≤ 30 s for 10,000 cases in 50 parts.
+2. **SLURM.** With ``--model`` (a trained model folder, e.g. a ``study --profile quick`` model), a local SLURM
+   cluster (``tests.helpers.slurm``: munged, slurmctld, slurmd on this machine's CPUs) runs ``segment --slurm``
+   on ``--subjects`` synthetic BIDS subjects with 1, 2 and 4 parts, each job asking for one CPU; the wall time
+   from submission until the merge has finished. With 2 CPUs at most two parts run at once, so the curve
+   flattens at 2 parts.
+
+Usage: ``python benchmarks/bench_cohort_scale.py [--cases 10000] [--parts 50] [--model MODEL] [--subjects 8]``
+(needs slurm-wlm and munge for part 2, run as root or a user who may start them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from nnunet_wmh.report.options import ReportOptions
+from nnunet_wmh.report.parts import cases_digest, part_cases, part_folder, read_parts, write_part
+from nnunet_wmh.report.run import make_report
+from tests.helpers.report_cases import write_hand_cohort
+from tests.helpers.slurm import LocalSlurm, slurm_missing
+
+BIN = Path(sys.executable).parent
+
+
+def _template_rows(work: Path) -> tuple[dict[str, list[dict[str, str]]], dict]:
+    """Rows and part metadata of one real part of the hand-made cohort (pictures off)."""
+    folders = write_hand_cohort(work / "hand")
+    make_report(folders["pred"], work / "template", regions=folders["regions"], options=ReportOptions(pictures=False),
+                part_id=0, num_parts=2, progress=False)  # fmt: skip
+    part = read_parts(work / "template")[0]
+    return part.rows, part.meta
+
+
+def _case_rows(rows: dict[str, list[dict[str, str]]], template_case: str, case: str) -> dict[str, list[dict]]:
+    """The template case's rows in every table, renamed to ``case``."""
+    renamed = {}
+    for table, table_rows in rows.items():
+        renamed[table] = [{k: (case if v == template_case else v) for k, v in row.items()}
+                          for row in table_rows if template_case in row.values()]  # fmt: skip
+    return renamed
+
+
+def write_parts(out: Path, cases: int, parts: int, work: Path) -> None:
+    """``parts`` part folders holding ``cases`` cases between them (rows copied from the template)."""
+    rows, meta = _template_rows(work)
+    template_case = meta["cases"][0]
+    per_case = _case_rows(rows, template_case, "{case}")
+    names = [f"sub-{i:05d}" for i in range(cases)]
+    meta = {**meta, "num_parts": parts, "cases_total": cases, "cases_digest": cases_digest(names),
+            "extra_folders": ["predictions"]}  # fmt: skip
+    for part_id in range(parts):
+        folder = part_folder(out, part_id, parts)
+        (folder / "predictions").mkdir(parents=True)
+        mine = part_cases(names, part_id, parts)
+        part_rows: dict[str, list[dict[str, str]]] = {table: [] for table in per_case}
+        for case in mine:
+            for table, table_rows in per_case.items():
+                part_rows[table] += [{k: v.replace("{case}", case) for k, v in row.items()} for row in table_rows]
+            (folder / "predictions" / f"{case}.nii.gz").write_bytes(b"\x1f\x8b" + case.encode())
+        write_part(folder, part_rows, {**meta, "part_id": part_id, "cases": mine})
+
+
+def bench_merge(cases: int, parts: int) -> None:
+    """Write the parts, then time ``nnunet_wmh report-merge`` as a command (the only child process here, so
+    RUSAGE_CHILDREN's max RSS is its peak memory)."""
+    with tempfile.TemporaryDirectory(prefix="bench_scale_") as name:
+        work = Path(name)
+        out = work / "report"
+        started = time.perf_counter()
+        write_parts(out, cases, parts, work)
+        print(f"wrote {parts} parts of {cases} cases in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        subprocess.run([str(BIN / "nnunet_wmh"), "report-merge", str(out), "-q"], check=True)
+        seconds = time.perf_counter() - started
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        with (out / "regions.tsv").open() as table:
+            regions = sum(1 for _ in table) - 1
+        predictions = len(list((out / "predictions").iterdir()))
+        print(f"report-merge of {cases} cases in {parts} parts: {seconds:.1f} s (target 30 s), peak memory "
+              f"{peak_mb:.0f} MB; regions.tsv {regions} rows, predictions/ {predictions} files")  # fmt: skip
+
+
+def _segment_on_slurm(cluster: LocalSlurm, root: Path, model: Path, parts: int) -> float:
+    template = root / "bids/derivatives/synth/template"
+    out = root / f"slurm_{parts}"
+    command = [str(BIN / "nnunet_wmh"), "segment", str(root / "bids"), "--model", str(model), "--out", str(out),
+               "--device", "cpu", "--disable-tta", "--atlas-image", str(template / "template_T1w.nii.gz"),
+               "--atlas-labels", str(template / "template_regions.nii.gz"), "--region-table",
+               str(template / "regions.tsv"), "--no-pictures", "-q", "--slurm", "--num-parts", str(parts),
+               "--slurm-cpus", "1"]  # fmt: skip
+    started = time.perf_counter()
+    subprocess.run(command, check=True, env=cluster.env, capture_output=True)
+    cluster.wait_idle(timeout=3600)
+    seconds = time.perf_counter() - started
+    if not (out / "report.json").is_file():
+        raise RuntimeError(f"segment --slurm with {parts} parts did not finish; see {out}/slurm/logs")
+    return seconds
+
+
+def bench_slurm(model: Path, subjects: int) -> None:
+    missing = slurm_missing()
+    if missing:
+        print(f"segment --slurm: skipped ({missing})")
+        return
+    with tempfile.TemporaryDirectory(prefix="bench_slurm_") as name:
+        root = Path(name)
+        subprocess.run([str(BIN / "nnunet_wmh"), "synth", str(root / "bids"), "--subjects", str(subjects),
+                        "--layout", "bids", "--size", "small", "--seed", "3", "-q"], check=True)  # fmt: skip
+        cluster = LocalSlurm(root / "cluster").start()
+        try:
+            times = {parts: _segment_on_slurm(cluster, root, model, parts) for parts in (1, 2, 4)}
+        finally:
+            cluster.stop()
+        cpus = os.cpu_count()
+        for parts, seconds in times.items():
+            print(
+                f"segment --slurm, {subjects} subjects, {parts} part(s), 1 CPU per job on {cpus} CPUs: "
+                f"{seconds:.1f} s ({seconds / subjects:.1f} s per subject; speed-up {times[1] / seconds:.2f})"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--parts", type=int, default=50)
+    parser.add_argument("--model", type=Path, help="a trained model folder (SLURM part; skipped without)")
+    parser.add_argument("--subjects", type=int, default=8)
+    args = parser.parse_args()
+    bench_merge(args.cases, args.parts)
+    if args.model:
+        bench_slurm(args.model.absolute(), args.subjects)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""``segment --slurm``: a cohort segmented by a SLURM job array, then merged by one more job.
+
+Jobs:
+
+* ``segment.part``: an array over the parts; task K runs ``nnunet_wmh segment ... --part-id K --num-parts N``
+  into ``OUT/parts/part-K-of-N`` (GPU partition);
+* ``segment.merge``: ``nnunet_wmh report-merge OUT`` once every part has ended, whatever its result
+  (``afterany``): with all parts it writes the final tables, pictures, page and BIDS files; with parts missing
+  it fails naming them, and the parts that succeeded stay usable (CPU partition).
+
+Submitting the same run again submits only the parts not done and the merge.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import fields
+from pathlib import Path
+
+from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsError, UsageError
+from nnunet_wmh.outputs import check_output
+from nnunet_wmh.parallel import check_jobs
+from nnunet_wmh.report.options import ReportOptions
+from nnunet_wmh.report.parts import PART_FILE, PARTS_FOLDER, REPORT_JSON
+from nnunet_wmh.segment.model import open_model
+from nnunet_wmh.segment.options import SegmentOptions
+from nnunet_wmh.segment.predictor import TRAINER_PATH_VARIABLE
+from nnunet_wmh.segment.routes import route_subjects
+from nnunet_wmh.segment.run import cohort_subjects, single_subject
+from nnunet_wmh.slurm.options import SlurmOptions
+from nnunet_wmh.slurm.scripts import SLURM_FOLDER, TASK_ID, JobSpec, nnunet_wmh_command
+from nnunet_wmh.slurm.submit import Submission, check_not_running, read_submission, submit_jobs
+from nnunet_wmh.study.nnunet import trainer_search_path
+
+PART_JOB, MERGE_JOB = "segment.part", "segment.merge"
+#: SegmentOptions field → flag, for the fields that are one value.
+FLAGS = {"checkpoint": "--checkpoint", "device": "--device", "atlas_image": "--atlas-image",
+         "atlas_labels": "--atlas-labels", "region_table": "--region-table", "transform": "--transform",
+         "layout": "--layout"}  # fmt: skip
+PATH_FIELDS = ("atlas_image", "atlas_labels", "region_table")
+#: ReportOptions fields the segment command has flags for.
+REPORT_FLAGS = {"connectivity": "--connectivity", "min_lesion_mm3": "--min-lesion-mm3", "pictures": "--no-pictures"}
+
+
+def _absolute(path: str | os.PathLike[str]) -> str:
+    return str(Path(path).expanduser().absolute())
+
+
+def _report_flags(report: ReportOptions) -> list[str]:
+    default, argv = ReportOptions(), []
+    for field in fields(ReportOptions):
+        value = getattr(report, field.name)
+        if value == getattr(default, field.name):
+            continue
+        if field.name not in REPORT_FLAGS:
+            raise UsageError(f"`report.{field.name}` has no segment flag; leave it at its default for SLURM", "report")
+        argv += [REPORT_FLAGS[field.name]] if field.name == "pictures" else [REPORT_FLAGS[field.name], str(value)]
+    return argv
+
+
+def _option_flags(options: SegmentOptions) -> list[str]:
+    default, argv = SegmentOptions(), []
+    for name, flag in FLAGS.items():
+        value = getattr(options, name)
+        if value is not None and value != getattr(default, name):
+            argv += [flag, _absolute(value) if name in PATH_FIELDS else str(value)]
+    if options.folds:
+        argv += ["-f", *options.folds]
+    if not options.mirroring:
+        argv.append("--disable-tta")
+    if options.skip_invalid:
+        argv.append("--skip-invalid")
+    for path in options.trainer_paths:
+        argv += ["--trainer-path", _absolute(path)]
+    return argv + _report_flags(options.report)
+
+
+def segment_command(
+    source: str | os.PathLike[str] | None,
+    model: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    options: SegmentOptions,
+    *,
+    flair: str | os.PathLike[str] | None = None,
+    t1: str | os.PathLike[str] | None = None,
+    subject_id: str = "01",
+    jobs: int = 1,
+) -> list[str]:
+    """``nnunet_wmh segment`` with the flags of these options (paths absolute, defaults left out), without
+    ``--part-id``/``--num-parts``: what every part runs."""
+    argv = [*nnunet_wmh_command(), "segment"]
+    argv += [_absolute(source)] if source is not None else []
+    argv += ["--model", _absolute(model), "--out", _absolute(out_dir)]
+    for flag, value in (("--flair", flair), ("--t1", t1)):
+        if value is not None:
+            argv += [flag, _absolute(value)]
+    if source is None and subject_id != "01":
+        argv += ["--subject-id", subject_id]
+    return [*argv, *_option_flags(options), *(["--jobs", str(jobs)] if jobs != 1 else [])]
+
+
+def _trainer_variable(options: SegmentOptions) -> str:
+    """``nnUNet_extTrainer`` for the jobs: nnunet_wmh's trainers, ``trainer_paths``, and the folders the
+    submitting shell's ``nnUNet_extTrainer`` lists (as a local run would search them)."""
+    submitted_with = os.environ.get(TRAINER_PATH_VARIABLE, "")
+    return os.pathsep.join(filter(None, (trainer_search_path(options.trainer_paths), submitted_with)))
+
+
+def _case_count(source, flair, t1, subject_id: str, model, options: SegmentOptions) -> int:
+    """Check what can be checked without reading images (the cohort, the model, the routes); the case count."""
+    if source is not None and (flair is not None or t1 is not None):
+        raise UsageError("give a cohort `source` or one subject's `flair`/`t1`, not both", "source")
+    subjects = cohort_subjects(source, layout=options.layout) if source is not None else [
+        single_subject(flair, t1, subject_id)]  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="nnunet_wmh_slurm_") as scratch:
+        trained = open_model(model, folds=options.folds, checkpoint=options.checkpoint, unpack_dir=Path(scratch))
+        routes = route_subjects(subjects, trained.route)
+    if not any(r.served for r in routes):
+        problems = [InputDataError(r.subject.key, r.subject.where("flair"), r.reason or "") for r in routes]
+        raise InvalidInputsError(problems, consequence="the model can serve no subject; nothing was submitted")
+    return len(routes)
+
+
+def _check_out(out_dir: Path, fingerprint: list[str], *, overwrite: bool, query: bool) -> Submission | None:
+    """The output rules of a submission (``query``: and no job of the last one still queued); the run's earlier
+    submission when this one continues it."""
+    check_output(out_dir, overwrite=True, kind="folder")  # its parent can be written
+    previous = check_not_running(out_dir) if query else read_submission(out_dir)
+    if overwrite:
+        shutil.rmtree(out_dir / PARTS_FOLDER, ignore_errors=True)  # parts of another run; the report stays
+        return None
+    if (out_dir / REPORT_JSON).exists():
+        raise OutputExistsError(out_dir / REPORT_JSON)
+    same_run = previous is not None and previous.fingerprint == fingerprint
+    others = [p.name for p in out_dir.iterdir() if p.name != SLURM_FOLDER] if out_dir.is_dir() else []
+    if others and not same_run:
+        raise OutputExistsError(out_dir, f"{out_dir} holds another run's files; pass `overwrite` to replace them")
+    return previous if same_run else None
+
+
+def submit_segment(
+    source: str | os.PathLike[str] | None,
+    model: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    slurm: SlurmOptions,
+    *,
+    flair: str | os.PathLike[str] | None = None,
+    t1: str | os.PathLike[str] | None = None,
+    subject_id: str = "01",
+    options: SegmentOptions | None = None,
+    num_parts: int = 1,
+    jobs: int = 1,
+    overwrite: bool = False,
+) -> Submission:
+    """Submit a ``segment`` run as a SLURM job array of ``num_parts`` parts and a merge job.
+
+    Parameters are those of :func:`~nnunet_wmh.segment.run.segment_cohort`; ``slurm`` gives the resources.
+    The cohort, the model and the routes are checked here; each part checks its own images.
+
+    Raises
+    ------
+    UsageError, InvalidInputsError
+        Bad options, no subject the model can serve, more parts than cases.
+    OutputExistsError
+        ``out_dir`` holds a finished report or another run's files, without ``overwrite``.
+    SlurmError
+        Jobs of the last submission still queued or running, or sbatch refusing a job.
+    """
+    options = options or SegmentOptions()
+    options.check()
+    slurm.check()
+    check_jobs(jobs)
+    cases = _case_count(source, flair, t1, subject_id, model, options)
+    if not 1 <= num_parts <= cases:
+        raise UsageError(f"`num_parts` must be 1..{cases} (the cases of the cohort), got {num_parts}", "num_parts")
+    out = Path(out_dir).expanduser().absolute()
+    command = segment_command(source, model, out, options, flair=flair, t1=t1, subject_id=subject_id, jobs=jobs)
+    previous = _check_out(out, command, overwrite=overwrite, query=slurm.submit)
+    again = ["--overwrite"] if overwrite else []
+    part_done = f"{PARTS_FOLDER}/part-{{task}}-of-{num_parts}/{PART_FILE}"
+    part = JobSpec(PART_JOB, f"segment the part's subjects (part K of {num_parts})",
+                   [(f"part $SLURM_ARRAY_TASK_ID of {num_parts}: check, segment and measure its subjects",
+                     [*command, "--part-id", TASK_ID, "--num-parts", str(num_parts), "-q", *again])],
+                   gpu=True, cpus=jobs, array=list(range(num_parts)), done=[[part_done]])  # fmt: skip
+    merge = JobSpec(MERGE_JOB, "join the parts: final tables, pictures, index.html, BIDS files",
+                    [("report-merge: fails naming the parts that are missing", [*nnunet_wmh_command(), "report-merge",
+                      str(out), "-q", *again])], cpus=1, after=[PART_JOB], after_any=True)  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    environment = {"nnUNet_extTrainer": _trainer_variable(options), "nnUNet_compile": "false"}
+    return submit_jobs(out, "segment", command, [part, merge], slurm, environment,
+                       what=f"nnunet_wmh segment into {out}", previous=previous)  # fmt: skip

@@ -1,0 +1,158 @@
+"""``study --slurm``: the study's steps as SLURM jobs, in the order their dependencies ask.
+
+Jobs (each runs ``nnunet_wmh study ... --only-steps KEYS``, so the study's own records and resume rules apply):
+
+* ``study.regions``: the atlas registered to every subject (with an atlas), CPU partition;
+* ``study.CONFIG.prepare``: convert + ``nnUNetv2_plan_and_preprocess``, CPU partition;
+* ``study.CONFIG.train_foldF``: one ``nnUNetv2_train`` per configuration and fold, GPU partition;
+* ``study.CONFIG.predict``: ``nnUNetv2_predict`` (+ decode) + evaluate, GPU partition;
+* ``study.tables``: the tables, statistics, figures and page (``--tables-only``), CPU partition.
+
+A job whose steps are all finished is not submitted again, so submitting the same study again after a failure
+reruns only what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import fields
+from pathlib import Path
+
+from nnunet_wmh.outputs import folder_lock
+from nnunet_wmh.slurm.options import SlurmOptions
+from nnunet_wmh.slurm.scripts import JobSpec, nnunet_wmh_command
+from nnunet_wmh.slurm.submit import Submission, check_not_running, submit_jobs
+from nnunet_wmh.study.layout import COMMANDS_SH
+from nnunet_wmh.study.options import StudyOptions
+from nnunet_wmh.study.run import StudyPlan, plan_study, prepare_study_folder, write_commands
+from nnunet_wmh.study.steps import Ledger, Step, StudyConflictError
+
+#: StudyOptions field → the study command's flag (``None``: a positional or a list handled apart).
+FLAGS = {
+    "configs": "--configs", "profile": "--profile", "configuration": "--configuration", "folds": "--folds",
+    "cv_folds": "--cv-folds", "dataset_id_base": "--dataset-id-base", "test_source": "--test-source",
+    "layout": "--layout", "test_layout": "--test-layout", "atlas_image": "--atlas-image",
+    "atlas_labels": "--atlas-labels", "region_table": "--region-table", "trainers": "--trainer",
+    "trainer_paths": "--trainer-path", "device": "--device", "seed": "--seed", "jobs": "--jobs",
+    "deterministic": "--deterministic",
+}  # fmt: skip
+PATH_FIELDS = ("test_source", "atlas_image", "atlas_labels", "region_table")
+REPEATED = ("trainers", "trainer_paths")
+
+
+def _flag_values(name: str, value) -> list[str]:
+    flag = FLAGS[name]
+    if isinstance(value, bool):
+        return [flag] if value else []
+    if name in REPEATED:
+        paths = name == "trainer_paths"
+        return [item for v in value for item in (flag, str(Path(v).absolute()) if paths else str(v))]
+    if name in ("configs", "folds"):
+        return [flag, ",".join(str(v) for v in value)]
+    if name in PATH_FIELDS:
+        return [flag, str(Path(value).expanduser().absolute())]
+    return [flag, str(value)]
+
+
+def study_command(source: str | os.PathLike[str], out: str | os.PathLike[str], options: StudyOptions) -> list[str]:
+    """``nnunet_wmh study SOURCE --out OUT`` with the flags of the options that differ from the defaults
+    (paths absolute), as the jobs run it."""
+    default = StudyOptions()
+    argv = [*nnunet_wmh_command(), "study", str(Path(source).expanduser().absolute()), "--out",
+            str(Path(out).expanduser().absolute())]  # fmt: skip
+    for field in fields(StudyOptions):
+        value = getattr(options, field.name)
+        if value is None or value == getattr(default, field.name) or (field.name in REPEATED and not value):
+            continue
+        if field.name in ("configs", "folds", *REPEATED) and tuple(value) == tuple(getattr(default, field.name) or ()):
+            continue
+        argv += _flag_values(field.name, value)
+    return argv
+
+
+def job_of(step: Step) -> tuple[str, bool]:
+    """The job a step belongs to, and whether that job runs in the GPU partition."""
+    config, _, action = step.key.partition("/")
+    if not action:
+        return f"study.{config}", False
+    if action in ("convert", "plan"):
+        return f"study.{config}.prepare", False
+    if action.startswith("train_fold"):
+        return f"study.{config}.{action}", True
+    return f"study.{config}.predict", True
+
+
+def study_jobs(plan: StudyPlan, command: Sequence[str]) -> list[JobSpec]:
+    """The study's jobs: its steps grouped (:func:`job_of`), each after the jobs of the steps it waits for,
+    then the tables."""
+    ledger, jobs, cpus = Ledger(plan.out), {}, plan.planner.options.jobs
+    keys: dict[str, list[str]] = {}
+    for step in plan.steps:
+        name, gpu = job_of(step)
+        if name not in jobs:
+            jobs[name] = JobSpec(name, "", [], gpu=gpu, cpus=cpus, done=[[]])
+            keys[name] = []
+        job = jobs[name]
+        keys[name].append(step.key)
+        job.steps.append((step.title, []))
+        job.done[0].append(str(ledger.record_path(step.key).relative_to(plan.out)))
+        for before in step.after:
+            waits = job_of(before)[0]
+            if waits != name and waits not in job.after:
+                job.after.append(waits)
+    for name, job in jobs.items():
+        job.title = "; ".join(title for title, _ in job.steps)
+        comment = f"{job.title} (step{'s' if len(keys[name]) > 1 else ''} {', '.join(keys[name])})"
+        job.steps = [(comment, [*command, "--only-steps", ",".join(keys[name]), "-q"])]
+    tables = JobSpec(
+        "study.tables", "the tables, statistics, figures and index.html", cpus=cpus, after=list(jobs),
+        steps=[("results.tsv, tables, comparisons, figures, study.json and index.html", [*command, "--tables-only"])],
+    )  # fmt: skip
+    return [*jobs.values(), tables]
+
+
+def submit_study(
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    options: StudyOptions,
+    slurm: SlurmOptions,
+    *,
+    overwrite: bool = False,
+) -> Submission:
+    """Submit a study (or the rest of one) as SLURM jobs; nothing runs here.
+
+    Parameters
+    ----------
+    source, out, options
+        As :func:`~nnunet_wmh.study.run.run_study`.
+    slurm
+        Resources, partitions, set-up lines; ``slurm.submit`` False writes the scripts only.
+    overwrite
+        Forget finished steps whose options changed (they run again), or replace a folder that is not a study.
+
+    Raises
+    ------
+    UsageError, StudyConflictError
+        As :func:`~nnunet_wmh.study.run.run_study` (checked before anything is submitted).
+    SlurmError
+        Jobs of the last submission still queued or running, or sbatch refusing a job.
+    """
+    slurm.check()
+    plan = plan_study(source, out, options)
+    prepare_study_folder(plan.out, overwrite=overwrite)
+    with folder_lock(plan.out):
+        previous = check_not_running(plan.out) if slurm.submit else None
+        ledger = Ledger(plan.out)
+        conflicts = ledger.conflicts(plan.steps)
+        if conflicts and not overwrite:
+            raise StudyConflictError(conflicts, plan.out)
+        for step in plan.steps:
+            if step.key in conflicts:
+                ledger.forget(step)
+        write_commands(plan.out / COMMANDS_SH, plan.steps, plan.variables)
+        command = study_command(plan.planner.source, plan.out, options)
+        return submit_jobs(
+            plan.out, "study", command, study_jobs(plan, command), slurm, plan.variables,
+            what=f"nnunet_wmh study of {plan.planner.source}", previous=previous,
+        )  # fmt: skip
