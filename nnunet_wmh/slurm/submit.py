@@ -254,6 +254,7 @@ def submit_jobs(
             if job.name in earlier:
                 submitted.earlier = _earlier_ids(earlier[job.name], submitted)
             submission.jobs.append(submitted)
+            _write_record(folder / SUBMISSION_FILE, submission)  # a kill between two sbatch calls loses no id
     finally:
         write_script(folder / SUBMIT_SH, _submit_sh(submission.jobs, what))
         _write_record(folder / SUBMISSION_FILE, submission)

@@ -68,6 +68,9 @@ COMMANDS = {
     "study": ["study", "{ws}/cohort", "--out", "{ws}/outputs/study", "--configs", "flair_t1", "--device", "cpu"],
     "segment": ["segment", "{ws}/cohort", "--model", "{ws}/model", "--out", "{ws}/outputs/segment", "--device", "cpu",
                 *ATLAS],
+    "segment --slurm": ["segment", "{ws}/cohort", "--model", "{ws}/model", "--out", "{ws}/outputs/segment",
+                        "--slurm", "--no-submit", "--num-parts", "2"],
+    "jobs": ["jobs", "{ws}/outputs/sharded"],
 }  # fmt: skip
 MODEL_CHECKPOINT = "model/Dataset123_WMH/nnUNetTrainer__nnUNetPlans__3d_fullres/fold_0/checkpoint_final.pth"
 
@@ -127,6 +130,8 @@ def _cases() -> list[FuzzCase]:
     cases += [FuzzCase("segment", d, FLAIR) for d in images]
     cases += [FuzzCase("segment", "output folder is a file")]
     cases += [FuzzCase("segment", "random bytes", MODEL_CHECKPOINT, expected_exit=2)]
+    cases += [FuzzCase("segment --slurm", "output folder is a file")]
+    cases += [FuzzCase("jobs", "damaged submission record", expected_exit=2)]
     usage = [
         ("synth", ("--sessions", "0", "--layout", "bids")),
         ("synth", ("--subjects", "0")),
@@ -209,6 +214,11 @@ SPECIAL: dict[str, Callable[[Path], str]] = {
     "wrong number of outputs": lambda ws: (_rewrite_npz(ws, np.zeros((5, 2, 3, 4), np.float32)), "c.npz")[1],
     "properties not a mapping": lambda ws: (_rewrite_pkl(ws, [1, 2, 3]), "c.pkl")[1],
     "two-value spacing": lambda ws: (_rewrite_pkl(ws, {"sitk_stuff": {**GEOMETRY, "spacing": (1.0, 1.0)}}), "c.pkl")[1],
+    "damaged submission record": lambda ws: (
+        _part(ws, "..").joinpath("slurm").mkdir(),
+        _part(ws, "..").joinpath("slurm/submission.json").write_text('{"kind": "segment", "jobs": [{"name": '),
+        "submission.json",
+    )[2],
     "damaged dataset.json": lambda ws: (
         ws.joinpath("probabilities/dataset.json").write_text('{"labels": '),
         "dataset.json",

@@ -12,9 +12,10 @@ import pytest
 from nnunet_wmh.cli.main import build_parsers
 from nnunet_wmh.cli.study import study_options
 from nnunet_wmh.errors import UsageError
+from nnunet_wmh.slurm.client import SlurmError
 from nnunet_wmh.slurm.options import SlurmOptions
 from nnunet_wmh.study.options import StudyOptions
-from nnunet_wmh.study.run import finish_study, plan_study, run_study_steps
+from nnunet_wmh.study.run import finish_study, plan_study, run_study, run_study_steps
 from nnunet_wmh.study.slurm import study_command, submit_study
 from nnunet_wmh.study.steps import Ledger, StudyConflictError
 from tests.helpers.fake_slurm import FakeSlurm
@@ -142,3 +143,14 @@ def test_a_job_runs_only_its_steps_and_only_after_the_steps_it_waits_for(submitt
         finish_study(source, out, options)
     with pytest.raises(UsageError, match="not a study folder"):
         run_study_steps(source, Path(out).parent / "elsewhere", options, ["flair/convert"])
+
+
+def test_a_local_run_is_refused_while_the_studys_jobs_are_queued(submitted):
+    source, out, options, slurm, first, fake = submitted
+    fake.answer("squeue", f"{first.jobs[3].job_id}|PENDING|Dependency\n")
+    with pytest.raises(SlurmError, match=f"jobs {first.jobs[3].job_id} of the last submission are still queued"):
+        run_study(source, out, options, dry_run=True)
+    with pytest.raises(SlurmError, match="still queued"):
+        submit_study(source, out, options, slurm)
+    fake.answer("squeue", "")
+    assert run_study(source, out, options, dry_run=True).commands == out / "commands.sh"
