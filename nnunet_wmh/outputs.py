@@ -54,7 +54,9 @@ def _check_writable_parent(path: Path) -> None:
         raise OutputError(ancestor, "folder is not writable")
 
 
-def check_output(path: str | os.PathLike[str], *, overwrite: bool, kind: OutputKind = "folder") -> Path:
+def check_output(
+    path: str | os.PathLike[str], *, overwrite: bool, kind: OutputKind = "folder", ignore: Sequence[str] = ()
+) -> Path:
     """Refuse an output that exists (unless ``overwrite``) or cannot be written; return it as an absolute path.
 
     Parameters
@@ -65,6 +67,8 @@ def check_output(path: str | os.PathLike[str], *, overwrite: bool, kind: OutputK
         Whether an existing output may be replaced.
     kind
         ``folder`` (an empty folder counts as absent) or ``file``.
+    ignore
+        Entries of a folder that are not the output's (a folder holding only these counts as empty).
 
     Raises
     ------
@@ -81,7 +85,7 @@ def check_output(path: str | os.PathLike[str], *, overwrite: bool, kind: OutputK
             raise OutputError(path, "is a file; expected a folder")
         if kind == "file" and path.is_dir():
             raise OutputError(path, "is a folder; expected a file")
-        if not (kind == "folder" and not any(path.iterdir())) and not overwrite:
+        if not (kind == "folder" and not any(p.name not in ignore for p in path.iterdir())) and not overwrite:
             raise OutputExistsError(path)
     _check_writable_parent(path)
     return path
@@ -191,7 +195,8 @@ def atomic_output_folder(final: str | os.PathLike[str], *, overwrite: bool, keep
     ``final`` is checked by :func:`check_output` on entry. An interrupted or failed build leaves
     ``final`` as it was; with ``overwrite`` an existing ``final`` is replaced only once the new folder is
     complete. Entries of the old ``final`` named in ``keep`` (e.g. ``slurm``, whose logs are being written)
-    are moved into the new folder at the moment of the replacement.
+    are not the output's: a ``final`` holding only them counts as empty, and they are moved into the new
+    folder at the moment of the replacement.
 
     Yields
     ------
@@ -205,7 +210,7 @@ def atomic_output_folder(final: str | os.PathLike[str], *, overwrite: bool, keep
     """
     final = _absolute(final)
     remove_stale_temporaries(final)
-    check_output(final, overwrite=overwrite, kind="folder")
+    check_output(final, overwrite=overwrite, kind="folder", ignore=keep)
     created = _missing_folders(final.parent)
     try:
         temporary = _start_temporary(final)

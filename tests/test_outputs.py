@@ -176,3 +176,14 @@ def test_kept_entries_go_back_when_the_replacement_fails(tmp_path, monkeypatch):
     with pytest.raises(OutputError), atomic_output_folder(final, overwrite=True, keep=("slurm",)) as tmp:
         (tmp / "x").write_text("x")
     assert (final / "slurm/record.json").read_text() == "{}"
+
+
+def test_a_folder_holding_only_kept_entries_counts_as_empty(tmp_path):
+    final = tmp_path / "segmented"
+    (final / "slurm").mkdir(parents=True)
+    (final / "slurm/submission.json").write_text("{}")
+    with atomic_output_folder(final, overwrite=False, keep=("slurm",)) as tmp:
+        (tmp / "report.json").write_text("{}")
+    assert sorted(p.name for p in final.iterdir()) == ["report.json", "slurm"]
+    with pytest.raises(OutputExistsError), atomic_output_folder(final, overwrite=False, keep=("slurm",)):
+        pass

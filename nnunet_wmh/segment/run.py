@@ -32,6 +32,7 @@ from nnunet_wmh.outputs import atomic_output_folder
 from nnunet_wmh.parallel import check_jobs, map_collecting_problems, map_with_progress
 from nnunet_wmh.report.case import CaseSettings
 from nnunet_wmh.report.parts import (
+    KEPT_ON_MERGE,
     REPORT_JSON,
     PartData,
     ReportResult,
@@ -263,7 +264,7 @@ def segment_cohort(
     final = out_dir if single else part_folder(out_dir, part_id, num_parts)
     with (
         tempfile.TemporaryDirectory(prefix="nnunet_wmh_segment_") as scratch_name,
-        atomic_output_folder(final, overwrite=overwrite) as staging,
+        atomic_output_folder(final, overwrite=overwrite, keep=KEPT_ON_MERGE if single else ()) as staging,
     ):
         scratch = Path(scratch_name)
         trained = open_model(model, folds=options.folds, checkpoint=options.checkpoint, unpack_dir=scratch / "model")

@@ -8,7 +8,8 @@ Jobs:
   (``afterany``): with all parts it writes the final tables, pictures, page and BIDS files; with parts missing
   it fails naming them, and the parts that succeeded stay usable (CPU partition).
 
-Submitting the same run again submits only the parts not done and the merge.
+Submitting the same run again submits only the parts not done and the merge. With one part there is no merge:
+the one job writes the final report (``OUT/slurm`` is kept beside it).
 """
 
 from __future__ import annotations
@@ -187,7 +188,9 @@ def submit_segment(
     merge = JobSpec(MERGE_JOB, "join the parts: final tables, pictures, index.html, BIDS files",
                     [("report-merge: fails naming the parts that are missing", [*nnunet_wmh_command(), "report-merge",
                       str(out), "-q", *again])], cpus=1, after=[PART_JOB], after_any=True)  # fmt: skip
+    if num_parts == 1:  # one job writes the final report itself (its work is done once report.json exists)
+        part.title, part.done = "segment every subject and write the report", [] if overwrite else [[REPORT_JSON]]
     out.mkdir(parents=True, exist_ok=True)
     environment = {"nnUNet_extTrainer": _trainer_variable(options), "nnUNet_compile": "false"}
-    return submit_jobs(out, "segment", command, [part, merge], slurm, environment,
+    return submit_jobs(out, "segment", command, [part] if num_parts == 1 else [part, merge], slurm, environment,
                        what=f"nnunet_wmh segment into {out}", previous=previous)  # fmt: skip

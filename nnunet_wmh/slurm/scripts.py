@@ -131,6 +131,8 @@ def render_script(
     ]
     if options.setup:
         lines += ["", "# set-up given with the submission", *options.setup]
+    lines += ["", "# as many compute threads (torch, NumPy) as SLURM gave the job CPUs"]
+    lines += ['export OMP_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}"', 'export MKL_NUM_THREADS="$OMP_NUM_THREADS"']
     if environment:
         lines += ["", "# the environment nnU-Net and nnunet_wmh read"]
         lines += [f"export {name}={shlex.quote(value)}" for name, value in environment.items()]

@@ -126,3 +126,10 @@ def test_more_parts_than_cases_and_bad_slurm_values_are_refused_before_anything_
     with pytest.raises(UsageError, match="`mem`"):
         submit_segment(source, model, tmp_path / "o", SlurmOptions(mem="lots"), num_parts=2)
     assert not (tmp_path / "o").exists() and fake.calls() == []
+
+
+def test_one_part_is_one_job_that_writes_the_report_itself(cohort, tmp_path):
+    source, model, fake = cohort
+    submission = submit_segment(source, model, tmp_path / "out", SlurmOptions(), num_parts=1)
+    assert [job.name for job in submission.jobs] == ["segment.part"] and len(fake.calls("sbatch")) == 1
+    assert submission.jobs[0].done == [["report.json"]]
