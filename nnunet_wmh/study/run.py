@@ -6,6 +6,10 @@ Flow: check the options and the source → the steps (:mod:`~nnunet_wmh.study.pl
 
 The study folder is built in place (nnU-Net's files record where they are) and is its own record: a
 rerun of the same call continues where the last one stopped and redoes nothing that is done.
+
+:func:`plan_study` builds the steps without running anything; :func:`run_study_steps` runs some of them and
+:func:`finish_study` writes the tables of a finished study: what the SLURM jobs of
+:mod:`~nnunet_wmh.study.slurm` run.
 """
 
 from __future__ import annotations

@@ -227,8 +227,10 @@ def test_segment_on_slurm_a_failed_part_shows_then_a_resubmission_gives_the_loca
     file repaired, the same command submits only that part and the merge, and the tables equal the local run."""
     root, environment, model = trained
     environment = {**environment, "SLURM_CONF": slurm_cluster.env["SLURM_CONF"]}
+    # two CPUs per job: two compute threads, as the local run had (probabilities, and so the lesion entropy in
+    # qc.tsv, are summed in another order with another thread count)
     slurm = ["--slurm", "--num-parts", "3", "--slurm-partition", "cpu", "--slurm-gpu-partition", "gpu",
-             "--slurm-cpus", "1"]  # fmt: skip
+             "--slurm-cpus", "2"]  # fmt: skip
     flair = root / "bids/sub-001/anat/sub-001_FLAIR.nii.gz"
     intact = flair.read_bytes()
     flair.write_bytes(intact[: len(intact) // 3])
