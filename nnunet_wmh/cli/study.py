@@ -102,7 +102,7 @@ def _modes(args: argparse.Namespace) -> None:
         raise UsageError(f"{' and '.join(chosen)} do not go together")
 
 
-def _run_part(args: argparse.Namespace, options, say) -> int:
+def _run_mode(args: argparse.Namespace, options, say) -> int:
     """--slurm, --only-steps or --tables-only."""
     from nnunet_wmh.study.run import finish_study, run_study_steps  # heavy: nnU-Net, SimpleITK, matplotlib
     from nnunet_wmh.study.slurm import submit_study
@@ -131,7 +131,7 @@ def run_study(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         if args.slurm or args.only_steps or args.tables_only:
-            return _run_part(args, options, say)
+            return _run_mode(args, options, say)
         result = study(args.source, args.out, options, dry_run=args.dry_run, overwrite=args.overwrite, on_step=say)
     except KeyboardInterrupt:
         print("nnunet_wmh: stopped: finished steps are kept; rerun the same command to continue", file=sys.stderr)

@@ -135,7 +135,8 @@ def read_submission(run_folder: str | os.PathLike[str]) -> Submission | None:
     try:
         record = json.loads(path.read_text())
         jobs = [SubmittedJob(**job) for job in record["jobs"]]
-        return Submission(record["kind"], Path(record["run_folder"]), list(record["fingerprint"]), jobs,
+        # the folder where the record is now (the run may have been moved since)
+        return Submission(record["kind"], path.parent.parent, list(record["fingerprint"]), jobs,
                           bool(record["submitted"]), str(record["written"]))  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path}: not a readable SLURM submission record ({exc})", "run_folder") from None
