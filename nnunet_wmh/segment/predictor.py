@@ -40,12 +40,17 @@ class CasePrediction:
     probabilities: np.ndarray
 
 
+def extended_trainer_search(extra: Sequence[str | os.PathLike[str]]) -> str:
+    """``nnUNet_extTrainer`` extended, not replaced: nnunet_wmh's trainers, ``extra`` folders, then the folders
+    this process's ``nnUNet_extTrainer`` already lists."""
+    return os.pathsep.join(filter(None, (trainer_search_path(extra), os.environ.get(TRAINER_PATH_VARIABLE))))
+
+
 @contextlib.contextmanager
 def _trainer_search(extra: Sequence[str | os.PathLike[str]]) -> Iterator[None]:
-    """Let nnU-Net find nnunet_wmh's trainers, ``extra`` folders and those the user's ``nnUNet_extTrainer``
-    already lists, while a model loads."""
+    """Let nnU-Net find the trainers of :func:`extended_trainer_search` while a model loads."""
     previous = os.environ.get(TRAINER_PATH_VARIABLE)
-    os.environ[TRAINER_PATH_VARIABLE] = os.pathsep.join(filter(None, (trainer_search_path(extra), previous)))
+    os.environ[TRAINER_PATH_VARIABLE] = extended_trainer_search(extra)
     try:
         yield
     finally:

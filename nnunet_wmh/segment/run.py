@@ -85,6 +85,37 @@ def cohort_subjects(source: str | os.PathLike[str], *, layout: str | None) -> li
     return subjects
 
 
+def input_subjects(
+    source: str | os.PathLike[str] | None,
+    flair: str | os.PathLike[str] | None,
+    t1: str | os.PathLike[str] | None,
+    subject_id: str,
+    *,
+    layout: str | None,
+) -> list[Subject]:
+    """The subjects of a run: every subject of the cohort ``source``, or one subject from ``flair``/``t1``.
+
+    Raises
+    ------
+    UsageError
+        Both a cohort and single files, neither, or a file that does not exist.
+    InvalidInputsError
+        Problems the cohort reader found.
+    """
+    if source is not None and (flair is not None or t1 is not None):
+        raise UsageError("give a cohort `source` or one subject's `flair`/`t1`, not both", "source")
+    if source is not None:
+        return cohort_subjects(source, layout=layout)
+    return [single_subject(flair, t1, subject_id)]
+
+
+def require_served(routes: list[SubjectRoute], *, consequence: str) -> None:
+    """Raise InvalidInputsError naming every subject when the model can serve none of them."""
+    if not any(r.served for r in routes):
+        problems = [InputDataError(r.subject.key, r.subject.where("flair"), r.reason or "") for r in routes]
+        raise InvalidInputsError(problems, consequence=consequence)
+
+
 def _image_problems(route: SubjectRoute) -> list[InputDataError]:
     """Every image the route uses, read whole and checked (3-D, finite)."""
     problems = []
@@ -253,10 +284,7 @@ def segment_cohort(
     options.check()
     check_jobs(jobs)
     part_cases([], part_id, num_parts)
-    if source is not None and (flair is not None or t1 is not None):
-        raise UsageError("give a cohort `source` or one subject's `flair`/`t1`, not both", "source")
-    subjects = cohort_subjects(source, layout=options.layout) if source is not None else [
-        single_subject(flair, t1, subject_id)]  # fmt: skip
+    subjects = input_subjects(source, flair, t1, subject_id, layout=options.layout)
     out_dir = Path(out_dir).expanduser().absolute()
     single = num_parts == 1
     if not single and (out_dir / REPORT_JSON).exists() and not overwrite:
@@ -269,9 +297,7 @@ def segment_cohort(
         scratch = Path(scratch_name)
         trained = open_model(model, folds=options.folds, checkpoint=options.checkpoint, unpack_dir=scratch / "model")
         routes = route_subjects(subjects, trained.route)
-        if not any(r.served for r in routes):
-            problems = [InputDataError(r.subject.key, r.subject.where("flair"), r.reason or "") for r in routes]
-            raise InvalidInputsError(problems, consequence="the model can serve no subject; nothing was written")
+        require_served(routes, consequence="the model can serve no subject; nothing was written")
         all_cases = [r.case for r in routes]
         mine = set(part_cases(all_cases, part_id, num_parts))
         inputs = {"source": None if source is None else str(Path(source).absolute()), "model": str(trained.source),

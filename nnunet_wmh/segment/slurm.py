@@ -20,20 +20,19 @@ import tempfile
 from dataclasses import fields
 from pathlib import Path
 
-from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsError, UsageError
+from nnunet_wmh.errors import OutputExistsError, UsageError
 from nnunet_wmh.outputs import check_output
 from nnunet_wmh.parallel import check_jobs
 from nnunet_wmh.report.options import ReportOptions
 from nnunet_wmh.report.parts import PART_FILE, PARTS_FOLDER, REPORT_JSON
 from nnunet_wmh.segment.model import open_model
 from nnunet_wmh.segment.options import SegmentOptions
-from nnunet_wmh.segment.predictor import TRAINER_PATH_VARIABLE
+from nnunet_wmh.segment.predictor import TRAINER_PATH_VARIABLE, extended_trainer_search
 from nnunet_wmh.segment.routes import route_subjects
-from nnunet_wmh.segment.run import cohort_subjects, single_subject
+from nnunet_wmh.segment.run import input_subjects, require_served
 from nnunet_wmh.slurm.options import SlurmOptions
 from nnunet_wmh.slurm.scripts import SLURM_FOLDER, TASK_ID, JobSpec, nnunet_wmh_command
 from nnunet_wmh.slurm.submit import Submission, check_not_running, read_submission, submit_jobs
-from nnunet_wmh.study.nnunet import trainer_search_path
 
 PART_JOB, MERGE_JOB = "segment.part", "segment.merge"
 #: SegmentOptions field → flag, for the fields that are one value.
@@ -102,25 +101,13 @@ def segment_command(
     return [*argv, *_option_flags(options), *(["--jobs", str(jobs)] if jobs != 1 else [])]
 
 
-def _trainer_variable(options: SegmentOptions) -> str:
-    """``nnUNet_extTrainer`` for the jobs: nnunet_wmh's trainers, ``trainer_paths``, and the folders the
-    submitting shell's ``nnUNet_extTrainer`` lists (as a local run would search them)."""
-    submitted_with = os.environ.get(TRAINER_PATH_VARIABLE, "")
-    return os.pathsep.join(filter(None, (trainer_search_path(options.trainer_paths), submitted_with)))
-
-
 def _case_count(source, flair, t1, subject_id: str, model, options: SegmentOptions) -> int:
     """Check what can be checked without reading images (the cohort, the model, the routes); the case count."""
-    if source is not None and (flair is not None or t1 is not None):
-        raise UsageError("give a cohort `source` or one subject's `flair`/`t1`, not both", "source")
-    subjects = cohort_subjects(source, layout=options.layout) if source is not None else [
-        single_subject(flair, t1, subject_id)]  # fmt: skip
+    subjects = input_subjects(source, flair, t1, subject_id, layout=options.layout)
     with tempfile.TemporaryDirectory(prefix="nnunet_wmh_slurm_") as scratch:
         trained = open_model(model, folds=options.folds, checkpoint=options.checkpoint, unpack_dir=Path(scratch))
         routes = route_subjects(subjects, trained.route)
-    if not any(r.served for r in routes):
-        problems = [InputDataError(r.subject.key, r.subject.where("flair"), r.reason or "") for r in routes]
-        raise InvalidInputsError(problems, consequence="the model can serve no subject; nothing was submitted")
+    require_served(routes, consequence="the model can serve no subject; nothing was submitted")
     return len(routes)
 
 
@@ -191,6 +178,7 @@ def submit_segment(
     if num_parts == 1:  # one job writes the final report itself (its work is done once report.json exists)
         part.title, part.done = "segment every subject and write the report", [] if overwrite else [[REPORT_JSON]]
     out.mkdir(parents=True, exist_ok=True)
-    environment = {"nnUNet_extTrainer": _trainer_variable(options), "nnUNet_compile": "false"}
+    # the folders the submitting shell's nnUNet_extTrainer lists are searched too, as a local run searches them
+    environment = {TRAINER_PATH_VARIABLE: extended_trainer_search(options.trainer_paths), "nnUNet_compile": "false"}
     return submit_jobs(out, "segment", command, [part] if num_parts == 1 else [part, merge], slurm, environment,
                        what=f"nnunet_wmh segment into {out}", previous=previous)  # fmt: skip

@@ -1,4 +1,4 @@
-"""SLURM's own commands (sbatch, squeue, scontrol, sacct, scancel), run and parsed.
+"""SLURM's own commands (sbatch, squeue, sacct, scontrol), run and parsed.
 
 Nothing here talks to SLURM any other way: what the user could type is what runs.
 """
@@ -69,12 +69,6 @@ def sbatch(script: str, *, after: Sequence[str] = (), after_any: bool = False) -
     if not job_id.isdigit():
         raise SlurmError(f"sbatch {script}: expected a job id, got {completed.stdout.strip()!r}")
     return job_id
-
-
-def scancel(job_ids: Sequence[str]) -> None:
-    """Cancel jobs (finished ones are ignored by SLURM)."""
-    if job_ids:
-        run_client(["scancel", *job_ids], check=False)
 
 
 @dataclass(frozen=True)

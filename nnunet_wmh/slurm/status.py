@@ -85,7 +85,22 @@ def _ended(code: int | None, slurm: TaskState | None) -> tuple[str, str]:
     return "missing", "not queued and no record of how it ended"
 
 
-def _task_status(submission: Submission, job: SubmittedJob, task: int | None, queue: dict, ended: dict) -> JobStatus:
+class _FinalStates:
+    """SLURM's final states of the run's jobs, asked for (sacct or scontrol) only when a task needs them."""
+
+    def __init__(self, job_ids: Sequence[str]) -> None:
+        self.job_ids = job_ids
+        self._states: dict[tuple[str, int | None], TaskState] | None = None
+
+    def get(self, key: tuple[str, int | None]) -> TaskState | None:
+        if self._states is None:
+            self._states = _states(finished(self.job_ids))
+        return self._states.get(key)
+
+
+def _task_status(
+    submission: Submission, job: SubmittedJob, task: int | None, queue: dict, ended: _FinalStates
+) -> JobStatus:
     job_id = job.id_for(task)
     code = exit_status(submission.folder, job, task)
     log = log_path(job, task)
@@ -130,7 +145,7 @@ def job_status(run_folder: str | os.PathLike[str], *, query: bool = True) -> lis
         raise UsageError(f"`run_folder` {run_folder}: no SLURM submission (no slurm/submission.json)", "run_folder")
     ids = sorted({i for job in submission.jobs for i in [job.job_id, *job.earlier.values()] if i}) if query else []
     queue = _states(queued(ids)) if ids else {}
-    ended = _states(finished(ids)) if ids else {}
+    ended = _FinalStates(ids)  # tasks done or queued need no sacct/scontrol
     return [
         _task_status(submission, job, task, queue, ended)
         for job in submission.jobs

@@ -55,6 +55,11 @@ def _flag_values(name: str, value) -> list[str]:
     return [flag, str(value)]
 
 
+def _comparable(value):
+    """Lists as tuples, so that ``["flair"]`` and ``("flair",)`` are the same option value."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
 def study_command(source: str | os.PathLike[str], out: str | os.PathLike[str], options: StudyOptions) -> list[str]:
     """``nnunet_wmh study SOURCE --out OUT`` with the flags of the options that differ from the defaults
     (paths absolute), as the jobs run it."""
@@ -63,11 +68,8 @@ def study_command(source: str | os.PathLike[str], out: str | os.PathLike[str], o
             str(Path(out).expanduser().absolute())]  # fmt: skip
     for field in fields(StudyOptions):
         value = getattr(options, field.name)
-        if value is None or value == getattr(default, field.name) or (field.name in REPEATED and not value):
-            continue
-        if field.name in ("configs", "folds", *REPEATED) and tuple(value) == tuple(getattr(default, field.name) or ()):
-            continue
-        argv += _flag_values(field.name, value)
+        if _comparable(value) not in (_comparable(getattr(default, field.name)), None, ()):
+            argv += _flag_values(field.name, value)
     return argv
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
+
+from nnunet_wmh.study.nnunet import stop_process_group
 
 DAEMONS = ("munged", "slurmctld", "slurmd")
 CLIENTS = ("sbatch", "squeue", "scontrol", "scancel", "sinfo")
@@ -171,16 +172,5 @@ class LocalSlurm:
         if "slurmctld" in self.processes and self.processes["slurmctld"].poll() is None:
             subprocess.run(["scancel", "--full", "-u", "root"], env=self.env, capture_output=True, timeout=30)
         for name in reversed(list(self.processes)):
-            process = self.processes[name]
-            for sig, wait in ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)):
-                if process.poll() is not None:
-                    break
-                try:
-                    os.killpg(process.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    process.wait(timeout=wait)
-                except subprocess.TimeoutExpired:
-                    continue
+            stop_process_group(self.processes[name], grace_seconds=15.0)
         return self.pids
