@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nnunet_wmh.errors import UsageError
+from nnunet_wmh.modalities import FLAIR_ONLY, KNOWN_MODALITIES, MODALITY_NAMES, PAIRED, T1_ONLY
 from nnunet_wmh.tables import MISSING, read_tsv, write_tsv
 
 CONVERSION_TSV = "conversion.tsv"
@@ -37,8 +38,8 @@ COLUMNS = (
 #: Columns a reader needs.
 REQUIRED_COLUMNS = frozenset({"case", "subject", "session", "site", "variant", "channels"})
 
-#: Input variants of a case: both modalities, or one of them (interchangeable datasets).
-PAIRED, FLAIR_ONLY, T1_ONLY = "paired", "flair_only", "t1_only"
+__all__ = ["FLAIR_ONLY", "PAIRED", "T1_ONLY", "CaseInfo", "read_conversion_table", "write_conversion_table"]
+
 #: Variant of a case without a ``variant`` entry, from the modalities among its channels.
 VARIANT_BY_MODALITIES = {("FLAIR", "T1"): PAIRED, ("FLAIR",): FLAIR_ONLY, ("T1",): T1_ONLY}
 
@@ -62,7 +63,8 @@ class CaseInfo:
     subject, session, site
         As the source names them (session empty when there is none).
     variant
-        ``paired``, ``flair_only`` or ``t1_only`` (empty for datasets without input variants).
+        ``paired``, ``flair_only`` or ``t1_only`` in FLAIR/T1 datasets, the subset (``flair+t2``) in others
+        (:mod:`nnunet_wmh.modalities`); empty for datasets without input variants.
     """
 
     subject: str
@@ -81,16 +83,29 @@ class CaseInfo:
         return bids_label("ses", self.session) if self.session else MISSING
 
 
-def write_conversion_table(path: str | os.PathLike[str], rows: Iterable[Mapping[str, Any]]) -> Path:
-    """Write the rows (mappings with the :data:`COLUMNS`) as ``conversion.tsv``."""
-    return write_tsv(path, rows, COLUMNS)
+def table_columns(modalities: Iterable[str]) -> tuple[str, ...]:
+    """:data:`COLUMNS`, plus a path column and a ``…_coregistered`` column per modality other than FLAIR and T1
+    (``t2``, ``t2_coregistered``), in the order of ``modalities``."""
+    others = [m for m in modalities if m not in ("flair", "t1")]
+    paths = (*COLUMNS[: COLUMNS.index("lesion")], *others, *COLUMNS[COLUMNS.index("lesion") :])
+    return (*paths, *(f"{m}_coregistered" for m in others))
+
+
+def write_conversion_table(
+    path: str | os.PathLike[str], rows: Iterable[Mapping[str, Any]], modalities: Iterable[str] = ("flair", "t1")
+) -> Path:
+    """Write the rows (mappings with the :func:`table_columns` of ``modalities``) as ``conversion.tsv``."""
+    return write_tsv(path, rows, table_columns(modalities))
 
 
 def _case_info(row: Mapping[str, str]) -> CaseInfo:
     variant = row["variant"]
     if not variant:
-        present = tuple(m for m in ("FLAIR", "T1") if m in row["channels"].split(","))
-        variant = VARIANT_BY_MODALITIES.get(present, "")
+        channels = row["channels"].split(",")
+        present = tuple(MODALITY_NAMES[m] for m in KNOWN_MODALITIES if MODALITY_NAMES[m] in channels)
+        variant = VARIANT_BY_MODALITIES.get(present, "") if len(present) <= 2 else ""
+        if not variant and present:
+            variant = "+".join(m for m in KNOWN_MODALITIES if MODALITY_NAMES[m] in present)
     return CaseInfo(row["subject"], row["session"], row["site"], variant)
 
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from nnunet_wmh.cli.formatting import comma_list, human_bytes
 from nnunet_wmh.cohorts.read import LAYOUTS
-from nnunet_wmh.dataset_conversion.modes import INPUT_CHOICES, MODES
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.registration import TRANSFORM_KINDS
 
@@ -73,29 +72,44 @@ def _add_convert_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode",
         required=True,
-        choices=MODES,
-        help="input channels and labels: flair, t1, flair_t1, interchangeable (channel duplication), "
-        "multitask (joint lesion x region labels), regions (region labels)",
+        metavar="MODE",
+        help="input channels and labels: flair, t1, flair_t1, interchangeable (channel duplication over "
+        "--modalities), multitask (joint lesion x region labels), regions (region labels), or a list of "
+        "modalities such as flair,t2 (fixed inputs)",
     )
     parser.add_argument("--dataset-id", type=int, required=True, help="nnU-Net dataset id (1..999)")
     parser.add_argument("--name", help="dataset name (default WMH_<mode>)")
     parser.add_argument(
-        "--inputs", choices=INPUT_CHOICES, help="multitask/regions modes: input channels (default flair_t1)"
+        "--inputs", help="multitask/regions modes: flair, t1, flair_t1 (default), interchangeable or a list "
+        "of modalities (flair,t2)"
     )
     parser.add_argument(
-        "--variants", type=comma_list, help="interchangeable: cases per complete subject, from paired,flair,t1"
-    )
+        "--modalities", type=comma_list, metavar="LIST",
+        help="interchangeable: the contrasts and their channel order, from flair,t1,t2,pd,t2star,swi "
+        "(default flair,t1); sources are searched for them (BIDS _T2w, challenge T2.nii.gz, manifest column t2)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--variants", type=comma_list,
+        help="interchangeable: cases per complete subject: full (alias paired), a modality (t2), a subset "
+        "(flair+t2) or all (every subset); default full and each modality alone",
+    )  # fmt: skip
     parser.add_argument(
         "--train-variants", type=comma_list,
         help="interchangeable: cases per complete training subject, if not --variants (e.g. paired for dropout)",
     )  # fmt: skip
     parser.add_argument(
-        "--channels", type=int, choices=(1, 2), default=2,
-        help="interchangeable: 2 = channel duplication (default), 1 = one case per modality",
+        "--channels", type=int,
+        help="interchangeable: one per modality = channel duplication (default), 1 = one case per modality",
     )  # fmt: skip
     parser.add_argument(
         "--fill-missing", choices=("duplicate", "zero"), default="duplicate",
-        help="interchangeable: a missing channel is a copy of the other image (default) or zeros",
+        help="interchangeable: a missing channel is a copy of an available image (default; see --fill-order) "
+        "or zeros",
+    )  # fmt: skip
+    parser.add_argument(
+        "--fill-order", type=comma_list, metavar="LIST",
+        help="interchangeable: which available modality fills a missing channel first "
+        "(default flair,t2,pd,t2star,swi,t1)",
     )  # fmt: skip
     parser.add_argument(
         "--encoding", choices=("joint", "separate"),
@@ -105,7 +119,9 @@ def _add_convert_options(parser: argparse.ArgumentParser) -> None:
         "--other-pathology", choices=("ignore", "background", "lesion"), default="ignore",
         help="challenge label 2 (default ignore: nnU-Net's ignore label)",
     )  # fmt: skip
-    parser.add_argument("--drop-modality", choices=("flair", "t1"), help="remove this modality from the test subjects")
+    parser.add_argument(
+        "--drop-modality", metavar="LIST", help="remove these modalities from the test subjects (t1 or t1,t2)"
+    )
     parser.add_argument("--case-prefix", default="wmh", help="case ids are PREFIX_NNNN[_variant] (default wmh)")
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     parser.add_argument("--seed", type=int, default=12345, help="fold shuffling seed (default 12345)")
@@ -151,7 +167,7 @@ def run_convert(args: argparse.Namespace) -> int:
 
     options = ConvertOptions(
         mode=args.mode, dataset_id=args.dataset_id, name=args.name, inputs=args.inputs, variants=args.variants,
-        train_variants=args.train_variants,
+        train_variants=args.train_variants, modalities=args.modalities, fill_order=args.fill_order,
         channels=args.channels, fill_missing=args.fill_missing, encoding=args.encoding,
         other_pathology=args.other_pathology, drop_modality=args.drop_modality, case_prefix=args.case_prefix,
         folds=args.folds, seed=args.seed, coregister=args.coregister, skip_invalid=args.skip_invalid,

@@ -4,6 +4,8 @@
 
     ROOT/sub-X[/ses-Y]/anat/sub-X[_ses-Y][_entities]_FLAIR.nii.gz
     ROOT/sub-X[/ses-Y]/anat/sub-X[_ses-Y][_entities]_T1w.nii.gz
+    ROOT/sub-X[/ses-Y]/anat/sub-X[_ses-Y][_entities]_T2w.nii.gz       (also _PDw, _T2starw, _swi: other
+                                                                        modalities, read when asked for)
     DERIVATIVES/<pipeline>/sub-X[/ses-Y]/anat/..._desc-wmh_mask.nii.gz      lesion (0/1, or 0/1/2)
     DERIVATIVES/<pipeline>/sub-X[/ses-Y]/anat/..._desc-regions_dseg.nii.gz  region map
 
@@ -18,10 +20,10 @@ import csv
 from pathlib import Path
 
 from nnunet_wmh.cohorts.contents import NIFTI_ENDINGS, SourceContents, natural_key
-from nnunet_wmh.cohorts.subject import Subject
+from nnunet_wmh.cohorts.subject import MODALITIES, Modality, Subject, image_fields
 from nnunet_wmh.errors import InputDataError
 
-IMAGE_SUFFIXES = {"flair": "_FLAIR", "t1": "_T1w"}
+IMAGE_SUFFIXES = {"flair": "_FLAIR", "t1": "_T1w", "t2": "_T2w", "pd": "_PDw", "t2star": "_T2starw", "swi": "_swi"}
 LESION_MARKERS = ("desc-wmh", "label-wmh")
 LESION_SUFFIXES = ("_mask", "_dseg")
 REGION_MARKERS = ("desc-regions",)
@@ -87,7 +89,14 @@ def _session_folders(root: Path) -> list[tuple[str, str | None, Path]]:
     return sessions
 
 
-def read_bids(root: Path, *, derivatives: Path | None = None) -> SourceContents:
+def _image_kinds(modalities: tuple[Modality, ...]) -> dict[str, str]:
+    """``{modality: "as messages name its file"}`` (``"T1w"``, ``"FLAIR"``)."""
+    return {m: IMAGE_SUFFIXES[m].lstrip("_") for m in modalities}
+
+
+def read_bids(
+    root: Path, *, derivatives: Path | None = None, modalities: tuple[Modality, ...] = MODALITIES
+) -> SourceContents:
     """Read a BIDS dataset (all subjects are training subjects; pass test data as a second source).
 
     Parameters
@@ -96,6 +105,8 @@ def read_bids(root: Path, *, derivatives: Path | None = None) -> SourceContents:
         The BIDS root.
     derivatives
         Folder searched for lesion and region maps; default ``root/derivatives``.
+    modalities
+        The images to look for (``_FLAIR``, ``_T1w``, ``_T2w``, ``_PDw``, ``_T2starw``, ``_swi``).
     """
     contents = SourceContents(layout="bids", root=root)
     derivatives = derivatives if derivatives is not None else root / "derivatives"
@@ -111,15 +122,15 @@ def read_bids(root: Path, *, derivatives: Path | None = None) -> SourceContents:
                 p for p in anat if (_strip_nifti(p.name) or "").endswith(suffix) and p.name.startswith(prefix + "_")
             ]
             for modality, suffix in IMAGE_SUFFIXES.items()
+            if modality in modalities
         }
         candidates["lesion"] = [p for p in own if _matches(p, prefix, LESION_MARKERS, LESION_SUFFIXES)]
         candidates["regions"] = [p for p in own if _matches(p, prefix, REGION_MARKERS, REGION_SUFFIXES)]
-        what = {"flair": "FLAIR", "t1": "T1w", "lesion": "lesion mask", "regions": "region map"}
+        what = {**_image_kinds(modalities), "lesion": "lesion mask", "regions": "region map"}
         files = {kind: _one(found, key, root, what[kind], contents.problems) for kind, found in candidates.items()}
         anat_folder = folder.relative_to(root) / "anat"
         expected = (
-            ("flair", f"{anat_folder}/{prefix}_*FLAIR.nii.gz"),
-            ("t1", f"{anat_folder}/{prefix}_*T1w.nii.gz"),
+            *((m, f"{anat_folder}/{prefix}_*{suffix}.nii.gz") for m, suffix in _image_kinds(modalities).items()),
             ("lesion", f"{derivatives.name}/*/{anat_folder}/{prefix}_*desc-wmh_mask.nii.gz"),
             ("regions", f"{derivatives.name}/*/{anat_folder}/{prefix}_*desc-regions_dseg.nii.gz"),
         )
@@ -131,7 +142,9 @@ def read_bids(root: Path, *, derivatives: Path | None = None) -> SourceContents:
                 root=root,
                 key=key,
                 group=subject_id,
-                **files,
+                **image_fields({m: files[m] for m in modalities}),
+                lesion=files["lesion"],
+                regions=files["regions"],
                 expected=expected,
                 ambiguous=tuple(kind for kind, found in candidates.items() if len(found) > 1),
             )

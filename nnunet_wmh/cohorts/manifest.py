@@ -1,7 +1,8 @@
 """Reader for a CSV/TSV manifest, for every layout the other readers do not know.
 
 Columns: ``subject`` (required), ``session``, ``flair``, ``t1``, ``lesion``, ``regions``, ``site``, ``split``
-(``train``/``test``, default train). Paths are relative to the manifest's folder unless absolute; an
+(``train``/``test``, default train), and a column per other modality (``t2``, ``pd``, ``t2star``, ``swi``),
+read when asked for. Paths are relative to the manifest's folder unless absolute; an
 empty cell means the file does not exist for that subject.
 """
 
@@ -11,11 +12,11 @@ import csv
 from pathlib import Path
 
 from nnunet_wmh.cohorts.contents import SourceContents
-from nnunet_wmh.cohorts.subject import Subject
+from nnunet_wmh.cohorts.subject import KNOWN_MODALITIES, MODALITIES, Modality, Subject, image_fields
 from nnunet_wmh.errors import InputDataError, SourceLayoutError
 
-FILE_COLUMNS = ("flair", "t1", "lesion", "regions")
-KNOWN_COLUMNS = {"subject", "session", "site", "split", *FILE_COLUMNS}
+LABEL_COLUMNS = ("lesion", "regions")
+KNOWN_COLUMNS = {"subject", "session", "site", "split", *KNOWN_MODALITIES, *LABEL_COLUMNS}
 MANIFEST_SUFFIXES = (".csv", ".tsv")
 
 
@@ -24,8 +25,8 @@ def looks_like_manifest(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() in MANIFEST_SUFFIXES
 
 
-def read_manifest(path: Path) -> SourceContents:
-    """Read a manifest file.
+def read_manifest(path: Path, *, modalities: tuple[Modality, ...] = MODALITIES) -> SourceContents:
+    """Read a manifest file; ``modalities`` are the image columns read (others are ignored).
 
     Raises
     ------
@@ -39,8 +40,9 @@ def read_manifest(path: Path) -> SourceContents:
         rows = [{k.strip().lower(): (v or "").strip() for k, v in row.items() if k} for row in reader]
     if "subject" not in columns:
         raise SourceLayoutError(f"{path}: manifest needs a 'subject' column, found {columns}")
-    if not {"flair", "t1"} & set(columns):
-        raise SourceLayoutError(f"{path}: manifest needs a 'flair' and/or a 't1' column, found {columns}")
+    if not set(modalities) & set(columns):
+        wanted = " and/or ".join(repr(m) for m in modalities)
+        raise SourceLayoutError(f"{path}: manifest needs a {wanted} column, found {columns}")
     unknown = sorted(set(columns) - KNOWN_COLUMNS)
     if unknown:
         raise SourceLayoutError(f"{path}: unknown manifest column(s) {unknown}; known: {sorted(KNOWN_COLUMNS)}")
@@ -64,8 +66,9 @@ def read_manifest(path: Path) -> SourceContents:
                 InputDataError(key, path.name, f"line {line_number}: split {split!r} is not 'train' or 'test'")
             )
             continue
-        files = {c: (base / row[c]) if row.get(c) else None for c in FILE_COLUMNS}
-        expected = tuple((c, f"{path.name}, line {line_number}: empty '{c}' cell") for c in FILE_COLUMNS)
+        file_columns = (*modalities, *LABEL_COLUMNS)
+        files = {c: (base / row[c]) if row.get(c) else None for c in file_columns}
+        expected = tuple((c, f"{path.name}, line {line_number}: empty '{c}' cell") for c in file_columns)
         record = Subject(
             subject=subject,
             session=session,
@@ -75,7 +78,9 @@ def read_manifest(path: Path) -> SourceContents:
             group=subject,
             split=split,
             expected=expected,
-            **files,
+            **image_fields({m: files[m] for m in modalities}),
+            lesion=files["lesion"],
+            regions=files["regions"],
         )
         getattr(contents, split).append(record)
     return contents

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from nnunet_wmh.cohorts.bids import looks_like_bids, read_bids
 from nnunet_wmh.cohorts.contents import SourceContents
 from nnunet_wmh.cohorts.manifest import looks_like_manifest, read_manifest
+from nnunet_wmh.cohorts.subject import Modality, parse_modalities
 from nnunet_wmh.cohorts.wmh2017 import looks_like_wmh2017, read_wmh2017
 from nnunet_wmh.errors import SourceLayoutError, UsageError
 
@@ -45,6 +46,7 @@ def read_source(
     layout: str | None = None,
     images: str = "pre",
     derivatives: str | os.PathLike[str] | None = None,
+    modalities: str | Sequence[Modality] | None = None,
 ) -> SourceContents:
     """Read a cohort into subject records.
 
@@ -58,7 +60,11 @@ def read_source(
         WMH 2017 only: ``"pre"`` or ``"orig"``.
     derivatives
         BIDS only: where lesion and region maps are; default ``source/derivatives``.
+    modalities
+        The images to read (``flair,t1,t2`` or a sequence); default FLAIR and T1. Each layout finds a contrast
+        its own way: BIDS suffix (``_T2w``), challenge file name (``T2.nii.gz``), manifest column (``t2``).
     """
+    wanted = parse_modalities(modalities)
     path = Path(source).expanduser().absolute()
     layout = layout or detect_layout(path)
     if layout not in LAYOUTS:
@@ -72,7 +78,7 @@ def read_source(
     if images != "pre" and layout != "wmh2017":
         raise UsageError(f"`images` applies to the WMH 2017 layout; {path} is read as {layout}", "images")
     if layout == "manifest":
-        return read_manifest(path)
+        return read_manifest(path, modalities=wanted)
     if layout == "bids":
-        return read_bids(path, derivatives=Path(derivatives).absolute() if derivatives else None)
-    return read_wmh2017(path, images=images)
+        return read_bids(path, derivatives=Path(derivatives).absolute() if derivatives else None, modalities=wanted)
+    return read_wmh2017(path, images=images, modalities=wanted)

@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
 
-Modality = Literal["flair", "t1"]
-MODALITIES: tuple[Modality, ...] = ("flair", "t1")
-#: Pseudo-modality of a channel filled with zeros (``convert``'s ``fill_missing="zero"``).
-ZERO = "zero"
-MODALITY_NAMES: dict[str, str] = {"flair": "FLAIR", "t1": "T1", ZERO: "zeros"}
+from nnunet_wmh.modalities import (  # re-exported: the subject record is where most callers meet them
+    KNOWN_MODALITIES,
+    MODALITIES,
+    MODALITY_NAMES,
+    ZERO,
+    Modality,
+    parse_modalities,
+)
+
+__all__ = [
+    "KNOWN_MODALITIES", "MODALITIES", "MODALITY_NAMES", "ZERO", "Modality", "Subject", "image_fields",
+    "parse_modalities",
+]  # fmt: skip
+
+
+def image_fields(images: Mapping[Modality, Path | None]) -> dict[str, object]:
+    """:class:`Subject` keyword arguments for images by modality: ``flair``, ``t1`` and ``others``."""
+    order = {m: i for i, m in enumerate(KNOWN_MODALITIES)}
+    others = sorted(((m, p) for m, p in images.items() if m not in MODALITIES and p is not None),
+                    key=lambda pair: order[pair[0]])  # fmt: skip
+    return {"flair": images.get("flair"), "t1": images.get("t1"), "others": tuple(others)}
 
 
 @dataclass(frozen=True)
@@ -34,6 +50,8 @@ class Subject:
         Cross-validation group: every session and variant of one subject shares it.
     flair, t1
         Image paths.
+    others
+        Images of the other modalities read (``t2``, ``pd``, ...): ``(modality, path)`` pairs.
     lesion
         Lesion label map (0 background, 1 WMH, 2 other pathology).
     regions
@@ -56,6 +74,7 @@ class Subject:
     group: str
     flair: Path | None = None
     t1: Path | None = None
+    others: tuple[tuple[Modality, Path], ...] = ()
     lesion: Path | None = None
     regions: Path | None = None
     split: str = "train"
@@ -64,24 +83,37 @@ class Subject:
 
     @property
     def reference_image(self) -> Path | None:
-        """The image whose grid label maps written for this subject take: FLAIR, else T1."""
-        return self.flair or self.t1
+        """The image whose grid label maps written for this subject take: FLAIR, else T1, else another."""
+        return self.flair or self.t1 or next((path for _, path in self.others), None)
 
     def image(self, modality: Modality) -> Path | None:
-        """Path of ``"flair"`` or ``"t1"``."""
-        return self.flair if modality == "flair" else self.t1
+        """Path of the image of ``modality`` (``"flair"``, ``"t1"``, ``"t2"``, ...), None where absent."""
+        if modality == "flair":
+            return self.flair
+        if modality == "t1":
+            return self.t1
+        return dict(self.others).get(modality)
 
-    def modalities(self) -> tuple[Modality, ...]:
-        """The modalities this subject has, in channel order (FLAIR first)."""
-        return tuple(m for m in MODALITIES if self.image(m) is not None)
+    def modalities(self, order: Sequence[Modality] = KNOWN_MODALITIES) -> tuple[Modality, ...]:
+        """The modalities among ``order`` this subject has, in that order (default: FLAIR, T1, T2, ...)."""
+        return tuple(m for m in order if self.image(m) is not None)
+
+    def with_image(self, modality: Modality, path: Path | None) -> Subject:
+        """A copy with the image of ``modality`` replaced (None removes it)."""
+        if modality in ("flair", "t1"):
+            return replace(self, **{modality: path})
+        others = tuple((m, p) for m, p in self.others if m != modality)
+        others += ((modality, path),) if path is not None else ()
+        order = {m: i for i, m in enumerate(KNOWN_MODALITIES)}
+        return replace(self, others=tuple(sorted(others, key=lambda pair: order.get(pair[0], len(order)))))
 
     def without(self, modality: Modality) -> Subject:
         """A copy with one modality removed (``convert``'s ``drop_modality``)."""
-        return replace(self, **{modality: None})
+        return self.with_image(modality, None)
 
     def where(self, kind: str) -> str:
         """Where the file of ``kind`` is, or was looked for, as messages show it."""
-        path = getattr(self, kind)
+        path = self.image(kind) if kind in KNOWN_MODALITIES else getattr(self, kind)
         if path is not None:
             return self.relative(path)
         return dict(self.expected).get(kind, f"({kind})")

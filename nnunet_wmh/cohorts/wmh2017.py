@@ -4,6 +4,7 @@
 
     ROOT/training/<site>/<id>/pre/FLAIR.nii.gz   (also orig/)
     ROOT/training/<site>/<id>/pre/T1.nii.gz
+    ROOT/training/<site>/<id>/pre/T2.nii.gz      other modalities (PD, T2star, SWI), read when asked for
     ROOT/training/<site>/<id>/wmh.nii.gz         0 background, 1 WMH, 2 other pathology
     ROOT/training/<site>/<id>/regions.nii.gz     optional region map (nnunet_wmh's addition)
     ROOT/test/<site>/<id>/...
@@ -18,7 +19,7 @@ import os
 from pathlib import Path
 
 from nnunet_wmh.cohorts.contents import SourceContents, natural_key, nifti_files
-from nnunet_wmh.cohorts.subject import Subject
+from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, Modality, Subject, image_fields
 from nnunet_wmh.errors import InputDataError
 
 SPLIT_FOLDERS = {"train": "training", "test": "test"}
@@ -54,14 +55,20 @@ def looks_like_wmh2017(root: Path) -> bool:
     return bool(find_subject_folders(root)) if root.is_dir() else False
 
 
-def _subject(folder: Path, split_folder: Path, split: str, images: str, problems: list[InputDataError]) -> Subject:
+def _subject(
+    folder: Path,
+    split_folder: Path,
+    split: str,
+    images: str,
+    modalities: tuple[Modality, ...],
+    problems: list[InputDataError],
+) -> Subject:
     site = folder.parent.relative_to(split_folder).as_posix()
     site = "" if site == "." else site
     key = f"{site}/{folder.name}" if site else folder.name
     image_folder = folder / images
     candidates = {
-        "flair": nifti_files(image_folder, "FLAIR"),
-        "t1": nifti_files(image_folder, "T1"),
+        **{m: nifti_files(image_folder, MODALITY_NAMES[m]) for m in modalities},
         "lesion": nifti_files(folder, "wmh"),
         "regions": nifti_files(folder, "regions"),
     }
@@ -70,6 +77,7 @@ def _subject(folder: Path, split_folder: Path, split: str, images: str, problems
         names = ", ".join(p.name for p in candidates[kind])
         where = candidates[kind][0].relative_to(folder).as_posix()
         problems.append(InputDataError(key, where, f"two files for one image ({names}); keep one"))
+    files = {kind: found[0] if len(found) == 1 else None for kind, found in candidates.items()}
     return Subject(
         subject=folder.name,
         session=None,
@@ -77,11 +85,12 @@ def _subject(folder: Path, split_folder: Path, split: str, images: str, problems
         root=folder,
         key=key,
         group=key,
-        **{kind: found[0] if len(found) == 1 else None for kind, found in candidates.items()},
+        **image_fields({m: files[m] for m in modalities}),
+        lesion=files["lesion"],
+        regions=files["regions"],
         split=split,
         expected=(
-            ("flair", f"{images}/FLAIR.nii.gz"),
-            ("t1", f"{images}/T1.nii.gz"),
+            *((m, f"{images}/{MODALITY_NAMES[m]}.nii.gz") for m in modalities),
             ("lesion", "wmh.nii.gz"),
             ("regions", "regions.nii.gz"),
         ),
@@ -89,7 +98,7 @@ def _subject(folder: Path, split_folder: Path, split: str, images: str, problems
     )
 
 
-def read_wmh2017(root: Path, *, images: str = "pre") -> SourceContents:
+def read_wmh2017(root: Path, *, images: str = "pre", modalities: tuple[Modality, ...] = MODALITIES) -> SourceContents:
     """Read a challenge tree.
 
     Parameters
@@ -98,6 +107,8 @@ def read_wmh2017(root: Path, *, images: str = "pre") -> SourceContents:
         The tree root (with ``training/`` and/or ``test/``) or one split folder.
     images
         ``"pre"`` (T1 registered to FLAIR, bias-corrected; default) or ``"orig"``.
+    modalities
+        The images to look for: ``FLAIR``, ``T1``, ``T2``, ``PD``, ``T2star``, ``SWI`` (``.nii.gz`` or ``.nii``).
     """
     contents = SourceContents(layout="wmh2017", root=root)
     split_folders = {split: root / name for split, name in SPLIT_FOLDERS.items() if (root / name).is_dir()}
@@ -105,7 +116,8 @@ def read_wmh2017(root: Path, *, images: str = "pre") -> SourceContents:
         split_folders = {"train": root}
     for split, split_folder in split_folders.items():
         subjects = [
-            _subject(f, split_folder, split, images, contents.problems) for f in find_subject_folders(split_folder)
+            _subject(f, split_folder, split, images, modalities, contents.problems)
+            for f in find_subject_folders(split_folder)
         ]
         getattr(contents, split).extend(subjects)
     for folder in (root, root.parent):

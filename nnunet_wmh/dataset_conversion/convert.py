@@ -13,7 +13,7 @@ import os
 import shutil
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from nnunet_wmh import __version__
 from nnunet_wmh.cohorts.subject import MODALITY_NAMES
 from nnunet_wmh.conversion_table import CONVERSION_TSV, write_conversion_table
-from nnunet_wmh.dataset_conversion.coregistration import CoregisteredT1, coregister_subjects
+from nnunet_wmh.dataset_conversion.coregistration import Moved, coregister_subjects
 from nnunet_wmh.dataset_conversion.gather import GatheredSubjects, gather_subjects
 from nnunet_wmh.dataset_conversion.modes import ModeSpec
 from nnunet_wmh.dataset_conversion.nnunet_folders import (
@@ -30,7 +30,7 @@ from nnunet_wmh.dataset_conversion.nnunet_folders import (
     same_id_warnings,
     stale_preprocessed_warning,
 )
-from nnunet_wmh.dataset_conversion.options import ConvertOptions
+from nnunet_wmh.dataset_conversion.options import ConvertOptions, recorded_options, source_modalities
 from nnunet_wmh.dataset_conversion.plan import make_target, plan_splits, region_index, subject_jobs, validate_subjects
 from nnunet_wmh.dataset_conversion.targets import Target
 from nnunet_wmh.dataset_conversion.writer import FILE_ENDING, SPLIT_FOLDERS, SubjectJob, WriteStats, write_subject
@@ -104,13 +104,20 @@ class _Written:
 
 
 def conversion_rows(
-    jobs: Sequence[SubjectJob], fold_of: Mapping[str, int], coregistered: Mapping[str, CoregisteredT1]
+    jobs: Sequence[SubjectJob],
+    fold_of: Mapping[str, int],
+    coregistered: Mapping[str, Moved],
+    modalities: Sequence[str] = ("flair", "t1"),
 ) -> list[dict[str, Any]]:
-    """The rows of ``conversion.tsv``: one per case."""
+    """The rows of ``conversion.tsv``: one per case (a path column per modality, the source image where it
+    was moved onto the FLAIR grid, and the moved file in ``…_coregistered``)."""
     rows = []
     for job in jobs:
         subject = job.subject
-        moved = coregistered.get(subject.key)
+        moved = coregistered.get(subject.key, {})
+        others = [m for m in modalities if m not in ("flair", "t1")]
+        extra = {m: str(moved[m].source if m in moved else subject.image(m) or "") for m in others}
+        extra.update({f"{m}_coregistered": moved[m].relative if m in moved else "" for m in others})
         for case in job.cases:
             rows.append(
                 {
@@ -124,13 +131,20 @@ def conversion_rows(
                     "fold": fold_of.get(subject.group, "") if subject.split == "train" else "",
                     "has_label": job.write_label,
                     "flair": str(subject.flair or ""),
-                    "t1": str(moved.source if moved else subject.t1 or ""),
+                    "t1": str(moved["t1"].source if "t1" in moved else subject.t1 or ""),
                     "lesion": str(subject.lesion or ""),
                     "regions": str(subject.regions or ""),
-                    "t1_coregistered": moved.relative if moved else "",
+                    "t1_coregistered": moved["t1"].relative if "t1" in moved else "",
+                    **extra,
                 }
             )
     return rows
+
+
+def _coregistered_counts(coregistered: Mapping[str, Moved], modalities: Sequence[str]) -> dict[str, int]:
+    """``{"coregistered_t1": n}`` (and ``coregistered_t2`` etc. for the other modalities read)."""
+    others = [m for m in modalities if m not in ("flair", "t1")]
+    return {f"coregistered_{m}": sum(m in moved for moved in coregistered.values()) for m in ("t1", *others)}
 
 
 def _write_dataset_json(
@@ -169,7 +183,7 @@ def _provenance(
         "test_source": {"path": str(test.root), "layout": test.layout} if test else None,
         "drop_modality": options.drop_modality,
         "conversion_table": CONVERSION_TSV,
-        "options": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(options).items()},
+        "options": recorded_options(options, spec),
     }
 
 
@@ -203,9 +217,12 @@ def _convert_into(
 ) -> _Written:
     """Co-register, validate, plan and write the dataset into ``staging``."""
     subjects, problems = gathered.subjects, list(gathered.problems)
-    coregistered: dict[str, CoregisteredT1] = {}
+    coregistered: dict[str, Moved] = {}
+    modalities = source_modalities(spec)
     if options.coregister:  # inside the staging folder: a failure below leaves nothing behind
-        subjects, coregistered, failed = coregister_subjects(subjects, staging, jobs=jobs, progress=progress)
+        subjects, coregistered, failed = coregister_subjects(
+            subjects, staging, jobs=jobs, progress=progress, modalities=modalities
+        )
         problems += failed
     reports, skipped = validate_subjects(
         subjects, spec, problems, jobs=jobs, progress=progress, skip_invalid=options.skip_invalid
@@ -217,13 +234,14 @@ def _convert_into(
     fold_of, splits = plan_splits(train_jobs, options.folds, options.seed)
     stats = _write_dataset(staging, jobs_, target, jobs=jobs, progress=progress)
     split = {"folds": len(splits or []), "seed": options.seed, "grouped_by": "subject", "stratified_by": "site"}
-    extra = {**region_info, "coregistered_t1": len(coregistered), "split": split}
+    extra = {**region_info, **_coregistered_counts(coregistered, modalities), "split": split}
     block = _provenance(options, spec, target, gathered, images, extra)
     num_training = sum(len(j.cases) for j in train_jobs)
     _write_dataset_json(staging, spec, target, num_training, options.dataset_name, block)
     if splits is not None:
         (staging / "splits_final.json").write_text(json.dumps(splits, indent=1) + "\n")
-    write_conversion_table(staging / CONVERSION_TSV, conversion_rows(jobs_, fold_of, coregistered))
+    rows = conversion_rows(jobs_, fold_of, coregistered, modalities)
+    write_conversion_table(staging / CONVERSION_TSV, rows, modalities)
     stats.bytes_written += sum(
         (staging / name).stat().st_size
         for name in ("dataset.json", "splits_final.json", CONVERSION_TSV)
@@ -305,7 +323,8 @@ def convert_dataset(
     replaced_same_id = check_dataset_target(folders, options.dataset_name, options.dataset_id, overwrite=overwrite)
     gathered = gather_subjects(
         source, layout=layout, images=images, derivatives=derivatives, test_source=test_source,
-        test_layout=test_layout, drop_modality=options.drop_modality, regions=regions,
+        test_layout=test_layout, drop_modality=options.dropped_modalities, regions=regions,
+        modalities=source_modalities(spec),
     )  # fmt: skip
     table = Path(region_table).expanduser().absolute() if region_table else None
     with atomic_output_folder(folders.raw / options.dataset_name, overwrite=overwrite) as staging:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nnunet_wmh.cohorts import SourceContents, Subject, apply_regions_override, detect_layout, read_source
+from nnunet_wmh.cohorts.subject import MODALITIES, Modality, parse_modalities
 from nnunet_wmh.errors import InputDataError, SourceLayoutError
 
 logger = logging.getLogger(__name__)
@@ -36,9 +38,12 @@ class GatheredSubjects:
     problems: list[InputDataError]
 
 
-def _test_subjects(test_source: str | os.PathLike[str], test_layout: str | None, images: str) -> SourceContents:
+def _test_subjects(
+    test_source: str | os.PathLike[str], test_layout: str | None, images: str, modalities: tuple[Modality, ...]
+) -> SourceContents:
     test_layout = test_layout or detect_layout(Path(test_source).expanduser().absolute())
-    return read_source(test_source, layout=test_layout, images=images if test_layout == "wmh2017" else "pre")
+    images = images if test_layout == "wmh2017" else "pre"
+    return read_source(test_source, layout=test_layout, images=images, modalities=modalities)
 
 
 def gather_subjects(
@@ -49,28 +54,30 @@ def gather_subjects(
     derivatives: str | os.PathLike[str] | None,
     test_source: str | os.PathLike[str] | None,
     test_layout: str | None,
-    drop_modality: str | None,
+    drop_modality: str | Sequence[Modality] | None,
     regions: str | None,
+    modalities: tuple[Modality, ...] = MODALITIES,
 ) -> GatheredSubjects:
-    """Read the source (and test source).
+    """Read the source (and test source): the images of ``modalities``; ``drop_modality`` removed from the test
+    subjects.
 
     Raises
     ------
     SourceLayoutError
         If the source holds no training subject.
     """
-    contents = read_source(source, layout=layout, images=images, derivatives=derivatives)
+    contents = read_source(source, layout=layout, images=images, derivatives=derivatives, modalities=modalities)
     train, test, problems = list(contents.train), list(contents.test), list(contents.problems)
     test_contents = None
     if test_source:
-        test_contents = _test_subjects(test_source, test_layout, images)
+        test_contents = _test_subjects(test_source, test_layout, images, modalities)
         if test:
             logger.info("using the test source instead of the test subjects of %s", contents.root)
         # Keys get a "test/" prefix: a second cohort may reuse the training subjects' ids (sub-001...).
         test = [replace(s, split="test", key=f"test/{s.key}") for s in (test_contents.test or test_contents.train)]
         problems += [InputDataError(f"test/{p.subject}", p.path, p.problem) for p in test_contents.problems]
-    if drop_modality:
-        test = [s.without(drop_modality) for s in test]  # type: ignore[arg-type]
+    for modality in parse_modalities(drop_modality, "drop_modality") if drop_modality else ():
+        test = [s.without(modality) for s in test]
     if regions:
         train, test = apply_regions_override(train, regions), apply_regions_override(test, regions)
     if not train:

@@ -1,32 +1,41 @@
 """Input plans: which image goes into which nnU-Net channel, for each case a subject yields.
 
-* ``flair``, ``t1``: one channel.
-* ``flair_t1``: channels FLAIR, T1; both required.
-* ``interchangeable`` (2 channels): the paired case (FLAIR, T1), plus duplicated-channel cases
-  (FLAIR, FLAIR) and (T1, T1) for subjects with both — the channel-duplication trick; a subject with
-  one modality gets the available image duplicated into the missing channel.
-* ``interchangeable`` with 1 channel: one single-channel case per available modality (the paper's
-  design: one model that accepts either image).
-* ``fill_missing="zero"``: the missing channel is an all-zero image instead of a duplicate (for models
-  trained with zero-filling modality dropout).
+* ``flair``, ``t1``, ``flair_t1``, or any list of modalities (``flair,t2``): one channel per modality; every
+  one required.
+* ``interchangeable`` over the dataset's ``modalities`` (default FLAIR, T1; any list, e.g. FLAIR, T1, T2):
+  one channel per modality. A subject with every modality gives one case per chosen variant (default: the
+  full set and each modality alone); a subject with some of them gives a case with what it has (and the
+  chosen variants within that). Each channel outside a case's subset is filled by the rule of
+  :mod:`nnunet_wmh.modalities`: a copy of the first available modality of the ``fill_order`` (the
+  channel-duplication trick; ``fill_missing="duplicate"``), or an all-zero image (``fill_missing="zero"``,
+  for models trained with zero-filling modality dropout).
+* ``interchangeable`` with 1 channel: one single-channel case per available modality (the paper's design:
+  one model that accepts either image).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from nnunet_wmh.cohorts.subject import MODALITY_NAMES, ZERO, Modality, Subject
-from nnunet_wmh.conversion_table import FLAIR_ONLY, PAIRED, T1_ONLY
+from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, Modality, Subject
 from nnunet_wmh.errors import UsageError
+from nnunet_wmh.modalities import (
+    FILL_CHOICES,
+    Subset,
+    canonical_order,
+    case_suffix,
+    fill_channels,
+    parse_modalities,
+    parse_variants,
+    resolve_fill_order,
+    variant_name,
+)
 
-#: ``variants`` names → variant names in conversion.tsv.
-VARIANT_OPTIONS = {"paired": PAIRED, "flair": FLAIR_ONLY, "t1": T1_ONLY}
-#: Case id suffix per variant.
-VARIANT_SUFFIXES = {PAIRED: "paired", FLAIR_ONLY: "flair", T1_ONLY: "t1"}
-#: Name of the single channel of a 1-channel interchangeable dataset (z-score normalized by nnU-Net).
+#: Names of the fixed input plans that predate modality lists.
+FIXED_INPUTS: dict[str, tuple[Modality, ...]] = {"flair": ("flair",), "t1": ("t1",), "flair_t1": ("flair", "t1")}
+#: Name of the single channel of a 1-channel interchangeable FLAIR/T1 dataset (z-score normalized by nnU-Net).
 EITHER_CHANNEL_NAME = "FLAIR_or_T1"
-FILL_CHOICES = ("duplicate", "zero")
 
 
 @dataclass(frozen=True)
@@ -36,13 +45,17 @@ class ChannelSet:
     Attributes
     ----------
     variant
-        ``""`` for plain modes; ``"paired"``, ``"flair_only"`` or ``"t1_only"`` for interchangeable.
+        ``""`` for plain modes; for interchangeable inputs the subset of modalities the case has:
+        ``"paired"``, ``"flair_only"`` or ``"t1_only"`` (FLAIR/T1 datasets), ``"flair+t2"`` (others).
     channels
-        Modality in each channel, e.g. ``("flair", "flair")``.
+        Modality in each channel (or ``zero``), e.g. ``("flair", "flair")``.
+    suffix
+        The case id suffix of the variant (``paired``, ``flair``, ``flair-t2``); ``""`` for plain modes.
     """
 
     variant: str
     channels: tuple[Modality, ...]
+    suffix: str = field(default="", compare=False)
 
 
 class MissingModalityError(Exception):
@@ -72,7 +85,7 @@ class InputPlan:
 
 
 class FixedInputs(InputPlan):
-    """One case per subject with fixed modalities per channel (``flair``, ``t1``, ``flair_t1``)."""
+    """One case per subject with fixed modalities per channel (``flair``, ``t1``, ``flair_t1``, ``flair,t2``)."""
 
     def __init__(self, name: str, modalities: tuple[Modality, ...]) -> None:
         self.name = name
@@ -94,95 +107,135 @@ class FixedInputs(InputPlan):
 
 
 class InterchangeableInputs(InputPlan):
-    """Either modality can stand in for the other (see module docstring)."""
+    """Any non-empty subset of the modalities can stand in for the full set (see module docstring)."""
 
     name = "interchangeable"
 
     def __init__(
         self,
         variants: Sequence[str] | None = None,
-        channels: int = 2,
+        channels: int | None = None,
         fill_missing: str = "duplicate",
         train_variants: Sequence[str] | None = None,
+        *,
+        modalities: Sequence[Modality] = MODALITIES,
+        fill_order: Sequence[Modality] | None = None,
     ) -> None:
-        if channels not in (1, 2):
-            raise UsageError(f"`channels` must be 1 or 2, got {channels}", "channels")
+        self.modalities = parse_modalities(modalities)
+        k = len(self.modalities)
+        channels = k if channels is None else channels
+        if k < 2:
+            raise UsageError("interchangeable inputs need at least two `modalities`", "modalities")
+        if channels not in (1, k):
+            raise UsageError(f"`channels` must be 1 or {k} (one per modality), got {channels}", "channels")
         if fill_missing not in FILL_CHOICES:
             raise UsageError(
                 f"`fill_missing` must be one of {', '.join(FILL_CHOICES)}, got {fill_missing!r}", "fill_missing"
             )
         if fill_missing == "zero" and channels == 1:
-            raise UsageError("`fill_missing` zero needs two `channels`", "fill_missing")
-        default = ("paired", "flair", "t1") if channels == 2 else ("flair", "t1")
-        self.variants = _checked_variants(tuple(variants) if variants else default, channels, "variants")
-        self.train_variants = (
-            _checked_variants(tuple(train_variants), channels, "train_variants") if train_variants else self.variants
-        )
+            raise UsageError("`fill_missing` zero needs one channel per modality", "fill_missing")
         self.channels = channels
         self.fill_missing = fill_missing
+        self.fill_order = resolve_fill_order(fill_order, self.modalities)
+        singles = [(m,) for m in self.modalities]
+        default = ([tuple(self.modalities)] if channels > 1 else []) + singles
+        self.subsets = self._checked(variants, "variants") if variants else canonical_order(default, self.modalities)
+        self.train_subsets = self._checked(train_variants, "train_variants") if train_variants else self.subsets
+
+    def _checked(self, chosen: Sequence[str], parameter: str) -> list[Subset]:
+        subsets = parse_variants(chosen, self.modalities, parameter)
+        several = [option for option in chosen if len(parse_variants([option], self.modalities)[0]) > 1]
+        if self.channels == 1 and several:
+            raise UsageError(
+                f"`{parameter}` {', '.join(several)} needs one channel per modality; drop it or use `channels` "
+                f"{len(self.modalities)}",
+                parameter,
+            )
+        return subsets
+
+    @property
+    def variants(self) -> tuple[str, ...]:
+        """Variant names of a subject with every modality (test subjects)."""
+        return tuple(variant_name(s, self.modalities) for s in self.subsets)
+
+    @property
+    def train_variants(self) -> tuple[str, ...]:
+        """Variant names of a training subject with every modality."""
+        return tuple(variant_name(s, self.modalities) for s in self.train_subsets)
 
     def channel_names(self) -> dict[str, str]:
         if self.channels == 1:
-            return {"0": EITHER_CHANNEL_NAME}
-        return {"0": "FLAIR", "1": "T1"}
+            names = [MODALITY_NAMES[m] for m in self.modalities]
+            return {"0": EITHER_CHANNEL_NAME if self.modalities == MODALITIES else "_or_".join(names)}
+        return {str(i): MODALITY_NAMES[m] for i, m in enumerate(self.modalities)}
 
-    def _single(self, modality: Modality) -> ChannelSet:
-        variant = FLAIR_ONLY if modality == "flair" else T1_ONLY
-        if self.fill_missing == "zero":
-            return ChannelSet(variant, (modality, ZERO) if modality == "flair" else (ZERO, modality))
-        return ChannelSet(variant, (modality,) * self.channels)
+    def case_channels(self, subset: Sequence[Modality]) -> ChannelSet:
+        """The channels of a case with ``subset`` of the modalities (filled per :attr:`fill_missing`)."""
+        name, suffix = variant_name(subset, self.modalities), case_suffix(subset, self.modalities)
+        if self.channels == 1:
+            return ChannelSet(name, tuple(subset), suffix)
+        filled = fill_channels(subset, self.modalities, fill=self.fill_missing, fill_order=self.fill_order)
+        return ChannelSet(name, filled, suffix)
+
+    def subsets_of(self, subject: Subject) -> list[Subset]:
+        """The modality subsets of the cases ``subject`` gives."""
+        available = subject.modalities(self.modalities)
+        if not available:
+            names = [MODALITY_NAMES[m] for m in self.modalities]
+            what = "neither FLAIR nor T1" if len(names) == 2 else f"none of the {', '.join(names)}"
+            raise MissingModalityError(self.modalities[0], f"{what} image{'s' if len(names) > 2 else ''}")
+        chosen = self.train_subsets if subject.split == "train" else self.subsets
+        if self.channels == 1:
+            return [s for s in chosen if s[0] in available] or [available[:1]]
+        if available == self.modalities:
+            return list(chosen)
+        within = [available if len(s) == len(self.modalities) else s for s in chosen]
+        return canonical_order([s for s in within if set(s) <= set(available)], self.modalities) or [available]
 
     def channel_sets(self, subject: Subject) -> list[ChannelSet]:
-        available = subject.modalities()
-        if not available:
-            raise MissingModalityError("flair", "neither FLAIR nor T1 image")
-        if len(available) == 1:
-            return [self._single(available[0])]
-        variants = self.train_variants if subject.split == "train" else self.variants
-        sets = []
-        if PAIRED in variants:
-            sets.append(ChannelSet(PAIRED, ("flair", "t1")))
-        sets += [self._single(m) for m, v in (("flair", FLAIR_ONLY), ("t1", T1_ONLY)) if v in variants]
-        return sets
+        return [self.case_channels(s) for s in self.subsets_of(subject)]
 
     def describe(self) -> dict:
         described = {**super().describe(), "variants": list(self.variants), "fill_missing": self.fill_missing}
         if self.train_variants != self.variants:
             described["train_variants"] = list(self.train_variants)
+        if self.modalities != MODALITIES:  # FLAIR/T1 datasets keep the block they always had
+            described["modalities"] = list(self.modalities)
+            described["fill_order"] = list(self.fill_order)
         return described
-
-
-def _checked_variants(chosen: tuple[str, ...], channels: int, parameter: str) -> tuple[str, ...]:
-    """``chosen`` (``paired``, ``flair``, ``t1``) as variant names; raises UsageError for bad ones."""
-    unknown = [v for v in chosen if v not in VARIANT_OPTIONS]
-    if unknown:
-        raise UsageError(f"unknown `{parameter}` {unknown}; choose from {', '.join(VARIANT_OPTIONS)}", parameter)
-    if channels == 1 and "paired" in chosen:
-        raise UsageError(f"`{parameter}` paired needs two channels; drop it or use `channels` 2", parameter)
-    if not chosen:
-        raise UsageError(f"`{parameter}` is empty", parameter)
-    return tuple(VARIANT_OPTIONS[v] for v in chosen)
 
 
 def make_input_plan(
     inputs: str,
     *,
     variants: Sequence[str] | None = None,
-    channels: int = 2,
+    channels: int | None = None,
     fill_missing: str = "duplicate",
     train_variants: Sequence[str] | None = None,
+    modalities: Sequence[Modality] = MODALITIES,
+    fill_order: Sequence[Modality] | None = None,
 ) -> InputPlan:
-    """Build the plan for ``flair``, ``t1``, ``flair_t1`` or ``interchangeable``."""
-    fixed = {"flair": ("flair",), "t1": ("t1",), "flair_t1": ("flair", "t1")}
-    if inputs in fixed:
-        for name, value in (("variants", variants), ("train_variants", train_variants)):
-            if value:
-                raise UsageError(f"`{name}` applies to interchangeable inputs only", name)
-        if channels != 2:
-            raise UsageError("`channels` applies to interchangeable inputs only", "channels")
-        if fill_missing != "duplicate":
-            raise UsageError("`fill_missing` applies to interchangeable inputs only", "fill_missing")
-        return FixedInputs(inputs, fixed[inputs])  # type: ignore[arg-type]
+    """Build the plan for ``flair``, ``t1``, ``flair_t1``, a modality list (``flair,t2``) or ``interchangeable``."""
     if inputs == "interchangeable":
-        return InterchangeableInputs(variants, channels, fill_missing, train_variants)
-    raise UsageError(f"unknown `inputs` {inputs!r}; choose from flair, t1, flair_t1, interchangeable", "inputs")
+        return InterchangeableInputs(
+            variants, channels, fill_missing, train_variants, modalities=modalities, fill_order=fill_order
+        )
+    for name, value in (
+        ("variants", variants), ("train_variants", train_variants), ("channels", channels), ("fill_order", fill_order),
+        ("modalities", tuple(modalities) != MODALITIES),
+    ):  # fmt: skip
+        if value:
+            raise UsageError(f"`{name}` applies to interchangeable inputs only (fixed inputs name their own)", name)
+    if fill_missing != "duplicate":
+        raise UsageError("`fill_missing` applies to interchangeable inputs only", "fill_missing")
+    if inputs in FIXED_INPUTS:
+        return FixedInputs(inputs, FIXED_INPUTS[inputs])
+    if "," not in inputs and inputs not in MODALITY_NAMES:
+        raise UsageError(
+            f"unknown `inputs` {inputs!r}; choose from flair, t1, flair_t1, interchangeable or a list of modalities "
+            "(flair,t2)",
+            "inputs",
+        )
+    listed = parse_modalities(inputs, "inputs")
+    legacy = next((name for name, mods in FIXED_INPUTS.items() if mods == listed), None)
+    return FixedInputs(legacy or ",".join(listed), listed)

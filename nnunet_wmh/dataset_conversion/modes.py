@@ -6,7 +6,9 @@ mode               channels (``--inputs``)     labels
 ``flair``          FLAIR                       0 background, 1 WMH, 2 ignore
 ``t1``             T1                          same
 ``flair_t1``       FLAIR, T1                   same
-``interchangeable`` FLAIR, T1 (duplication)     same
+``interchangeable`` ``modalities`` (FLAIR, T1;   same
+                   any subset, filled)
+``flair,t2`` ...   the listed modalities         same (any list of modalities: fixed inputs)
 ``multitask``      ``--inputs`` (flair_t1)     joint lesion × region labels (``--encoding joint``,
                                                softmax) or one sigmoid output per region and one for
                                                lesions (``--encoding separate``)
@@ -16,8 +18,10 @@ mode               channels (``--inputs``)     labels
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nnunet_wmh.cohorts.subject import KNOWN_MODALITIES, MODALITIES, Modality
 from nnunet_wmh.dataset_conversion.inputs import InputPlan, make_input_plan
 from nnunet_wmh.errors import UsageError
 
@@ -44,9 +48,11 @@ def parse_mode(
     inputs: str | None = None,
     variants: list[str] | None = None,
     train_variants: list[str] | None = None,
-    channels: int = 2,
+    channels: int | None = None,
     fill_missing: str = "duplicate",
     encoding: str | None = None,
+    modalities: Sequence[Modality] = MODALITIES,
+    fill_order: Sequence[Modality] | None = None,
 ) -> ModeSpec:
     """Turn ``--mode`` and its options into a :class:`ModeSpec`.
 
@@ -56,18 +62,31 @@ def parse_mode(
         Unknown mode or encoding, ``--inputs`` given to a mode that fixes its own inputs, or
         ``--encoding`` given to a mode other than multitask.
     """
-    if mode not in MODES:
-        raise UsageError(f"unknown `mode` {mode!r}; choose from {', '.join(MODES)}", "mode")
+    if mode not in MODES and not is_modality_list(mode):
+        raise UsageError(
+            f"unknown `mode` {mode!r}; choose from {', '.join(MODES)} or a list of modalities (flair,t2)", "mode"
+        )
     if encoding is not None and mode != "multitask":
         raise UsageError("`encoding` applies to `mode` multitask", "encoding")
     if encoding not in (None, *MULTITASK_ENCODINGS):
         raise UsageError(f"unknown `encoding` {encoding!r}; choose from {', '.join(MULTITASK_ENCODINGS)}", "encoding")
     plan_options = {
-        "variants": variants, "train_variants": train_variants, "channels": channels, "fill_missing": fill_missing
+        "variants": variants, "train_variants": train_variants, "channels": channels, "fill_missing": fill_missing,
+        "modalities": modalities, "fill_order": fill_order,
     }  # fmt: skip
+    if is_modality_list(mode):
+        if inputs is not None and inputs != mode:
+            raise UsageError(f"`inputs` applies to `mode` multitask/regions; mode {mode} fixes its inputs", "inputs")
+        return ModeSpec(mode, "lesion", make_input_plan(mode, **plan_options))
     if mode in LESION_MODES:
         if inputs is not None and inputs != mode:
             raise UsageError(f"`inputs` applies to `mode` multitask/regions; mode {mode} fixes its inputs", "inputs")
         return ModeSpec(mode, "lesion", make_input_plan(mode, **plan_options))
     target_kind = (encoding or "joint") if mode == "multitask" else "regions"
     return ModeSpec(mode, target_kind, make_input_plan(inputs or DEFAULT_REGION_MODE_INPUTS, **plan_options))
+
+
+def is_modality_list(mode: str) -> bool:
+    """Whether ``mode`` is a list of modalities (``flair,t2``, ``t2``): fixed inputs, one channel each."""
+    names = [n.strip() for n in mode.split(",")]
+    return mode not in MODES and all(n in KNOWN_MODALITIES for n in names)

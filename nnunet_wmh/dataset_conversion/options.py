@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
-from nnunet_wmh.cohorts.subject import MODALITIES
-from nnunet_wmh.dataset_conversion.inputs import InterchangeableInputs
+from nnunet_wmh.cohorts.subject import MODALITIES, Modality, parse_modalities
+from nnunet_wmh.dataset_conversion.inputs import FixedInputs, InterchangeableInputs
 from nnunet_wmh.dataset_conversion.modes import ModeSpec, parse_mode
 from nnunet_wmh.dataset_conversion.targets import OTHER_PATHOLOGY_CHOICES
 from nnunet_wmh.errors import UsageError
@@ -23,31 +24,42 @@ class ConvertOptions:
     Attributes
     ----------
     mode
-        ``flair``, ``t1``, ``flair_t1``, ``interchangeable``, ``multitask`` or ``regions``.
+        ``flair``, ``t1``, ``flair_t1``, ``interchangeable``, ``multitask`` or ``regions``; or a list of
+        modalities (``flair,t2``, ``t2``): fixed inputs, one channel each.
     dataset_id
         nnU-Net dataset id, 1..999.
     name
         Dataset name (``Dataset{id:03d}_{name}``); default ``WMH_{mode}``.
     inputs
-        ``multitask``/``regions`` modes: ``flair``, ``t1``, ``flair_t1`` (default) or ``interchangeable``.
+        ``multitask``/``regions`` modes: ``flair``, ``t1``, ``flair_t1`` (default), ``interchangeable`` or a list
+        of modalities.
+    modalities
+        Interchangeable inputs: the channel slots, in order (default ``("flair", "t1")``; any of ``flair``,
+        ``t1``, ``t2``, ``pd``, ``t2star``, ``swi``). Sources are searched for these contrasts.
     variants
-        Interchangeable inputs: which of ``paired``, ``flair``, ``t1`` cases a subject with both modalities
-        gives (default all; ``flair``, ``t1`` with one channel).
+        Interchangeable inputs: which subsets a subject with every modality gives as cases: ``full`` (alias
+        ``paired``), a modality (``t2``), a ``+``-joined subset (``flair+t2``) or ``all`` (every non-empty
+        subset). Default: the full set and each modality alone (each modality alone with one channel).
     train_variants
         Interchangeable inputs: the variants of the training subjects, when they differ from ``variants``
         (e.g. ``paired`` only for a model trained with modality dropout, tested on every variant).
     channels
-        Interchangeable inputs: 2 (channel duplication, default) or 1 (one case per modality).
+        Interchangeable inputs: one per modality (channel duplication, default; None) or 1 (one case per
+        modality).
     fill_missing
-        Interchangeable inputs: a missing channel is a copy of the other image (``duplicate``, default) or
-        all zeros (``zero``, for models trained with ``nnUNetTrainerModalityDropoutZero``).
+        Interchangeable inputs: a missing channel is a copy of the first available modality of ``fill_order``
+        (``duplicate``, default) or all zeros (``zero``, for models trained with
+        ``nnUNetTrainerModalityDropoutZero``).
+    fill_order
+        Interchangeable inputs: which modality fills a missing channel first; default FLAIR > T2 > PD > T2star >
+        SWI > T1 (restricted to ``modalities``); modalities not named follow in that order.
     encoding
         ``multitask`` only: ``joint`` (default; softmax over joint labels) or ``separate`` (nnU-Net regions:
         one sigmoid output per anatomical region and one for lesions).
     other_pathology
         Challenge label 2: ``ignore`` (nnU-Net ignore label, default), ``background`` or ``lesion``.
     drop_modality
-        ``flair`` or ``t1``: remove that modality from the test subjects (simulate a missing scan);
+        A modality or a comma list (``t1,t2``): remove them from the test subjects (simulate missing scans);
         interchangeable inputs only.
     case_prefix
         Case ids are ``{case_prefix}_{NNNN}[_{variant}]``.
@@ -64,10 +76,12 @@ class ConvertOptions:
     dataset_id: int
     name: str | None = None
     inputs: str | None = None
+    modalities: Sequence[Modality] | str | None = None
     variants: Sequence[str] | None = None
     train_variants: Sequence[str] | None = None
-    channels: int = 2
+    channels: int | None = None
     fill_missing: str = "duplicate"
+    fill_order: Sequence[Modality] | str | None = None
     encoding: str | None = None
     other_pathology: str = "ignore"
     drop_modality: str | None = None
@@ -80,7 +94,17 @@ class ConvertOptions:
     @property
     def dataset_name(self) -> str:
         """``Dataset{id:03d}_{name}``."""
-        return f"Dataset{self.dataset_id:03d}_{self.name or f'WMH_{self.mode}'}"
+        return f"Dataset{self.dataset_id:03d}_{self.name or self.default_name}"
+
+    @property
+    def default_name(self) -> str:
+        """``WMH_{mode}`` (a modality list joined by ``_``)."""
+        return "WMH_" + self.mode.replace(",", "_")
+
+    @property
+    def dropped_modalities(self) -> tuple[Modality, ...]:
+        """``drop_modality`` as a tuple (empty when None)."""
+        return parse_modalities(self.drop_modality, "drop_modality") if self.drop_modality else ()
 
     def mode_spec(self) -> ModeSpec:
         """The parsed mode (input plan and label target kind); raises UsageError for bad combinations."""
@@ -92,6 +116,8 @@ class ConvertOptions:
             channels=self.channels,
             fill_missing=self.fill_missing,
             encoding=self.encoding,
+            modalities=parse_modalities(self.modalities),
+            fill_order=parse_modalities(self.fill_order, "fill_order") if self.fill_order else None,
         )
 
     def check(self) -> ModeSpec:
@@ -101,7 +127,7 @@ class ConvertOptions:
             raise UsageError(
                 f"`dataset_id` must be 1..999 (nnU-Net's three digits), got {self.dataset_id}", "dataset_id"
             )
-        name = self.name or f"WMH_{self.mode}"
+        name = self.name or self.default_name
         if not NAME_PATTERN.fullmatch(name):
             raise UsageError(f"`name` {name!r}: use letters, digits, '_' and '-' only", "name")
         if not CASE_PREFIX_PATTERN.fullmatch(self.case_prefix):
@@ -114,11 +140,41 @@ class ConvertOptions:
                 f"`other_pathology` must be one of {choices}, got {self.other_pathology!r}", "other_pathology"
             )
         if self.drop_modality is not None:
-            if self.drop_modality not in MODALITIES:
-                raise UsageError(f"`drop_modality` must be flair or t1, got {self.drop_modality!r}", "drop_modality")
+            dropped = self.dropped_modalities
+            if not set(dropped) <= set(source_modalities(spec)):
+                raise UsageError(
+                    f"`drop_modality` {','.join(dropped)} is not among the modalities "
+                    f"{','.join(source_modalities(spec))}",
+                    "drop_modality",
+                )
             if not isinstance(spec.inputs, InterchangeableInputs):
                 raise UsageError(
                     "`drop_modality` needs interchangeable inputs (a model that accepts either modality)",
                     "drop_modality",
                 )
         return spec
+
+
+def source_modalities(spec: ModeSpec) -> tuple[Modality, ...]:
+    """The modalities a mode reads from its source: FLAIR and T1 (their grid is the labels' as before), and
+    those of its inputs."""
+    used = spec.inputs.modalities if isinstance(spec.inputs, InterchangeableInputs | FixedInputs) else ()
+    return tuple(dict.fromkeys((*MODALITIES, *used)))
+
+
+#: Options added with modality lists: recorded in dataset.json only when set, so FLAIR/T1 datasets keep the
+#: block they always had.
+_LATER_OPTIONS = ("modalities", "fill_order")
+
+
+def recorded_options(options: ConvertOptions, spec: ModeSpec) -> dict[str, Any]:
+    """The options as dataset.json's ``nnunet_wmh`` block records them (lists for tuples; ``channels`` as the
+    number of channels of interchangeable inputs)."""
+    recorded = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(options).items()}
+    for name in _LATER_OPTIONS:
+        if recorded[name] is None:
+            del recorded[name]
+    if recorded["channels"] is None:
+        channels = spec.inputs.channels if isinstance(spec.inputs, InterchangeableInputs) else 2
+        recorded["channels"] = channels
+    return recorded

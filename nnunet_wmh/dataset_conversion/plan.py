@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from nnunet_wmh.cohorts.subject import ZERO, Subject
-from nnunet_wmh.dataset_conversion.inputs import VARIANT_SUFFIXES, MissingModalityError
+from nnunet_wmh.dataset_conversion.inputs import MissingModalityError
 from nnunet_wmh.dataset_conversion.leakage import shared_subjects
 from nnunet_wmh.dataset_conversion.modes import ModeSpec
 from nnunet_wmh.dataset_conversion.splits import assign_folds, splits_final
@@ -124,7 +124,7 @@ def _case_plans(subject: Subject, spec: ModeSpec, number: int, prefix: str) -> t
     base = f"{prefix}_{number:04d}"
     return tuple(
         CasePlan(
-            case_id=f"{base}_{VARIANT_SUFFIXES[cs.variant]}" if cs.variant else base,
+            case_id=f"{base}_{cs.suffix}" if cs.suffix else base,
             variant=cs.variant,
             channels=cs.channels,
         )

@@ -15,7 +15,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
-from nnunet_wmh.cohorts.subject import MODALITY_NAMES, Modality, Subject
+from nnunet_wmh.cohorts.subject import KNOWN_MODALITIES, MODALITY_NAMES, Modality, Subject
 from nnunet_wmh.dataset_conversion.targets import LESION_VALUES
 from nnunet_wmh.errors import ImageReadError, InputDataError
 from nnunet_wmh.geometry import Geometry, geometry_differences
@@ -23,8 +23,8 @@ from nnunet_wmh.io import dimension_problem, load_nifti, nonfinite_problem, read
 
 MAX_REGION_VALUE = 65535
 COREGISTRATION_HINT = (
-    "T1 must be on the FLAIR grid for nnU-Net: use the challenge's pre/ images (`images` pre), or let convert "
-    "register and resample it onto the FLAIR grid (`coregister`)"
+    "every image must be on the FLAIR grid for nnU-Net: use the challenge's pre/ images (`images` pre), or let "
+    "convert register and resample it onto the FLAIR grid (`coregister`)"
 )
 
 
@@ -110,7 +110,7 @@ class _Checker:
         self.report.problems.append(InputDataError(self.subject.key, self.subject.relative(path), text))
 
     def open(self, kind: str, what: str, required: bool) -> nib.Nifti1Image | None:
-        path = getattr(self.subject, kind)
+        path = self.subject.image(kind) if kind in KNOWN_MODALITIES else getattr(self.subject, kind)
         if path is None:
             if required and kind not in self.subject.ambiguous:  # an ambiguous file is reported by the reader
                 self.report.problems.append(InputDataError(self.subject.key, self.subject.where(kind), f"no {what}"))
@@ -154,7 +154,7 @@ def validate_subject(check: SubjectCheck) -> SubjectReport:
     for modality in check.modalities:
         image = checker.open(modality, f"{MODALITY_NAMES[modality]} image", required=True)
         if image is not None:
-            images[MODALITY_NAMES[modality]] = (getattr(subject, modality), image)
+            images[MODALITY_NAMES[modality]] = (subject.image(modality), image)
     labels: dict[str, tuple[Path, nib.Nifti1Image]] = {}
     for name, read, required in (
         ("lesion", check.read_lesion, check.require_lesion),
@@ -179,7 +179,7 @@ def validate_subject(check: SubjectCheck) -> SubjectReport:
     for name, (path, image) in opened[1:]:
         differences = geometry_differences(Geometry.of(image), reference, reference_name=reference_name)
         if differences:
-            hint = f"; {COREGISTRATION_HINT}" if name == "T1" and reference_name == "FLAIR" else ""
+            hint = f"; {COREGISTRATION_HINT}" if name in images and reference_name == "FLAIR" else ""
             checker.problem(path, "; ".join(differences) + hint)
     if checker.report.problems:
         return checker.report  # no point reading voxels of misaligned files

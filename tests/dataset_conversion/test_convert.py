@@ -220,7 +220,7 @@ def test_one_channel_interchangeable_gives_one_case_per_modality(small_cohort, n
         "wmh_0001_flair_0000.nii.gz",
         "wmh_0001_t1_0000.nii.gz",
     ]
-    with pytest.raises(UsageError, match="paired needs two channels"):
+    with pytest.raises(UsageError, match="paired needs one channel per modality"):
         convert_dataset(
             small_cohort, mode="interchangeable", channels=1, variants=["paired"], dataset_id=10, progress=False
         )
