@@ -80,8 +80,9 @@ def _add_convert_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset-id", type=int, required=True, help="nnU-Net dataset id (1..999)")
     parser.add_argument("--name", help="dataset name (default WMH_<mode>)")
     parser.add_argument(
-        "--inputs", help="multitask/regions modes: flair, t1, flair_t1 (default), interchangeable or a list "
-        "of modalities (flair,t2)"
+        "--inputs",
+        help="multitask/regions modes: flair, t1, flair_t1 (default), interchangeable or a list "
+        "of modalities (flair,t2)",
     )
     parser.add_argument(
         "--modalities", type=comma_list, metavar="LIST",

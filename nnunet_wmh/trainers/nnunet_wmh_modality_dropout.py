@@ -1,12 +1,15 @@
-"""Modality-dropout trainers for two-channel (FLAIR, T1) datasets.
+"""Modality-dropout trainers for datasets with two or more channels (FLAIR, T1, and any other contrasts).
 
 nnU-Net imports this file as a top-level module from the ``nnUNet_extTrainer`` folder
 (``export nnUNet_extTrainer=$(nnunet_wmh trainers-path)``): absolute imports only.
 
-* ``nnUNetTrainerModalityDropout``: with probability ``p`` = 0.5 a training sample has one channel,
-  chosen uniformly, replaced by an exact copy of the other — the training-time counterpart of the
-  channel-duplication trick of ``convert --mode interchangeable``.
-* ``nnUNetTrainerModalityDropoutZero``: the dropped channel becomes zeros (classic modality dropout);
+* ``nnUNetTrainerModalityDropout``: with probability ``p`` = 0.5 a training sample keeps a random proper,
+  non-empty subset of its k channels (uniform over the 2^k - 2 of them; for FLAIR, T1 one channel, either
+  with probability 1/2), and each dropped channel becomes an exact copy of the first kept one in the
+  dataset's fill order (dataset.json's ``nnunet_wmh`` block: ``modalities``, ``fill_order``) — the
+  training-time counterpart of the channel duplication of ``convert --mode interchangeable``, so a dropped
+  sample looks exactly like a converted test case with those modalities missing.
+* ``nnUNetTrainerModalityDropoutZero``: the dropped channels become zeros (classic modality dropout);
   pair it with ``convert --fill-missing zero``.
 * One-change variants: ``_p025``, ``_p075`` (dropout probability), ``_250epochs``, ``_100epochs``;
   ``_demo`` and ``_demoQuick`` are the short schedules of ``nnunet_wmh demo``, ``_wmhQuick`` and ``_wmhCpu``
@@ -14,12 +17,17 @@ nnU-Net imports this file as a top-level module from the ``nnUNet_extTrainer`` f
 """
 
 # No `from __future__ import annotations` here: __init__ keeps nnU-Net's exact signature, annotations included.
+import functools
+import logging
+
 import torch
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
 from nnunet_wmh.training.augmentation import ModalityDropoutTransform, insert_modality_dropout
 from nnunet_wmh.training.schedule import CpuSchedule, QuickSchedule
-from nnunet_wmh.training.support import require_two_channels
+from nnunet_wmh.training.support import DropoutLayout, dropout_layout, require_modality_channels
+
+logger = logging.getLogger("nnunet_wmh.trainers")
 
 
 class nnUNetTrainerModalityDropout(nnUNetTrainer):
@@ -43,8 +51,17 @@ class nnUNetTrainerModalityDropout(nnUNetTrainer):
         dataset_json: dict,
         device: torch.device = torch.device("cuda"),  # noqa: B008 - nnU-Net's exact signature
     ):
-        require_two_channels(type(self).__name__, plans, dataset_json)
+        require_modality_channels(type(self).__name__, plans, dataset_json)
         super().__init__(plans, configuration, fold, dataset_json, device)
+        layout = dropout_layout(dataset_json)
+        if layout.fill_missing != self.modality_dropout_fill:
+            logger.warning(
+                "%s fills dropped channels with %s, but the dataset's missing modalities were filled with %s "
+                "(convert --fill-missing): training samples will not look like its test cases",
+                type(self).__name__, self.modality_dropout_fill, layout.fill_missing,
+            )  # fmt: skip
+        # nnU-Net calls self.get_training_transforms(...): this instance's channels and fill order go with it.
+        self.get_training_transforms = functools.partial(type(self).get_training_transforms, dropout_layout=layout)
         if self.epochs is not None:
             self.num_epochs = self.epochs
         if self.iterations_per_epoch is not None:
@@ -65,8 +82,10 @@ class nnUNetTrainerModalityDropout(nnUNetTrainer):
         foreground_labels=None,
         regions=None,
         ignore_label=None,
+        dropout_layout: DropoutLayout | None = None,
     ):
-        """nnU-Net's training pipeline with modality dropout after the intensity transforms."""
+        """nnU-Net's training pipeline with modality dropout after the intensity transforms (two channels in
+        channel order unless ``dropout_layout`` says otherwise)."""
         pipeline = super().get_training_transforms(
             patch_size,
             rotation_for_DA,
@@ -79,7 +98,11 @@ class nnUNetTrainerModalityDropout(nnUNetTrainer):
             regions=regions,
             ignore_label=ignore_label,
         )
-        dropout = ModalityDropoutTransform(p=cls.modality_dropout_p, fill=cls.modality_dropout_fill)
+        layout = dropout_layout or DropoutLayout(2, (0, 1), cls.modality_dropout_fill)
+        dropout = ModalityDropoutTransform(
+            p=cls.modality_dropout_p, fill=cls.modality_dropout_fill, channels=layout.channels,
+            fill_order=layout.fill_order,
+        )  # fmt: skip
         return insert_modality_dropout(pipeline, dropout)
 
 

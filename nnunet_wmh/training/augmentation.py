@@ -1,10 +1,12 @@
 """Modality dropout for nnU-Net's batchgeneratorsv2 training pipeline.
 
-The training-time counterpart of the channel-duplication trick: with probability ``p`` one of two input
-channels, chosen uniformly, is replaced by an exact copy of the other (``fill="duplicate"``) or by zeros
-(``fill="zero"``, the classic modality-dropout baseline; the data are already z-score normalized, so
-zero is the channel mean). A dropped sample then looks exactly like a test subject whose missing
-modality was filled the same way by ``nnunet_wmh convert``.
+The training-time counterpart of the channel-duplication trick. With probability ``p`` a sample keeps only
+a proper, non-empty subset of its k channels, drawn uniformly among the 2^k - 2 of them (for k = 2: one
+channel, either with probability 1/2). Every dropped channel is replaced by an exact copy of the first kept
+channel in the fill order (``fill="duplicate"``) or by zeros (``fill="zero"``, the classic modality-dropout
+baseline; the data are already z-score normalized, so zero is the channel mean): the rule of
+:func:`nnunet_wmh.modalities.fill_sources`, which ``nnunet_wmh convert`` applies to test subjects with
+modalities missing. A dropped sample then looks exactly like such a converted case.
 
 This module is an ordinary package module (not a file in the ``nnUNet_extTrainer`` folder, which nnU-Net
 imports as top-level modules and removes again), so the transform pickles into data-loader workers.
@@ -23,21 +25,36 @@ from batchgeneratorsv2.transforms.utils.deep_supervision_downsampling import Dow
 from batchgeneratorsv2.transforms.utils.remove_label import RemoveLabelTransform
 from batchgeneratorsv2.transforms.utils.seg_to_regions import ConvertSegmentationToRegionsTransform
 
-FILL_MODES = ("duplicate", "zero")
+from nnunet_wmh.modalities import FILL_CHOICES, fill_sources
+
+FILL_MODES = FILL_CHOICES
+
+
+def proper_subsets(channels: int) -> list[tuple[int, ...]]:
+    """The kept-channel sets a dropout may draw: every non-empty proper subset of ``range(channels)``.
+
+    Ordered by the bits of their index, so that for two channels the draw ``0`` keeps channel 1 (drops
+    channel 0) and ``1`` keeps channel 0, as the two-channel transform always did.
+    """
+    full = (1 << channels) - 1
+    kept = [tuple(c for c in range(channels) if not (dropped >> c) & 1) for dropped in range(1, full)]
+    return kept
 
 
 class ModalityDropoutTransform(ImageOnlyTransform):
-    """Replace one of two channels by a copy of the other (or by zeros) with probability ``p``.
+    """Keep a random proper subset of the channels with probability ``p``; fill the others (module docstring).
 
     Parameters
     ----------
     p
-        Probability that a sample loses a channel, 0..1.
+        Probability that a sample loses at least one channel, 0..1.
     fill
-        ``"duplicate"``: the dropped channel becomes a bit-exact copy of the kept one; ``"zero"``: it
-        becomes all zeros.
+        ``"duplicate"``: a dropped channel becomes a bit-exact copy of the first kept channel in
+        ``fill_order``; ``"zero"``: it becomes all zeros.
     channels
-        The two channel indices that may replace each other (FLAIR, T1 by default).
+        Number of channels k (≥ 2), or, for two channels, the two indices that may replace each other.
+    fill_order
+        Channel indices in order of preference as stand-ins; default ``0, 1, ..., k - 1``.
 
     Notes
     -----
@@ -45,31 +62,49 @@ class ModalityDropoutTransform(ImageOnlyTransform):
     worker seeding applies. Applies to the image only; the segmentation is unchanged.
     """
 
-    def __init__(self, p: float = 0.5, fill: str = "duplicate", channels: Sequence[int] = (0, 1)) -> None:
+    def __init__(
+        self,
+        p: float = 0.5,
+        fill: str = "duplicate",
+        channels: int | Sequence[int] = 2,
+        fill_order: Sequence[int] | None = None,
+    ) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"p must be within 0..1, got {p}")
         if fill not in FILL_MODES:
             raise ValueError(f"fill must be one of {FILL_MODES}, got {fill!r}")
-        if len(channels) != 2 or channels[0] == channels[1]:
-            raise ValueError(f"channels must be two different indices, got {channels}")
+        indices = tuple(range(channels)) if isinstance(channels, int) else tuple(int(c) for c in channels)
+        if len(indices) < 2 or len(set(indices)) != len(indices):
+            raise ValueError(f"channels must be at least two different indices, got {channels}")
+        order = tuple(range(len(indices))) if fill_order is None else tuple(int(i) for i in fill_order)
+        if sorted(order) != list(range(len(indices))):
+            raise ValueError(f"fill_order must order the channel positions 0..{len(indices) - 1}, got {fill_order}")
         self.p = float(p)
         self.fill = fill
-        self.channels = (int(channels[0]), int(channels[1]))
+        self.channels = indices
+        self.fill_order = order
+        self.subsets = proper_subsets(len(indices))
 
     def get_parameters(self, **data_dict) -> dict:
         if np.random.uniform() >= self.p:
-            return {"dropped": None}
-        position = int(np.random.randint(2))
-        return {"dropped": self.channels[position], "kept": self.channels[1 - position]}
+            return {"kept": None}
+        return {"kept": self.subsets[int(np.random.randint(len(self.subsets)))]}
 
-    def _apply_to_image(self, img: torch.Tensor, dropped: int | None = None, kept: int | None = None) -> torch.Tensor:
-        if dropped is None:
+    def sources(self, kept: Sequence[int]) -> list[int | None]:
+        """For each channel position, the position it is copied from (None: zeros) when ``kept`` are kept."""
+        return fill_sources(kept, len(self.channels), fill=self.fill, fill_order=self.fill_order)
+
+    def _apply_to_image(self, img: torch.Tensor, kept: tuple[int, ...] | None = None) -> torch.Tensor:
+        if kept is None:
             return img
-        if self.fill == "duplicate":
-            img[dropped] = img[kept]
-        else:
-            img[dropped] = 0
+        for position, source in enumerate(self.sources(kept)):
+            if source == position:
+                continue
+            if source is None:
+                img[self.channels[position]] = 0
+            else:
+                img[self.channels[position]] = img[self.channels[source]]
         return img
 
 

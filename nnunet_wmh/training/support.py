@@ -8,6 +8,7 @@ top-level modules and drops them from ``sys.modules`` afterwards, so anything th
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -15,22 +16,49 @@ from torch import nn
 
 from nnunet_wmh.errors import IncompatibleDatasetError
 from nnunet_wmh.labels.joint import LESION_OUTPUT_NAME
+from nnunet_wmh.modalities import MODALITY_NAMES, resolve_fill_order
 
 
 def _dataset_name(plans: Mapping[str, Any], dataset_json: Mapping[str, Any]) -> str:
     return str(plans.get("dataset_name") or dataset_json.get("name") or "this dataset")
 
 
-def require_two_channels(trainer: str, plans: Mapping[str, Any], dataset_json: Mapping[str, Any]) -> None:
-    """Refuse a dataset without exactly two input channels (one line naming dataset and channels)."""
+def require_modality_channels(trainer: str, plans: Mapping[str, Any], dataset_json: Mapping[str, Any]) -> None:
+    """Refuse a dataset with fewer than two input channels (one line naming dataset and channels)."""
     channels = dataset_json.get("channel_names", {})
-    if len(channels) != 2:
+    if len(channels) < 2:
         names = ", ".join(str(v) for v in channels.values())
         dataset = _dataset_name(plans, dataset_json)
         raise IncompatibleDatasetError(
-            f"{trainer} needs a dataset with exactly 2 input channels (FLAIR, T1); {dataset} has "
+            f"{trainer} needs a dataset with 2 or more input channels (FLAIR, T1, ...); {dataset} has "
             f"{len(channels)} ({names}): convert it with `nnunet_wmh convert --mode interchangeable` (or flair_t1)"
         )
+
+
+@dataclass(frozen=True)
+class DropoutLayout:
+    """The channels of a dataset as modality dropout sees them: their number and the fill order (positions)."""
+
+    channels: int
+    fill_order: tuple[int, ...]
+    fill_missing: str
+
+
+def dropout_layout(dataset_json: Mapping[str, Any]) -> DropoutLayout:
+    """The channel count and fill order of a dataset, as ``convert`` recorded them in its ``nnunet_wmh`` block
+    (``modalities``, ``fill_order``); else from the channel names (``FLAIR``, ``T1``, ``T2``...) with the default
+    fill order; else channel order."""
+    names = [str(dataset_json["channel_names"][k]) for k in sorted(dataset_json.get("channel_names", {}), key=int)]
+    block = dataset_json.get("nnunet_wmh") or {}
+    modalities = list(block.get("modalities") or [])
+    if len(modalities) != len(names):
+        by_name = {v.lower(): k for k, v in MODALITY_NAMES.items()}
+        modalities = [by_name.get(n.lower(), "") for n in names]
+    fill_missing = str(block.get("fill_missing", "duplicate"))
+    if "" in modalities or len(set(modalities)) != len(modalities):
+        return DropoutLayout(len(names), tuple(range(len(names))), fill_missing)
+    order = resolve_fill_order(block.get("fill_order"), modalities)
+    return DropoutLayout(len(names), tuple(modalities.index(m) for m in order), fill_missing)
 
 
 def lesion_output_index(trainer: str, plans: Mapping[str, Any], dataset_json: Mapping[str, Any]) -> int:

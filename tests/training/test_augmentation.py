@@ -122,3 +122,74 @@ def test_subclasses_change_p_through_the_class_attribute():
 def test_insertion_refuses_a_pipeline_that_is_not_nnunets():
     with pytest.raises(TypeError):
         insert_modality_dropout(ModalityDropoutTransform(), ModalityDropoutTransform())
+
+
+def three_channel_sample(seed: int) -> dict:
+    """Channels whose values tell them apart: channel c holds c + 1 everywhere (plus noise)."""
+    generator = torch.Generator().manual_seed(seed)
+    image = torch.stack([torch.full((3, 4, 5), float(c + 1)) for c in range(3)])
+    image += 0.01 * torch.rand(image.shape, generator=generator)
+    return {"image": image, "segmentation": torch.zeros((1, 3, 4, 5))}
+
+
+def kept_channels(before: torch.Tensor, after: torch.Tensor) -> tuple[int, ...]:
+    """The channels that survived unchanged, read from the data (each channel's values are its own)."""
+    return tuple(c for c in range(before.shape[0]) if torch.equal(after[c], before[c]))
+
+
+@pytest.mark.parametrize("p", [0.5, 0.8])
+def test_three_channels_keep_each_subset_with_its_expected_frequency(p):
+    np.random.seed(1234)
+    transform = ModalityDropoutTransform(p=p, channels=3)
+    counts: dict[tuple[int, ...], int] = {}
+    for seed in range(2000):
+        data = three_channel_sample(seed)
+        before = data["image"].clone()
+        kept = kept_channels(before, transform(**data)["image"])
+        counts[kept] = counts.get(kept, 0) + 1
+    proper = [(0,), (1,), (2,), (0, 1), (0, 2), (1, 2)]
+    assert set(counts) <= {(0, 1, 2), *proper}
+    assert abs(counts.get((0, 1, 2), 0) / 2000 - (1 - p)) <= 0.03
+    for subset in proper:  # uniform over the 2^3 - 2 proper subsets
+        assert abs(counts.get(subset, 0) / 2000 - p / 6) <= 0.03, (subset, counts)
+
+
+def test_three_channel_dropout_fills_like_convert_for_every_missing_set(tmp_path):
+    """For each subset a sample keeps, the channels equal those convert writes for a subject with that subset."""
+    from nnunet_wmh.cohorts.subject import Subject
+    from nnunet_wmh.dataset_conversion.inputs import make_input_plan
+    from nnunet_wmh.modalities import all_subsets
+
+    modalities = ("flair", "t1", "t2")
+    for fill, fill_order in (("duplicate", None), ("duplicate", ("t1", "t2")), ("zero", None)):
+        plan = make_input_plan("interchangeable", modalities=modalities, fill_missing=fill, fill_order=fill_order)
+        transform = ModalityDropoutTransform(
+            p=1.0, fill=fill, channels=3, fill_order=[modalities.index(m) for m in plan.fill_order]
+        )
+        for subset in all_subsets(modalities)[1:]:  # the proper subsets
+            images = {m: tmp_path / f"{m}.nii.gz" for m in subset}
+            subject = Subject("1", None, "", tmp_path, "1", "1", split="test").with_image("flair", None)
+            for modality, path in images.items():
+                subject = subject.with_image(modality, path)
+            converted = plan.channel_sets(subject)[0]  # the case with everything the subject has
+            assert converted.variant == "+".join(subset)
+            data = three_channel_sample(0)
+            before = data["image"].clone()
+            kept = tuple(modalities.index(m) for m in subset)
+            after = transform._apply_to_image(data["image"], kept=kept)
+            for position, modality in enumerate(converted.channels):
+                expected = torch.zeros_like(before[0]) if modality == "zero" else before[modalities.index(modality)]
+                assert torch.equal(after[position], expected), (fill, fill_order, subset, converted.channels)
+
+
+def test_the_trainer_reads_channels_and_fill_order_from_dataset_json():
+    from nnunet_wmh.training.support import dropout_layout
+
+    three = {
+        "channel_names": {"0": "FLAIR", "1": "T1", "2": "T2"},
+        "nnunet_wmh": {"modalities": ["flair", "t1", "t2"], "fill_order": ["t2", "flair", "t1"]},
+    }
+    assert dropout_layout(three).channels == 3 and dropout_layout(three).fill_order == (2, 0, 1)
+    named = {"channel_names": {"0": "T1", "1": "T2", "2": "FLAIR"}}  # no block: names and the default order
+    assert dropout_layout(named).fill_order == (2, 1, 0)
+    assert dropout_layout({"channel_names": {"0": "FLAIR", "1": "T1"}}).fill_order == (0, 1)

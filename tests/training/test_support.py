@@ -27,7 +27,7 @@ def test_dropout_trainer_refuses_a_one_channel_dataset_in_one_line():
             plans, "3d_fullres", 0, dataset_json, torch.device("cpu")
         )
     assert str(info.value) == (
-        "nnUNetTrainerModalityDropout needs a dataset with exactly 2 input channels (FLAIR, T1); "
+        "nnUNetTrainerModalityDropout needs a dataset with 2 or more input channels (FLAIR, T1, ...); "
         "Dataset501_WMH_flair has 1 (FLAIR): convert it with `nnunet_wmh convert --mode interchangeable` (or flair_t1)"
     )
 
