@@ -41,6 +41,10 @@ def add_synth(subparsers) -> None:
     parser.add_argument("--sites", type=comma_list, help="only these sites, e.g. Utrecht,Singapore (default all)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    parser.add_argument(
+        "--modalities", type=comma_list, metavar="LIST",
+        help="contrasts to write besides FLAIR and T1: t2, pd (e.g. flair,t1,t2)",
+    )  # fmt: skip
     parser.set_defaults(handler=run_synth)
 
 
@@ -56,6 +60,7 @@ def run_synth(args: argparse.Namespace) -> int:
         test_subjects=args.test_subjects,
         sessions=args.sessions,
         sites=args.sites,
+        modalities=args.modalities,
         jobs=args.jobs,
         overwrite=args.overwrite,
         progress=not args.quiet,

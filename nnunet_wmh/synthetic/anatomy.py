@@ -29,6 +29,21 @@ TISSUE_INTENSITY = {
 LESION_INTENSITY = (0.95, 0.50)  # hyperintense on FLAIR, hypointense on T1 (vs white matter)
 OTHER_PATHOLOGY_INTENSITY = (0.20, 0.25)  # cavitated infarct / lacune: CSF-like
 INTENSITY_SCALE = 1000.0
+#: The other contrasts ``synth`` makes (``modalities``): (tissue values, lesion, other pathology, faint lesion).
+#: T2: CSF, ventricles and lesions bright (so periventricular lesions border bright CSF), white matter dark.
+#: PD: low contrast overall, grey matter above white matter, lesions moderately bright.
+EXTRA_CONTRASTS: dict[str, tuple[dict[int, float], float, float, float]] = {
+    "t2": (
+        {BACKGROUND: 0.0, SCALP: 0.45, SKULL: 0.05, CSF: 0.95, GREY_MATTER: 0.60, WHITE_MATTER: 0.40,
+         VENTRICLE: 0.98, DEEP_GREY: 0.50},
+        0.82, 0.95, 0.62,
+    ),
+    "pd": (
+        {BACKGROUND: 0.0, SCALP: 0.60, SKULL: 0.05, CSF: 0.72, GREY_MATTER: 0.80, WHITE_MATTER: 0.64,
+         VENTRICLE: 0.76, DEEP_GREY: 0.75},
+        0.92, 0.74, 0.78,
+    ),
+}  # fmt: skip
 
 BRAIN_CENTER = np.array([0.0, -5.0, 8.0])
 BRAIN_SEMI_AXES = np.array([66.0, 82.0, 56.0])

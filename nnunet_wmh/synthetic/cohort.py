@@ -16,9 +16,11 @@ from typing import Literal
 import numpy as np
 
 from nnunet_wmh import __version__
+from nnunet_wmh.cohorts.bids import IMAGE_SUFFIXES
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.io import save_nifti
 from nnunet_wmh.labels.region_table import write_region_table
+from nnunet_wmh.modalities import MODALITY_NAMES, parse_modalities
 from nnunet_wmh.outputs import atomic_output_folder
 from nnunet_wmh.parallel import check_jobs, map_with_progress
 from nnunet_wmh.synthetic.anatomy import SYNTHETIC_REGION_TABLE, random_rotation
@@ -36,6 +38,8 @@ Size = Literal["full", "small"]
 ORIENTATIONS = {"RAS": (1, 1, 1), "LAS": (-1, 1, 1), "LPS": (-1, -1, 1)}
 #: ``size="small"`` keeps each site's field of view but divides the voxel counts by these factors.
 SMALL_GRID_FACTORS = (4, 4, 2)
+#: The contrasts ``synth`` can make: FLAIR and T1 always, T2 and PD on request.
+SYNTH_MODALITIES = ("flair", "t1", "t2", "pd")
 #: Voxel size (mm) of the template written with each cohort size.
 TEMPLATE_SPACING_MM = {"full": 1.0, "small": 2.0}
 
@@ -83,6 +87,7 @@ class SyntheticSubjectSpec:
     split: str
     seed: int
     size: Size
+    modalities: tuple[str, ...] = ("flair", "t1")
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ def generate_subject(spec: SyntheticSubjectSpec) -> tuple[SampledSubject, np.nda
     shape, spacing = spec.site.grid(spec.size)
     affine = native_affine(shape, spacing, spec.site.orientation, rng)
     pathology = random_pathology(rng)
-    sampled = sample_subject(shape, affine, transform, pathology, rng)
+    sampled = sample_subject(shape, affine, transform, pathology, rng, modalities=spec.modalities)
     record = {
         "subject": spec.subject_id,
         "session": spec.session,
@@ -155,6 +160,7 @@ def _wmh2017_paths(root: Path, spec: SyntheticSubjectSpec) -> dict[str, Path]:
     return {
         "flair": folder / "pre" / "FLAIR.nii.gz",
         "t1": folder / "pre" / "T1.nii.gz",
+        **{m: folder / "pre" / f"{MODALITY_NAMES[m]}.nii.gz" for m in spec.modalities if m not in ("flair", "t1")},
         "lesion": folder / "wmh.nii.gz",
         "regions": folder / "regions.nii.gz",
         "anatomy": folder / "aseg.nii.gz",
@@ -170,6 +176,7 @@ def _bids_paths(root: Path, spec: SyntheticSubjectSpec) -> dict[str, Path]:
     return {
         "flair": anat / f"{stem}_FLAIR.nii.gz",
         "t1": anat / f"{stem}_T1w.nii.gz",
+        **{m: anat / f"{stem}{IMAGE_SUFFIXES[m]}.nii.gz" for m in spec.modalities if m not in ("flair", "t1")},
         "lesion": derivatives / f"{stem}_space-FLAIR_desc-wmh_mask.nii.gz",
         "regions": derivatives / f"{stem}_space-FLAIR_desc-regions_dseg.nii.gz",
         "anatomy": derivatives / f"{stem}_space-FLAIR_desc-aseg_dseg.nii.gz",
@@ -183,6 +190,8 @@ def _write_subject(task: tuple[Path, Layout, SyntheticSubjectSpec]) -> dict:
     paths = _wmh2017_paths(root, spec) if layout == "wmh2017" else _bids_paths(root, spec)
     save_image(sampled.flair, affine, paths["flair"])
     save_image(sampled.t1, affine, paths["t1"])
+    for modality, image in sampled.others.items():
+        save_image(image, affine, paths[modality])
     # The released challenge stores wmh.nii.gz as a float image; BIDS masks are integer.
     lesion = sampled.lesion.astype(np.float32) if layout == "wmh2017" else sampled.lesion
     save_image(lesion, affine, paths["lesion"])
@@ -212,6 +221,7 @@ def _subject_specs(
     seed: int,
     size: Size,
     sites: Sequence[str] | None,
+    modalities: tuple[str, ...] = ("flair", "t1"),
 ) -> list[SyntheticSubjectSpec]:
     training_sites, test_sites = _select_sites(sites)
     specs = []
@@ -220,13 +230,13 @@ def _subject_specs(
             for n in range(count):
                 index = len(specs)
                 site = sites_of_split[n % len(sites_of_split)]
-                specs.append(SyntheticSubjectSpec(index, str(index), None, site, split, seed, size))
+                specs.append(SyntheticSubjectSpec(index, str(index), None, site, split, seed, size, modalities))
         return specs
     for n in range(subjects):
         site = training_sites[n % len(training_sites)]
         for s in range(sessions):
             session = f"ses-{s + 1:02d}" if sessions > 1 else None
-            specs.append(SyntheticSubjectSpec(n, f"sub-{n + 1:03d}", session, site, "train", seed, size))
+            specs.append(SyntheticSubjectSpec(n, f"sub-{n + 1:03d}", session, site, "train", seed, size, modalities))
     return specs
 
 
@@ -247,6 +257,23 @@ def _write_bids_sidecars(root: Path, records: list[dict]) -> None:
     (derivatives / "dataset_description.json").write_text(json.dumps(derivative_description, indent=2) + "\n")
     write_region_table(SYNTHETIC_REGION_TABLE, derivatives / "desc-regions_dseg.tsv")
     write_region_table(PITFALL_NAMES, derivatives / "desc-pitfalls_dseg.tsv")
+
+
+def synth_modalities(modalities: str | Sequence[str] | None) -> tuple[str, ...]:
+    """FLAIR, T1 and the other contrasts asked for, in :data:`SYNTH_MODALITIES` order.
+
+    Raises
+    ------
+    UsageError
+        A modality ``synth`` does not make (it makes flair, t1, t2, pd).
+    """
+    asked = parse_modalities(modalities) if modalities else ()
+    unsupported = [m for m in asked if m not in SYNTH_MODALITIES]
+    if unsupported:
+        raise UsageError(
+            f"`modalities` {', '.join(unsupported)}: synth makes {', '.join(SYNTH_MODALITIES)}", "modalities"
+        )
+    return tuple(m for m in SYNTH_MODALITIES if m in ("flair", "t1", *asked))
 
 
 def _check_options(layout: str, subjects: int, test_subjects: int, sessions: int) -> None:
@@ -291,6 +318,7 @@ def make_synthetic_cohort(
     test_subjects: int = 0,
     sessions: int = 1,
     sites: Sequence[str] | None = None,
+    modalities: str | Sequence[str] | None = None,
     jobs: int = 1,
     overwrite: bool = False,
     progress: bool = True,
@@ -322,6 +350,10 @@ def make_synthetic_cohort(
         ``bids`` only: sessions per subject (``ses-01``...); 1 writes no session level.
     sites
         Only these sites (folder names, e.g. ``["Utrecht"]``), for training and test subjects alike.
+    modalities
+        FLAIR and T1 are always written; ``t2`` and ``pd`` add ``pre/T2.nii.gz``, ``pre/PD.nii.gz`` (BIDS
+        ``_T2w``, ``_PDw``): the same anatomy and lesions in their own contrasts (T2: CSF and lesions bright;
+        PD: low contrast, lesions moderately bright). FLAIR and T1 are the same with or without them.
     jobs
         Worker processes.
     overwrite
@@ -331,7 +363,8 @@ def make_synthetic_cohort(
     """
     _check_options(layout, subjects, test_subjects, sessions)
     check_jobs(jobs)
-    specs = _subject_specs(layout, subjects, test_subjects, sessions, seed, size, sites)
+    wanted = synth_modalities(modalities)
+    specs = _subject_specs(layout, subjects, test_subjects, sessions, seed, size, sites, wanted)
     with atomic_output_folder(out, overwrite=overwrite) as staging:
         tasks = [(staging, layout, spec) for spec in specs]
         records = map_with_progress(_write_subject, tasks, jobs=jobs, desc="synthesizing subjects", progress=progress)

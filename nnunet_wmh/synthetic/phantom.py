@@ -17,6 +17,7 @@ from scipy import ndimage
 
 from nnunet_wmh.synthetic.anatomy import (
     DEEP_GREY,
+    EXTRA_CONTRASTS,
     INTENSITY_SCALE,
     LESION_INTENSITY,
     OTHER_PATHOLOGY_INTENSITY,
@@ -34,7 +35,7 @@ from nnunet_wmh.synthetic.anatomy import (
     tissue_classes,
     ventricle_radius,
 )
-from nnunet_wmh.synthetic.pitfalls import FlairPitfalls, draw_pitfalls, paint_pitfalls, pitfall_map
+from nnunet_wmh.synthetic.pitfalls import FAINT_LESION, FlairPitfalls, draw_pitfalls, paint_pitfalls, pitfall_map
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,8 @@ class SampledSubject:
         matter 2 / 41, cortex 3 / 42, deep grey 10 / 49, CSF 24; 0 outside the intracranial volume.
     pitfalls
         uint8 codes of :data:`~nnunet_wmh.synthetic.pitfalls.PITFALL_NAMES` (0: none).
+    others
+        The other contrasts asked for (``{"t2": ..., "pd": ...}``), float32 like FLAIR and T1.
     """
 
     flair: np.ndarray
@@ -163,6 +166,7 @@ class SampledSubject:
     regions: np.ndarray
     anatomy: np.ndarray
     pitfalls: np.ndarray
+    others: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _lesion_masks(template: np.ndarray, tissue: np.ndarray, pathology: SubjectPathology) -> tuple[np.ndarray, ...]:
@@ -197,6 +201,31 @@ def clean_intensities(template: np.ndarray, tissue: np.ndarray, pathology: Subje
     return flair, t1, wmh, other, codes
 
 
+def extra_contrast(
+    modality: str, tissue: np.ndarray, wmh: np.ndarray, other: np.ndarray, codes: np.ndarray
+) -> np.ndarray:
+    """Noise-free intensities of another contrast (``t2``, ``pd``) per template point: its own tissue values,
+    lesions and other pathology; the FLAIR-only pitfalls (spots, artefacts) do not show, faint lesions do."""
+    tissue_values, lesion_value, other_value, faint_value = EXTRA_CONTRASTS[modality]
+    values = np.zeros(len(tissue), dtype=np.float64)
+    for tissue_class, value in tissue_values.items():
+        values[tissue == tissue_class] = value
+    values[wmh] = lesion_value
+    values[other & ~wmh] = other_value
+    values[codes == FAINT_LESION] = faint_value
+    return values
+
+
+def _finish_image(values: np.ndarray, shape: tuple[int, int, int], affine: np.ndarray, bias_field: np.ndarray,
+                  rng: np.random.Generator, noise: float) -> np.ndarray:  # fmt: skip
+    """Blur, bias and noise on the grid; float32 in scanner-like units."""
+    volume = values.reshape(shape)
+    spacing = np.linalg.norm(affine[:3, :3], axis=0)
+    volume = ndimage.gaussian_filter(volume, sigma=0.6 / np.maximum(spacing / spacing.min(), 1.0))
+    volume = volume * bias_field.reshape(shape) + rng.normal(0.0, noise, size=shape) * (volume > 0.01)
+    return (np.clip(volume, 0, None) * INTENSITY_SCALE).astype(np.float32)
+
+
 def _bias_field(world: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     a, b, c, d = rng.uniform(-0.15, 0.15, size=4)
     scaled = world / 100.0
@@ -212,6 +241,7 @@ def sample_subject(
     *,
     noise: float = 0.02,
     bias: bool = True,
+    modalities: tuple[str, ...] = ("flair", "t1"),
 ) -> SampledSubject:
     """Sample the phantom of one subject on a native grid.
 
@@ -231,6 +261,9 @@ def sample_subject(
         Standard deviation of the Gaussian noise relative to the white matter intensity scale.
     bias
         Multiply by a smooth random bias field (off for the template).
+    modalities
+        FLAIR and T1 are always made; ``t2`` and ``pd`` when listed. Their noise is drawn after FLAIR's and
+        T1's, so FLAIR and T1 are the same with or without them.
     """
     world = grid_world_points(shape, affine)
     template = transform(world)
@@ -238,13 +271,12 @@ def sample_subject(
     flair, t1, wmh, other, pitfalls = clean_intensities(template, tissue, pathology)
 
     bias_field = _bias_field(world, rng) if bias else np.ones(len(world))
-    images = []
-    for values in (flair, t1):
-        volume = values.reshape(shape)
-        spacing = np.linalg.norm(affine[:3, :3], axis=0)
-        volume = ndimage.gaussian_filter(volume, sigma=0.6 / np.maximum(spacing / spacing.min(), 1.0))
-        volume = volume * bias_field.reshape(shape) + rng.normal(0.0, noise, size=shape) * (volume > 0.01)
-        images.append((np.clip(volume, 0, None) * INTENSITY_SCALE).astype(np.float32))
+    images = [_finish_image(values, shape, affine, bias_field, rng, noise) for values in (flair, t1)]
+    others = {
+        m: _finish_image(extra_contrast(m, tissue, wmh, other, pitfalls), shape, affine, bias_field, rng, noise)
+        for m in modalities
+        if m not in ("flair", "t1")
+    }
 
     lesion = np.zeros(shape, dtype=np.uint8)
     other_mask = other.reshape(shape)
@@ -255,5 +287,5 @@ def sample_subject(
     lesion[wmh.reshape(shape)] = 1
     return SampledSubject(
         flair=images[0], t1=images[1], lesion=lesion, regions=region_map(template, tissue).reshape(shape),
-        anatomy=aseg_labels(tissue, template).reshape(shape), pitfalls=pitfalls.reshape(shape),
+        anatomy=aseg_labels(tissue, template).reshape(shape), pitfalls=pitfalls.reshape(shape), others=others,
     )  # fmt: skip
