@@ -98,14 +98,17 @@ def write_conversion_table(
     return write_tsv(path, rows, table_columns(modalities))
 
 
+def variant_of_channels(channels: Sequence[str]) -> str:
+    """The variant of a case of a dataset without variants, from the modality names of its channels:
+    ``paired``/``flair_only``/``t1_only`` for FLAIR and T1, else ``flair+t2``-style; ``""`` for none."""
+    present = tuple(MODALITY_NAMES[m] for m in KNOWN_MODALITIES if MODALITY_NAMES[m] in channels)
+    if present in VARIANT_BY_MODALITIES:
+        return VARIANT_BY_MODALITIES[present]
+    return "+".join(m for m in KNOWN_MODALITIES if MODALITY_NAMES[m] in present)
+
+
 def _case_info(row: Mapping[str, str]) -> CaseInfo:
-    variant = row["variant"]
-    if not variant:
-        channels = row["channels"].split(",")
-        present = tuple(MODALITY_NAMES[m] for m in KNOWN_MODALITIES if MODALITY_NAMES[m] in channels)
-        variant = VARIANT_BY_MODALITIES.get(present, "") if len(present) <= 2 else ""
-        if not variant and present:
-            variant = "+".join(m for m in KNOWN_MODALITIES if MODALITY_NAMES[m] in present)
+    variant = row["variant"] or variant_of_channels(row["channels"].split(","))
     return CaseInfo(row["subject"], row["session"], row["site"], variant)
 
 

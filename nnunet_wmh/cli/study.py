@@ -9,6 +9,7 @@ import sys
 from nnunet_wmh.cli.formatting import comma_list
 from nnunet_wmh.cli.slurm import add_slurm_arguments, check_slurm_flags, print_submission, slurm_options
 from nnunet_wmh.errors import UsageError
+from nnunet_wmh.study.configs import join_config_tokens
 
 EXIT_OK, EXIT_INTERRUPTED = 0, 130
 CONFIG_NAMES = "flair, t1, flair_t1, interchangeable, interchangeable_dropout, multitask_joint, multitask_separate, " \
@@ -26,6 +27,10 @@ def _folds(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"folds are whole numbers, e.g. 0 or 0,1,2,3,4; got {text!r}") from None
 
 
+def _configs(value: str) -> list[str]:
+    return join_config_tokens(comma_list(value))
+
+
 def add_study(subparsers) -> None:
     parser = subparsers.add_parser(
         "study",
@@ -39,8 +44,10 @@ def add_study(subparsers) -> None:
     parser.add_argument("source", metavar="SOURCE", help="cohort with a test split: WMH 2017 tree, BIDS root, manifest")
     parser.add_argument("--out", required=True, help="study folder (continued if it holds this study)")
     parser.add_argument(
-        "--configs", type=comma_list, help=f"configurations (default: all the source allows): {CONFIG_NAMES}"
-    )
+        "--configs", type=_configs,
+        help=f"configurations (default: all the source allows): {CONFIG_NAMES}; or over a list of modalities "
+        "(last, or joined by +): interchangeable_dropout:flair,t1,t2, interchangeable:LIST, fixed:LIST",
+    )  # fmt: skip
     parser.add_argument("--profile", default="quick", choices=("quick", "cpu", "gpu"),
                         help="quick: 2d, minutes per configuration on a CPU (default); cpu: 2d, longer; "
                         "gpu: 3d_fullres, 250 epochs")  # fmt: skip

@@ -32,6 +32,7 @@ from nnunet_wmh.conversion_table import FLAIR_ONLY, PAIRED, T1_ONLY, CaseInfo
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.io import save_nifti
 from nnunet_wmh.labels.joint import OUTSIDE_REGIONS_NAME
+from nnunet_wmh.modalities import MODALITY_NAMES
 from nnunet_wmh.tables import MISSING, write_tsv
 
 if TYPE_CHECKING:
@@ -47,6 +48,15 @@ VARIANT_DESC = {PAIRED: "Paired", FLAIR_ONLY: "FLAIRonly", T1_ONLY: "T1only"}
 
 def _label(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "", value)
+
+
+def variant_desc(variant: str) -> str:
+    """The ``desc`` suffix of an input variant: ``Paired``, ``FLAIRonly``, ``T1only``; ``FLAIRT2`` for
+    ``flair+t2``."""
+    if variant in VARIANT_DESC:
+        return VARIANT_DESC[variant]
+    names = [MODALITY_NAMES.get(m, m) for m in variant.split("+")]
+    return _label("".join(names)) + ("only" if len(names) == 1 else "")
 
 
 def bids_entities(case: str, info: CaseInfo | None) -> tuple[str, str | None]:
@@ -71,7 +81,7 @@ def bids_prefixes(cases: Sequence[str], info: Mapping[str, CaseInfo]) -> dict[st
         desc = "wmh"
         if shared[entities[case]] > 1:
             known = info.get(case)
-            desc += VARIANT_DESC.get(known.variant if known else "", _label(case))
+            desc += variant_desc(known.variant) if known and known.variant else _label(case)
         names[case] = (*entities[case], desc)
     clashes = [key for key, n in Counter(names.values()).items() if n > 1]
     if clashes:

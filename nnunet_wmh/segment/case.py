@@ -6,8 +6,8 @@ Files of a case, inside the run's (or part's) folder:
   labels of a multitask model (``separate`` models decoded as ``decode`` does), on the subject's FLAIR grid
   with the FLAIR's header;
 * ``bids/sub-X[/ses-Y]/anat/``: ``…_space-FLAIR_desc-regions_dseg.nii.gz`` (the whole region map: the
-  multitask model's regions, or the atlas registered to the subject) and, for a T1 that was moved onto the
-  FLAIR grid, ``…_space-FLAIR_T1w.nii.gz`` with its transform.
+  multitask model's regions, or the atlas registered to the subject) and, for a T1 (T2, PD, ...) that was
+  moved onto the FLAIR grid, ``…_space-FLAIR_T1w.nii.gz`` (``_T2w``, ``_PDw``, ...) with its transform.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nnunet_wmh.dataset_conversion.coregistration import needs_coregistration
+from nnunet_wmh.cohorts.bids import IMAGE_SUFFIXES
+from nnunet_wmh.cohorts.subject import ZERO
+from nnunet_wmh.dataset_conversion.coregistration import off_grid
 from nnunet_wmh.decode import decode_probabilities
 from nnunet_wmh.io import compact_labels, load_nifti, save_nifti
 from nnunet_wmh.labels.joint import JointEncoding, decode_joint_labels
@@ -54,15 +56,18 @@ def bids_anat_folder(bids_dir: Path, route: SubjectRoute) -> tuple[Path, str]:
     return folder, participant + (f"_{session}" if session else "")
 
 
-def _t1_on_flair_grid(route: SubjectRoute, anat: Path, prefix: str) -> tuple[Path | None, float]:
-    """The subject's T1 on its FLAIR grid (moved there when it is not) and the co-registration metric."""
+def _on_flair_grid(route: SubjectRoute, modality: str, anat: Path, prefix: str) -> tuple[Path | None, float]:
+    """The subject's image of ``modality`` on its FLAIR grid (moved there when it is not) and the co-registration
+    metric (NaN when not moved)."""
     from nnunet_wmh.registration.coregister import coregister  # heavy: SimpleITK
 
     subject = route.subject
-    if subject.t1 is None or not needs_coregistration(subject):
-        return subject.t1, math.nan
+    image = subject.image(modality)
+    if image is None or not off_grid(subject, modality):
+        return image, math.nan
     anat.mkdir(parents=True, exist_ok=True)
-    result = coregister(subject.flair, subject.t1, anat / f"{prefix}_space-FLAIR_T1w.nii.gz", subject=subject.key)
+    moved = anat / f"{prefix}_space-FLAIR{IMAGE_SUFFIXES[modality]}.nii.gz"
+    result = coregister(subject.flair, image, moved, subject=subject.key)
     return result.image, result.metric
 
 
@@ -97,8 +102,10 @@ def segment_subject(route: SubjectRoute, runner: ModelRunner, folder: Path, regi
     assert reference_path is not None, "routes serve subjects with an image"
     reference = load_nifti(reference_path)
     anat, prefix = bids_anat_folder(folder / "bids", route)
-    t1, coregistration_metric = _t1_on_flair_grid(route, anat, prefix) if route.uses_t1 else (None, math.nan)
+    t1, coregistration_metric = _on_flair_grid(route, "t1", anat, prefix) if route.uses_t1 else (None, math.nan)
     images = {"flair": subject.flair, "t1": t1}
+    for modality in dict.fromkeys(c for c in route.channels if c not in ("flair", "t1", ZERO)):
+        images[modality] = _on_flair_grid(route, modality, anat, prefix)[0]
     predicted = runner.predict(subject.key, [images.get(c) for c in route.channels])
     probability = lesion_probability(predicted.probabilities, model.route, model.dataset_json, runner.label_values)
     if model.route.has_regions:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nnunet_wmh.cohorts.subject import Modality
-from nnunet_wmh.dataset_conversion.inputs import EITHER_CHANNEL_NAME
+from nnunet_wmh.cohorts.subject import MODALITIES, Modality
+from nnunet_wmh.dataset_conversion.inputs import EITHER_CHANNEL_NAME, FIXED_INPUTS
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.labels.dataset_json import JOINT_ENCODINGS
+from nnunet_wmh.modalities import parse_modalities
 
 CHECKPOINT = "checkpoint_final.pth"
 MODEL_FILES = ("dataset.json", "plans.json")
@@ -26,6 +27,10 @@ FOLD_FOLDER = re.compile(r"fold_(\d+|all)")
 CHANNEL_PATTERNS: tuple[tuple[Modality, re.Pattern[str]], ...] = (
     ("flair", re.compile(r"flair", re.IGNORECASE)),
     ("t1", re.compile(r"^t1(w|_?weighted)?$|mprage", re.IGNORECASE)),
+    ("t2", re.compile(r"^t2(w|_?weighted)?$", re.IGNORECASE)),
+    ("pd", re.compile(r"^pd(w|_?weighted)?$|proton", re.IGNORECASE)),
+    ("t2star", re.compile(r"^t2(\*|star)w?$", re.IGNORECASE)),
+    ("swi", re.compile(r"^swi$", re.IGNORECASE)),
 )
 LESION_LABEL_NAME = re.compile(r"wmh|lesion|hyperintens", re.IGNORECASE)
 
@@ -37,11 +42,12 @@ class ModelRoute:
     Attributes
     ----------
     inputs
-        ``flair``, ``t1``, ``flair_t1`` (fixed channels, in ``modalities`` order) or ``interchangeable``.
+        ``flair``, ``t1``, ``flair_t1``, a modality list ``flair,t2`` (fixed channels, in ``modalities`` order) or
+        ``interchangeable``.
     modalities
-        Fixed inputs: the modality of each channel.
+        The modality of each channel (fixed inputs) or the channel slots (interchangeable inputs).
     channels, fill_missing
-        Interchangeable inputs: 1 or 2 channels; ``duplicate`` or ``zero`` for a missing modality.
+        Interchangeable inputs: 1 or one channel per modality; ``duplicate`` or ``zero`` for a missing modality.
     encoding
         ``lesion`` (a label map with a lesion label), ``joint`` or ``separate`` (multitask: lesions and regions).
     lesion_label
@@ -57,6 +63,12 @@ class ModelRoute:
     encoding: str
     lesion_label: int
     described_by: str
+    fill_order: tuple[Modality, ...] | None = None
+
+    @property
+    def reads(self) -> tuple[Modality, ...]:
+        """The modalities to look for in a cohort: FLAIR and T1, and the model's others."""
+        return tuple(dict.fromkeys((*MODALITIES, *self.modalities)))
 
     @property
     def has_regions(self) -> bool:
@@ -145,12 +157,19 @@ def _route_from_block(block: dict[str, Any], dataset_json: dict[str, Any]) -> Mo
     inputs, encoding = block.get("inputs"), block.get("encoding")
     if encoding == "regions":
         raise UsageError("`model` predicts regions only (mode regions); segment needs a lesion model", "model")
-    fixed = {"flair": ("flair",), "t1": ("t1",), "flair_t1": ("flair", "t1")}
-    if inputs not in (*fixed, "interchangeable") or encoding not in ("lesion", *JOINT_ENCODINGS):
+    try:
+        if inputs == "interchangeable":
+            modalities = parse_modalities(block.get("modalities") or MODALITIES)
+        else:
+            modalities = FIXED_INPUTS.get(str(inputs)) or parse_modalities(str(inputs))
+    except UsageError:
+        modalities = ()
+    if not modalities or encoding not in ("lesion", *JOINT_ENCODINGS):
         raise UsageError(f"`model`: dataset.json's nnunet_wmh block is damaged (inputs {inputs!r})", "model")
+    fill_order = tuple(block["fill_order"]) if block.get("fill_order") else None
     return ModelRoute(
-        inputs, fixed.get(inputs, ()), int(block.get("channels", 2)), block.get("fill_missing", "duplicate"),
-        encoding, int(dataset_json["labels"].get("wmh", 1)) if encoding == "lesion" else 0, "nnunet_wmh",
+        str(inputs), modalities, int(block.get("channels", 2)), block.get("fill_missing", "duplicate"),
+        encoding, int(dataset_json["labels"].get("wmh", 1)) if encoding == "lesion" else 0, "nnunet_wmh", fill_order,
     )  # fmt: skip
 
 
@@ -171,17 +190,20 @@ def _lesion_label(labels: dict[str, Any]) -> int:
 def _route_from_channel_names(dataset_json: dict[str, Any]) -> ModelRoute:
     names = [str(dataset_json["channel_names"][k]) for k in sorted(dataset_json["channel_names"], key=int)]
     if names == [EITHER_CHANNEL_NAME]:
-        return ModelRoute("interchangeable", (), 1, "duplicate", "lesion", _lesion_label(dataset_json["labels"]),
-                          "channel names")  # fmt: skip
+        return ModelRoute("interchangeable", MODALITIES, 1, "duplicate", "lesion",
+                          _lesion_label(dataset_json["labels"]), "channel names")  # fmt: skip
     modalities = []
     for name in names:
         matches = [modality for modality, pattern in CHANNEL_PATTERNS if pattern.search(name)]
         if len(matches) != 1:
-            raise UsageError(f"`model`: channel {name!r} is neither FLAIR nor T1 (channels {names})", "model")
+            raise UsageError(
+                f"`model`: channel {name!r} is none of FLAIR, T1, T2, PD, T2star, SWI (channels {names})", "model"
+            )
         modalities.append(matches[0])
     if len(set(modalities)) != len(modalities):
         raise UsageError(f"`model`: channels {names} name one modality twice", "model")
-    inputs = "_".join(modalities) if tuple(modalities) != ("t1", "flair") else "t1_flair"
+    legacy = {("t1", "flair"): "t1_flair", **{mods: name for name, mods in FIXED_INPUTS.items()}}
+    inputs = legacy.get(tuple(modalities)) or ",".join(modalities)
     return ModelRoute(inputs, tuple(modalities), len(modalities), "duplicate", "lesion",
                       _lesion_label(dataset_json["labels"]), "channel names")  # fmt: skip
 

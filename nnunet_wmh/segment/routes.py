@@ -5,9 +5,9 @@ subject is prepared exactly as a test case of the model's dataset would be:
 
 * fixed inputs (``flair``, ``t1``, ``flair_t1``): every channel's image is needed; a subject without one is
   skipped with the reason;
-* interchangeable inputs: both images when the subject has both (two channels); else the one it has,
-  duplicated into the other channel or with a zero-filled channel, as the model was trained (its
-  ``fill_missing``); a one-channel model takes FLAIR when there is FLAIR.
+* interchangeable inputs: every image of the model's modalities the subject has; each missing channel is
+  filled by the model's rule (its ``fill_missing`` and ``fill_order``: a copy of an available image, or
+  zeros), as its test cases were; a one-channel model takes FLAIR when there is FLAIR.
 """
 
 from __future__ import annotations
@@ -62,7 +62,9 @@ class SubjectRoute:
 def input_plan(route: ModelRoute) -> InputPlan:
     """``convert``'s input plan for the model's inputs."""
     if route.inputs == "interchangeable":
-        return InterchangeableInputs(None, route.channels, route.fill_missing)
+        return InterchangeableInputs(
+            None, route.channels, route.fill_missing, modalities=route.modalities, fill_order=route.fill_order
+        )
     return FixedInputs(route.inputs, route.modalities)
 
 
@@ -82,7 +84,8 @@ def case_ids(subjects: Sequence[Subject]) -> list[str]:
 def _unserved_reason(subject: Subject, route: ModelRoute) -> str:
     """``no T1 image; the model takes FLAIR and T1`` (or ``no FLAIR or T1 image`` for interchangeable models)."""
     if route.inputs == "interchangeable":
-        return "no FLAIR or T1 image"
+        names = [MODALITY_NAMES[m] for m in route.modalities]
+        return f"no {', '.join(names[:-1])} or {names[-1]} image"
     missing = [MODALITY_NAMES[m] for m in route.modalities if subject.image(m) is None]
     needed = " and ".join(MODALITY_NAMES[m] for m in route.modalities)
     return f"no {' or '.join(missing)} image; the model ({route.inputs}) takes {needed}"

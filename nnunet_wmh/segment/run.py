@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from nnunet_wmh import __version__
 from nnunet_wmh.cohorts.read import read_source
-from nnunet_wmh.cohorts.subject import Subject
+from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, ZERO, Subject
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsError, UsageError
 from nnunet_wmh.io import read_subject_image
 from nnunet_wmh.labels.conventions import LabelConvention
@@ -45,7 +45,7 @@ from nnunet_wmh.report.parts import (
 )
 from nnunet_wmh.report.run import CaseWriter
 from nnunet_wmh.segment.case import PREDICTIONS_FOLDER, RegionSource, segment_subject
-from nnunet_wmh.segment.model import TrainedModel, open_model
+from nnunet_wmh.segment.model import ModelRoute, TrainedModel, open_model
 from nnunet_wmh.segment.options import SegmentOptions
 from nnunet_wmh.segment.predictor import ModelRunner
 from nnunet_wmh.segment.routes import SubjectRoute, route_subjects
@@ -68,15 +68,17 @@ def single_subject(flair: str | os.PathLike[str] | None, t1: str | os.PathLike[s
     return Subject(subject_id, None, "", root, subject_id, subject_id, split="test", **paths)
 
 
-def cohort_subjects(source: str | os.PathLike[str], *, layout: str | None) -> list[Subject]:
-    """Every subject of a cohort (training and test subjects alike).
+def cohort_subjects(
+    source: str | os.PathLike[str], *, layout: str | None, modalities: tuple[str, ...] = MODALITIES
+) -> list[Subject]:
+    """Every subject of a cohort (training and test subjects alike), with the images of ``modalities``.
 
     Raises
     ------
     InvalidInputsError
         Problems the reader found (ambiguous files, duplicate rows).
     """
-    contents = read_source(source, layout=layout)
+    contents = read_source(source, layout=layout, modalities=modalities)
     if contents.problems:
         raise InvalidInputsError(contents.problems, consequence="nothing was written")
     subjects = [*contents.train, *contents.test]
@@ -92,8 +94,10 @@ def input_subjects(
     subject_id: str,
     *,
     layout: str | None,
+    modalities: tuple[str, ...] = MODALITIES,
 ) -> list[Subject]:
-    """The subjects of a run: every subject of the cohort ``source``, or one subject from ``flair``/``t1``.
+    """The subjects of a run: every subject of the cohort ``source`` (with the images of ``modalities``), or one
+    subject from ``flair``/``t1``.
 
     Raises
     ------
@@ -105,8 +109,17 @@ def input_subjects(
     if source is not None and (flair is not None or t1 is not None):
         raise UsageError("give a cohort `source` or one subject's `flair`/`t1`, not both", "source")
     if source is not None:
-        return cohort_subjects(source, layout=layout)
+        return cohort_subjects(source, layout=layout, modalities=modalities)
     return [single_subject(flair, t1, subject_id)]
+
+
+def with_model_modalities(
+    subjects: list[Subject], source: str | os.PathLike[str] | None, *, layout: str | None, route: ModelRoute
+) -> list[Subject]:
+    """``subjects`` read again with the model's other modalities (T2, PD, ...) when it takes any."""
+    if route.reads == MODALITIES or source is None:
+        return subjects
+    return cohort_subjects(source, layout=layout, modalities=route.reads)
 
 
 def require_served(routes: list[SubjectRoute], *, consequence: str) -> None:
@@ -119,10 +132,10 @@ def require_served(routes: list[SubjectRoute], *, consequence: str) -> None:
 def _image_problems(route: SubjectRoute) -> list[InputDataError]:
     """Every image the route uses, read whole and checked (3-D, finite)."""
     problems = []
-    for modality in dict.fromkeys(c for c in route.channels if c in ("flair", "t1")):
+    for modality in dict.fromkeys(c for c in route.channels if c != ZERO):
         path = route.subject.image(modality)  # type: ignore[arg-type]
         try:
-            read_subject_image(route.subject.key, path, modality.upper())  # type: ignore[arg-type]
+            read_subject_image(route.subject.key, path, MODALITY_NAMES[modality])  # type: ignore[arg-type]
         except InputDataError as exc:
             problems.append(exc)
     return problems
@@ -296,6 +309,10 @@ def segment_cohort(
     ):
         scratch = Path(scratch_name)
         trained = open_model(model, folds=options.folds, checkpoint=options.checkpoint, unpack_dir=scratch / "model")
+        if trained.route.reads != MODALITIES and source is not None:  # the model takes T2, PD, ...: look for them
+            subjects = input_subjects(
+                source, None, None, subject_id, layout=options.layout, modalities=trained.route.reads
+            )
         routes = route_subjects(subjects, trained.route)
         require_served(routes, consequence="the model can serve no subject; nothing was written")
         all_cases = [r.case for r in routes]

@@ -29,7 +29,7 @@ from nnunet_wmh.segment.model import open_model
 from nnunet_wmh.segment.options import SegmentOptions
 from nnunet_wmh.segment.predictor import TRAINER_PATH_VARIABLE, extended_trainer_search
 from nnunet_wmh.segment.routes import route_subjects
-from nnunet_wmh.segment.run import input_subjects, require_served
+from nnunet_wmh.segment.run import input_subjects, require_served, with_model_modalities
 from nnunet_wmh.slurm.options import SlurmOptions
 from nnunet_wmh.slurm.scripts import SLURM_FOLDER, TASK_ID, JobSpec, nnunet_wmh_command
 from nnunet_wmh.slurm.submit import Submission, check_not_running, read_submission, submit_jobs
@@ -106,6 +106,7 @@ def _case_count(source, flair, t1, subject_id: str, model, options: SegmentOptio
     subjects = input_subjects(source, flair, t1, subject_id, layout=options.layout)
     with tempfile.TemporaryDirectory(prefix="nnunet_wmh_slurm_") as scratch:
         trained = open_model(model, folds=options.folds, checkpoint=options.checkpoint, unpack_dir=Path(scratch))
+        subjects = with_model_modalities(subjects, source, layout=options.layout, route=trained.route)
         routes = route_subjects(subjects, trained.route)
     require_served(routes, consequence="the model can serve no subject; nothing was submitted")
     return len(routes)

@@ -18,7 +18,7 @@ from nnunet_wmh.geometry import Geometry
 from nnunet_wmh.io import load_nifti, read_voxels
 from nnunet_wmh.labels.conventions import LabelConvention
 from nnunet_wmh.labels.region_table import read_region_table
-from nnunet_wmh.study.configs import LESION_CONFIGS, StudyConfig
+from nnunet_wmh.study.configs import StudyConfig
 from nnunet_wmh.study.layout import StudyLayout
 from nnunet_wmh.tables import number_cell, read_tsv
 
@@ -52,7 +52,8 @@ def results_rows(layout: StudyLayout, configs: Sequence[StudyConfig]) -> list[di
 
 
 def full_variant(config: StudyConfig) -> str:
-    """The variant with every input the configuration uses: ``paired`` when it takes both modalities."""
+    """The variant with every input the configuration uses: ``paired`` when it takes FLAIR and T1, the full
+    subset (``flair+t1+t2``) of a configuration over modalities."""
     return "paired" if "paired" in config.variants else config.variants[0]
 
 
@@ -60,7 +61,7 @@ def best_lesion_config(rows: Sequence[Mapping[str, Any]], configs: Sequence[Stud
     """The lesion configuration with the highest mean Dice on its full input (ties: the earlier one)."""
     best, best_dice = None, -math.inf
     for config in configs:
-        if config.name not in LESION_CONFIGS:
+        if not config.is_lesion_config:
             continue
         values = [r["dice"] for r in rows if r["config"] == config.name and r["variant"] == full_variant(config)]
         mean = float(np.nanmean(values)) if values and np.isfinite(values).any() else -math.inf

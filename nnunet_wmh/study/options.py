@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.parallel import check_jobs
+from nnunet_wmh.study.configs import resolve_configs
 from nnunet_wmh.study.profiles import check_profile, parse_trainers
 
 
@@ -73,9 +74,11 @@ class StudyOptions:
         check_jobs(self.jobs)
         check_profile(self.profile, self.configuration)
         parse_trainers(self.trainers)
-        if not 1 <= self.dataset_id_base <= 992:
+        highest = max([7, *(c.index for c in resolve_configs(self.configs or ()))])
+        if not 1 <= self.dataset_id_base <= 999 - highest:
             raise UsageError(
-                f"`dataset_id_base` must be 1..992 (ids up to base + 7), got {self.dataset_id_base}",
+                f"`dataset_id_base` must be 1..{999 - highest} (ids up to base + {highest}), got "
+                f"{self.dataset_id_base}",
                 "dataset_id_base",
             )
         if self.device not in ("auto", "cpu", "cuda"):

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nnunet_wmh.dataset_conversion.convert import convert_dataset
-from nnunet_wmh.dataset_conversion.options import ConvertOptions
+from nnunet_wmh.dataset_conversion.options import ConvertOptions, recorded_options
 from nnunet_wmh.decode import decode_prediction_folder
 from nnunet_wmh.evaluation.files import evaluate_to_files
 from nnunet_wmh.registration.atlas import load_atlas
@@ -123,7 +123,8 @@ class StudyPlanner:
             )  # fmt: skip
 
         argv = convert_command(self.source, convert, folders.raw, o, regions, region_table)
-        options = {"source": str(self.source), "test_source": o.test_source, "convert": _jsonable(asdict(convert))}
+        recorded = _jsonable(recorded_options(convert, convert.mode_spec()))
+        options = {"source": str(self.source), "test_source": o.test_source, "convert": recorded}
         options["regions"] = regions
         outputs = [self.layout.dataset_dir(config)]
         return self.add(Step(f"{config.name}/convert", f"{config.name}: convert", options, after, [argv], run, outputs))
@@ -223,8 +224,12 @@ def convert_command(
     argv += ["--name", str(convert.name), "--folds", str(convert.folds), "--seed", str(convert.seed)]
     if convert.encoding:
         argv += ["--encoding", convert.encoding]
-    if convert.train_variants:
-        argv += ["--train-variants", ",".join(convert.train_variants)]
+    for flag, listed in (
+        ("--modalities", convert.modalities), ("--variants", convert.variants),
+        ("--train-variants", convert.train_variants),
+    ):  # fmt: skip
+        if listed:
+            argv += [flag, ",".join(listed)]
     flags = {"--layout": options.layout, "--test-source": options.test_source, "--test-layout": options.test_layout}
     flags.update({"--regions": regions, "--region-table": table})
     for flag, value in flags.items():

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.study.configs import CONFIGS, DROPOUT, MULTITASK, STOCK, StudyConfig
+from nnunet_wmh.study.configs import CONFIGS, DROPOUT, MULTITASK, STOCK, StudyConfig, resolve_configs
 
 CONFIGURATIONS = ("2d", "3d_fullres")
 
@@ -73,13 +73,25 @@ def parse_trainers(values: Sequence[str] | None) -> dict[str, str]:
             chosen.update(STOCK_TRAINERS)
             continue
         config, _, trainer = value.partition("=")
-        if not trainer or config not in CONFIGS or not CONFIGS[config].trained:
+        resolved = _trained_config(config) if trainer else None
+        if resolved is None:
             trained = ", ".join(n for n, c in CONFIGS.items() if c.trained)
             raise UsageError(
-                f"`trainers` {value!r}: use stock or CONFIG=TRAINER with CONFIG one of {trained}", "trainers"
+                f"`trainers` {value!r}: use stock or CONFIG=TRAINER with CONFIG one of {trained} (or a configuration "
+                "over modalities, interchangeable_dropout_flair_t1_t2)",
+                "trainers",
             )
-        chosen[config] = trainer
+        chosen[resolved] = trainer
     return chosen
+
+
+def _trained_config(name: str) -> str | None:
+    """The canonical name of a trained configuration, None for anything else."""
+    try:
+        (config,) = resolve_configs([name])
+    except UsageError:
+        return None
+    return config.name if config.trained else None
 
 
 def trainer_for(config: StudyConfig, profile: Profile, overrides: Mapping[str, str]) -> str:

@@ -31,7 +31,7 @@ from nnunet_wmh.cohorts.read import read_source
 from nnunet_wmh.errors import OutputError, OutputExistsError, UsageError
 from nnunet_wmh.outputs import check_output, folder_lock
 from nnunet_wmh.slurm.submit import check_not_running
-from nnunet_wmh.study.configs import CONFIGS, StudyConfig, select_configs
+from nnunet_wmh.study.configs import StudyConfig, resolve_configs, select_configs
 from nnunet_wmh.study.layout import COMMANDS_SH, STUDY_JSON, StudyLayout
 from nnunet_wmh.study.nnunet import nnunet_variables, torch_device
 from nnunet_wmh.study.options import StudyOptions
@@ -166,10 +166,11 @@ def _study_json(
 
 
 def _trainers(planner: StudyPlanner, names: Sequence[str]) -> dict[str, str]:
-    return {n: planner.trainer(CONFIGS[n]) if CONFIGS[n].trained else "" for n in names}
+    return {c.name: planner.trainer(c) if c.trained else "" for c in resolve_configs(names)}
 
 
 def _config_rows(study: dict[str, Any]) -> list[dict[str, Any]]:
+    configs = {c.name: c for c in resolve_configs(list(study["configs"]))}
     seconds: dict[str, float] = {}
     for step in study["steps"]:
         config = step["key"].split("/")[0]
@@ -177,7 +178,7 @@ def _config_rows(study: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "config": name,
-            "summary": CONFIGS[name].summary,
+            "summary": configs[name].summary,
             "trainer": value["trainer"],
             "minutes": round(seconds.get(name, 0.0) / 60, 1),
         }
@@ -199,7 +200,7 @@ def _run_and_report(
     sources = [(str(planner.source), options.layout)]
     if options.test_source:
         sources.append((options.test_source, options.test_layout))
-    configs = [CONFIGS[name] for name in result.configs]
+    configs = resolve_configs(result.configs)
     result.tables, burden = compute_tables(layout, configs, sources, seed=options.seed)
     write_tables(out, result.tables, burden)
     figures = write_figures(out, result.tables, burden)

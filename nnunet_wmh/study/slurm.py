@@ -23,6 +23,7 @@ from nnunet_wmh.outputs import folder_lock
 from nnunet_wmh.slurm.options import SlurmOptions
 from nnunet_wmh.slurm.scripts import JobSpec, nnunet_wmh_command
 from nnunet_wmh.slurm.submit import Submission, check_not_running, submit_jobs
+from nnunet_wmh.study.configs import resolve_configs
 from nnunet_wmh.study.layout import COMMANDS_SH
 from nnunet_wmh.study.options import StudyOptions
 from nnunet_wmh.study.run import StudyPlan, plan_study, prepare_study_folder, write_commands
@@ -48,7 +49,9 @@ def _flag_values(name: str, value) -> list[str]:
     if name in REPEATED:
         paths = name == "trainer_paths"
         return [item for v in value for item in (flag, str(Path(v).absolute()) if paths else str(v))]
-    if name in ("configs", "folds"):
+    if name == "configs":  # canonical names (interchangeable_dropout_flair_t1_t2) read back without ambiguity
+        return [flag, ",".join(c.name for c in resolve_configs(value))]
+    if name == "folds":
         return [flag, ",".join(str(v) for v in value)]
     if name in PATH_FIELDS:
         return [flag, str(Path(value).expanduser().absolute())]

@@ -11,6 +11,7 @@ import numpy as np
 
 from nnunet_wmh.evaluation.statistics import compare_paired, holm_adjust
 from nnunet_wmh.evaluation.summary import describe_values
+from nnunet_wmh.modalities import KNOWN_MODALITIES
 from nnunet_wmh.study.collect import METRICS
 from nnunet_wmh.study.configs import ALL_VARIANTS, CONFIGS
 
@@ -28,11 +29,18 @@ STATISTIC_KEYS = (("mean", "mean"), ("sd", "std"), ("median", "median"))
 SEGMENTATION_COLUMNS = ("config", "variant", "n", *(f"{m}_{s}" for m in METRICS for s in ("mean", "sd", "median")))
 
 
-def table_order(row: Mapping[str, Any]) -> tuple[int, int]:
-    """Sort key of a (config, variant) row: configurations in study order, then paired, FLAIR only, T1 only."""
-    config_order = list(CONFIGS).index(row["config"]) if row["config"] in CONFIGS else len(CONFIGS)
+def table_order(row: Mapping[str, Any]) -> tuple:
+    """Sort key of a (config, variant) row: configurations in study order (those over modality lists after the
+    paper's, by name), then paired, FLAIR only, T1 only, or the subsets largest first (``flair+t1+t2``,
+    ``flair+t1``, ..., ``t2``)."""
+    config = row["config"]
+    config_order = (list(CONFIGS).index(config), "") if config in CONFIGS else (len(CONFIGS), config)
     variant = row["variant"]
-    return config_order, ALL_VARIANTS.index(variant) if variant in ALL_VARIANTS else len(ALL_VARIANTS)
+    if variant in ALL_VARIANTS:
+        return (*config_order, ALL_VARIANTS.index(variant), ())
+    names = variant.split("+")
+    positions = tuple(KNOWN_MODALITIES.index(n) if n in KNOWN_MODALITIES else len(KNOWN_MODALITIES) for n in names)
+    return (*config_order, len(ALL_VARIANTS) - len(names), positions)
 
 
 def segmentation_table(rows: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
