@@ -41,7 +41,7 @@ def read_manifest(path: Path, *, modalities: tuple[Modality, ...] = MODALITIES) 
     if "subject" not in columns:
         raise SourceLayoutError(f"{path}: manifest needs a 'subject' column, found {columns}")
     if not set(modalities) & set(columns):
-        wanted = " and/or ".join(repr(m) for m in modalities)
+        wanted = " and/or a ".join(repr(m) for m in modalities)
         raise SourceLayoutError(f"{path}: manifest needs a {wanted} column, found {columns}")
     unknown = sorted(set(columns) - KNOWN_COLUMNS)
     if unknown:

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, Modality, Sub
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.modalities import (
     FILL_CHOICES,
+    MANY_SUBSETS,
     Subset,
     canonical_order,
     case_suffix,
@@ -31,6 +33,8 @@ from nnunet_wmh.modalities import (
     resolve_fill_order,
     variant_name,
 )
+
+logger = logging.getLogger(__name__)
 
 #: Names of the fixed input plans that predate modality lists.
 FIXED_INPUTS: dict[str, tuple[Modality, ...]] = {"flair": ("flair",), "t1": ("t1",), "flair_t1": ("flair", "t1")}
@@ -144,6 +148,12 @@ class InterchangeableInputs(InputPlan):
 
     def _checked(self, chosen: Sequence[str], parameter: str) -> list[Subset]:
         subsets = parse_variants(chosen, self.modalities, parameter)
+        if len(subsets) > MANY_SUBSETS:
+            logger.warning(
+                "`%s` gives %d cases per subject with all %d modalities (every non-empty subset); each is a full "
+                "set of images on disk (hard links) and in nnU-Net's preprocessed data",
+                parameter, len(subsets), len(self.modalities),
+            )  # fmt: skip
         several = [option for option in chosen if len(parse_variants([option], self.modalities)[0]) > 1]
         if self.channels == 1 and several:
             raise UsageError(

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nnunet_wmh.cohorts.subject import MODALITY_NAMES, ZERO, Subject
+from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, ZERO, Subject
 from nnunet_wmh.conversion_table import CaseInfo
 from nnunet_wmh.dataset_conversion.inputs import (
     FixedInputs,
@@ -63,7 +63,11 @@ def input_plan(route: ModelRoute) -> InputPlan:
     """``convert``'s input plan for the model's inputs."""
     if route.inputs == "interchangeable":
         return InterchangeableInputs(
-            None, route.channels, route.fill_missing, modalities=route.modalities, fill_order=route.fill_order
+            None,
+            route.channels,
+            route.fill_missing,
+            modalities=route.modalities or MODALITIES,
+            fill_order=route.fill_order,
         )
     return FixedInputs(route.inputs, route.modalities)
 
@@ -84,7 +88,7 @@ def case_ids(subjects: Sequence[Subject]) -> list[str]:
 def _unserved_reason(subject: Subject, route: ModelRoute) -> str:
     """``no T1 image; the model takes FLAIR and T1`` (or ``no FLAIR or T1 image`` for interchangeable models)."""
     if route.inputs == "interchangeable":
-        names = [MODALITY_NAMES[m] for m in route.modalities]
+        names = [MODALITY_NAMES[m] for m in route.modalities or MODALITIES]
         return f"no {', '.join(names[:-1])} or {names[-1]} image"
     missing = [MODALITY_NAMES[m] for m in route.modalities if subject.image(m) is None]
     needed = " and ".join(MODALITY_NAMES[m] for m in route.modalities)

@@ -57,3 +57,14 @@ def test_a_segment_run_names_itself_and_its_model_and_lists_the_whole_region_map
     description = json.loads((tmp_path / "dataset_description.json").read_text())
     assert description["GeneratedBy"] == [generated_by]
     assert (tmp_path / "desc-regions_dseg.tsv").read_text().splitlines() == ["index\tname", "3\tfrontal", "12\tx"]
+
+
+def test_subset_variants_get_their_own_desc():
+    from nnunet_wmh.report.bids import variant_desc
+
+    assert [variant_desc(v) for v in ("paired", "flair_only", "t1_only")] == ["Paired", "FLAIRonly", "T1only"]
+    assert (
+        variant_desc("flair+t2") == "FLAIRT2"
+        and variant_desc("t2") == "T2only"
+        and variant_desc("pd+t2star") == "PDT2star"
+    )

@@ -45,7 +45,7 @@ def test_the_lesion_label_of_a_foreign_model_is_the_one_named_like_a_lesion():
 
 
 def test_an_unknown_channel_name_is_named_in_the_error():
-    with pytest.raises(UsageError, match="'DWI' is neither FLAIR nor T1"):
+    with pytest.raises(UsageError, match="'DWI' is none of FLAIR, T1, T2, PD, T2star, SWI"):
         model_route({"channel_names": {"0": "FLAIR", "1": "DWI"}, "labels": LESION_LABELS})
 
 
@@ -106,3 +106,20 @@ def test_a_path_that_is_neither_folder_nor_zip_is_refused(tmp_path):
     (tmp_path / "model.txt").write_text("not a model")
     with pytest.raises(UsageError, match="expected a model folder or an nnU-Net model zip"):
         open_model(tmp_path / "model.txt", folds=None, checkpoint="checkpoint_final.pth", unpack_dir=tmp_path / "u")
+
+
+def test_a_model_over_other_modalities_reads_them_from_its_block_or_its_channel_names():
+    block = {"inputs": "interchangeable", "encoding": "lesion", "channels": 3, "fill_missing": "duplicate",
+             "modalities": ["flair", "t1", "t2"], "fill_order": ["t2", "flair", "t1"]}  # fmt: skip
+    labels = {"background": 0, "wmh": 1, "ignore": 2}
+    three = {"channel_names": {"0": "FLAIR", "1": "T1", "2": "T2"}, "labels": labels, "nnunet_wmh": block}
+    route = model_route(three)
+    assert (route.modalities, route.fill_order, route.reads) == (("flair", "t1", "t2"), ("t2", "flair", "t1"),
+                                                                 ("flair", "t1", "t2"))  # fmt: skip
+    fixed = model_route({**three, "nnunet_wmh": {"inputs": "flair,t2", "encoding": "lesion"}})
+    assert (fixed.inputs, fixed.modalities) == ("flair,t2", ("flair", "t2"))
+    named = model_route({"channel_names": {"0": "T2w", "1": "FLAIR", "2": "PD"}, "labels": labels})
+    assert (named.inputs, named.modalities, named.described_by) == ("t2,flair,pd", ("t2", "flair", "pd"),
+                                                                     "channel names")  # fmt: skip
+    legacy = model_route({"channel_names": {"0": "T1", "1": "FLAIR"}, "labels": labels})
+    assert legacy.inputs == "t1_flair" and legacy.reads == ("flair", "t1")

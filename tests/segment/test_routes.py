@@ -54,3 +54,21 @@ def test_the_route_names_the_subject_for_the_tables():
     route = route_subjects([_subject("sub-07/ses-2", session="ses-2")], _route("interchangeable"))[0]
     info = route.info()
     assert (info.participant_id, info.session_id, info.variant) == ("sub-07", "ses-2", "paired")
+
+
+def test_a_three_modality_model_fills_each_missing_channel_by_its_fill_order():
+    root = Path("/data")
+    t2_only = Subject("a", None, "", root, "a", "a", others=(("t2", root / "a_T2.nii.gz"),), split="test")
+    t1_t2 = _subject("b", flair=False).with_image("t2", root / "b_T2.nii.gz")
+    flair_only = _subject("c", t1=False)
+    nothing = Subject("d", None, "", root, "d", "d", others=(("pd", root / "d_PD.nii.gz"),), split="test")
+    route = ModelRoute("interchangeable", ("flair", "t1", "t2"), 3, "duplicate", "lesion", 1, "nnunet_wmh",
+                       ("flair", "t2", "t1"))  # fmt: skip
+    routes = route_subjects([t2_only, t1_t2, flair_only, nothing], route)
+    assert [r.inputs_used for r in routes[:3]] == ["T2,T2,T2", "T2,T1,T2", "FLAIR,FLAIR,FLAIR"]
+    assert [r.variant for r in routes[:3]] == ["t2", "t1+t2", "flair"]
+    assert routes[3].reason == "no FLAIR, T1 or T2 image"
+    zero = ModelRoute("interchangeable", ("flair", "t1", "t2"), 3, "zero", "lesion", 1, "nnunet_wmh")
+    assert route_subjects([t1_t2], zero)[0].channels == ("zero", "t1", "t2")
+    fixed = route_subjects([t1_t2, flair_only], _route("flair,t2", ("flair", "t2")))
+    assert fixed[1].reason == "no T2 image; the model (flair,t2) takes FLAIR and T2" and not fixed[0].served
