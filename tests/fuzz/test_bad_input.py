@@ -142,6 +142,11 @@ def _cases() -> list[FuzzCase]:
         ("study", ("--folds", "9")),
         ("study", ("--trainer", "t1")),
         ("segment", ("--folds", "7")),
+        ("synth", ("--modalities", "flair,swi")),
+        ("convert", ("--modalities", "flair,dwi", "--mode", "interchangeable")),
+        ("convert", ("--drop-modality", "t2", "--mode", "interchangeable")),
+        ("convert", ("--fill-order", "t1", "--mode", "flair_t1")),
+        ("study", ("--configs", "fixed:flair,dwi")),
     ]
     cases += [FuzzCase(c, "bad option", extra=e, expected_exit=2) for c, e in usage]
     writing = ("synth", "convert", "evaluate", "report", "regions", "coregister", "decode")
