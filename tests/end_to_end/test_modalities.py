@@ -6,7 +6,6 @@ serves the same subjects with the same model.
 """
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +13,7 @@ import pandas as pd
 import pytest
 import SimpleITK as sitk
 
-from nnunet_wmh.trainers import trainers_path
-from tests.end_to_end.test_nnunet import BIN, TEST_TRAINERS, assert_same_grid, run
+from tests.end_to_end.test_nnunet import BIN, assert_same_grid, nnunet_environment, run
 
 #: Test subject → the images it keeps (the others are deleted).
 KEPT = {"6": ("FLAIR",), "7": ("T2",), "8": ("T1",), "9": ("T1", "T2")}
@@ -28,17 +26,7 @@ EXPECTED_VARIANTS = {"6": "flair", "7": "t2", "8": "t1", "9": "t1+t2"}
 def three_contrasts(tmp_path_factory):
     """A FLAIR/T1/T2 cohort: 6 training subjects, 4 test subjects with some contrasts deleted."""
     root = tmp_path_factory.mktemp("modalities")
-    environment = {
-        **os.environ,
-        "nnUNet_raw": str(root / "raw"),
-        "nnUNet_preprocessed": str(root / "preprocessed"),
-        "nnUNet_results": str(root / "results"),
-        "nnUNet_extTrainer": os.pathsep.join((str(trainers_path()), str(TEST_TRAINERS))),
-        "nnUNet_def_n_proc": "2",
-        "nnUNet_n_proc_DA": "1",
-        "nnUNet_compile": "false",
-        "OMP_NUM_THREADS": "2",
-    }
+    environment = nnunet_environment(root)
     run([str(BIN / "nnunet_wmh"), "synth", "cohort", "--subjects", "6", "--test-subjects", "4", "--size", "small",
          "--modalities", "flair,t1,t2", "-q"], environment, root)  # fmt: skip
     for pre in (root / "cohort" / "test").rglob("pre"):

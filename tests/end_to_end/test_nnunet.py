@@ -29,11 +29,9 @@ def run(command: list[str], environment: dict[str, str], cwd: Path) -> str:
     return output
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory):
-    """A synthetic cohort whose two test subjects lack one modality each, and nnU-Net's environment."""
-    root = tmp_path_factory.mktemp("e2e")
-    environment = {
+def nnunet_environment(root: Path) -> dict[str, str]:
+    """nnU-Net's folders below ``root``, our trainers and the tiny test trainers, two CPU threads."""
+    return {
         **os.environ,
         "nnUNet_raw": str(root / "raw"),
         "nnUNet_preprocessed": str(root / "preprocessed"),
@@ -44,6 +42,13 @@ def workspace(tmp_path_factory):
         "nnUNet_compile": "false",
         "OMP_NUM_THREADS": "2",
     }
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    """A synthetic cohort whose two test subjects lack one modality each, and nnU-Net's environment."""
+    root = tmp_path_factory.mktemp("e2e")
+    environment = nnunet_environment(root)
     run([str(BIN / "nnunet_wmh"), "synth", "cohort", "--subjects", "6", "--test-subjects", "2", "--size", "small",
          "-q"], environment, root)  # fmt: skip
     (root / "cohort/test/Utrecht/6/pre/T1.nii.gz").unlink()  # a FLAIR-only test subject
