@@ -13,6 +13,16 @@ from nnunet_wmh.tables import read_tsv
 EXIT_OK = 0
 
 
+def _modality_image(value: str) -> tuple[str, str]:
+    """``t2=PATH`` → ``("t2", "PATH")`` (argparse turns the ValueError into a usage line)."""
+    modality, equals, path = value.partition("=")
+    if not equals or not path or modality.strip().lower() not in ("t2", "pd", "t2star", "swi"):
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: expected MODALITY=PATH with MODALITY t2, pd, t2star or swi (FLAIR and T1: --flair, --t1)"
+        )
+    return modality.strip().lower(), path
+
+
 def add_segment(subparsers) -> None:
     parser = subparsers.add_parser(
         "segment",
@@ -30,6 +40,10 @@ def add_segment(subparsers) -> None:
     parser.add_argument("--layout", choices=("wmh2017", "bids", "manifest"), help="cohort layout (default: detected)")
     parser.add_argument("--flair", help="one subject's FLAIR (instead of INPUT)")
     parser.add_argument("--t1", help="one subject's T1 (instead of INPUT)")
+    parser.add_argument(
+        "--image", dest="images", action="append", type=_modality_image, metavar="MODALITY=PATH",
+        help="one subject's other contrast for a model that takes it, e.g. t2=sub-01_T2w.nii.gz (repeatable)",
+    )  # fmt: skip
     parser.add_argument("--subject-id", default="01", help="with --flair/--t1: the subject's id (default 01)")
     parser.add_argument("-f", "--folds", nargs="+", help="folds to ensemble (default: every fold of the model)")
     parser.add_argument("--checkpoint", default="checkpoint_final.pth", help="checkpoint file of each fold")
@@ -74,8 +88,8 @@ def _submit(args: argparse.Namespace, options) -> int:
         raise UsageError("`slurm` submits every part itself; leave out `part_id`", "part_id")
     submission = submit_segment(
         args.source, args.model, args.out_dir, slurm_options(args), flair=args.flair, t1=args.t1,
-        subject_id=args.subject_id, options=options, num_parts=args.num_parts, jobs=args.jobs,
-        overwrite=args.overwrite,
+        images=dict(args.images or ()), subject_id=args.subject_id, options=options, num_parts=args.num_parts,
+        jobs=args.jobs, overwrite=args.overwrite,
     )  # fmt: skip
     print_submission(submission)
     return EXIT_OK
@@ -89,7 +103,8 @@ def run_segment(args: argparse.Namespace) -> int:
     if args.slurm:
         return _submit(args, options)
     result = segment_cohort(
-        args.source, args.model, args.out_dir, flair=args.flair, t1=args.t1, subject_id=args.subject_id,
+        args.source, args.model, args.out_dir, flair=args.flair, t1=args.t1, images=dict(args.images or ()),
+        subject_id=args.subject_id,
         options=options, part_id=args.part_id, num_parts=args.num_parts, jobs=args.jobs,
         overwrite=args.overwrite, progress=not args.quiet,
     )  # fmt: skip

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from tqdm.auto import tqdm
 
 from nnunet_wmh import __version__
 from nnunet_wmh.cohorts.read import read_source
-from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, ZERO, Subject
+from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, ZERO, Subject, image_fields, parse_modalities
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsError, UsageError
 from nnunet_wmh.io import read_subject_image
 from nnunet_wmh.labels.conventions import LabelConvention
@@ -56,16 +57,24 @@ logger = logging.getLogger(__name__)
 LOGS_FOLDER = "logs"
 
 
-def single_subject(flair: str | os.PathLike[str] | None, t1: str | os.PathLike[str] | None, subject_id: str) -> Subject:
-    """A one-subject cohort from ``flair`` and/or ``t1`` files."""
-    if flair is None and t1 is None:
-        raise UsageError("give a cohort `source`, or `flair` and/or `t1` of one subject", "source")
-    paths = {k: Path(v).expanduser().absolute() for k, v in (("flair", flair), ("t1", t1)) if v is not None}
+def single_subject(
+    flair: str | os.PathLike[str] | None,
+    t1: str | os.PathLike[str] | None,
+    subject_id: str,
+    images: Mapping[str, str | os.PathLike[str]] | None = None,
+) -> Subject:
+    """A one-subject cohort from ``flair`` and/or ``t1`` files, and ``images`` of other modalities
+    (``{"t2": path}``)."""
+    given = {"flair": flair, "t1": t1, **(images or {})}
+    paths = {k: Path(v).expanduser().absolute() for k, v in given.items() if v is not None}
+    if not paths:
+        raise UsageError("give a cohort `source`, or `flair` and/or `t1` (or `images`) of one subject", "source")
+    parse_modalities(list(paths), "images")
     for kind, path in paths.items():
         if not path.is_file():
-            raise UsageError(f"`{kind}` {path}: no such file", kind)
+            raise UsageError(f"`{kind if kind in ('flair', 't1') else 'images'}` {path}: no such file", kind)
     root = next(iter(paths.values())).parent
-    return Subject(subject_id, None, "", root, subject_id, subject_id, split="test", **paths)
+    return Subject(subject_id, None, "", root, subject_id, subject_id, split="test", **image_fields(paths))
 
 
 def cohort_subjects(
@@ -95,9 +104,10 @@ def input_subjects(
     *,
     layout: str | None,
     modalities: tuple[str, ...] = MODALITIES,
+    images: Mapping[str, str | os.PathLike[str]] | None = None,
 ) -> list[Subject]:
     """The subjects of a run: every subject of the cohort ``source`` (with the images of ``modalities``), or one
-    subject from ``flair``/``t1``.
+    subject from ``flair``/``t1`` and ``images`` of other modalities.
 
     Raises
     ------
@@ -106,11 +116,11 @@ def input_subjects(
     InvalidInputsError
         Problems the cohort reader found.
     """
-    if source is not None and (flair is not None or t1 is not None):
-        raise UsageError("give a cohort `source` or one subject's `flair`/`t1`, not both", "source")
+    if source is not None and (flair is not None or t1 is not None or images):
+        raise UsageError("give a cohort `source` or one subject's `flair`/`t1`/`images`, not both", "source")
     if source is not None:
         return cohort_subjects(source, layout=layout, modalities=modalities)
-    return [single_subject(flair, t1, subject_id)]
+    return [single_subject(flair, t1, subject_id, images)]
 
 
 def with_model_modalities(
@@ -262,6 +272,7 @@ def segment_cohort(
     *,
     flair: str | os.PathLike[str] | None = None,
     t1: str | os.PathLike[str] | None = None,
+    images: Mapping[str, str | os.PathLike[str]] | None = None,
     subject_id: str = "01",
     options: SegmentOptions | None = None,
     part_id: int = 0,
@@ -276,7 +287,8 @@ def segment_cohort(
     ----------
     source
         A cohort in any layout ``convert`` reads (WMH 2017 tree, BIDS root, manifest), or None with ``flair``
-        and/or ``t1`` of one subject (named ``subject_id``).
+        and/or ``t1`` of one subject (named ``subject_id``), and ``images`` of its other modalities
+        (``{"t2": "sub-01_T2w.nii.gz"}``) for a model that takes them.
     model
         A trained model folder (``DatasetXXX/TRAINER__PLANS__CONFIG``) or a zip of
         ``nnUNetv2_export_model_to_zip``.
@@ -297,7 +309,7 @@ def segment_cohort(
     options.check()
     check_jobs(jobs)
     part_cases([], part_id, num_parts)
-    subjects = input_subjects(source, flair, t1, subject_id, layout=options.layout)
+    subjects = input_subjects(source, flair, t1, subject_id, layout=options.layout, images=images)
     out_dir = Path(out_dir).expanduser().absolute()
     single = num_parts == 1
     if not single and (out_dir / REPORT_JSON).exists() and not overwrite:

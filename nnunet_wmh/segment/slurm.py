@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
 
@@ -85,6 +86,7 @@ def segment_command(
     *,
     flair: str | os.PathLike[str] | None = None,
     t1: str | os.PathLike[str] | None = None,
+    images: Mapping[str, str | os.PathLike[str]] | None = None,
     subject_id: str = "01",
     jobs: int = 1,
 ) -> list[str]:
@@ -96,14 +98,16 @@ def segment_command(
     for flag, value in (("--flair", flair), ("--t1", t1)):
         if value is not None:
             argv += [flag, _absolute(value)]
+    for modality, path in (images or {}).items():
+        argv += ["--image", f"{modality}={_absolute(path)}"]
     if source is None and subject_id != "01":
         argv += ["--subject-id", subject_id]
     return [*argv, *_option_flags(options), *(["--jobs", str(jobs)] if jobs != 1 else [])]
 
 
-def _case_count(source, flair, t1, subject_id: str, model, options: SegmentOptions) -> int:
+def _case_count(source, flair, t1, images, subject_id: str, model, options: SegmentOptions) -> int:
     """Check what can be checked without reading images (the cohort, the model, the routes); the case count."""
-    subjects = input_subjects(source, flair, t1, subject_id, layout=options.layout)
+    subjects = input_subjects(source, flair, t1, subject_id, layout=options.layout, images=images)
     with tempfile.TemporaryDirectory(prefix="nnunet_wmh_slurm_") as scratch:
         trained = open_model(model, folds=options.folds, checkpoint=options.checkpoint, unpack_dir=Path(scratch))
         subjects = with_model_modalities(subjects, source, layout=options.layout, route=trained.route)
@@ -137,6 +141,7 @@ def submit_segment(
     *,
     flair: str | os.PathLike[str] | None = None,
     t1: str | os.PathLike[str] | None = None,
+    images: Mapping[str, str | os.PathLike[str]] | None = None,
     subject_id: str = "01",
     options: SegmentOptions | None = None,
     num_parts: int = 1,
@@ -161,11 +166,13 @@ def submit_segment(
     options.check()
     slurm.check()
     check_jobs(jobs)
-    cases = _case_count(source, flair, t1, subject_id, model, options)
+    cases = _case_count(source, flair, t1, images, subject_id, model, options)
     if not 1 <= num_parts <= cases:
         raise UsageError(f"`num_parts` must be 1..{cases} (the cases of the cohort), got {num_parts}", "num_parts")
     out = Path(out_dir).expanduser().absolute()
-    command = segment_command(source, model, out, options, flair=flair, t1=t1, subject_id=subject_id, jobs=jobs)
+    command = segment_command(
+        source, model, out, options, flair=flair, t1=t1, images=images, subject_id=subject_id, jobs=jobs
+    )
     previous = _check_out(out, command, overwrite=overwrite, query=slurm.submit)
     again = ["--overwrite"] if overwrite else []
     part_done = f"{PARTS_FOLDER}/part-{{task}}-of-{num_parts}/{PART_FILE}"

@@ -27,7 +27,7 @@ def test_every_library_parameter_of_segment_has_a_flag_of_the_same_name():
 def test_segment_without_a_cohort_or_a_subject_is_a_usage_error(tmp_path, capsys):
     code = main(["segment", "--model", str(tmp_path), "--out", str(tmp_path / "out")])
     assert code == 2
-    assert "give a cohort INPUT, or --flair and/or --t1 of one subject" in capsys.readouterr().err
+    assert "give a cohort INPUT, or --flair and/or --t1 (or --image) of one subject" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
@@ -40,3 +40,11 @@ def test_a_model_folder_without_a_model_is_named(tmp_path, capsys, small_cohort)
 def test_the_segment_handler_lives_in_its_own_cli_module():
     _, parsers = build_parsers()
     assert parsers["segment"].get_default("handler") is run_segment
+
+
+def test_other_contrasts_of_one_subject_are_modality_path_pairs(tmp_path, capsys):
+    _, parsers = build_parsers()
+    args = parsers["segment"].parse_args(["--model", "m", "--out", "o", "--image", "T2=a.nii.gz", "--image", "pd=b"])
+    assert args.images == [("t2", "a.nii.gz"), ("pd", "b")]
+    code = main(["segment", "--model", str(tmp_path), "--out", str(tmp_path / "out"), "--image", "flair=x.nii.gz"])
+    assert code == 2 and "MODALITY t2, pd, t2star or swi (FLAIR and T1: --flair, --t1)" in capsys.readouterr().err

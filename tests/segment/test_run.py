@@ -75,3 +75,18 @@ def test_a_cohort_and_single_files_together_are_refused(tmp_path, small_cohort):
     with pytest.raises(UsageError, match="not both"):
         segment_cohort(small_cohort, tmp_path, tmp_path / "out", flair=tmp_path / "FLAIR.nii.gz")
     assert not (tmp_path / "out").exists()
+
+
+def test_one_subject_takes_other_contrasts_as_images(tmp_path):
+    from nnunet_wmh.segment.run import single_subject
+
+    for name in ("f.nii.gz", "t2.nii.gz"):
+        (tmp_path / name).write_bytes(b"x")
+    subject = single_subject(tmp_path / "f.nii.gz", None, "07", {"t2": tmp_path / "t2.nii.gz"})
+    assert subject.modalities() == ("flair", "t2") and subject.key == "07" and subject.split == "test"
+    only_t2 = single_subject(None, None, "07", {"t2": str(tmp_path / "t2.nii.gz")})
+    assert only_t2.reference_image == tmp_path / "t2.nii.gz"
+    with pytest.raises(UsageError, match="`images` .*missing.nii.gz: no such file"):
+        single_subject(None, None, "07", {"pd": tmp_path / "missing.nii.gz"})
+    with pytest.raises(UsageError, match="unknown `images` dwi"):
+        single_subject(None, None, "07", {"dwi": tmp_path / "t2.nii.gz"})
