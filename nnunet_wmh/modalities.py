@@ -120,11 +120,6 @@ def case_suffix(subset: Sequence[Modality], modalities: Sequence[Modality]) -> s
     return "-".join(ordered)
 
 
-def subset_of_variant(variant: str, modalities: Sequence[Modality]) -> Subset | None:
-    """The subset a variant name stands for (inverse of :func:`variant_name`), None if it names none."""
-    return next((s for s in all_subsets(modalities) if variant_name(s, modalities) == variant), None)
-
-
 def parse_variants(chosen: Sequence[str], modalities: Sequence[Modality], parameter: str = "variants") -> list[Subset]:
     """Variant options as subsets, in canonical order.
 

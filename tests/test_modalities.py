@@ -10,7 +10,6 @@ from nnunet_wmh.modalities import (
     parse_modalities,
     parse_variants,
     resolve_fill_order,
-    subset_of_variant,
     variant_name,
 )
 
@@ -51,9 +50,6 @@ def test_flair_t1_datasets_keep_their_variant_names_and_others_name_the_subset()
     assert [case_suffix(s, ("flair", "t1")) for s in all_subsets(("flair", "t1"))] == ["paired", "flair", "t1"]
     assert variant_name(("t2", "flair"), THREE) == "flair+t2"
     assert case_suffix(("t2", "flair"), THREE) == "flair-t2"
-    assert subset_of_variant("t1+t2", THREE) == ("t1", "t2")
-    assert subset_of_variant("paired", ("flair", "t1")) == ("flair", "t1")
-    assert subset_of_variant("pd", THREE) is None
 
 
 def test_variant_options_name_full_all_single_and_joined_subsets():

@@ -89,8 +89,9 @@ def _segment_serves_the_same_subjects(
         stock = sitk.GetArrayFromImage(sitk.ReadImage(str(predictions / f"{case}.nii.gz")))
         np.testing.assert_array_equal(ours, stock)
     t2 = next((root / "cohort" / "test").rglob("7/pre/T2.nii.gz"))  # one subject with T2 alone, given as a file
-    run([str(BIN / "nnunet_wmh"), "segment", "--image", f"t2={t2}", "--subject-id", "7", "--model", str(model),
-         "--out", str(root / "single"), "--device", "cpu", "--disable-tta", *atlas, "-q"], environment, root)  # fmt: skip
+    single_run = ["--subject-id", "7", "--model", str(model), "--out", str(root / "single"), "--device", "cpu"]
+    run([str(BIN / "nnunet_wmh"), "segment", "--image", f"t2={t2}", *single_run, "--disable-tta", *atlas, "-q"],
+        environment, root)  # fmt: skip
     single = sitk.GetArrayFromImage(sitk.ReadImage(str(root / "single" / "predictions" / "7.nii.gz")))
     np.testing.assert_array_equal(single, sitk.GetArrayFromImage(sitk.ReadImage(
         str(out / "predictions" / f"{qc.loc['7', 'case']}.nii.gz"))))  # fmt: skip

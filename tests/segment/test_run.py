@@ -86,7 +86,7 @@ def test_one_subject_takes_other_contrasts_as_images(tmp_path):
     assert subject.modalities() == ("flair", "t2") and subject.key == "07" and subject.split == "test"
     only_t2 = single_subject(None, None, "07", {"t2": str(tmp_path / "t2.nii.gz")})
     assert only_t2.reference_image == tmp_path / "t2.nii.gz"
-    with pytest.raises(UsageError, match="`images` .*missing.nii.gz: no such file"):
+    with pytest.raises(UsageError, match=r"`images` .*missing\.nii\.gz: no such file"):
         single_subject(None, None, "07", {"pd": tmp_path / "missing.nii.gz"})
     with pytest.raises(UsageError, match="unknown `images` dwi"):
         single_subject(None, None, "07", {"dwi": tmp_path / "t2.nii.gz"})
