@@ -9,11 +9,12 @@ from typing import Any
 
 import numpy as np
 
+from nnunet_wmh.conversion_table import variant_of_channels
 from nnunet_wmh.evaluation.statistics import compare_paired, holm_adjust
 from nnunet_wmh.evaluation.summary import describe_values
-from nnunet_wmh.modalities import KNOWN_MODALITIES
+from nnunet_wmh.modalities import KNOWN_MODALITIES, MODALITY_NAMES, all_subsets, variant_name
 from nnunet_wmh.study.collect import METRICS
-from nnunet_wmh.study.configs import ALL_VARIANTS, CONFIGS
+from nnunet_wmh.study.configs import ALL_VARIANTS, CONFIGS, parse_list_config
 
 #: Metrics compared in ``comparisons.tsv`` (Holm's correction runs within each metric).
 COMPARED_METRICS = ("dice", "hd95_mm")
@@ -90,7 +91,32 @@ def comparison_pairs(rows: Sequence[Mapping[str, Any]], best: str | None) -> lis
         wanted += [(model, "t1_only", "t1", "t1_only")]
     if best is not None:
         wanted += [(m, "paired", SEPARATE, "paired") for m in ("multitask_joint", "multitask_separate")]
+    wanted += list_config_pairs({config for config, _ in present})
     return [w for w in wanted if (w[0], w[1]) in present and ((w[2], w[3]) in present or w[2] == SEPARATE)]
+
+
+def _fixed_counterparts(subset: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The configurations trained on exactly ``subset``: ``fixed_LIST`` and, for FLAIR/T1, the paper's own."""
+    legacy = {("flair",): ("flair", "flair_only"), ("t1",): ("t1", "t1_only"), ("flair", "t1"): ("flair_t1", "paired")}
+    fixed = (f"fixed_{'_'.join(subset)}", variant_of_channels([MODALITY_NAMES[m] for m in subset]))
+    return [fixed, *([legacy[subset]] if subset in legacy else [])]
+
+
+def list_config_pairs(configs: set[str]) -> list[tuple[str, str, str, str]]:
+    """Comparisons of the interchangeable configurations over modality lists: each input subset against the
+    models trained on exactly that subset (``fixed_…``, ``flair``, ``t1``, ``flair_t1``), and online dropout
+    against offline duplication on every subset."""
+    wanted = []
+    for config in sorted(configs - set(CONFIGS)):
+        parsed = parse_list_config(config)
+        if parsed is None or parsed[0] == "fixed":
+            continue
+        base, modalities = parsed
+        variants = [(subset, variant_name(subset, modalities)) for subset in all_subsets(modalities)]
+        wanted += [(config, v, other, ov) for subset, v in variants for other, ov in _fixed_counterparts(subset)]
+        if base == "interchangeable_dropout":
+            wanted += [(config, v, f"interchangeable_{'_'.join(modalities)}", v) for _, v in variants]
+    return wanted
 
 
 def _values_by_subject(rows: Sequence[Mapping[str, Any]], config: str, variant: str, metric: str) -> dict:

@@ -80,3 +80,21 @@ def test_multitask_is_compared_with_separate_models_on_lesions_and_region_volume
     assert by_metric["dice"]["mean_difference"] == pytest.approx(-0.1)
     assert by_metric["region_volume_error_ml"]["n"] == 2
     assert by_metric["region_volume_error_ml"]["mean_difference"] == pytest.approx(0.625)
+
+
+def test_list_configurations_are_compared_with_models_of_exactly_their_inputs():
+    from nnunet_wmh.study.tables import comparison_pairs
+
+    rows = [{"config": "interchangeable_dropout_flair_t1_t2", "variant": v} for v in ("flair+t1+t2", "t2", "flair")]
+    rows += [{"config": "interchangeable_flair_t1_t2", "variant": v} for v in ("flair+t1+t2", "t2")]
+    rows += [{"config": "fixed_flair_t1_t2", "variant": "flair+t1+t2"}, {"config": "flair", "variant": "flair_only"},
+             {"config": "fixed_t2", "variant": "t2"}]  # fmt: skip
+    assert comparison_pairs(rows, None) == [
+        ("interchangeable_dropout_flair_t1_t2", "flair+t1+t2", "fixed_flair_t1_t2", "flair+t1+t2"),
+        ("interchangeable_dropout_flair_t1_t2", "flair", "flair", "flair_only"),
+        ("interchangeable_dropout_flair_t1_t2", "t2", "fixed_t2", "t2"),
+        ("interchangeable_dropout_flair_t1_t2", "flair+t1+t2", "interchangeable_flair_t1_t2", "flair+t1+t2"),
+        ("interchangeable_dropout_flair_t1_t2", "t2", "interchangeable_flair_t1_t2", "t2"),
+        ("interchangeable_flair_t1_t2", "flair+t1+t2", "fixed_flair_t1_t2", "flair+t1+t2"),
+        ("interchangeable_flair_t1_t2", "t2", "fixed_t2", "t2"),
+    ]
