@@ -31,7 +31,14 @@ from nnunet_wmh.dataset_conversion.nnunet_folders import (
     stale_preprocessed_warning,
 )
 from nnunet_wmh.dataset_conversion.options import ConvertOptions, recorded_options, source_modalities
-from nnunet_wmh.dataset_conversion.plan import make_target, plan_splits, region_index, subject_jobs, validate_subjects
+from nnunet_wmh.dataset_conversion.plan import (
+    make_target,
+    plan_splits,
+    region_index,
+    require_every_modality,
+    subject_jobs,
+    validate_subjects,
+)
 from nnunet_wmh.dataset_conversion.targets import Target
 from nnunet_wmh.dataset_conversion.writer import FILE_ENDING, SPLIT_FOLDERS, SubjectJob, WriteStats, write_subject
 from nnunet_wmh.errors import InputDataError
@@ -326,6 +333,7 @@ def convert_dataset(
         test_layout=test_layout, drop_modality=options.dropped_modalities, regions=regions,
         modalities=source_modalities(spec),
     )  # fmt: skip
+    require_every_modality(gathered.subjects, spec)
     table = Path(region_table).expanduser().absolute() if region_table else None
     with atomic_output_folder(folders.raw / options.dataset_name, overwrite=overwrite) as staging:
         written = _convert_into(

@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from nnunet_wmh.cohorts.subject import ZERO, Subject
-from nnunet_wmh.dataset_conversion.inputs import MissingModalityError
+from nnunet_wmh.cohorts.subject import MODALITY_NAMES, ZERO, Subject
+from nnunet_wmh.dataset_conversion.inputs import InterchangeableInputs, MissingModalityError
 from nnunet_wmh.dataset_conversion.leakage import shared_subjects
 from nnunet_wmh.dataset_conversion.modes import ModeSpec
 from nnunet_wmh.dataset_conversion.splits import assign_folds, splits_final
@@ -23,12 +23,34 @@ from nnunet_wmh.dataset_conversion.targets import (
 )
 from nnunet_wmh.dataset_conversion.validation import SubjectCheck, SubjectReport, validate_subject
 from nnunet_wmh.dataset_conversion.writer import CasePlan, SubjectJob
-from nnunet_wmh.errors import InputDataError, InvalidInputsError
+from nnunet_wmh.errors import InputDataError, InvalidInputsError, UsageError
 from nnunet_wmh.labels.joint import RegionIndex
 from nnunet_wmh.labels.region_table import complete_region_table, read_region_table
 from nnunet_wmh.parallel import map_with_progress
 
 logger = logging.getLogger(__name__)
+
+
+def require_every_modality(subjects: Sequence[Subject], spec: ModeSpec) -> None:
+    """Refuse interchangeable inputs over a modality no training subject has: its channel would only ever hold
+    stand-ins, and the model would never see it.
+
+    Raises
+    ------
+    UsageError
+        Naming the modality and where it was looked for.
+    """
+    if not isinstance(spec.inputs, InterchangeableInputs):
+        return
+    train = [s for s in subjects if s.split == "train"]
+    for modality in spec.inputs.modalities:
+        if train and not any(s.image(modality) is not None for s in train):
+            where = train[0].where(modality)
+            raise UsageError(
+                f"no training subject has a {MODALITY_NAMES[modality]} image (looked for {where} and alike); check "
+                f"the file names, or leave {modality} out of `modalities`",
+                "modalities",
+            )
 
 
 def subject_checks(subjects: Iterable[Subject], spec: ModeSpec, problems: list[InputDataError]) -> list[SubjectCheck]:

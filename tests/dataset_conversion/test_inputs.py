@@ -216,3 +216,11 @@ def test_coregister_moves_every_contrast_off_the_flair_grid(tmp_path):
     np.testing.assert_array_equal(t2_channel.affine, flair.affine)
     block = json.loads((result.dataset_dir / "dataset.json").read_text())["nnunet_wmh"]
     assert (block["coregistered_t1"], block["coregistered_t2"]) == (0, 2)
+
+
+def test_a_modality_no_training_subject_has_is_refused_naming_where_it_was_looked_for(small_cohort, tmp_path):
+    with pytest.raises(UsageError, match=r"no training subject has a T2 image \(looked for pre/T2.nii.gz and alike\)"):
+        convert_dataset(
+            small_cohort, mode="interchangeable", modalities="flair,t1,t2", dataset_id=660, out=tmp_path / "raw"
+        )
+    assert not (tmp_path / "raw").exists()
