@@ -71,8 +71,9 @@ def single_subject(
         raise UsageError("give a cohort `source`, or `flair` and/or `t1` (or `images`) of one subject", "source")
     parse_modalities(list(paths), "images")
     for kind, path in paths.items():
+        parameter = kind if kind in ("flair", "t1") else "images"
         if not path.is_file():
-            raise UsageError(f"`{kind if kind in ('flair', 't1') else 'images'}` {path}: no such file", kind)
+            raise UsageError(f"`{parameter}` {path}: no such file", parameter)
     root = next(iter(paths.values())).parent
     return Subject(subject_id, None, "", root, subject_id, subject_id, split="test", **image_fields(paths))
 
@@ -321,10 +322,7 @@ def segment_cohort(
     ):
         scratch = Path(scratch_name)
         trained = open_model(model, folds=options.folds, checkpoint=options.checkpoint, unpack_dir=scratch / "model")
-        if trained.route.reads != MODALITIES and source is not None:  # the model takes T2, PD, ...: look for them
-            subjects = input_subjects(
-                source, None, None, subject_id, layout=options.layout, modalities=trained.route.reads
-            )
+        subjects = with_model_modalities(subjects, source, layout=options.layout, route=trained.route)
         routes = route_subjects(subjects, trained.route)
         require_served(routes, consequence="the model can serve no subject; nothing was written")
         all_cases = [r.case for r in routes]
