@@ -17,19 +17,16 @@ Usage: ``python benchmarks/bench_convert.py [--subjects 20] [--repeats 5] [--wor
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import SimpleITK as sitk
-from timing import median_seconds
+from timing import cohort_benchmark_arguments, median_seconds, utrecht_cohort
 
 from nnunet_wmh.dataset_conversion import convert_dataset
-from nnunet_wmh.synthetic import make_synthetic_cohort
 
 INPUTS_PER_MODE = {
     "flair": ("pre/FLAIR.nii.gz", "wmh.nii.gz"),
@@ -47,21 +44,11 @@ TARGETS = {  # mode -> (max ratio to copy+read, min speed-up over naive)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--subjects", type=int, default=20)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
-    parser.add_argument("--jobs", type=int, default=2, help="processes for generating the cohort")
-    args = parser.parse_args()
+    args = cohort_benchmark_arguments(__doc__, repeats=5)
 
     work = Path(tempfile.mkdtemp(dir=args.work))
     try:
-        cohort = work / "cohort"
-        started = time.perf_counter()
-        make_synthetic_cohort(cohort, subjects=args.subjects, sites=["Utrecht"], seed=1, jobs=args.jobs,
-                              progress=False)  # fmt: skip
-        print(f"cohort: {args.subjects} Utrecht-size subjects (240x240x48 float32 .nii.gz), "
-              f"generated in {time.perf_counter() - started:.1f} s")  # fmt: skip
+        cohort = utrecht_cohort(work, args, "(240x240x48 float32 .nii.gz)")
         subjects = sorted(p.parent.parent for p in (cohort / "training").rglob("pre/FLAIR.nii.gz"))
 
         header = (f"{'mode':<16}{'convert s':>10}{'MB/s':>8}{'copy s':>8}{'read s':>8}{'naive s':>9}"

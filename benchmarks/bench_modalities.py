@@ -17,7 +17,6 @@ Usage: ``python benchmarks/bench_modalities.py [--subjects 20] [--repeats 3] [--
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import statistics
 import tempfile
@@ -27,10 +26,9 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import torch
-from timing import median_seconds
+from timing import cohort_benchmark_arguments, median_seconds, utrecht_cohort
 
 from nnunet_wmh.dataset_conversion import convert_dataset
-from nnunet_wmh.synthetic import make_synthetic_cohort
 from nnunet_wmh.training.augmentation import ModalityDropoutTransform
 
 FILES = {"flair": "FLAIR", "t1": "T1", "t2": "T2", "pd": "PD"}
@@ -85,20 +83,11 @@ def _dropout_rows(repeats: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--subjects", type=int, default=20)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
-    parser.add_argument("--jobs", type=int, default=2, help="processes for generating the cohort")
-    args = parser.parse_args()
+    args = cohort_benchmark_arguments(__doc__, repeats=3)
     work = Path(tempfile.mkdtemp(dir=args.work))
     try:
-        cohort = work / "cohort"
-        started = time.perf_counter()
-        make_synthetic_cohort(cohort, subjects=args.subjects, sites=["Utrecht"], seed=1, modalities="t2,pd",
-                              jobs=args.jobs, progress=False)  # fmt: skip
-        print(f"cohort: {args.subjects} Utrecht-size subjects with FLAIR, T1, T2, PD, generated in "
-              f"{time.perf_counter() - started:.1f} s\n")  # fmt: skip
+        cohort = utrecht_cohort(work, args, "with FLAIR, T1, T2, PD", modalities="t2,pd")
+        print()
         _conversion_rows(cohort, work, args.repeats)
         _dropout_rows(args.repeats)
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import statistics
 import tempfile
@@ -28,3 +29,26 @@ def median_seconds(
             if target is not None:
                 shutil.rmtree(target)
     return {name: statistics.median(values) for name, values in times.items()}
+
+
+def cohort_benchmark_arguments(description: str | None, *, repeats: int) -> argparse.Namespace:
+    """The options of the cohort benchmarks: ``--subjects``, ``--repeats``, ``--work``, ``--jobs``."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subjects", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=repeats)
+    parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: a temporary one)")
+    parser.add_argument("--jobs", type=int, default=2, help="processes for generating the cohort")
+    return parser.parse_args()
+
+
+def utrecht_cohort(work: Path, args: argparse.Namespace, what: str, **options: object) -> Path:
+    """``work/cohort``: ``args.subjects`` synthetic Utrecht-size subjects (seed 1; ``options`` passed on to
+    ``make_synthetic_cohort``), with a line saying what and how long it took."""
+    from nnunet_wmh.synthetic import make_synthetic_cohort
+
+    cohort = work / "cohort"
+    started = time.perf_counter()
+    make_synthetic_cohort(cohort, subjects=args.subjects, sites=["Utrecht"], seed=1, jobs=args.jobs, progress=False,
+                          **options)  # fmt: skip
+    print(f"cohort: {args.subjects} Utrecht-size subjects {what}, generated in {time.perf_counter() - started:.1f} s")
+    return cohort
