@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.modalities import FLAIR_ONLY, KNOWN_MODALITIES, MODALITY_NAMES, PAIRED, T1_ONLY
+from nnunet_wmh.modalities import FLAIR_ONLY, KNOWN_MODALITIES, MODALITY_NAMES, PAIRED, T1_ONLY, other_modalities
 from nnunet_wmh.tables import MISSING, read_tsv, write_tsv
 
 CONVERSION_TSV = "conversion.tsv"
@@ -86,7 +86,7 @@ class CaseInfo:
 def table_columns(modalities: Iterable[str]) -> tuple[str, ...]:
     """:data:`COLUMNS`, plus a path column and a ``…_coregistered`` column per modality other than FLAIR and T1
     (``t2``, ``t2_coregistered``), in the order of ``modalities``."""
-    others = [m for m in modalities if m not in ("flair", "t1")]
+    others = other_modalities(tuple(modalities))
     paths = (*COLUMNS[: COLUMNS.index("lesion")], *others, *COLUMNS[COLUMNS.index("lesion") :])
     return (*paths, *(f"{m}_coregistered" for m in others))
 

@@ -70,6 +70,12 @@ def parse_modalities(value: str | Sequence[str] | None, parameter: str = "modali
     return tuple(names)
 
 
+def other_modalities(modalities: Sequence[Modality]) -> tuple[Modality, ...]:
+    """The modalities beyond FLAIR and T1, in the given order: those a subject record keeps in ``others`` and
+    ``conversion.tsv`` gives columns of their own."""
+    return tuple(m for m in modalities if m not in MODALITIES)
+
+
 def resolve_fill_order(fill_order: str | Sequence[str] | None, modalities: Sequence[Modality]) -> tuple[Modality, ...]:
     """The fill order over ``modalities``: the given modalities first, the rest in :data:`DEFAULT_FILL_ORDER`.
 

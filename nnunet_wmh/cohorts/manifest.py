@@ -50,6 +50,7 @@ def read_manifest(path: Path, *, modalities: tuple[Modality, ...] = MODALITIES) 
     contents = SourceContents(layout="manifest", root=path)
     base = path.parent
     seen: set[tuple[str, str]] = set()
+    file_columns = (*modalities, *LABEL_COLUMNS)
     for line_number, row in enumerate(rows, start=2):
         subject, session = row.get("subject", ""), row.get("session", "") or None
         key = subject if session is None else f"{subject}/{session}"
@@ -66,7 +67,6 @@ def read_manifest(path: Path, *, modalities: tuple[Modality, ...] = MODALITIES) 
                 InputDataError(key, path.name, f"line {line_number}: split {split!r} is not 'train' or 'test'")
             )
             continue
-        file_columns = (*modalities, *LABEL_COLUMNS)
         files = {c: (base / row[c]) if row.get(c) else None for c in file_columns}
         expected = tuple((c, f"{path.name}, line {line_number}: empty '{c}' cell") for c in file_columns)
         record = Subject(

@@ -13,6 +13,7 @@ from nnunet_wmh.modalities import (  # re-exported: the subject record is where 
     MODALITY_NAMES,
     ZERO,
     Modality,
+    other_modalities,
     parse_modalities,
 )
 
@@ -24,10 +25,8 @@ __all__ = [
 
 def image_fields(images: Mapping[Modality, Path | None]) -> dict[str, object]:
     """:class:`Subject` keyword arguments for images by modality: ``flair``, ``t1`` and ``others``."""
-    order = {m: i for i, m in enumerate(KNOWN_MODALITIES)}
-    others = sorted(((m, p) for m, p in images.items() if m not in MODALITIES and p is not None),
-                    key=lambda pair: order[pair[0]])  # fmt: skip
-    return {"flair": images.get("flair"), "t1": images.get("t1"), "others": tuple(others)}
+    others = tuple((m, images[m]) for m in other_modalities(KNOWN_MODALITIES) if images.get(m) is not None)
+    return {"flair": images.get("flair"), "t1": images.get("t1"), "others": others}
 
 
 @dataclass(frozen=True)
@@ -100,20 +99,20 @@ class Subject:
 
     def with_image(self, modality: Modality, path: Path | None) -> Subject:
         """A copy with the image of ``modality`` replaced (None removes it)."""
-        if modality in ("flair", "t1"):
-            return replace(self, **{modality: path})
-        others = tuple((m, p) for m, p in self.others if m != modality)
-        others += ((modality, path),) if path is not None else ()
-        order = {m: i for i, m in enumerate(KNOWN_MODALITIES)}
-        return replace(self, others=tuple(sorted(others, key=lambda pair: order.get(pair[0], len(order)))))
+        images = {m: self.image(m) for m in self.modalities()}
+        return replace(self, **image_fields({**images, modality: path}))
 
     def without(self, modality: Modality) -> Subject:
         """A copy with one modality removed (``convert``'s ``drop_modality``)."""
         return self.with_image(modality, None)
 
+    def file(self, kind: str) -> Path | None:
+        """The file of ``kind``: an image (``flair``, ``t2``, ...), ``lesion`` or ``regions``; None where absent."""
+        return self.image(kind) if kind in KNOWN_MODALITIES else getattr(self, kind)
+
     def where(self, kind: str) -> str:
         """Where the file of ``kind`` is, or was looked for, as messages show it."""
-        path = self.image(kind) if kind in KNOWN_MODALITIES else getattr(self, kind)
+        path = self.file(kind)
         if path is not None:
             return self.relative(path)
         return dict(self.expected).get(kind, f"({kind})")

@@ -42,6 +42,7 @@ from nnunet_wmh.dataset_conversion.plan import (
 from nnunet_wmh.dataset_conversion.targets import Target
 from nnunet_wmh.dataset_conversion.writer import FILE_ENDING, SPLIT_FOLDERS, SubjectJob, WriteStats, write_subject
 from nnunet_wmh.errors import InputDataError
+from nnunet_wmh.modalities import other_modalities
 from nnunet_wmh.outputs import atomic_output_folder
 from nnunet_wmh.parallel import check_jobs, map_with_progress
 
@@ -119,10 +120,10 @@ def conversion_rows(
     """The rows of ``conversion.tsv``: one per case (a path column per modality, the source image where it
     was moved onto the FLAIR grid, and the moved file in ``…_coregistered``)."""
     rows = []
+    others = other_modalities(modalities)
     for job in jobs:
         subject = job.subject
         moved = coregistered.get(subject.key, {})
-        others = [m for m in modalities if m not in ("flair", "t1")]
         extra = {m: str(moved[m].source if m in moved else subject.image(m) or "") for m in others}
         extra.update({f"{m}_coregistered": moved[m].relative if m in moved else "" for m in others})
         for case in job.cases:
@@ -150,7 +151,7 @@ def conversion_rows(
 
 def _coregistered_counts(coregistered: Mapping[str, Moved], modalities: Sequence[str]) -> dict[str, int]:
     """``{"coregistered_t1": n}`` (and ``coregistered_t2`` etc. for the other modalities read)."""
-    others = [m for m in modalities if m not in ("flair", "t1")]
+    others = other_modalities(modalities)
     return {f"coregistered_{m}": sum(m in moved for moved in coregistered.values()) for m in ("t1", *others)}
 
 

@@ -43,31 +43,40 @@ def coregistered_name(modality: Modality) -> str:
     return f"{MODALITY_NAMES[modality]}_in_FLAIR.nii.gz"
 
 
-def off_grid(subject: Subject, modality: Modality) -> bool:
-    """Whether the subject has FLAIR and the image of ``modality`` and that image is not on the FLAIR grid
-    (headers only)."""
-    image = subject.image(modality)
-    if subject.flair is None or image is None or modality == "flair":
-        return False
+def off_grid_modalities(subject: Subject, modalities: Sequence[Modality]) -> tuple[Modality, ...]:
+    """Those of ``modalities`` whose image the subject has off its FLAIR's grid (headers only, the FLAIR's read
+    once; none without FLAIR, and an unreadable file is left to validation)."""
+    if subject.flair is None:
+        return ()
     try:
-        flair, moving = Geometry.of(load_nifti(subject.flair)), Geometry.of(load_nifti(image))
+        flair = Geometry.of(load_nifti(subject.flair))
     except ImageReadError:
-        return False  # validation reports unreadable files
-    return bool(geometry_differences(moving, flair, reference_name="FLAIR"))
+        return ()
+    off = []
+    for modality in (m for m in subject.modalities(modalities) if m != "flair"):
+        try:
+            moving = Geometry.of(load_nifti(subject.image(modality)))  # type: ignore[arg-type]
+        except ImageReadError:
+            continue
+        if geometry_differences(moving, flair, reference_name="FLAIR"):
+            off.append(modality)
+    return tuple(off)
 
 
-def needs_coregistration(subject: Subject) -> bool:
-    """Whether the subject has both images and its T1 is not on the FLAIR grid (headers only)."""
-    return off_grid(subject, "t1")
+def off_grid(subject: Subject, modality: Modality) -> bool:
+    """Whether the subject has FLAIR and the image of ``modality`` and that image is not on the FLAIR grid."""
+    return bool(off_grid_modalities(subject, (modality,)))
 
 
 def _coregister_one(
-    subject: Subject, dataset_dir: Path, modalities: tuple[Modality, ...]
+    task: tuple[Subject, tuple[Modality, ...]], dataset_dir: Path
 ) -> tuple[Subject, Moved, InputDataError | None]:
+    """Move the images of ``task[1]`` (the subject's off-grid modalities) onto the FLAIR grid."""
     from nnunet_wmh.registration.coregister import coregister  # heavy: SimpleITK, only with coregister
 
+    subject, off = task
     moved: Moved = {}
-    for modality in (m for m in modalities if off_grid(subject, m)):
+    for modality in off:
         source = subject.image(modality)
         relative = f"{COREGISTERED_FOLDER}/{subject.key}/{coregistered_name(modality)}"
         try:
@@ -95,14 +104,14 @@ def coregister_subjects(
         Subjects with their images replaced where they were moved; ``{subject key: {modality:
         CoregisteredT1}}``; failed registrations (reported with the other validation problems).
     """
-    todo = [s for s in subjects if any(off_grid(s, m) for m in modalities)]
+    todo = [(s, off) for s in subjects if (off := off_grid_modalities(s, modalities))]
     if not todo:
         return list(subjects), {}, []
     others = [MODALITY_NAMES[m] for m in modalities if m != "flair"]
     logger.info("coregistering the %s of %d subject(s) to their FLAIR", "/".join(others), len(todo))
-    work = partial(_coregister_one, dataset_dir=dataset_dir, modalities=modalities)
+    work = partial(_coregister_one, dataset_dir=dataset_dir)
     done = map_with_progress(work, todo, jobs=jobs, desc="coregistering", progress=progress)
-    moved = {subject.key: (new, record) for (new, record, _), subject in zip(done, todo, strict=True) if record}
+    moved = {s.key: (new, record) for (new, record, _), (s, _) in zip(done, todo, strict=True) if record}
     problems = [problem for _, _, problem in done if problem is not None]
     updated = [moved[s.key][0] if s.key in moved else s for s in subjects]
     return updated, {key: record for key, (_, record) in moved.items()}, problems

@@ -15,7 +15,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
-from nnunet_wmh.cohorts.subject import KNOWN_MODALITIES, MODALITY_NAMES, Modality, Subject
+from nnunet_wmh.cohorts.subject import MODALITY_NAMES, Modality, Subject
 from nnunet_wmh.dataset_conversion.targets import LESION_VALUES
 from nnunet_wmh.errors import ImageReadError, InputDataError
 from nnunet_wmh.geometry import Geometry, geometry_differences
@@ -110,7 +110,7 @@ class _Checker:
         self.report.problems.append(InputDataError(self.subject.key, self.subject.relative(path), text))
 
     def open(self, kind: str, what: str, required: bool) -> nib.Nifti1Image | None:
-        path = self.subject.image(kind) if kind in KNOWN_MODALITIES else getattr(self.subject, kind)
+        path = self.subject.file(kind)
         if path is None:
             if required and kind not in self.subject.ambiguous:  # an ambiguous file is reported by the reader
                 self.report.problems.append(InputDataError(self.subject.key, self.subject.where(kind), f"no {what}"))

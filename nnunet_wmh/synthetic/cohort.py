@@ -20,7 +20,7 @@ from nnunet_wmh.cohorts.bids import IMAGE_SUFFIXES
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.io import save_nifti
 from nnunet_wmh.labels.region_table import write_region_table
-from nnunet_wmh.modalities import MODALITY_NAMES, parse_modalities
+from nnunet_wmh.modalities import MODALITY_NAMES, other_modalities, parse_modalities
 from nnunet_wmh.outputs import atomic_output_folder
 from nnunet_wmh.parallel import check_jobs, map_with_progress
 from nnunet_wmh.synthetic.anatomy import SYNTHETIC_REGION_TABLE, random_rotation
@@ -160,7 +160,7 @@ def _wmh2017_paths(root: Path, spec: SyntheticSubjectSpec) -> dict[str, Path]:
     return {
         "flair": folder / "pre" / "FLAIR.nii.gz",
         "t1": folder / "pre" / "T1.nii.gz",
-        **{m: folder / "pre" / f"{MODALITY_NAMES[m]}.nii.gz" for m in spec.modalities if m not in ("flair", "t1")},
+        **{m: folder / "pre" / f"{MODALITY_NAMES[m]}.nii.gz" for m in other_modalities(spec.modalities)},
         "lesion": folder / "wmh.nii.gz",
         "regions": folder / "regions.nii.gz",
         "anatomy": folder / "aseg.nii.gz",
@@ -176,7 +176,7 @@ def _bids_paths(root: Path, spec: SyntheticSubjectSpec) -> dict[str, Path]:
     return {
         "flair": anat / f"{stem}_FLAIR.nii.gz",
         "t1": anat / f"{stem}_T1w.nii.gz",
-        **{m: anat / f"{stem}{IMAGE_SUFFIXES[m]}.nii.gz" for m in spec.modalities if m not in ("flair", "t1")},
+        **{m: anat / f"{stem}{IMAGE_SUFFIXES[m]}.nii.gz" for m in other_modalities(spec.modalities)},
         "lesion": derivatives / f"{stem}_space-FLAIR_desc-wmh_mask.nii.gz",
         "regions": derivatives / f"{stem}_space-FLAIR_desc-regions_dseg.nii.gz",
         "anatomy": derivatives / f"{stem}_space-FLAIR_desc-aseg_dseg.nii.gz",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
+from nnunet_wmh.modalities import other_modalities
 from nnunet_wmh.synthetic.anatomy import (
     DEEP_GREY,
     EXTRA_CONTRASTS,
@@ -274,8 +275,7 @@ def sample_subject(
     images = [_finish_image(values, shape, affine, bias_field, rng, noise) for values in (flair, t1)]
     others = {
         m: _finish_image(extra_contrast(m, tissue, wmh, other, pitfalls), shape, affine, bias_field, rng, noise)
-        for m in modalities
-        if m not in ("flair", "t1")
+        for m in other_modalities(modalities)
     }
 
     lesion = np.zeros(shape, dtype=np.uint8)

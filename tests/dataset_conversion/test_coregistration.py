@@ -10,7 +10,7 @@ import pytest
 
 from nnunet_wmh.cohorts.subject import Subject
 from nnunet_wmh.dataset_conversion.convert import convert_dataset
-from nnunet_wmh.dataset_conversion.coregistration import needs_coregistration
+from nnunet_wmh.dataset_conversion.coregistration import off_grid
 from nnunet_wmh.errors import InvalidInputsError
 from nnunet_wmh.synthetic.cohort import save_image
 from tests.helpers.images import read_labels
@@ -61,6 +61,6 @@ def test_only_a_t1_off_the_flair_grid_needs_coregistration(moved_pair, tmp_path)
     folder, _, _ = moved_pair
     flair, t1 = folder / "FLAIR.nii.gz", folder / "T1.nii.gz"
     subject = Subject("0", None, "", tmp_path, "0", "0", flair=flair, t1=t1)
-    assert needs_coregistration(subject)
-    assert not needs_coregistration(Subject("0", None, "", tmp_path, "0", "0", flair=flair, t1=flair))
-    assert not needs_coregistration(Subject("0", None, "", tmp_path, "0", "0", flair=flair))
+    assert off_grid(subject, "t1")
+    assert not off_grid(Subject("0", None, "", tmp_path, "0", "0", flair=flair, t1=flair), "t1")
+    assert not off_grid(Subject("0", None, "", tmp_path, "0", "0", flair=flair), "t1")
