@@ -54,8 +54,8 @@ def time_segment(cohort: Path, model: Path, out: Path, device: str) -> float:
 
 def time_runner(subjects: list[Path], model: Path, work: Path, device: str) -> tuple[float, float]:
     """The prediction part of ``segment`` alone: (model load s, prediction s per subject) with one loaded model."""
-    from nnunet_wmh.segment.model import open_model
-    from nnunet_wmh.segment.predictor import ModelRunner
+    from nnunet_wmh.nnunet.model import open_model
+    from nnunet_wmh.nnunet.predictor import ModelRunner
 
     start = time.perf_counter()
     trained = open_model(model, folds=("0",), checkpoint="checkpoint_final.pth", unpack_dir=work / "unpacked")

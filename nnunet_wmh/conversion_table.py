@@ -16,7 +16,7 @@ from typing import Any
 
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.modalities import FLAIR_ONLY, KNOWN_MODALITIES, MODALITY_NAMES, PAIRED, T1_ONLY, other_modalities
-from nnunet_wmh.tables import MISSING, read_tsv, write_tsv
+from nnunet_wmh.tsv import MISSING, read_tsv, write_tsv
 
 CONVERSION_TSV = "conversion.tsv"
 COLUMNS = (

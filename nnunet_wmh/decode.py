@@ -32,8 +32,8 @@ from nnunet_wmh.io import exception_summary, label_dtype_for
 from nnunet_wmh.labels.conventions import check_threshold
 from nnunet_wmh.labels.dataset_json import joint_encoding, read_dataset_json
 from nnunet_wmh.labels.joint import LESION_OUTPUT_NAME
-from nnunet_wmh.outputs import atomic_output_folder
-from nnunet_wmh.parallel import check_jobs, map_collecting_problems
+from nnunet_wmh.runs.outputs import atomic_output_folder
+from nnunet_wmh.runs.parallel import check_jobs, map_collecting_problems
 
 logger = logging.getLogger(__name__)
 

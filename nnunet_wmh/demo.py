@@ -27,22 +27,16 @@ from nnunet_wmh.dataset_conversion.convert import convert_dataset
 from nnunet_wmh.dataset_conversion.options import ConvertOptions
 from nnunet_wmh.errors import NnunetWmhError
 from nnunet_wmh.evaluation.files import evaluate_to_files
-from nnunet_wmh.outputs import output_folder_in_place
-from nnunet_wmh.parallel import check_jobs
+from nnunet_wmh.nnunet.commands import NNUNET_COMMANDS, NnunetCommandError, find_command, run_logged
+from nnunet_wmh.nnunet.device import torch_device
+from nnunet_wmh.nnunet.folders import NnunetFolders
 from nnunet_wmh.registration.atlas import load_atlas
 from nnunet_wmh.registration.cohort_regions import register_atlas_to_cohort
 from nnunet_wmh.report.run import make_report
-from nnunet_wmh.study.nnunet import (
-    NNUNET_COMMANDS,
-    NnunetCommandError,
-    NnunetFolders,
-    find_command,
-    nnunet_variables,
-    run_logged,
-    torch_device,
-)
+from nnunet_wmh.runs.outputs import output_folder_in_place
+from nnunet_wmh.runs.parallel import check_jobs
 from nnunet_wmh.synthetic import make_synthetic_cohort
-from nnunet_wmh.tables import read_tsv
+from nnunet_wmh.tsv import read_tsv
 
 INTERCHANGEABLE_ID, MULTITASK_ID = 901, 902
 #: nnU-Net configuration of the demo: 2-D learns within minutes on a CPU; the 3-D one needs far longer.
@@ -269,7 +263,7 @@ def run_demo(
             plan,
             jobs,
             commands,
-            nnunet_variables(NnunetFolders.inside(folder), jobs=jobs),
+            NnunetFolders.inside(folder).environment(jobs=jobs),
             DemoResult(out=folder, device=torch_device("auto")),
         )
         names = {"train": plan.train_subjects, "test": plan.test_subjects, "trainer": plan.trainer}

@@ -40,6 +40,10 @@ FILL_CHOICES = ("duplicate", "zero")
 PAIRED, FLAIR_ONLY, T1_ONLY = "paired", "flair_only", "t1_only"
 _LEGACY_NAMES = {("flair", "t1"): PAIRED, ("flair",): FLAIR_ONLY, ("t1",): T1_ONLY}
 _LEGACY_SUFFIXES = {("flair", "t1"): "paired", ("flair",): "flair", ("t1",): "t1"}
+#: Names of the fixed input plans that predate modality lists.
+FIXED_INPUTS: dict[str, tuple[Modality, ...]] = {"flair": ("flair",), "t1": ("t1",), "flair_t1": ("flair", "t1")}
+#: Name of the single channel of a 1-channel interchangeable FLAIR/T1 dataset (z-score normalized by nnU-Net).
+EITHER_CHANNEL_NAME = "FLAIR_or_T1"
 #: Above this many subsets, ``variants="all"`` is worth a warning (more cases than images).
 MANY_SUBSETS = 7
 

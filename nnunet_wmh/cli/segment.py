@@ -8,7 +8,7 @@ from nnunet_wmh.cli.results import print_report
 from nnunet_wmh.cli.slurm import add_slurm_arguments, check_slurm_flags, print_submission, slurm_options
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.registration import TRANSFORM_KINDS
-from nnunet_wmh.tables import read_tsv
+from nnunet_wmh.tsv import read_tsv
 
 EXIT_OK = 0
 

@@ -8,7 +8,7 @@
   :mod:`~nnunet_wmh.dataset_conversion.plan`: every subject checked, the cases and folds planned;
 * :mod:`~nnunet_wmh.dataset_conversion.writer`, :mod:`~nnunet_wmh.dataset_conversion.splits`,
   :mod:`~nnunet_wmh.dataset_conversion.coregistration`: images, labels, folds, T1 onto the FLAIR grid;
-* :mod:`~nnunet_wmh.dataset_conversion.nnunet_folders`: the target folder and nnU-Net's dataset ids;
+* :mod:`~nnunet_wmh.nnunet.dataset_ids`: the target folder and nnU-Net's dataset ids;
 * :mod:`~nnunet_wmh.dataset_conversion.convert`: :func:`convert_dataset`, the whole flow.
 
 The public names are imported on first use, so that ``import nnunet_wmh.dataset_conversion.modes`` (the

@@ -24,12 +24,6 @@ from nnunet_wmh.conversion_table import CONVERSION_TSV, write_conversion_table
 from nnunet_wmh.dataset_conversion.coregistration import Moved, coregister_subjects
 from nnunet_wmh.dataset_conversion.gather import GatheredSubjects, gather_subjects
 from nnunet_wmh.dataset_conversion.modes import ModeSpec
-from nnunet_wmh.dataset_conversion.nnunet_folders import (
-    NnunetFolders,
-    check_dataset_target,
-    same_id_warnings,
-    stale_preprocessed_warning,
-)
 from nnunet_wmh.dataset_conversion.options import ConvertOptions, recorded_options, source_modalities
 from nnunet_wmh.dataset_conversion.plan import (
     make_target,
@@ -43,8 +37,10 @@ from nnunet_wmh.dataset_conversion.targets import Target
 from nnunet_wmh.dataset_conversion.writer import FILE_ENDING, SPLIT_FOLDERS, SubjectJob, WriteStats, write_subject
 from nnunet_wmh.errors import InputDataError
 from nnunet_wmh.modalities import other_modalities
-from nnunet_wmh.outputs import atomic_output_folder
-from nnunet_wmh.parallel import check_jobs, map_with_progress
+from nnunet_wmh.nnunet.dataset_ids import check_dataset_target, same_id_warnings, stale_preprocessed_warning
+from nnunet_wmh.nnunet.folders import NnunetFolders
+from nnunet_wmh.runs.outputs import atomic_output_folder
+from nnunet_wmh.runs.parallel import check_jobs, map_with_progress
 
 logger = logging.getLogger(__name__)
 

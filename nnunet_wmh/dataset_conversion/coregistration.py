@@ -19,7 +19,7 @@ from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, Modality, Sub
 from nnunet_wmh.errors import ImageReadError, InputDataError
 from nnunet_wmh.geometry import Geometry, geometry_differences
 from nnunet_wmh.io import load_nifti
-from nnunet_wmh.parallel import map_with_progress
+from nnunet_wmh.runs.parallel import map_with_progress
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, Modality, Subject
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.modalities import (
+    EITHER_CHANNEL_NAME,
     FILL_CHOICES,
+    FIXED_INPUTS,
     MANY_SUBSETS,
     Subset,
     canonical_order,
@@ -35,11 +37,6 @@ from nnunet_wmh.modalities import (
 )
 
 logger = logging.getLogger(__name__)
-
-#: Names of the fixed input plans that predate modality lists.
-FIXED_INPUTS: dict[str, tuple[Modality, ...]] = {"flair": ("flair",), "t1": ("t1",), "flair_t1": ("flair", "t1")}
-#: Name of the single channel of a 1-channel interchangeable FLAIR/T1 dataset (z-score normalized by nnU-Net).
-EITHER_CHANNEL_NAME = "FLAIR_or_T1"
 
 
 @dataclass(frozen=True)

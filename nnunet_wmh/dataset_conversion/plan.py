@@ -26,7 +26,7 @@ from nnunet_wmh.dataset_conversion.writer import CasePlan, SubjectJob
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, UsageError
 from nnunet_wmh.labels.joint import RegionIndex
 from nnunet_wmh.labels.region_table import complete_region_table, read_region_table
-from nnunet_wmh.parallel import map_with_progress
+from nnunet_wmh.runs.parallel import map_with_progress
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from nnunet_wmh.evaluation.summary import summarize
 from nnunet_wmh.geometry import Geometry, prediction_grid_differences
 from nnunet_wmh.io import dimension_problem, load_nifti
 from nnunet_wmh.labels.conventions import LabelConvention, check_threshold
-from nnunet_wmh.parallel import check_jobs, map_collecting_problems
+from nnunet_wmh.runs.parallel import check_jobs, map_collecting_problems
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ import numpy as np
 
 from nnunet_wmh.evaluation.evaluate import Evaluation, evaluate_folder
 from nnunet_wmh.evaluation.summary import summary_columns
-from nnunet_wmh.outputs import atomic_output_files
-from nnunet_wmh.tables import write_tsv
+from nnunet_wmh.runs.outputs import atomic_output_files
+from nnunet_wmh.tsv import write_tsv
 
 
 @dataclass(frozen=True)

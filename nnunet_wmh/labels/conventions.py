@@ -165,7 +165,13 @@ class LabelConvention:
         UsageError
             If the file cannot be read or its labels define no lesion (names ``parameter``).
         """
-        dataset_json = read_dataset_json(path, parameter=parameter)
+        return cls.of_dataset(read_dataset_json(path, parameter=parameter), path, parameter=parameter)
+
+    @classmethod
+    def of_dataset(
+        cls, dataset_json: Mapping[str, Any], path: str | os.PathLike[str], *, parameter: str = "dataset_json"
+    ) -> LabelConvention:
+        """The convention of a dataset.json already read from ``path`` (see :meth:`from_dataset_json`)."""
         encoding = encoding_name(dataset_json)
         if encoding == "regions":
             raise UsageError(

@@ -26,7 +26,6 @@ import SimpleITK as sitk
 from nnunet_wmh.errors import ImageReadError, InputDataError, RegistrationError, UsageError
 from nnunet_wmh.io import compact_labels, read_image, read_subject_image, save_nifti
 from nnunet_wmh.labels.region_table import complete_region_table, read_region_table
-from nnunet_wmh.outputs import atomic_output_files
 from nnunet_wmh.registration.engine import (
     TRANSFORM_KINDS,
     RegistrationRunError,
@@ -39,6 +38,7 @@ from nnunet_wmh.registration.engine import (
     resample_labels,
     transform_path,
 )
+from nnunet_wmh.runs.outputs import atomic_output_files
 
 logger = logging.getLogger(__name__)
 

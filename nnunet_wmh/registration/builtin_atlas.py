@@ -38,8 +38,8 @@ import numpy as np
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.io import save_nifti
 from nnunet_wmh.labels.region_table import read_region_table
-from nnunet_wmh.outputs import atomic_output_files
 from nnunet_wmh.registration.atlas import Atlas, load_atlas
+from nnunet_wmh.runs.outputs import atomic_output_files
 
 logger = logging.getLogger(__name__)
 

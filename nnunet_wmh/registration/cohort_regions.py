@@ -17,10 +17,10 @@ from nnunet_wmh.cohorts import Subject, read_source
 from nnunet_wmh.errors import ImageReadError, InputDataError, InvalidInputsError, UsageError
 from nnunet_wmh.io import read_image
 from nnunet_wmh.labels.region_table import write_region_table
-from nnunet_wmh.outputs import atomic_output_folder
-from nnunet_wmh.parallel import check_jobs, map_collecting_problems, map_with_progress
 from nnunet_wmh.registration.atlas import Atlas, RegionMapResult, check_transform_kind, register_atlas
 from nnunet_wmh.registration.engine import TransformKind
+from nnunet_wmh.runs.outputs import atomic_output_folder
+from nnunet_wmh.runs.parallel import check_jobs, map_collecting_problems, map_with_progress
 
 REGION_MAP_NAME = "regions.nii.gz"
 REGION_TABLE_NAME = "regions.tsv"

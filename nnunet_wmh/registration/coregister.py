@@ -17,7 +17,6 @@ import SimpleITK as sitk
 
 from nnunet_wmh.errors import RegistrationError
 from nnunet_wmh.io import save_nifti
-from nnunet_wmh.outputs import atomic_output_files
 from nnunet_wmh.registration.engine import (
     RegistrationRunError,
     read_float_image,
@@ -27,6 +26,7 @@ from nnunet_wmh.registration.engine import (
     resample_image,
     transform_path,
 )
+from nnunet_wmh.runs.outputs import atomic_output_files
 
 #: Share of the moved T1's head that must land inside the FLAIR's head.
 MIN_HEAD_OVERLAP = 0.90

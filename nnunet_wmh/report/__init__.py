@@ -8,6 +8,6 @@
 * :mod:`~nnunet_wmh.report.parts`: parts of a sharded run, their checks, the merge and the final files;
 * :mod:`~nnunet_wmh.report.lesions`, :mod:`~nnunet_wmh.report.burden`,
   :mod:`~nnunet_wmh.report.periventricular`: the measurements on arrays;
-* :mod:`~nnunet_wmh.report.tables`, :mod:`~nnunet_wmh.report.pictures`, :mod:`~nnunet_wmh.report.html`,
+* :mod:`~nnunet_wmh.report.cohort_tables`, :mod:`~nnunet_wmh.report.pictures`, :mod:`~nnunet_wmh.report.html`,
   :mod:`~nnunet_wmh.report.bids`: the cohort tables, the PNG pictures, ``index.html``, BIDS derivatives.
 """

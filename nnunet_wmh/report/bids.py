@@ -33,7 +33,7 @@ from nnunet_wmh.errors import UsageError
 from nnunet_wmh.io import save_nifti
 from nnunet_wmh.labels.joint import OUTSIDE_REGIONS_NAME
 from nnunet_wmh.modalities import MODALITY_NAMES
-from nnunet_wmh.tables import MISSING, write_tsv
+from nnunet_wmh.tsv import MISSING, write_tsv
 
 if TYPE_CHECKING:
     import nibabel as nib

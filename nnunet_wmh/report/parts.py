@@ -23,10 +23,8 @@ from typing import Any
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsError, UsageError
 from nnunet_wmh.io import link_or_copy
 from nnunet_wmh.labels.region_table import generated_region_name
-from nnunet_wmh.outputs import atomic_output_folder, check_output
 from nnunet_wmh.report.bids import write_dataset_files
-from nnunet_wmh.report.rows import CaseRows
-from nnunet_wmh.report.tables import (
+from nnunet_wmh.report.cohort_tables import (
     INFO_COLUMNS,
     LESION_COLUMNS,
     QC_COLUMNS,
@@ -35,8 +33,10 @@ from nnunet_wmh.report.tables import (
     finalize_tables,
     qc_columns,
 )
+from nnunet_wmh.report.rows import CaseRows
+from nnunet_wmh.runs.outputs import atomic_output_folder, check_output
 from nnunet_wmh.slurm.scripts import SLURM_FOLDER
-from nnunet_wmh.tables import format_cell, read_tsv, write_tsv
+from nnunet_wmh.tsv import format_cell, read_tsv, write_tsv
 
 PARTS_FOLDER = "parts"
 #: What the merge keeps of ``OUT``: the SLURM jobs' scripts, records and logs (the merge job's own log among them).

@@ -21,7 +21,7 @@ from nnunet_wmh.masks import in_plane_boundary
 
 if TYPE_CHECKING:
     from nnunet_wmh.report.burden import CaseRegions
-    from nnunet_wmh.report.tables import FinalTables
+    from nnunet_wmh.report.cohort_tables import FinalTables
 
 SLICES = 8
 LESION_COLOUR = (1.0, 0.1, 0.1)

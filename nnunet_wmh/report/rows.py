@@ -1,5 +1,5 @@
 """The rows one case gives each table of the report (regions.tsv, subjects.tsv, lesions.tsv, qc.tsv), before
-the cohort-level columns (z-scores, flags, missing regions) are added by :mod:`nnunet_wmh.report.tables`."""
+the cohort-level columns (z-scores, flags, missing regions) are added by :mod:`nnunet_wmh.report.cohort_tables`."""
 
 from __future__ import annotations
 

@@ -21,8 +21,6 @@ from nnunet_wmh.conversion_table import CaseInfo, read_conversion_table
 from nnunet_wmh.errors import InvalidInputsError, OutputExistsError, UsageError
 from nnunet_wmh.labels.conventions import LabelConvention
 from nnunet_wmh.labels.region_table import read_region_table
-from nnunet_wmh.outputs import atomic_output_folder
-from nnunet_wmh.parallel import check_jobs, map_collecting_problems
 from nnunet_wmh.report.bids import bids_prefixes, write_case_derivatives
 from nnunet_wmh.report.case import CaseSettings, measure_case
 from nnunet_wmh.report.inputs import CaseInputs, find_case_inputs, prediction_convention
@@ -42,6 +40,8 @@ from nnunet_wmh.report.parts import (
     rows_as_text,
 )
 from nnunet_wmh.report.rows import CaseRows, case_rows
+from nnunet_wmh.runs.outputs import atomic_output_folder
+from nnunet_wmh.runs.parallel import check_jobs, map_collecting_problems
 
 __all__ = ["ReportOptions", "ReportResult", "make_report"]
 

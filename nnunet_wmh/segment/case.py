@@ -23,15 +23,15 @@ from nnunet_wmh.cohorts.subject import ZERO
 from nnunet_wmh.dataset_conversion.coregistration import off_grid
 from nnunet_wmh.decode import decode_probabilities
 from nnunet_wmh.io import compact_labels, load_nifti, save_nifti
-from nnunet_wmh.labels.joint import JointEncoding, decode_joint_labels
+from nnunet_wmh.labels.joint import decode_joint_labels
+from nnunet_wmh.nnunet.predictor import ModelRunner
 from nnunet_wmh.report.bids import bids_entities
 from nnunet_wmh.report.burden import MM3_PER_ML
+from nnunet_wmh.report.cohort_tables import EXTRA_FLAGS
 from nnunet_wmh.report.inputs import CaseInputs
-from nnunet_wmh.report.tables import EXTRA_FLAGS
-from nnunet_wmh.segment.predictor import ModelRunner
 from nnunet_wmh.segment.routes import SubjectRoute
 from nnunet_wmh.segment.uncertainty import lesion_probability, uncertainty_figures
-from nnunet_wmh.tables import format_cell
+from nnunet_wmh.tsv import format_cell
 
 PREDICTIONS_FOLDER = "predictions"
 #: A total lesion volume above this (mL) is flagged as implausible (the largest WMH loads reported are ~100 mL).
@@ -113,7 +113,7 @@ def segment_subject(route: SubjectRoute, runner: ModelRunner, folder: Path, regi
         if model.route.encoding == "separate":
             labels = decode_probabilities(predicted.probabilities, model.dataset_json)
         written = np.asarray(labels).transpose(2, 1, 0)
-        decoded = decode_joint_labels(written, JointEncoding.from_dataset_json(model.dataset_json))
+        decoded = decode_joint_labels(written, model.encoding)
         lesion, region_map, regions_metric = decoded.lesion, decoded.regions, math.nan
     else:
         lesion = predicted.labels.transpose(2, 1, 0) == model.route.lesion_label

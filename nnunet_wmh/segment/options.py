@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nnunet_wmh.errors import UsageError
+from nnunet_wmh.nnunet.device import check_device
+from nnunet_wmh.nnunet.model import CHECKPOINT
 from nnunet_wmh.registration import TRANSFORM_KINDS
 from nnunet_wmh.report.options import ReportOptions
-from nnunet_wmh.segment.model import CHECKPOINT
-
-DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -64,8 +63,7 @@ class SegmentOptions:
         atlas = (self.atlas_image, self.atlas_labels, self.region_table)
         if any(a is not None for a in atlas) and any(a is None for a in atlas):
             raise UsageError("give `atlas_image`, `atlas_labels` and `region_table` together (or none)", "atlas_image")
-        if self.device not in DEVICES:
-            raise UsageError(f"`device` must be one of {', '.join(DEVICES)}, got {self.device!r}", "device")
+        check_device(self.device)
         if self.transform not in TRANSFORM_KINDS:
             raise UsageError(f"`transform` must be one of {', '.join(TRANSFORM_KINDS)}, got {self.transform!r}",
                              "transform")  # fmt: skip

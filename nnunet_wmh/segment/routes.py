@@ -1,6 +1,6 @@
 """The route of each subject: which of its images go into which channel of the model, or why it cannot be served.
 
-The model decides (:class:`~nnunet_wmh.segment.model.ModelRoute`), with ``convert``'s own input plans, so a
+The model decides (:class:`~nnunet_wmh.nnunet.model_route.ModelRoute`), with ``convert``'s own input plans, so a
 subject is prepared exactly as a test case of the model's dataset would be:
 
 * fixed inputs (``flair``, ``t1``, ``flair_t1``): every channel's image is needed; a subject without one is
@@ -25,7 +25,7 @@ from nnunet_wmh.dataset_conversion.inputs import (
     InterchangeableInputs,
     MissingModalityError,
 )
-from nnunet_wmh.segment.model import ModelRoute
+from nnunet_wmh.nnunet.model_route import ModelRoute
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,10 @@ from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, ZERO, Subject
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsError, UsageError
 from nnunet_wmh.io import read_subject_image
 from nnunet_wmh.labels.conventions import LabelConvention
-from nnunet_wmh.labels.joint import JointEncoding
-from nnunet_wmh.outputs import atomic_output_folder
-from nnunet_wmh.parallel import check_jobs, map_collecting_problems, map_with_progress
+from nnunet_wmh.nnunet.device import torch_device
+from nnunet_wmh.nnunet.model import TrainedModel, open_model
+from nnunet_wmh.nnunet.model_route import ModelRoute
+from nnunet_wmh.nnunet.predictor import ModelRunner
 from nnunet_wmh.report.case import CaseSettings
 from nnunet_wmh.report.parts import (
     KEPT_ON_MERGE,
@@ -45,12 +46,11 @@ from nnunet_wmh.report.parts import (
     rows_as_text,
 )
 from nnunet_wmh.report.run import CaseWriter
+from nnunet_wmh.runs.outputs import atomic_output_folder
+from nnunet_wmh.runs.parallel import check_jobs, map_collecting_problems, map_with_progress
 from nnunet_wmh.segment.case import PREDICTIONS_FOLDER, RegionSource, segment_subject
-from nnunet_wmh.segment.model import ModelRoute, TrainedModel, open_model
 from nnunet_wmh.segment.options import SegmentOptions
-from nnunet_wmh.segment.predictor import ModelRunner
 from nnunet_wmh.segment.routes import SubjectRoute, route_subjects
-from nnunet_wmh.study.nnunet import torch_device
 
 logger = logging.getLogger(__name__)
 
@@ -203,11 +203,7 @@ def _provenance(
     model: TrainedModel, options: SegmentOptions, inputs: dict[str, Any], cases: list[str], num_parts: int
 ) -> tuple[LabelConvention, dict[str, Any]]:
     """How the predictions read, and what every part of the run shares (checked by ``report-merge``)."""
-    convention = (
-        LabelConvention.from_dataset_json(model.folder / "dataset.json", parameter="model")
-        if model.route.has_regions
-        else LabelConvention.challenge()
-    )
+    convention = model.convention
     segment = {k: v for k, v in asdict(options).items() if k != "report"}
     return convention, {
         "nnunet_wmh_version": __version__,
@@ -233,7 +229,7 @@ def _generated_by(model: TrainedModel) -> dict[str, Any]:
 
 def _region_names(model: TrainedModel, regions: RegionSource | None) -> dict[int, str]:
     if regions is None:
-        return JointEncoding.from_dataset_json(model.dataset_json).regions.as_table()
+        return model.encoding.regions.as_table()
     return dict(regions.atlas.table)  # type: ignore[attr-defined]
 
 

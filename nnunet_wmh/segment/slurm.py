@@ -22,13 +22,13 @@ from dataclasses import fields
 from pathlib import Path
 
 from nnunet_wmh.errors import OutputExistsError, UsageError
-from nnunet_wmh.outputs import check_output
-from nnunet_wmh.parallel import check_jobs
+from nnunet_wmh.nnunet.model import open_model
+from nnunet_wmh.nnunet.trainer_search import TRAINER_PATH_VARIABLE, extended_trainer_search
 from nnunet_wmh.report.options import ReportOptions
 from nnunet_wmh.report.parts import PART_FILE, PARTS_FOLDER, REPORT_JSON
-from nnunet_wmh.segment.model import open_model
+from nnunet_wmh.runs.outputs import check_output
+from nnunet_wmh.runs.parallel import check_jobs
 from nnunet_wmh.segment.options import SegmentOptions
-from nnunet_wmh.segment.predictor import TRAINER_PATH_VARIABLE, extended_trainer_search
 from nnunet_wmh.segment.routes import route_subjects
 from nnunet_wmh.segment.run import input_subjects, require_served, with_model_modalities
 from nnunet_wmh.slurm.options import SlurmOptions

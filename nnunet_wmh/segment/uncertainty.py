@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from nnunet_wmh.labels.joint import LESION_OUTPUT_NAME
+from nnunet_wmh.nnunet.model_route import ModelRoute
 from nnunet_wmh.report.burden import MM3_PER_ML
-from nnunet_wmh.segment.model import ModelRoute
 
 UNCERTAIN_BAND = (0.25, 0.75)
 

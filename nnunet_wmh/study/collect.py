@@ -20,7 +20,7 @@ from nnunet_wmh.labels.conventions import LabelConvention
 from nnunet_wmh.labels.region_table import read_region_table
 from nnunet_wmh.study.configs import StudyConfig
 from nnunet_wmh.study.layout import StudyLayout
-from nnunet_wmh.tables import number_cell, read_tsv
+from nnunet_wmh.tsv import number_cell, read_tsv
 
 METRICS = ("dice", "hd95_mm", "avd_percent", "lesion_recall", "lesion_f1")
 RESULT_COLUMNS = (

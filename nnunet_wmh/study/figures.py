@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from nnunet_wmh.study.tables import table_order
+from nnunet_wmh.study.paper_tables import table_order
 
 METRIC_LABELS = {"dice": "Dice", "hd95_mm": "HD95 (mm)", "avd_percent": "AVD (%)", "lesion_f1": "lesion F1"}
 VARIANT_COLOURS = {"paired": "#1d3557", "flair_only": "#e63946", "t1_only": "#2a9d8f"}

@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from nnunet_wmh.nnunet.folders import NnunetFolders
 from nnunet_wmh.study.configs import StudyConfig
-from nnunet_wmh.study.nnunet import NnunetFolders
 
 COMMANDS_SH = "commands.sh"
 STUDY_JSON = "study.json"

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.parallel import check_jobs
+from nnunet_wmh.nnunet.device import check_device
+from nnunet_wmh.runs.parallel import check_jobs
 from nnunet_wmh.study.configs import resolve_configs
 from nnunet_wmh.study.profiles import check_profile, parse_trainers
 
@@ -81,8 +82,7 @@ class StudyOptions:
                 f"{self.dataset_id_base}",
                 "dataset_id_base",
             )
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise UsageError(f"`device` must be auto, cpu or cuda, got {self.device!r}", "device")
+        check_device(self.device)
         if self.cv_folds < 2:
             raise UsageError(f"`cv_folds` must be at least 2, got {self.cv_folds}", "cv_folds")
         if not self.folds or any(not 0 <= f < self.cv_folds for f in self.folds):

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from nnunet_wmh.evaluation.localization import LOCALIZATION_COLUMNS, localization_rows
-from nnunet_wmh.outputs import atomic_output_files, atomic_output_folder
+from nnunet_wmh.runs.outputs import atomic_output_files, atomic_output_folder
 from nnunet_wmh.study.collect import RESULT_COLUMNS, best_lesion_config, burden_rows, results_rows
 from nnunet_wmh.study.configs import StudyConfig
 from nnunet_wmh.study.figures import metric_figure, region_agreement_figure
 from nnunet_wmh.study.findings import paper_findings
 from nnunet_wmh.study.layout import StudyLayout
-from nnunet_wmh.study.tables import (
+from nnunet_wmh.study.paper_tables import (
     COMPARISON_COLUMNS,
     SEGMENTATION_COLUMNS,
     comparisons,
@@ -23,7 +23,7 @@ from nnunet_wmh.study.tables import (
     segmentation_table,
     subject_localization_errors,
 )
-from nnunet_wmh.tables import write_tsv
+from nnunet_wmh.tsv import write_tsv
 
 BURDEN_COLUMNS = (
     "config", "case", "participant_id", "region_id", "region_name", "true_volume_ml", "predicted_volume_ml",

@@ -17,11 +17,11 @@ from nnunet_wmh.dataset_conversion.convert import convert_dataset
 from nnunet_wmh.dataset_conversion.options import ConvertOptions, recorded_options
 from nnunet_wmh.decode import decode_prediction_folder
 from nnunet_wmh.evaluation.files import evaluate_to_files
+from nnunet_wmh.nnunet.commands import find_command, run_logged
 from nnunet_wmh.registration.atlas import load_atlas
 from nnunet_wmh.registration.cohort_regions import register_atlas_to_cohort
 from nnunet_wmh.study.configs import StudyConfig
 from nnunet_wmh.study.layout import StudyLayout
-from nnunet_wmh.study.nnunet import find_command, run_logged
 from nnunet_wmh.study.options import StudyOptions
 from nnunet_wmh.study.profiles import Profile, trainer_for
 from nnunet_wmh.study.steps import Step

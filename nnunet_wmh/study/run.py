@@ -29,11 +29,11 @@ from typing import Any
 from nnunet_wmh import __version__
 from nnunet_wmh.cohorts.read import read_source
 from nnunet_wmh.errors import OutputError, OutputExistsError, UsageError
-from nnunet_wmh.outputs import check_output, folder_lock
+from nnunet_wmh.nnunet.device import torch_device
+from nnunet_wmh.runs.outputs import check_output, folder_lock
 from nnunet_wmh.slurm.submit import check_not_running
 from nnunet_wmh.study.configs import StudyConfig, resolve_configs, select_configs
 from nnunet_wmh.study.layout import COMMANDS_SH, STUDY_JSON, StudyLayout
-from nnunet_wmh.study.nnunet import nnunet_variables, torch_device
 from nnunet_wmh.study.options import StudyOptions
 from nnunet_wmh.study.outputs import StudyTables, compute_tables, write_figures, write_tables
 from nnunet_wmh.study.page import write_study_page
@@ -259,7 +259,7 @@ def plan_study(source: str | os.PathLike[str], out: str | os.PathLike[str], opti
     out_path = Path(out).expanduser().absolute()
     layout = StudyLayout(out_path, options.dataset_id_base)
     profile, configuration = check_profile(options.profile, options.configuration)
-    variables = nnunet_variables(layout.nnunet, jobs=options.jobs, trainer_paths=options.trainer_paths)
+    variables = layout.nnunet.environment(jobs=options.jobs, trainer_paths=options.trainer_paths)
     if options.deterministic:
         variables[SEED_VARIABLE] = str(options.seed)
     planner = StudyPlanner(

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
 
-from nnunet_wmh.outputs import folder_lock
+from nnunet_wmh.runs.outputs import folder_lock
 from nnunet_wmh.slurm.options import SlurmOptions
 from nnunet_wmh.slurm.scripts import JobSpec, nnunet_wmh_command
 from nnunet_wmh.slurm.submit import Submission, check_not_running, submit_jobs

@@ -21,8 +21,8 @@ from nnunet_wmh.errors import UsageError
 from nnunet_wmh.io import save_nifti
 from nnunet_wmh.labels.region_table import write_region_table
 from nnunet_wmh.modalities import MODALITY_NAMES, other_modalities, parse_modalities
-from nnunet_wmh.outputs import atomic_output_folder
-from nnunet_wmh.parallel import check_jobs, map_with_progress
+from nnunet_wmh.runs.outputs import atomic_output_folder
+from nnunet_wmh.runs.parallel import check_jobs, map_with_progress
 from nnunet_wmh.synthetic.anatomy import SYNTHETIC_REGION_TABLE, random_rotation
 from nnunet_wmh.synthetic.phantom import SampledSubject, random_pathology, random_subject_transform, sample_subject
 from nnunet_wmh.synthetic.pitfalls import PITFALL_NAMES

@@ -8,9 +8,6 @@ absolute imports only, and everything that must be pickled lives in ordinary pac
 (:mod:`nnunet_wmh.training.augmentation`, :mod:`nnunet_wmh.training.support`).
 """
 
-from pathlib import Path
+from nnunet_wmh.nnunet.trainer_search import trainers_path
 
-
-def trainers_path() -> Path:
-    """The folder to put in ``nnUNet_extTrainer``."""
-    return Path(__file__).resolve().parent
+__all__ = ["trainers_path"]

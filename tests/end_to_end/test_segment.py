@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from nnunet_wmh.tables import read_tsv
 from nnunet_wmh.trainers import trainers_path
+from nnunet_wmh.tsv import read_tsv
 
 BIN = Path(sys.executable).parent
 TEST_TRAINERS = Path(__file__).parent / "nnunet_trainers"

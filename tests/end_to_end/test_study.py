@@ -16,7 +16,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from nnunet_wmh.tables import read_tsv
+from nnunet_wmh.tsv import read_tsv
 from tests.helpers.browser import open_page, screenshot
 
 BIN = Path(sys.executable).parent

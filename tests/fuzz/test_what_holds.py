@@ -18,7 +18,7 @@ import pytest
 from nnunet_wmh.evaluation.evaluate import evaluate_folder
 from nnunet_wmh.report.options import ReportOptions
 from nnunet_wmh.report.run import make_report
-from nnunet_wmh.tables import read_tsv
+from nnunet_wmh.tsv import read_tsv
 from tests.helpers.images import oblique_affine, tree_bytes
 
 SHAPE = (16, 14, 5)

@@ -15,7 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from nnunet_wmh.study.nnunet import stop_process_group
+from nnunet_wmh.nnunet.commands import stop_process_group
 
 DAEMONS = ("munged", "slurmctld", "slurmd")
 CLIENTS = ("sbatch", "squeue", "scontrol", "scancel", "sinfo")

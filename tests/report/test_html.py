@@ -2,8 +2,8 @@
 
 import re
 
+from nnunet_wmh.report.cohort_tables import QC_COLUMNS, SUBJECT_COLUMNS, finalize_tables
 from nnunet_wmh.report.html import write_index
-from nnunet_wmh.report.tables import QC_COLUMNS, SUBJECT_COLUMNS, finalize_tables
 
 
 def test_the_page_holds_the_cohort_figures_and_escapes_case_names(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nnunet_wmh.cohorts.subject import Subject
-from nnunet_wmh.segment.model import ModelRoute
+from nnunet_wmh.nnunet.model_route import ModelRoute
 from nnunet_wmh.segment.routes import case_ids, route_subjects
 
 

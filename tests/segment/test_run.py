@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nnunet_wmh.errors import InvalidInputsError, SourceLayoutError, UsageError
-from nnunet_wmh.segment.model import ModelRoute
+from nnunet_wmh.nnunet.model_route import ModelRoute
 from nnunet_wmh.segment.options import SegmentOptions
 from nnunet_wmh.segment.routes import route_subjects
 from nnunet_wmh.segment.run import _checked_routes, cohort_subjects, segment_cohort, single_subject

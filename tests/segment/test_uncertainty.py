@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from nnunet_wmh.segment.model import ModelRoute
+from nnunet_wmh.nnunet.model_route import ModelRoute
 from nnunet_wmh.segment.uncertainty import binary_entropy_bits, lesion_probability, uncertainty_figures
 
 

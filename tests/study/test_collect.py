@@ -5,7 +5,7 @@ import math
 from nnunet_wmh.study.collect import RESULT_COLUMNS, best_lesion_config, full_variant, results_rows
 from nnunet_wmh.study.configs import CONFIGS
 from nnunet_wmh.study.layout import StudyLayout
-from nnunet_wmh.tables import write_tsv
+from nnunet_wmh.tsv import write_tsv
 
 COLUMNS = ["case", "subject", "session", "site", "variant", "dice", "hd95_mm", "avd_percent", "lesion_recall",
            "lesion_f1", "prediction", "reference"]  # fmt: skip

@@ -7,10 +7,10 @@ from nnunet_wmh.errors import UsageError
 from nnunet_wmh.study.configs import CONFIGS, join_config_tokens, parse_list_config, resolve_configs, select_configs
 from nnunet_wmh.study.layout import StudyLayout
 from nnunet_wmh.study.options import StudyOptions
+from nnunet_wmh.study.paper_tables import table_order
 from nnunet_wmh.study.plan import StudyPlanner
 from nnunet_wmh.study.profiles import PROFILES, parse_trainers
 from nnunet_wmh.study.slurm import study_command
-from nnunet_wmh.study.tables import table_order
 
 
 def _names(configs):

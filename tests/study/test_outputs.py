@@ -1,7 +1,7 @@
 """The study's result files are written as one set and replaced whole."""
 
 from nnunet_wmh.study.outputs import StudyTables, write_figures, write_tables
-from nnunet_wmh.tables import read_tsv
+from nnunet_wmh.tsv import read_tsv
 
 
 def _tables():

@@ -77,7 +77,7 @@ def test_a_folder_that_is_not_a_study_is_refused_unless_overwrite(small_cohort_t
         ({"atlas_image": "a.nii.gz"}, "`atlas_image` and `atlas_labels` go together"),
         ({"jobs": 0}, "jobs"),
         ({"profile": "fast"}, "unknown `profile`"),
-        ({"device": "tpu"}, "`device` must be auto, cpu or cuda"),
+        ({"device": "tpu"}, "`device` must be one of auto, cpu, cuda"),
     ],
 )
 def test_bad_options_are_refused_before_anything_is_written(small_cohort_template, tmp_path, fields, message):

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from nnunet_wmh.labels.joint import OUTSIDE_REGIONS_NAME
-from nnunet_wmh.tables import MISSING, format_cell, number_cell, write_tsv
+from nnunet_wmh.tsv import MISSING, format_cell, number_cell, write_tsv
 
 INFO_COLUMNS = ("participant_id", "session_id", "site")
 REGION_COLUMNS = [

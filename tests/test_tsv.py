@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from nnunet_wmh.tables import format_cell, number_cell, read_tsv, write_tsv
+from nnunet_wmh.tsv import format_cell, number_cell, read_tsv, write_tsv
 
 ROWS = [
     {"case": "a", "site": "Utrecht", "variant": "paired", "dice": 0.8, "hd95_mm": 2.0},

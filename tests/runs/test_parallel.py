@@ -3,7 +3,7 @@
 import pytest
 
 from nnunet_wmh.errors import InputDataError, UsageError
-from nnunet_wmh.parallel import check_jobs, map_collecting_problems, map_with_progress
+from nnunet_wmh.runs.parallel import check_jobs, map_collecting_problems, map_with_progress
 
 
 def _square_or_fail(value: int) -> int:

@@ -1,6 +1,5 @@
-"""nnU-Net's commands: the variables they get, where they are found, a failing command's log."""
+"""nnU-Net's commands: where they are found, a failing command's log, an interrupted command stopped whole."""
 
-import os
 import signal
 import sys
 import time
@@ -9,24 +8,7 @@ from pathlib import Path
 import pytest
 
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.study.nnunet import (
-    NnunetCommandError,
-    NnunetFolders,
-    find_command,
-    nnunet_variables,
-    run_logged,
-    trainer_search_path,
-)
-from nnunet_wmh.trainers import trainers_path
-
-
-def test_variables_point_nnunet_inside_the_folder_and_list_every_trainer_folder(tmp_path):
-    variables = nnunet_variables(NnunetFolders.inside(tmp_path), jobs=3, trainer_paths=[tmp_path / "mine"])
-    assert variables["nnUNet_raw"] == str(tmp_path / "nnUNet_raw")
-    assert variables["nnUNet_results"] == str(tmp_path / "nnUNet_results")
-    assert variables["nnUNet_extTrainer"].split(os.pathsep) == [str(trainers_path()), str(tmp_path / "mine")]
-    assert (variables["nnUNet_def_n_proc"], variables["nnUNet_n_proc_DA"]) == ("3", "2")
-    assert trainer_search_path() == str(trainers_path())
+from nnunet_wmh.nnunet.commands import NnunetCommandError, find_command, run_logged
 
 
 def test_commands_are_found_beside_this_python_or_refused_by_name():

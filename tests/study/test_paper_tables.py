@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from nnunet_wmh.study.tables import (
+from nnunet_wmh.study.paper_tables import (
     comparison_pairs,
     comparisons,
     segmentation_markdown,
@@ -83,7 +83,7 @@ def test_multitask_is_compared_with_separate_models_on_lesions_and_region_volume
 
 
 def test_list_configurations_are_compared_with_models_of_exactly_their_inputs():
-    from nnunet_wmh.study.tables import comparison_pairs
+    from nnunet_wmh.study.paper_tables import comparison_pairs
 
     rows = [{"config": "interchangeable_dropout_flair_t1_t2", "variant": v} for v in ("flair+t1+t2", "t2", "flair")]
     rows += [{"config": "interchangeable_flair_t1_t2", "variant": v} for v in ("flair+t1+t2", "t2")]

@@ -1,4 +1,4 @@
-"""Where a converted dataset goes, and what nnU-Net's folders already hold under its id.
+"""Dataset ids in nnU-Net's folders: what they already hold under an id, checked before a dataset is written.
 
 nnU-Net refuses one dataset id under two names anywhere in ``nnUNet_raw``, ``nnUNet_preprocessed`` and
 ``nnUNet_results``, and its planning stops with a bare AssertionError on preprocessed data of a replaced
@@ -8,55 +8,11 @@ dataset whose split differs. These checks say so before anything is written.
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
-from nnunet_wmh.errors import DatasetExistsError, UsageError
-from nnunet_wmh.outputs import check_output
-
-
-def resolve_folder(
-    value: str | os.PathLike[str] | None, variable: str, *, parameter: str, required: bool
-) -> Path | None:
-    """The folder given as ``parameter``, else nnU-Net's environment ``variable`` (read now), else None."""
-    if value is not None:
-        return Path(value).expanduser().absolute()
-    from_environment = os.environ.get(variable)
-    if from_environment:
-        return Path(from_environment).expanduser().absolute()
-    if required:
-        raise UsageError(f"{variable} is not set; pass `{parameter}` or export {variable}", parameter)
-    return None
-
-
-@dataclass(frozen=True)
-class NnunetFolders:
-    """nnU-Net's raw folder (where the dataset goes) and, where known, its preprocessed and results folders."""
-
-    raw: Path
-    preprocessed: Path | None
-    results: Path | None
-
-    @classmethod
-    def resolve(
-        cls,
-        out: str | os.PathLike[str] | None,
-        preprocessed: str | os.PathLike[str] | None,
-        results: str | os.PathLike[str] | None,
-    ) -> NnunetFolders:
-        """From the arguments, else ``$nnUNet_raw``, ``$nnUNet_preprocessed``, ``$nnUNet_results``."""
-        raw = resolve_folder(out, "nnUNet_raw", parameter="out", required=True)
-        assert raw is not None
-        return cls(
-            raw,
-            resolve_folder(preprocessed, "nnUNet_preprocessed", parameter="preprocessed", required=False),
-            resolve_folder(results, "nnUNet_results", parameter="results", required=False),
-        )
-
-    def others(self) -> dict[str, Path | None]:
-        """``{variable: folder}`` of the preprocessed and results folders."""
-        return {"nnUNet_preprocessed": self.preprocessed, "nnUNet_results": self.results}
+from nnunet_wmh.errors import DatasetExistsError
+from nnunet_wmh.nnunet.folders import NnunetFolders
+from nnunet_wmh.runs.outputs import check_output
 
 
 def datasets_with_id(folder: Path | None, dataset_id: int) -> list[Path]:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from nnunet_wmh.report.tables import QC_COLUMNS, SUBJECT_COLUMNS, finalize_tables
-from nnunet_wmh.tables import format_cell
+from nnunet_wmh.report.cohort_tables import QC_COLUMNS, SUBJECT_COLUMNS, finalize_tables
+from nnunet_wmh.tsv import format_cell
 
 
 def _subject(case, volume_ml):

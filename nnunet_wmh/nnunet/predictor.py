@@ -18,10 +18,8 @@ from typing import Any
 import numpy as np
 
 from nnunet_wmh.errors import InputDataError, UsageError
-from nnunet_wmh.segment.model import TrainedModel
-from nnunet_wmh.study.nnunet import trainer_search_path
-
-TRAINER_PATH_VARIABLE = "nnUNet_extTrainer"
+from nnunet_wmh.nnunet.model import TrainedModel
+from nnunet_wmh.nnunet.trainer_search import trainer_search
 
 
 @dataclass(frozen=True)
@@ -40,32 +38,11 @@ class CasePrediction:
     probabilities: np.ndarray
 
 
-def extended_trainer_search(extra: Sequence[str | os.PathLike[str]]) -> str:
-    """``nnUNet_extTrainer`` extended, not replaced: nnunet_wmh's trainers, ``extra`` folders, then the folders
-    this process's ``nnUNet_extTrainer`` already lists."""
-    return os.pathsep.join(filter(None, (trainer_search_path(extra), os.environ.get(TRAINER_PATH_VARIABLE))))
-
-
-@contextlib.contextmanager
-def _trainer_search(extra: Sequence[str | os.PathLike[str]]) -> Iterator[None]:
-    """Let nnU-Net find the trainers of :func:`extended_trainer_search` while a model loads."""
-    previous = os.environ.get(TRAINER_PATH_VARIABLE)
-    os.environ[TRAINER_PATH_VARIABLE] = extended_trainer_search(extra)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(TRAINER_PATH_VARIABLE, None)
-        else:
-            os.environ[TRAINER_PATH_VARIABLE] = previous
-
-
 def _load_error(model: TrainedModel, exc: Exception) -> UsageError:
     """A load failure in words: a trainer nnU-Net cannot find, or a checkpoint it cannot read."""
     if "Could not find requested nnunet trainer" in str(exc):
-        trainer = model.folder.name.split("__")[0]
         return UsageError(
-            f"`model` {model.folder}: nnU-Net cannot find its trainer class {trainer}; give the folder of its "
+            f"`model` {model.folder}: nnU-Net cannot find its trainer class {model.trainer}; give the folder of its "
             "file with `trainer_paths` (or list it in nnUNet_extTrainer)",
             "trainer_paths",
         )
@@ -108,7 +85,7 @@ class ModelRunner:
         self.model = model
         self.log = log
         log.parent.mkdir(parents=True, exist_ok=True)
-        with self._quiet(), _trainer_search(trainer_paths):
+        with self._quiet(), trainer_search(trainer_paths):
             self.predictor = nnUNetPredictor(
                 use_mirroring=mirroring, device=torch.device(device), allow_tqdm=False, verbose=False
             )

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from nnunet_wmh.errors import OutputError, OutputExistsError
-from nnunet_wmh.outputs import (
+from nnunet_wmh.runs.outputs import (
     INCOMPLETE_MARKER,
     OWNER_FILE,
     atomic_output_files,
@@ -172,7 +172,7 @@ def test_kept_entries_go_back_when_the_replacement_fails(tmp_path, monkeypatch):
     def full_disk(temporary, final, *, overwrite):
         raise OSError(28, "No space left on device", str(temporary / "x"))
 
-    monkeypatch.setattr("nnunet_wmh.outputs._replace_folder", full_disk)
+    monkeypatch.setattr("nnunet_wmh.runs.outputs._replace_folder", full_disk)
     with pytest.raises(OutputError), atomic_output_folder(final, overwrite=True, keep=("slurm",)) as tmp:
         (tmp / "x").write_text("x")
     assert (final / "slurm/record.json").read_text() == "{}"

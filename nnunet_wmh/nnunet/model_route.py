@@ -1,4 +1,4 @@
-"""A trained nnU-Net model as ``segment`` takes it: a model folder or an exported zip, its folds, and its route.
+"""What a trained model takes and gives (its *route*), from its dataset.json.
 
 The route (which images a case needs in which channel, how the labels read) comes from the ``nnunet_wmh`` block
 that ``convert`` writes into dataset.json. A model without that block (any nnU-Net WMH model) is read by its
@@ -7,23 +7,14 @@ channel names (``FLAIR``, ``T1``/``T1w``, ``FLAIR_or_T1``) and the label named l
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from nnunet_wmh.cohorts.subject import MODALITIES, Modality
-from nnunet_wmh.dataset_conversion.inputs import EITHER_CHANNEL_NAME, FIXED_INPUTS
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.labels.dataset_json import JOINT_ENCODINGS
-from nnunet_wmh.modalities import parse_modalities
+from nnunet_wmh.modalities import EITHER_CHANNEL_NAME, FIXED_INPUTS, MODALITIES, Modality, parse_modalities
 
-CHECKPOINT = "checkpoint_final.pth"
-MODEL_FILES = ("dataset.json", "plans.json")
-FOLD_FOLDER = re.compile(r"fold_(\d+|all)")
 CHANNEL_PATTERNS: tuple[tuple[Modality, re.Pattern[str]], ...] = (
     ("flair", re.compile(r"flair", re.IGNORECASE)),
     ("t1", re.compile(r"^t1(w|_?weighted)?$|mprage", re.IGNORECASE)),
@@ -74,83 +65,6 @@ class ModelRoute:
     def has_regions(self) -> bool:
         """Whether the model predicts regions as well as lesions."""
         return self.encoding in JOINT_ENCODINGS
-
-
-@dataclass(frozen=True)
-class TrainedModel:
-    """A model folder (``DatasetXXX/TRAINER__PLANS__CONFIG``), the folds used, and its route."""
-
-    folder: Path
-    source: Path
-    folds: tuple[str, ...]
-    checkpoint: str
-    dataset_json: dict[str, Any]
-    route: ModelRoute
-
-    @property
-    def name(self) -> str:
-        """``DatasetXXX_Name/TRAINER__PLANS__CONFIG``."""
-        return f"{self.folder.parent.name}/{self.folder.name}"
-
-    def describe(self) -> dict[str, Any]:
-        """What output files record about the model."""
-        return {
-            "name": self.name, "source": str(self.source), "folds": list(self.folds), "checkpoint": self.checkpoint,
-            "inputs": self.route.inputs, "encoding": self.route.encoding, "route_from": self.route.described_by,
-        }  # fmt: skip
-
-
-def _safe_extract(archive: Path, destination: Path) -> None:
-    try:
-        with zipfile.ZipFile(archive) as handle:
-            for member in handle.namelist():
-                target = (destination / member).resolve()
-                if not target.is_relative_to(destination.resolve()):
-                    raise UsageError(f"`model` {archive}: member {member!r} points outside the archive", "model")
-            handle.extractall(destination)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UsageError(f"`model` {archive}: not a readable zip file ({exc})", "model") from exc
-
-
-def _model_folders(root: Path) -> list[Path]:
-    return sorted(p.parent for p in root.rglob("plans.json") if (p.parent / "dataset.json").is_file())
-
-
-def find_model_folder(model: Path, unpack_dir: Path) -> Path:
-    """The model folder of ``model`` (a folder, or a zip of ``nnUNetv2_export_model_to_zip`` unpacked into
-    ``unpack_dir``).
-
-    Raises
-    ------
-    UsageError
-        Nothing at ``model``, or not exactly one model inside it.
-    """
-    if model.is_file() and zipfile.is_zipfile(model):
-        unpack_dir.mkdir(parents=True, exist_ok=True)
-        _safe_extract(model, unpack_dir)
-        root = unpack_dir
-    elif model.is_dir():
-        root = model
-    else:
-        raise UsageError(f"`model` {model}: expected a model folder or an nnU-Net model zip; found neither", "model")
-    if all((root / name).is_file() for name in MODEL_FILES):
-        return root
-    found = _model_folders(root)
-    if len(found) != 1:
-        what = "no" if not found else f"{len(found)} ({', '.join(str(f.relative_to(root)) for f in found[:4])})"
-        raise UsageError(
-            f"`model` {model}: expected one trained model (a folder with dataset.json, plans.json and fold_*), "
-            f"found {what}; give the TRAINER__PLANS__CONFIG folder",
-            "model",
-        )
-    return found[0]
-
-
-def available_folds(folder: Path, checkpoint: str) -> tuple[str, ...]:
-    """Folds of ``folder`` with ``checkpoint`` (``"0"`` ... , ``"all"``), in order."""
-    names = [p.name for p in folder.iterdir() if FOLD_FOLDER.fullmatch(p.name) and (p / checkpoint).is_file()]
-    values = [name.removeprefix("fold_") for name in names]
-    return tuple(sorted(values, key=lambda v: (v == "all", int(v) if v.isdigit() else 0)))
 
 
 def _route_from_block(block: dict[str, Any], dataset_json: dict[str, Any]) -> ModelRoute:
@@ -216,36 +130,3 @@ def model_route(dataset_json: dict[str, Any]) -> ModelRoute:
     if isinstance(block, dict) and block.get("inputs"):
         return _route_from_block(block, dataset_json)
     return _route_from_channel_names(dataset_json)
-
-
-def open_model(
-    model: str | os.PathLike[str], *, folds: tuple[str, ...] | None, checkpoint: str, unpack_dir: Path
-) -> TrainedModel:
-    """Find, check and describe a trained model (see :func:`find_model_folder`).
-
-    Parameters
-    ----------
-    folds
-        Folds to ensemble (``("0", "1")``, ``("all",)``); None: every fold with ``checkpoint``.
-
-    Raises
-    ------
-    UsageError
-        No model, no checkpoint, a fold asked for that is missing, or a dataset.json that gives no route.
-    """
-    source = Path(model).expanduser().absolute()
-    folder = find_model_folder(source, unpack_dir)
-    present = available_folds(folder, checkpoint)
-    if not present:
-        raise UsageError(f"`model` {folder}: no fold_*/{checkpoint}; is the training finished?", "model")
-    chosen = tuple(str(f) for f in folds) if folds else present
-    missing = [f for f in chosen if f not in present]
-    if missing:
-        raise UsageError(
-            f"`folds` {', '.join(missing)} not in {folder} (folds with {checkpoint}: {', '.join(present)})", "folds"
-        )
-    try:
-        dataset_json = json.loads((folder / "dataset.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"`model` {folder}/dataset.json: cannot be read ({exc})", "model") from exc
-    return TrainedModel(folder, source, chosen, checkpoint, dataset_json, model_route(dataset_json))

@@ -1,25 +1,10 @@
-"""nnU-Net's folders: where the dataset goes, and its id under other names."""
+"""Dataset ids in nnU-Net's folders: one id under two names is refused, stale preprocessed data named."""
 
 import pytest
 
-from nnunet_wmh.dataset_conversion.nnunet_folders import (
-    NnunetFolders,
-    check_dataset_target,
-    stale_preprocessed_warning,
-)
-from nnunet_wmh.errors import DatasetExistsError, OutputExistsError, UsageError
-
-
-def test_folders_come_from_arguments_else_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("nnUNet_raw", str(tmp_path / "env_raw"))
-    monkeypatch.delenv("nnUNet_preprocessed", raising=False)
-    monkeypatch.setenv("nnUNet_results", str(tmp_path / "results"))
-    folders = NnunetFolders.resolve(None, None, None)
-    assert (folders.raw, folders.preprocessed, folders.results) == (tmp_path / "env_raw", None, tmp_path / "results")
-    assert NnunetFolders.resolve(tmp_path / "raw", None, None).raw == tmp_path / "raw"
-    monkeypatch.delenv("nnUNet_raw")
-    with pytest.raises(UsageError, match="nnUNet_raw is not set; pass `out`"):
-        NnunetFolders.resolve(None, None, None)
+from nnunet_wmh.errors import DatasetExistsError, OutputExistsError
+from nnunet_wmh.nnunet.dataset_ids import check_dataset_target, stale_preprocessed_warning
+from nnunet_wmh.nnunet.folders import NnunetFolders
 
 
 def test_one_id_under_two_names_is_refused_where_nnunet_would_refuse_it(tmp_path):
