@@ -31,8 +31,9 @@ import time
 from pathlib import Path
 
 from nnunet_wmh.report.options import ReportOptions
-from nnunet_wmh.report.parts import cases_digest, part_cases, part_folder, read_parts, write_part
 from nnunet_wmh.report.run import make_report
+from nnunet_wmh.report.schema import REPORT_PARTS
+from nnunet_wmh.runs.parts import PartData, cases_digest, part_cases, part_folder, read_parts, write_part
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' helpers: the hand cohort, local SLURM
 
@@ -48,7 +49,7 @@ def _template_rows(work: Path) -> tuple[dict[str, list[dict[str, str]]], dict]:
     for part_id in (0, 1):
         make_report(folders["pred"], work / "template", regions=folders["regions"],
                     options=ReportOptions(pictures=False), part_id=part_id, num_parts=2, progress=False)  # fmt: skip
-    part = read_parts(work / "template")[0]
+    part = read_parts(work / "template", REPORT_PARTS)[0]
     return part.rows, part.meta
 
 
@@ -85,7 +86,7 @@ def write_parts(out: Path, cases: int, parts: int, work: Path, *, regions: int, 
             for table, table_rows in per_case.items():
                 part_rows[table] += [{**row, "case": case} for row in table_rows]
             (folder / "predictions" / f"{case}.nii.gz").write_bytes(b"\x1f\x8b" + case.encode())
-        write_part(folder, part_rows, {**meta, "part_id": part_id, "cases": mine})
+        write_part(PartData(part_rows, {**meta, "part_id": part_id, "cases": mine}, folder), REPORT_PARTS)
 
 
 def bench_merge(cases: int, parts: int, *, regions: int, lesions: int) -> None:

@@ -33,8 +33,8 @@ from nnunet_wmh.nnunet.folders import NnunetFolders
 from nnunet_wmh.registration.atlas import load_atlas
 from nnunet_wmh.registration.cohort_regions import register_atlas_to_cohort
 from nnunet_wmh.report.run import make_report
+from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import output_folder_in_place
-from nnunet_wmh.runs.parallel import check_jobs
 from nnunet_wmh.synthetic import make_synthetic_cohort
 from nnunet_wmh.tsv import read_tsv
 
@@ -45,6 +45,19 @@ CONFIGURATION = "2d"
 
 class DemoStageError(NnunetWmhError):
     """A stage of the demo failed; the message names the stage and its log file."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """What the demo runs.
+
+    Attributes
+    ----------
+    quick
+        6 training and 3 test subjects, 10 epochs × 30 iterations (default: 10 and 5, 20 × 40).
+    """
+
+    quick: bool = False
 
 
 @dataclass(frozen=True)
@@ -145,15 +158,15 @@ def _register_regions(run: DemoRun) -> None:
 
 def _convert(run: DemoRun) -> None:
     regions = run.made["regions"]
-    folders = {"out": run.out / "nnUNet_raw", "preprocessed": run.out / "nnUNet_preprocessed"}
-    folders["results"] = run.out / "nnUNet_results"
-    multitask = ConvertOptions(mode="multitask", dataset_id=MULTITASK_ID)
+    nnunet = NnunetFolders.inside(run.out)
+    folders = {"out": str(nnunet.raw), "preprocessed": str(nnunet.preprocessed), "results": str(nnunet.results)}
+    multitask = ConvertOptions(mode="multitask", dataset_id=MULTITASK_ID, **folders)
     convert_dataset(
-        run.out / "cohort", multitask, regions=str(regions.out_dir), region_table=regions.region_table,
-        jobs=run.jobs, progress=False, **folders,
+        run.out / "cohort", multitask, regions=str(regions.out_dir), region_table=str(regions.region_table),
+        jobs=run.jobs, progress=False,
     )  # fmt: skip
-    interchangeable = ConvertOptions(mode="interchangeable", dataset_id=INTERCHANGEABLE_ID)
-    converted = convert_dataset(run.out / "cohort", interchangeable, jobs=run.jobs, progress=False, **folders)
+    interchangeable = ConvertOptions(mode="interchangeable", dataset_id=INTERCHANGEABLE_ID, **folders)
+    converted = convert_dataset(run.out / "cohort", interchangeable, jobs=run.jobs, progress=False)
     run.made["dataset"] = converted.dataset_dir
 
 
@@ -181,7 +194,7 @@ def _predict(run: DemoRun) -> None:
 
 def _evaluate(run: DemoRun) -> None:
     evaluation, _ = evaluate_to_files(
-        run.out / "predictions", run.dataset / "labelsTs", run.out / "evaluation" / "metrics.tsv",
+        run.out / "predictions", run.dataset / "labelsTs", run.out / "evaluation",
         dataset_json=run.dataset / "dataset.json", conversion_tsv=run.dataset / "conversion.tsv", jobs=run.jobs,
         progress=False,
     )  # fmt: skip
@@ -221,11 +234,11 @@ STAGES: tuple[tuple[str, Callable[[DemoRun], None]], ...] = (
 
 def run_demo(
     out: str | os.PathLike[str],
+    options: DemoOptions | None = None,
+    run: RunOptions | None = None,
     *,
-    quick: bool = False,
-    overwrite: bool = False,
-    jobs: int = 2,
     on_stage: Callable[[str], None] | None = None,
+    **fields: Any,
 ) -> DemoResult:
     """Run the whole pipeline on synthetic data in ``out``.
 
@@ -234,14 +247,14 @@ def run_demo(
     out
         Demo folder; refused if it exists, unless ``overwrite`` (the previous demo is kept until the new one
         is complete).
-    quick
-        6 training and 3 test subjects, 10 epochs × 30 iterations (default: 10 and 5, 20 × 40).
-    overwrite
-        Replace an existing demo folder.
-    jobs
-        Worker processes for the steps that use them.
+    options
+        :class:`DemoOptions` (``quick``).
+    run
+        Jobs (for the steps that use them), overwrite and device (:class:`~nnunet_wmh.runs.options.RunOptions`).
     on_stage
         Called with a one-line message when each stage starts and ends (the CLI prints them).
+    **fields
+        Fields of either, by name: ``run_demo("demo", quick=True, jobs=2)``.
 
     Raises
     ------
@@ -252,11 +265,13 @@ def run_demo(
     DemoStageError
         A stage that failed (with its log).
     """
-    check_jobs(jobs)
+    options, run_options = resolve_options(DemoOptions, options, run, fields)
+    run_options.check(device=True)
     commands = {name: find_command(name) for name in NNUNET_COMMANDS}
-    plan = PLANS["quick" if quick else "default"]
+    plan = PLANS["quick" if options.quick else "default"]
     say = on_stage or (lambda message: None)
-    with output_folder_in_place(out, overwrite=overwrite) as folder:
+    jobs = run_options.jobs
+    with output_folder_in_place(out, overwrite=run_options.overwrite) as folder:
         (folder / "logs").mkdir()
         run = DemoRun(
             folder,
@@ -264,7 +279,7 @@ def run_demo(
             jobs,
             commands,
             NnunetFolders.inside(folder).environment(jobs=jobs),
-            DemoResult(out=folder, device=torch_device("auto")),
+            DemoResult(out=folder, device=torch_device(run_options.device)),
         )
         names = {"train": plan.train_subjects, "test": plan.test_subjects, "trainer": plan.trainer}
         for number, (title, step) in enumerate(STAGES, start=1):
@@ -278,7 +293,7 @@ def run_demo(
             "dice_by_variant": run.result.dice_by_variant,
             "seconds": run.result.seconds,
             "device": run.result.device,
-            "quick": quick,
+            "quick": options.quick,
             "report": str(run.result.report_index),
         }
         (folder / "demo.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from nnunet_wmh import __version__
 from nnunet_wmh.cli.data import add_convert, add_coregister, add_regions, add_synth
+from nnunet_wmh.cli.flags import DEPRECATED, HelpFormatter
 from nnunet_wmh.cli.formatting import with_flags
 from nnunet_wmh.cli.pipeline import add_demo, add_trainers_path
 from nnunet_wmh.cli.results import add_decode, add_evaluate, add_report, add_report_merge
@@ -42,7 +43,8 @@ COMMANDS: tuple[Callable, ...] = (
 
 
 class _CommonSubparsers:
-    """Adds the shared -v/-q options to every subcommand and remembers each subcommand's parser."""
+    """Adds the shared -v/-q options and the help formatter to every subcommand, and remembers each
+    subcommand's parser."""
 
     def __init__(self, subparsers, common: argparse.ArgumentParser) -> None:
         self._subparsers = subparsers
@@ -50,9 +52,14 @@ class _CommonSubparsers:
         self.parsers: dict[str, argparse.ArgumentParser] = {}
 
     def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
-        parser = self._subparsers.add_parser(name, parents=[self._common], **kwargs)
+        parser = self._subparsers.add_parser(name, parents=[self._common], formatter_class=HelpFormatter, **kwargs)
         self.parsers[name] = parser
         return parser
+
+
+def _add_verbosity(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", default=default, help="log progress details")
+    parser.add_argument("-q", "--quiet", action="store_true", default=default, help="no progress bars")
 
 
 def build_parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
@@ -60,11 +67,12 @@ def build_parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     parser = argparse.ArgumentParser(
         prog="nnunet_wmh",
         description="nnU-Net v2 plugin for white matter hyperintensity segmentation and localization.",
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"nnunet_wmh {__version__}")
+    _add_verbosity(parser, False)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    _add_verbosity(common, argparse.SUPPRESS)  # after the command as well as before it
     subparsers = _CommonSubparsers(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"), common)
     for add in COMMANDS:
         add(subparsers)
@@ -80,7 +88,7 @@ def flags_of(parser: argparse.ArgumentParser) -> dict[str, str]:
     """``{parameter name: flag}`` of a subcommand: ``jobs`` → ``--jobs``, a positional → its metavar."""
     flags = {}
     for action in parser._actions:
-        if action.dest in ("help", argparse.SUPPRESS):
+        if action.dest in ("help", argparse.SUPPRESS) or action.help == argparse.SUPPRESS:
             continue
         longest = max(action.option_strings, key=len) if action.option_strings else None
         flags[action.dest] = longest or str(action.metavar or action.dest.upper())
@@ -150,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     flags = flags_of(parsers[args.command])
     args.render = lambda message: with_flags(message, flags)
+    for message in getattr(args, DEPRECATED, None) or ():
+        print(f"nnunet_wmh: warning: {message}", file=sys.stderr)
     with _logging_to_stderr(args.verbose, flags):
         return _run(args, args.render)
 

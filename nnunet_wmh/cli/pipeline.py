@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from nnunet_wmh.cli.flags import add_run_flags, run_options
+from nnunet_wmh.nnunet.trainer_search import trainers_path
+
 EXIT_OK = 0
 VARIANT_NAMES = {"paired": "FLAIR + T1", "flair_only": "FLAIR only", "t1_only": "T1 only"}
 
@@ -14,21 +17,18 @@ def add_demo(subparsers) -> None:
         help="run the whole pipeline on built-in synthetic data (CPU is enough; no download)",
         description="synthetic cohort -> atlas regions by registration -> convert -> nnUNetv2_plan_and_preprocess "
         "-> short nnUNetv2_train (modality dropout) -> nnUNetv2_predict on FLAIR+T1, FLAIR-only and T1-only test "
-        "subjects -> evaluate -> report. About 6 minutes on 2 CPU cores (--quick: about 4).",
+        "subjects -> evaluate -> report. About 4 minutes on 2 CPU cores (--quick: about 2).",
     )
-    parser.add_argument("--out", default="nnunet_wmh_demo", help="demo folder (default ./nnunet_wmh_demo)")
+    parser.add_argument("--out", default="nnunet_wmh_demo", help="demo folder")
     parser.add_argument("--quick", action="store_true", help="fewer subjects and a shorter training")
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing demo folder")
+    add_run_flags(parser, device=True, overwrite="replace an existing demo folder once the new one is complete")
     parser.set_defaults(handler=run_demo)
 
 
 def run_demo(args: argparse.Namespace) -> int:
     from nnunet_wmh.demo import run_demo as demo  # heavy: nnU-Net, SimpleITK, matplotlib
 
-    result = demo(
-        args.out, quick=args.quick, overwrite=args.overwrite, jobs=args.jobs, on_stage=lambda m: print(m, flush=True)
-    )
+    result = demo(args.out, quick=args.quick, run=run_options(args), on_stage=lambda m: print(m, flush=True))
     print(f"\nDice on the test subjects by input (after a short {result.device.upper()} training):")
     order = list(VARIANT_NAMES)
     for variant in sorted(result.dice_by_variant, key=lambda v: order.index(v) if v in order else len(order)):
@@ -52,7 +52,5 @@ def add_trainers_path(subparsers) -> None:
 
 
 def run_trainers_path(args: argparse.Namespace) -> int:
-    from nnunet_wmh.trainers import trainers_path  # heavy: kept out of start-up like every command
-
     print(trainers_path())
     return EXIT_OK

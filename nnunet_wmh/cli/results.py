@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import argparse
 
+from nnunet_wmh.cli.flags import add_run_flags, default_of, options_from, run_options
 from nnunet_wmh.cli.formatting import aligned
+from nnunet_wmh.decode.options import DecodeOptions
+from nnunet_wmh.evaluation.options import EvaluateOptions
+from nnunet_wmh.report.options import CONNECTIVITIES, OUTSIDE_POLICIES, PV_RULES, ReportOptions
 
 EXIT_OK = 0
 
@@ -21,21 +25,18 @@ def add_decode(subparsers) -> None:
         "in the joint encoding. Every case is checked; nothing is written unless all of them decode.",
     )
     parser.add_argument("prediction_dir", metavar="PRED_DIR", help="nnUNetv2_predict output folder")
-    parser.add_argument("--out", help="output folder (default PRED_DIR/joint)")
-    parser.add_argument("--dataset-json", help="multitask dataset.json (default PRED_DIR/dataset.json)")
-    parser.add_argument("--threshold", type=float, default=0.5, help="sigmoid threshold, 0..1 (default 0.5)")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    parser.add_argument("--out", help="output folder (default: PRED_DIR/joint)")
+    parser.add_argument("--dataset-json", help="multitask dataset.json (default: PRED_DIR/dataset.json)")
+    parser.add_argument("--threshold", type=float, default=default_of(DecodeOptions, "threshold"),
+                        help="sigmoid threshold, strictly between 0 and 1")  # fmt: skip
+    add_run_flags(parser)
     parser.set_defaults(handler=run_decode)
 
 
 def run_decode(args: argparse.Namespace) -> int:
-    from nnunet_wmh.decode import decode_prediction_folder  # heavy: SimpleITK
+    from nnunet_wmh.decode.decoding import decode_prediction_folder  # heavy: SimpleITK
 
-    written = decode_prediction_folder(
-        args.prediction_dir, out=args.out, dataset_json=args.dataset_json, threshold=args.threshold,
-        jobs=args.jobs, overwrite=args.overwrite, progress=not args.quiet,
-    )  # fmt: skip
+    written = decode_prediction_folder(args.prediction_dir, options_from(DecodeOptions, args), run_options(args))
     print(f"decoded {len(written)} case(s) into {written[0].parent}")
     return EXIT_OK
 
@@ -45,26 +46,25 @@ def add_evaluate(subparsers) -> None:
         "evaluate",
         help="WMH challenge metrics (Dice, HD95, AVD, lesion recall and F1) per case, per site and per variant",
         description="Computes the MICCAI WMH 2017 challenge metrics exactly as its official evaluation defines "
-        "them, for every PRED_DIR/CASE.nii.gz against GT_DIR/CASE.nii.gz. Writes OUT (per case), "
-        "OUT_summary.tsv (mean, std, median per site and input variant), OUT_regions.tsv (multitask) and "
-        "summary.json (nnU-Net's layout) beside it.",
+        "them, for every PRED_DIR/CASE.nii.gz against GT_DIR/CASE.nii.gz. Writes OUT/metrics.tsv (per case), "
+        "OUT/metrics_summary.tsv (mean, std, median per site and input variant), OUT/metrics_regions.tsv "
+        "(multitask) and OUT/summary.json (nnU-Net's layout).",
     )
     parser.add_argument("prediction_dir", metavar="PRED_DIR", help="predicted label maps (or probability maps)")
     parser.add_argument("reference_dir", metavar="GT_DIR", help="reference label maps with the same file names")
-    parser.add_argument("--out", required=True, help="per-case table to write, e.g. metrics.tsv")
+    parser.add_argument("--out", required=True, help="output folder (a .tsv file name: deprecated spelling)")
     parser.add_argument(
         "--dataset-json",
         help="dataset.json the labels follow: nnU-Net labels with 'ignore', or a multitask dataset's joint "
         "labels (default: challenge labels 0/1/2)",
     )
     parser.add_argument(
-        "--conversion-tsv", help="conversion.tsv of convert: adds subject, session, site and input variant"
+        "--conversion-tsv",
+        help="conversion.tsv of convert: adds subject, session, site and input variant (default: none)",
     )
-    parser.add_argument(
-        "--threshold", type=float, default=0.5, help="float predictions: lesion where value >= this, 0..1 (0.5)"
-    )
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.add_argument("--threshold", type=float, default=default_of(EvaluateOptions, "threshold"),
+                        help="float predictions: lesion where value >= this, strictly between 0 and 1")  # fmt: skip
+    add_run_flags(parser, overwrite="replace existing output files")
     parser.set_defaults(handler=run_evaluate)
 
 
@@ -94,10 +94,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from nnunet_wmh.evaluation.files import evaluate_to_files  # heavy: numpy, nibabel, scipy
 
     evaluation, files = evaluate_to_files(
-        args.prediction_dir, args.reference_dir, args.out, dataset_json=args.dataset_json,
-        conversion_tsv=args.conversion_tsv, threshold=args.threshold, jobs=args.jobs, overwrite=args.overwrite,
-        progress=not args.quiet,
-    )  # fmt: skip
+        args.prediction_dir, args.reference_dir, args.out, options_from(EvaluateOptions, args), run_options(args)
+    )
     print(f"evaluated {len(evaluation.cases)} case(s); {evaluation.convention.explain()}")
     print("mean ± std (median); HD95 in mm, AVD in %")
     for line in summary_lines(evaluation.summary_rows(), evaluation.summary_metrics()):
@@ -114,8 +112,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def add_report(subparsers) -> None:
-    from nnunet_wmh.report.periventricular import PV_RULES  # heavy: numpy, kept out of the start-up
-
     parser = subparsers.add_parser(
         "report",
         help="region-wise lesion burden: tables per subject, region and lesion, QC flags, pictures, index.html",
@@ -126,29 +122,39 @@ def add_report(subparsers) -> None:
         "{site}.",
     )
     parser.add_argument("prediction_dir", metavar="PRED_DIR", help="predicted label maps CASE.nii.gz")
-    parser.add_argument("--out", dest="out_dir", required=True, help="report folder")
-    parser.add_argument("--regions", help="region maps (for lesion-map predictions): folder or pattern")
+    parser.add_argument("--out", required=True, help="report folder")
+    maps = parser.add_argument_group("companion maps", "each a folder of CASE.nii.gz, or a pattern with {case}, "
+                                     "{subject}, {session}, {site} (from --conversion-tsv)")  # fmt: skip
+    maps.add_argument("--regions", help="region maps, for lesion-map predictions (default: none)")
+    maps.add_argument("--region-table", help="names of the --regions values: TSV/CSV, 'id name' text, LUT "
+                      "(default: region_N)")  # fmt: skip
+    maps.add_argument("--ventricles", help="ventricle maps: binary, or FreeSurfer/SynthSeg labels 4, 43 (default: "
+                      "none; no periventricular/deep split)")  # fmt: skip
+    maps.add_argument("--brain-mask", help="brain masks, for the intracranial volume (default: none)")
+    maps.add_argument("--images", help="images for the pictures: CASE_0000.nii.gz or CASE.nii.gz (default: none)")
     parser.add_argument("--dataset-json", help="the model's dataset.json (default: PRED_DIR/dataset.json when present)")
-    parser.add_argument("--region-table", help="names of the --regions values (TSV/CSV, 'id name' text, LUT)")
-    parser.add_argument("--conversion-tsv", help="conversion.tsv of convert: participant_id, session_id, site")
-    parser.add_argument("--images", help="images for the pictures (CASE_0000.nii.gz or CASE.nii.gz)")
-    parser.add_argument("--connectivity", type=int, choices=(6, 18, 26), default=26, help="lesion connectivity")
-    parser.add_argument("--min-lesion-mm3", type=float, default=0.0, help="drop lesions smaller than this (mm³)")
-    parser.add_argument("--ventricles", help="ventricle maps (binary, or FreeSurfer/SynthSeg labels 4, 43)")
-    parser.add_argument("--pv-rule", choices=PV_RULES, default="distance", help="periventricular rule")
-    parser.add_argument("--pv-distance-mm", type=float, default=10.0, help="distance of the distance/continuity rules")
-    parser.add_argument("--brain-mask", help="brain masks (intracranial volume)")
     parser.add_argument(
-        "--outside", choices=("nearest", "keep"), default="nearest",
-        help="lesion voxels in no region: nearest region within 3 mm (default) or keep as outside_regions",
+        "--conversion-tsv", help="conversion.tsv of convert: participant_id, session_id, site (default: none)"
+    )
+    counting = parser.add_argument_group("counting")
+    counting.add_argument("--connectivity", type=int, choices=CONNECTIVITIES,
+                          default=default_of(ReportOptions, "connectivity"), help="lesion connectivity")  # fmt: skip
+    counting.add_argument("--min-lesion-mm3", type=float, default=default_of(ReportOptions, "min_lesion_mm3"),
+                          help="drop lesions smaller than this (mm³)")  # fmt: skip
+    counting.add_argument("--pv-rule", choices=PV_RULES, default=default_of(ReportOptions, "pv_rule"),
+                          help="periventricular rule")  # fmt: skip
+    counting.add_argument("--pv-distance-mm", type=float, default=default_of(ReportOptions, "pv_distance_mm"),
+                          help="distance of the distance/continuity rules (mm)")  # fmt: skip
+    counting.add_argument(
+        "--outside", choices=OUTSIDE_POLICIES, default=default_of(ReportOptions, "outside"),
+        help="lesion voxels in no region: nearest region within 3 mm, or keep as outside_regions",
     )  # fmt: skip
-    parser.add_argument("--threshold", type=float, default=0.5, help="probability maps: lesion where value >= this")
-    parser.add_argument("--bids-derivatives", help="also write BIDS derivative files into this folder")
-    parser.add_argument("--no-pictures", action="store_true", help="tables only (no PNGs, no index.html)")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    parser.add_argument("--part-id", type=int, default=0, help="this part, 0..N-1 (with --num-parts)")
-    parser.add_argument("--num-parts", type=int, default=1, help="N interleaved parts (then report-merge)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing report")
+    counting.add_argument("--threshold", type=float, default=default_of(ReportOptions, "threshold"),
+                          help="probability maps: lesion where value >= this")  # fmt: skip
+    parser.add_argument("--bids-derivatives", help="also write BIDS derivative files into this folder (default: none)")
+    parser.add_argument("--no-pictures", dest="pictures", action="store_false",
+                        help="tables only (no PNGs, no index.html)")  # fmt: skip
+    add_run_flags(parser, parts=True)
     parser.set_defaults(handler=run_report)
 
 
@@ -178,21 +184,9 @@ def print_report(result, render) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from nnunet_wmh.report.options import ReportOptions  # heavy: scipy, matplotlib
-    from nnunet_wmh.report.run import make_report
+    from nnunet_wmh.report.run import make_report  # heavy: numpy, scipy, matplotlib
 
-    options = ReportOptions(
-        connectivity=args.connectivity, min_lesion_mm3=args.min_lesion_mm3, pv_rule=args.pv_rule,
-        pv_distance_mm=args.pv_distance_mm, outside=args.outside, threshold=args.threshold,
-        pictures=not args.no_pictures,
-    )  # fmt: skip
-    result = make_report(
-        args.prediction_dir, args.out_dir, regions=args.regions, dataset_json=args.dataset_json,
-        region_table=args.region_table, conversion_tsv=args.conversion_tsv, images=args.images,
-        ventricles=args.ventricles, brain_mask=args.brain_mask, bids_derivatives=args.bids_derivatives,
-        options=options, part_id=args.part_id, num_parts=args.num_parts, jobs=args.jobs,
-        overwrite=args.overwrite, progress=not args.quiet,
-    )  # fmt: skip
+    result = make_report(args.prediction_dir, args.out, options_from(ReportOptions, args), run_options(args))
     print_report(result, args.render)
     return EXIT_OK
 
@@ -201,17 +195,17 @@ def add_report_merge(subparsers) -> None:
     parser = subparsers.add_parser(
         "report-merge",
         help="join the parts of a sharded report (--part-id/--num-parts) into the final tables",
-        description="Checks OUT_DIR/parts/part-I-of-N (all N present, complete and unchanged, made by one run "
+        description="Checks OUT/parts/part-I-of-N (all N present, complete and unchanged, made by one run "
         "with the same options, every case once), writes the same files a single report run writes, and "
         "removes the parts once the report is in place.",
     )
-    parser.add_argument("out_dir", metavar="OUT_DIR", help="the --out folder of the report parts")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing finished report")
+    parser.add_argument("out", metavar="OUT", help="the --out folder of the report (or segment) parts")
+    add_run_flags(parser, jobs=None, overwrite="replace an existing finished report")
     parser.set_defaults(handler=run_report_merge)
 
 
 def run_report_merge(args: argparse.Namespace) -> int:
-    from nnunet_wmh.report.parts import merge_report  # heavy: matplotlib
+    from nnunet_wmh.report.finish import merge_report  # heavy: numpy, matplotlib
 
-    print_report(merge_report(args.out_dir, overwrite=args.overwrite), args.render)
+    print_report(merge_report(args.out, overwrite=args.overwrite), args.render)
     return EXIT_OK

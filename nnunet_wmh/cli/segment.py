@@ -4,110 +4,138 @@ from __future__ import annotations
 
 import argparse
 
+from nnunet_wmh.cli.data import add_atlas_flags
+from nnunet_wmh.cli.flags import add_run_flags, comma_or_spaces, default_of, options_from, run_options, warn
 from nnunet_wmh.cli.results import print_report
 from nnunet_wmh.cli.slurm import add_slurm_arguments, check_slurm_flags, print_submission, slurm_options
+from nnunet_wmh.cohorts.read import LAYOUTS
 from nnunet_wmh.errors import UsageError
+from nnunet_wmh.modalities import KNOWN_MODALITIES, MODALITY_NAMES, other_modalities
 from nnunet_wmh.registration import TRANSFORM_KINDS
+from nnunet_wmh.report.options import CONNECTIVITIES
+from nnunet_wmh.segment.options import SegmentOptions
 from nnunet_wmh.tsv import read_tsv
 
 EXIT_OK = 0
 
 
 def _modality_image(value: str) -> tuple[str, str]:
-    """``t2=PATH`` → ``("t2", "PATH")`` (argparse turns the ValueError into a usage line)."""
+    """``t2=PATH`` → ``("t2", "PATH")`` (the ``--image`` of earlier releases)."""
     modality, equals, path = value.partition("=")
-    if not equals or not path or modality.strip().lower() not in ("t2", "pd", "t2star", "swi"):
+    others = other_modalities(KNOWN_MODALITIES)
+    if not equals or not path or modality.strip().lower() not in others:
         raise argparse.ArgumentTypeError(
-            f"{value!r}: expected MODALITY=PATH with MODALITY t2, pd, t2star or swi (FLAIR and T1: --flair, --t1)"
+            f"{value!r}: expected MODALITY=PATH with MODALITY {', '.join(others)} (FLAIR and T1: --flair, --t1)"
         )
     return modality.strip().lower(), path
+
+
+def _add_model_flags(parser: argparse.ArgumentParser) -> None:
+    model = parser.add_argument_group(
+        "model", "--model, or nnU-Net's -d/-c [-tr] [-p] naming a model in $nnUNet_results"
+    )
+    model.add_argument("--model", help="trained model folder (TRAINER__PLANS__CONFIG) or model zip (default: -d/-c)")
+    model.add_argument("-d", "--dataset-id", help="nnU-Net dataset id or name, with -c, as nnUNetv2_predict takes it "
+                       "(default: --model)")  # fmt: skip
+    model.add_argument("-c", "--configuration", help="nnU-Net configuration, e.g. 3d_fullres, with -d (default: "
+                       "--model)")  # fmt: skip
+    model.add_argument("-tr", dest="trainer", default="nnUNetTrainer", help="trainer class (with -d)")
+    model.add_argument("-p", dest="plans", default="nnUNetPlans", help="plans identifier (with -d)")
+    model.add_argument("-f", "--folds", nargs="+", metavar="FOLD",
+                       help="folds to ensemble, e.g. -f 0 1 2 or all (default: every fold of the model)")  # fmt: skip
+    model.add_argument("-chk", "--checkpoint", default=default_of(SegmentOptions, "checkpoint"),
+                       help="checkpoint file of each fold")  # fmt: skip
+    model.add_argument("--disable-tta", "--disable_tta", dest="mirroring", action="store_false",
+                       help="no test-time mirroring (faster)")  # fmt: skip
+    model.add_argument("--trainer-path", dest="trainer_paths", action="append", default=[],
+                       help="folder with the model's trainer class; repeatable (default: none)")  # fmt: skip
 
 
 def add_segment(subparsers) -> None:
     parser = subparsers.add_parser(
         "segment",
         help="segment a cohort with a trained model: WMH masks, region maps, burden tables, QC, BIDS derivatives",
-        description="Applies a trained nnU-Net model (a model folder or an nnUNetv2_export_model_to_zip file) to "
-        "every subject of a cohort (WMH 2017 tree, BIDS, manifest) or to one subject (--flair/--t1). The model's "
-        "dataset.json says which images it takes; a subject it cannot serve is listed in skipped.tsv. T1 images "
-        "off the FLAIR grid are co-registered first. Regions come from a multitask model, else from --atlas-*, "
-        "else from the built-in MNI152 white matter parcellation. OUT gets the report's tables, qc.tsv with "
-        "each case's route and uncertainty, pictures, index.html and BIDS derivatives (sub-X/anat/...).",
+        description="Applies a trained nnU-Net model (a model folder, an nnUNetv2_export_model_to_zip file, or "
+        "nnU-Net's -d/-c/-tr/-p) to every subject of a cohort (WMH 2017 tree, BIDS, manifest) or to one subject "
+        "(--flair/--t1/--t2...). The model's dataset.json says which images it takes; a subject it cannot serve "
+        "is listed in skipped.tsv. Images off the FLAIR grid are co-registered first. Regions come from a "
+        "multitask model, else from --atlas-*, else from the built-in MNI152 white matter parcellation. OUT gets "
+        "the report's tables, qc.tsv with each case's route and uncertainty, pictures, index.html and BIDS "
+        "derivatives (sub-X/anat/...).",
     )
     parser.add_argument("source", nargs="?", metavar="INPUT", help="cohort: WMH 2017 tree, BIDS root or manifest")
-    parser.add_argument("--model", required=True, help="trained model folder (TRAINER__PLANS__CONFIG) or model zip")
-    parser.add_argument("--out", dest="out_dir", required=True, help="output folder (a BIDS derivatives dataset)")
-    parser.add_argument("--layout", choices=("wmh2017", "bids", "manifest"), help="cohort layout (default: detected)")
-    parser.add_argument("--flair", help="one subject's FLAIR (instead of INPUT)")
-    parser.add_argument("--t1", help="one subject's T1 (instead of INPUT)")
-    parser.add_argument(
-        "--image", dest="images", action="append", type=_modality_image, metavar="MODALITY=PATH",
-        help="one subject's other contrast for a model that takes it, e.g. t2=sub-01_T2w.nii.gz (repeatable)",
-    )  # fmt: skip
-    parser.add_argument("--subject-id", default="01", help="with --flair/--t1: the subject's id (default 01)")
-    parser.add_argument("-f", "--folds", nargs="+", help="folds to ensemble (default: every fold of the model)")
-    parser.add_argument("--checkpoint", default="checkpoint_final.pth", help="checkpoint file of each fold")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: GPU if any")
-    parser.add_argument("--disable-tta", action="store_true", help="no test-time mirroring (faster)")
-    parser.add_argument("--atlas-image", help="atlas template for the regions (default: the built-in atlas)")
-    parser.add_argument("--atlas-labels", help="atlas region labels on the template grid")
-    parser.add_argument("--region-table", help="names of the atlas labels (TSV/CSV, 'id name' text, LUT)")
-    parser.add_argument("--transform", choices=TRANSFORM_KINDS, default="affine", help="atlas registration")
-    parser.add_argument("--trainer-path", action="append", default=[], help="folder with the model's trainer")
-    parser.add_argument("--connectivity", type=int, choices=(6, 18, 26), default=26, help="lesion connectivity")
-    parser.add_argument("--min-lesion-mm3", type=float, default=0.0, help="drop lesions smaller than this (mm³)")
-    parser.add_argument("--no-pictures", action="store_true", help="tables only (no PNGs, no index.html)")
+    parser.add_argument("--out", required=True, help="output folder (a BIDS derivatives dataset)")
+    parser.add_argument("--layout", choices=LAYOUTS, help="cohort layout (default: detected)")
+    one = parser.add_argument_group("one subject", "instead of INPUT: the images of one subject")
+    for modality in KNOWN_MODALITIES:
+        one.add_argument(f"--{modality}", metavar="PATH", help=f"its {MODALITY_NAMES[modality]} image (default: none)")
+    one.add_argument("--image", dest="images", action="append", type=_modality_image, help=argparse.SUPPRESS)
+    one.add_argument("--subject-id", default="01", help="its id in the outputs")
+    _add_model_flags(parser)
+    add_atlas_flags(parser, what="none: the built-in atlas, for lesion models")
+    parser.add_argument("--transform", choices=TRANSFORM_KINDS, default=default_of(SegmentOptions, "transform"),
+                        help="atlas registration")  # fmt: skip
+    parser.add_argument("--connectivity", type=int, choices=CONNECTIVITIES,
+                        default=default_of(SegmentOptions, "connectivity"), help="lesion connectivity")  # fmt: skip
+    parser.add_argument("--min-lesion-mm3", type=float, default=default_of(SegmentOptions, "min_lesion_mm3"),
+                        help="drop lesions smaller than this (mm³)")  # fmt: skip
+    parser.add_argument("--no-pictures", dest="pictures", action="store_false",
+                        help="tables only (no PNGs, no index.html)")  # fmt: skip
     parser.add_argument("--skip-invalid", action="store_true", help="list unreadable subjects and go on")
-    parser.add_argument("--part-id", type=int, default=0, help="this part, 0..N-1 (with --num-parts)")
-    parser.add_argument("--num-parts", type=int, default=1, help="N interleaved parts (then report-merge OUT)")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes for checks and tables (default 1)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    add_run_flags(parser, jobs="worker processes for checks and tables", parts=True, device=True)
     add_slurm_arguments(parser, gpu_jobs="the parts")
     parser.set_defaults(handler=run_segment)
 
 
-def segment_options(args: argparse.Namespace):
+def segment_source(args: argparse.Namespace):
+    """The cohort INPUT, or one subject's files (``--flair``, ``--t1``, ``--t2`` ...)."""
+    from nnunet_wmh.cohorts.single_subject import SubjectFiles  # heavy: the cohort readers
+
+    images = {m: getattr(args, m) for m in KNOWN_MODALITIES if getattr(args, m) is not None}
+    if args.images:
+        warn("--image MODALITY=PATH is deprecated and goes in the next release; use --t2 PATH (--pd, ...)")
+        images.update(dict(args.images))
+    if args.source is not None and images:
+        raise UsageError("give a cohort INPUT or one subject's images (--flair, --t1, ...), not both")
+    if args.source is not None:
+        return args.source
+    if not images:
+        raise UsageError("give a cohort INPUT, or one subject's images: --flair and/or --t1 (--t2, --pd, ...)")
+    others = {m: path for m, path in images.items() if m not in ("flair", "t1")}
+    return SubjectFiles(images.get("flair"), images.get("t1"), others, args.subject_id)
+
+
+def model_location(args: argparse.Namespace) -> str:
+    """``--model``, or the folder nnU-Net's ``-d -c [-tr] [-p]`` name in ``$nnUNet_results``."""
+    from nnunet_wmh.nnunet.model import model_folder_of  # heavy: kept with the model's other readers
+
+    if args.model is not None:
+        if args.dataset_id is not None or args.configuration is not None:
+            raise UsageError("give --model, or -d with -c, not both")
+        return args.model
+    if args.dataset_id is None or args.configuration is None:
+        raise UsageError("give --model, or nnU-Net's -d DATASET -c CONFIGURATION (with -tr, -p if not the default)")
+    return str(model_folder_of(args.dataset_id, args.configuration, trainer=args.trainer, plans=args.plans))
+
+
+def segment_options(args: argparse.Namespace) -> SegmentOptions:
     """The :class:`~nnunet_wmh.segment.options.SegmentOptions` of the parsed flags."""
-    from nnunet_wmh.report.options import ReportOptions  # heavy: torch, nnU-Net, SimpleITK
-    from nnunet_wmh.segment.options import SegmentOptions
-
-    report = ReportOptions(connectivity=args.connectivity, min_lesion_mm3=args.min_lesion_mm3,
-                           pictures=not args.no_pictures)  # fmt: skip
-    return SegmentOptions(
-        folds=tuple(args.folds) if args.folds else None, checkpoint=args.checkpoint, device=args.device,
-        mirroring=not args.disable_tta, atlas_image=args.atlas_image, atlas_labels=args.atlas_labels,
-        region_table=args.region_table, transform=args.transform, layout=args.layout,
-        skip_invalid=args.skip_invalid, trainer_paths=tuple(args.trainer_path), report=report,
-    )  # fmt: skip
-
-
-def _submit(args: argparse.Namespace, options) -> int:
-    from nnunet_wmh.segment.slurm import submit_segment  # heavy: torch, nnU-Net, SimpleITK
-
-    if args.part_id != 0:
-        raise UsageError("`slurm` submits every part itself; leave out `part_id`", "part_id")
-    submission = submit_segment(
-        args.source, args.model, args.out_dir, slurm_options(args), flair=args.flair, t1=args.t1,
-        images=dict(args.images or ()), subject_id=args.subject_id, options=options, num_parts=args.num_parts,
-        jobs=args.jobs, overwrite=args.overwrite,
-    )  # fmt: skip
-    print_submission(submission)
-    return EXIT_OK
+    if args.folds:
+        args.folds = comma_or_spaces(args.folds)
+    return options_from(SegmentOptions, args)
 
 
 def run_segment(args: argparse.Namespace) -> int:
     from nnunet_wmh.segment.run import segment_cohort  # heavy: torch, nnU-Net, SimpleITK
 
     check_slurm_flags(args)
-    options = segment_options(args)
+    source, model, options, run = segment_source(args), model_location(args), segment_options(args), run_options(args)
     if args.slurm:
-        return _submit(args, options)
-    result = segment_cohort(
-        args.source, args.model, args.out_dir, flair=args.flair, t1=args.t1, images=dict(args.images or ()),
-        subject_id=args.subject_id,
-        options=options, part_id=args.part_id, num_parts=args.num_parts, jobs=args.jobs,
-        overwrite=args.overwrite, progress=not args.quiet,
-    )  # fmt: skip
+        from nnunet_wmh.segment.slurm import submit_segment  # heavy: as above
+
+        print_submission(submit_segment(source, model, args.out, slurm_options(args), options, run))
+        return EXIT_OK
+    result = segment_cohort(source, model, args.out, options, run)
     print_report(result, args.render)
     skipped = result.files.get("skipped.tsv")
     if skipped is not None:

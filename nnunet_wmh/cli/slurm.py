@@ -21,10 +21,10 @@ def add_slurm_arguments(parser: argparse.ArgumentParser, *, gpu_jobs: str) -> No
     options = {
         "partition": "partition of the CPU jobs (default: the cluster's default)",
         "gpu-partition": f"partition of the GPU jobs ({gpu_jobs}; default: as the CPU jobs)",
-        "gres": "resources of the GPU jobs, e.g. gpu:1",
-        "mem": "memory per job, e.g. 16G",
-        "time": "time limit per job, e.g. 04:00:00 or 1-00:00:00",
-        "account": "account charged",
+        "gres": "resources of the GPU jobs, e.g. gpu:1 (default: none)",
+        "mem": "memory per job, e.g. 16G (default: the cluster's)",
+        "time": "time limit per job, e.g. 04:00:00 or 1-00:00:00 (default: the cluster's)",
+        "account": "account charged (default: yours)",
     }
     for name, text in options.items():
         group.add_argument(f"--slurm-{name}", dest=name.replace("-", "_"), metavar=name.upper().replace("-", "_"),
@@ -32,9 +32,10 @@ def add_slurm_arguments(parser: argparse.ArgumentParser, *, gpu_jobs: str) -> No
     group.add_argument("--slurm-cpus", dest="cpus", type=int, metavar="N", help="CPUs per job (default: --jobs)")
     group.add_argument("--slurm-extra", dest="extra", action="append", default=[], metavar="LINE",
                        help="another #SBATCH line for every job: qos=high (or --slurm-extra=--qos=high); "
-                       "repeatable")  # fmt: skip
+                       "repeatable (default: none)")  # fmt: skip
     group.add_argument("--slurm-setup", dest="setup", action="append", default=[], metavar="LINE",
-                       help="shell line run first in every job, e.g. 'module load cuda'; repeatable")  # fmt: skip
+                       help="shell line run first in every job, e.g. 'module load cuda'; repeatable (default: "
+                       "none)")  # fmt: skip
     group.add_argument("--no-submit", dest="submit", action="store_false",
                        help="with --slurm: write the scripts, do not submit")  # fmt: skip
 

@@ -6,25 +6,28 @@ import argparse
 import signal
 import sys
 
+from nnunet_wmh.cli.data import add_atlas_flags
+from nnunet_wmh.cli.flags import add_run_flags, add_seed_flag, comma_or_spaces, default_of, options_from, run_options
 from nnunet_wmh.cli.formatting import comma_list
 from nnunet_wmh.cli.slurm import add_slurm_arguments, check_slurm_flags, print_submission, slurm_options
+from nnunet_wmh.cohorts.read import LAYOUTS
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.study.configs import join_config_tokens
+from nnunet_wmh.study.configs import CONFIGS, join_config_tokens
+from nnunet_wmh.study.options import StudyOptions
+from nnunet_wmh.study.profiles import CONFIGURATIONS, PROFILES
 
 EXIT_OK, EXIT_INTERRUPTED = 0, 130
-CONFIG_NAMES = "flair, t1, flair_t1, interchangeable, interchangeable_dropout, multitask_joint, multitask_separate, " \
-    "separate_models"  # fmt: skip
 
 
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _folds(text: str) -> list[int]:
+def _folds(values: list[str]) -> list[int]:
     try:
-        return [int(value) for value in comma_list(text)]
+        return [int(value) for value in comma_or_spaces(values)]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"folds are whole numbers, e.g. 0 or 0,1,2,3,4; got {text!r}") from None
+        raise UsageError(f"--folds are whole numbers, e.g. -f 0 or -f 0 1 2 3 4; got {' '.join(values)}") from None
 
 
 def _configs(value: str) -> list[str]:
@@ -45,60 +48,53 @@ def add_study(subparsers) -> None:
     parser.add_argument("--out", required=True, help="study folder (continued if it holds this study)")
     parser.add_argument(
         "--configs", type=_configs,
-        help=f"configurations (default: all the source allows): {CONFIG_NAMES}; or over a list of modalities "
-        "(last, or joined by +): interchangeable_dropout:flair,t1,t2, interchangeable:LIST, fixed:LIST",
+        help=f"configurations: {', '.join(CONFIGS)}; or over a list of modalities (last, or joined by +): "
+        "interchangeable_dropout:flair,t1,t2, interchangeable:LIST, fixed:LIST (default: all the source allows)",
     )  # fmt: skip
-    parser.add_argument("--profile", default="quick", choices=("quick", "cpu", "gpu"),
-                        help="quick: 2d, minutes per configuration on a CPU (default); cpu: 2d, longer; "
-                        "gpu: 3d_fullres, 250 epochs")  # fmt: skip
-    parser.add_argument(
-        "--configuration", choices=("2d", "3d_fullres"), help="nnU-Net configuration (default: the profile's)"
-    )
-    parser.add_argument("--folds", type=_folds, default=[0], help="folds trained per configuration (default 0)")
-    parser.add_argument("--cv-folds", type=int, default=5, help="cross-validation folds of the datasets (default 5)")
-    parser.add_argument("--dataset-id-base", type=int, default=800, help="dataset ids are this + 0..6 (default 800)")
-    parser.add_argument("--test-source", help="a separate test cohort")
-    parser.add_argument("--layout", help="layout of SOURCE (default: detected)")
-    parser.add_argument("--test-layout", help="layout of --test-source (default: detected)")
-    parser.add_argument("--atlas-image", help="atlas template image: regions for multitask_* and separate_models")
-    parser.add_argument("--atlas-labels", help="atlas region labels on the template grid")
-    parser.add_argument("--region-table", help="atlas region names")
+    parser.add_argument("--profile", default=default_of(StudyOptions, "profile"), choices=list(PROFILES),
+                        help="; ".join(f"{p.name}: {p.summary}" for p in PROFILES.values()))  # fmt: skip
+    parser.add_argument("-c", "--configuration", choices=CONFIGURATIONS,
+                        help="nnU-Net configuration (default: the profile's)")  # fmt: skip
+    parser.add_argument("-f", "--folds", nargs="+", metavar="FOLD",
+                        help="folds trained per configuration and ensembled, e.g. -f 0 1 2 3 4 (default: "
+                        "0)")  # fmt: skip
+    parser.add_argument("--cv-folds", type=int, default=default_of(StudyOptions, "cv_folds"),
+                        help="cross-validation folds of the datasets")  # fmt: skip
+    parser.add_argument("--dataset-id-base", type=int, default=default_of(StudyOptions, "dataset_id_base"),
+                        help="dataset ids are this + the configuration's index")  # fmt: skip
+    parser.add_argument("--test-source", help="a separate test cohort (default: SOURCE's test split)")
+    parser.add_argument("--layout", choices=LAYOUTS, help="layout of SOURCE (default: detected)")
+    parser.add_argument("--test-layout", choices=LAYOUTS, help="layout of --test-source (default: detected)")
+    add_atlas_flags(parser, what="regions for multitask_* and separate_models when the source has none")
     parser.add_argument("--trainer", dest="trainers", action="append", default=[],
-                        help="stock (nnU-Net's 1000-epoch trainers) or CONFIG=TRAINER; repeatable")  # fmt: skip
+                        help="stock (nnU-Net's 1000-epoch trainers) or CONFIG=TRAINER; repeatable (default: the "
+                        "profile's)")  # fmt: skip
     parser.add_argument("--trainer-path", dest="trainer_paths", action="append", default=[],
-                        help="another folder of trainers (added to nnUNet_extTrainer); repeatable")  # fmt: skip
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="default: cuda if present")
-    parser.add_argument("--seed", type=int, default=12345, help="seed of the split and the bootstrap")
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+                        help="another folder of trainers (added to nnUNet_extTrainer); repeatable (default: "
+                        "none)")  # fmt: skip
+    add_seed_flag(parser, "seed of the split and the bootstrap")
     parser.add_argument("--deterministic", action="store_true",
                         help="seed training with --seed, augmentation in the training process: CPU training "
                         "repeats exactly (slower)")  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="write OUT/commands.sh only")
     parser.add_argument("--only-steps", type=comma_list, metavar="KEYS",
                         help="run only these steps of an existing study (what each SLURM job runs), e.g. "
-                        "flair/train_fold0")  # fmt: skip
+                        "flair/train_fold0 (default: every step)")  # fmt: skip
     parser.add_argument("--tables-only", action="store_true",
                         help="only the tables, figures and page of a study whose steps are finished")  # fmt: skip
-    parser.add_argument(
-        "--overwrite", action="store_true",
-        help="redo finished steps whose options changed, or replace a folder that is not a study",
-    )  # fmt: skip
+    add_run_flags(
+        parser,
+        device=True,
+        overwrite="redo finished steps whose options changed, or replace a folder that is not a study",
+    )
     add_slurm_arguments(parser, gpu_jobs="training, prediction")
     parser.set_defaults(handler=run_study)
 
 
-def study_options(args: argparse.Namespace):
+def study_options(args: argparse.Namespace) -> StudyOptions:
     """The :class:`~nnunet_wmh.study.options.StudyOptions` of the parsed flags."""
-    from nnunet_wmh.study.options import StudyOptions  # heavy: nnU-Net, SimpleITK, matplotlib behind it
-
-    return StudyOptions(
-        configs=args.configs, profile=args.profile, configuration=args.configuration, folds=tuple(args.folds),
-        cv_folds=args.cv_folds, dataset_id_base=args.dataset_id_base, test_source=args.test_source,
-        layout=args.layout, test_layout=args.test_layout, atlas_image=args.atlas_image,
-        atlas_labels=args.atlas_labels, region_table=args.region_table, trainers=tuple(args.trainers),
-        trainer_paths=tuple(args.trainer_paths), device=args.device, seed=args.seed, jobs=args.jobs,
-        deterministic=args.deterministic,
-    )  # fmt: skip
+    args.folds = _folds(args.folds) if args.folds else default_of(StudyOptions, "folds")
+    return options_from(StudyOptions, args)
 
 
 def _modes(args: argparse.Namespace) -> None:
@@ -114,14 +110,15 @@ def _run_mode(args: argparse.Namespace, options, say) -> int:
     from nnunet_wmh.study.run import finish_study, run_study_steps  # heavy: nnU-Net, SimpleITK, matplotlib
     from nnunet_wmh.study.slurm import submit_study
 
+    run = run_options(args)
     if args.slurm:
-        print_submission(submit_study(args.source, args.out, options, slurm_options(args), overwrite=args.overwrite))
+        print_submission(submit_study(args.source, args.out, options, slurm_options(args), run))
         return EXIT_OK
     if args.only_steps:
-        status = run_study_steps(args.source, args.out, options, args.only_steps, on_step=say)
+        status = run_study_steps(args.source, args.out, options, args.only_steps, run, on_step=say)
         print(f"steps {', '.join(status)}: " + ", ".join(sorted(set(status.values()))))
         return EXIT_OK
-    result = finish_study(args.source, args.out, options, on_step=say)
+    result = finish_study(args.source, args.out, options, run, on_step=say)
     _print_result(result)
     return EXIT_OK
 
@@ -139,7 +136,7 @@ def run_study(args: argparse.Namespace) -> int:
     try:
         if args.slurm or args.only_steps or args.tables_only:
             return _run_mode(args, options, say)
-        result = study(args.source, args.out, options, dry_run=args.dry_run, overwrite=args.overwrite, on_step=say)
+        result = study(args.source, args.out, options, run_options(args), dry_run=args.dry_run, on_step=say)
     except KeyboardInterrupt:
         print("nnunet_wmh: stopped: finished steps are kept; rerun the same command to continue", file=sys.stderr)
         return EXIT_INTERRUPTED

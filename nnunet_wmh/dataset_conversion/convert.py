@@ -39,8 +39,9 @@ from nnunet_wmh.errors import InputDataError
 from nnunet_wmh.modalities import other_modalities
 from nnunet_wmh.nnunet.dataset_ids import check_dataset_target, same_id_warnings, stale_preprocessed_warning
 from nnunet_wmh.nnunet.folders import NnunetFolders
+from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import atomic_output_folder
-from nnunet_wmh.runs.parallel import check_jobs, map_with_progress
+from nnunet_wmh.runs.parallel import map_with_progress
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +174,7 @@ def _write_dataset_json(
 
 
 def _provenance(
-    options: ConvertOptions, spec: ModeSpec, target: Target, gathered: GatheredSubjects, images: str, extra: dict
+    options: ConvertOptions, spec: ModeSpec, target: Target, gathered: GatheredSubjects, extra: dict
 ) -> dict[str, Any]:
     """The ``nnunet_wmh`` block of dataset.json: how the dataset was made (read by the trainers and commands)."""
     test = gathered.test_contents
@@ -183,7 +184,11 @@ def _provenance(
         **spec.inputs.describe(),
         **target.describe(),
         **extra,
-        "source": {"path": str(gathered.contents.root), "layout": gathered.contents.layout, "images": images},
+        "source": {
+            "path": str(gathered.contents.root),
+            "layout": gathered.contents.layout,
+            "images": options.image_folder,
+        },
         "test_source": {"path": str(test.root), "layout": test.layout} if test else None,
         "drop_modality": options.drop_modality,
         "conversion_table": CONVERSION_TSV,
@@ -209,20 +214,13 @@ def _write_dataset(
 
 
 def _convert_into(
-    staging: Path,
-    gathered: GatheredSubjects,
-    options: ConvertOptions,
-    spec: ModeSpec,
-    *,
-    images: str,
-    region_table: Path | None,
-    jobs: int,
-    progress: bool,
+    staging: Path, gathered: GatheredSubjects, options: ConvertOptions, spec: ModeSpec, run: RunOptions
 ) -> _Written:
     """Co-register, validate, plan and write the dataset into ``staging``."""
     subjects, problems = gathered.subjects, list(gathered.problems)
     coregistered: dict[str, Moved] = {}
     modalities = source_modalities(spec)
+    jobs, progress = run.jobs, run.progress
     if options.coregister:  # inside the staging folder: a failure below leaves nothing behind
         subjects, coregistered, failed = coregister_subjects(
             subjects, staging, jobs=jobs, progress=progress, modalities=modalities
@@ -231,15 +229,16 @@ def _convert_into(
     reports, skipped = validate_subjects(
         subjects, spec, problems, jobs=jobs, progress=progress, skip_invalid=options.skip_invalid
     )
+    region_table = Path(options.region_table).expanduser().absolute() if options.region_table else None
     regions, region_info = region_index(reports, region_table or gathered.contents.region_table, spec)
     target = make_target(spec, options.other_pathology, regions)
     jobs_ = subject_jobs(reports, spec, target, options.case_prefix)
     train_jobs = [j for j in jobs_ if j.subject.split == "train"]
-    fold_of, splits = plan_splits(train_jobs, options.folds, options.seed)
+    fold_of, splits = plan_splits(train_jobs, options.cv_folds, options.seed)
     stats = _write_dataset(staging, jobs_, target, jobs=jobs, progress=progress)
     split = {"folds": len(splits or []), "seed": options.seed, "grouped_by": "subject", "stratified_by": "site"}
     extra = {**region_info, **_coregistered_counts(coregistered, modalities), "split": split}
-    block = _provenance(options, spec, target, gathered, images, extra)
+    block = _provenance(options, spec, target, gathered, extra)
     num_training = sum(len(j.cases) for j in train_jobs)
     _write_dataset_json(staging, spec, target, num_training, options.dataset_name, block)
     if splits is not None:
@@ -254,30 +253,11 @@ def _convert_into(
     return _Written(jobs_, stats, splits, skipped)
 
 
-def _options(options: ConvertOptions | None, fields: dict[str, Any]) -> ConvertOptions:
-    if options is not None and fields:
-        raise TypeError(f"give either options or their fields ({', '.join(sorted(fields))}), not both")
-    return options if options is not None else ConvertOptions(**fields)
-
-
 def convert_dataset(
     source: str | os.PathLike[str],
     options: ConvertOptions | None = None,
-    *,
-    out: str | os.PathLike[str] | None = None,
-    layout: str | None = None,
-    images: str = "pre",
-    derivatives: str | os.PathLike[str] | None = None,
-    regions: str | None = None,
-    region_table: str | os.PathLike[str] | None = None,
-    test_source: str | os.PathLike[str] | None = None,
-    test_layout: str | None = None,
-    preprocessed: str | os.PathLike[str] | None = None,
-    results: str | os.PathLike[str] | None = None,
-    jobs: int = 1,
-    overwrite: bool = False,
-    progress: bool = True,
-    **option_fields: Any,
+    run: RunOptions | None = None,
+    **fields: Any,
 ) -> ConversionResult:
     """Convert a cohort into an nnU-Net v2 raw dataset.
 
@@ -286,25 +266,14 @@ def convert_dataset(
     source
         WMH 2017 tree (``training/``, ``test/``), BIDS root, or CSV/TSV manifest.
     options
-        What to make (:class:`~nnunet_wmh.dataset_conversion.options.ConvertOptions`); or give its fields as
-        keywords instead: ``convert_dataset("cohort", mode="flair_t1", dataset_id=501)``.
-    out, preprocessed, results
-        nnU-Net's raw folder (where the dataset goes), preprocessed and results folders (checked for the same
-        dataset id under another name and for stale preprocessed data); default ``$nnUNet_raw`` etc.
-    layout, images, derivatives
-        The source's layout (``wmh2017``, ``bids``, ``manifest``; detected when None), its WMH 2017 image
-        folder (``pre`` or ``orig``), its BIDS derivatives folder (default ``SOURCE/derivatives``).
-    regions, region_table
-        Region maps elsewhere (a folder, or a pattern with ``{subject}``, ``{session}``, ``{site}``,
-        ``{key}``; see :func:`~nnunet_wmh.cohorts.apply_regions_override`) and their names (TSV/CSV,
-        ``id name`` text, colour LUT; default: a table found in the source).
-    test_source, test_layout
-        A second cohort converted into imagesTs (its test split if it has one, else all subjects).
-    jobs, progress
-        Worker processes; show progress bars.
-    overwrite
-        Replace an existing dataset folder (and a raw folder with the same id under another name), once the
-        new dataset is complete.
+        Where the cohort is read, what to make and where it goes
+        (:class:`~nnunet_wmh.dataset_conversion.options.ConvertOptions`).
+    run
+        Jobs, overwrite and progress (:class:`~nnunet_wmh.runs.options.RunOptions`); ``overwrite`` replaces an
+        existing dataset folder (and a raw folder with the same id under another name), once the new dataset is
+        complete.
+    **fields
+        Fields of either, by name: ``convert_dataset("cohort", mode="flair_t1", dataset_id=501, jobs=4)``.
 
     Raises
     ------
@@ -317,26 +286,19 @@ def convert_dataset(
         Invalid option combination, ``nnUNet_raw`` unset and no ``out``.
     """
     started = time.perf_counter()
-    options = _options(options, option_fields)
+    options, run = resolve_options(ConvertOptions, options, run, fields)
     spec = options.check()
-    check_jobs(jobs)
+    run.check()
     if options.other_pathology == "lesion":
         logger.warning("`other_pathology` lesion: the challenge's label-2 masks were dilated in-plane, so merging "
                        "them into the lesion class adds a rim of normal tissue")  # fmt: skip
-    folders = NnunetFolders.resolve(out, preprocessed, results)
-    replaced_same_id = check_dataset_target(folders, options.dataset_name, options.dataset_id, overwrite=overwrite)
-    gathered = gather_subjects(
-        source, layout=layout, images=images, derivatives=derivatives, test_source=test_source,
-        test_layout=test_layout, drop_modality=options.dropped_modalities, regions=regions,
-        modalities=source_modalities(spec),
-    )  # fmt: skip
+    folders = NnunetFolders.resolve(options.out, options.preprocessed, options.results)
+    replaced_same_id = check_dataset_target(folders, options.dataset_name, options.dataset_id, overwrite=run.overwrite)
+    gathered = gather_subjects(source, options, modalities=source_modalities(spec))
     require_every_modality(gathered.subjects, spec)
-    table = Path(region_table).expanduser().absolute() if region_table else None
-    with atomic_output_folder(folders.raw / options.dataset_name, overwrite=overwrite) as staging:
-        written = _convert_into(
-            staging, gathered, options, spec, images=images, region_table=table, jobs=jobs, progress=progress
-        )
-        stale = stale_preprocessed_warning(folders, options.dataset_name, written.splits) if overwrite else None
+    with atomic_output_folder(folders.raw / options.dataset_name, overwrite=run.overwrite) as staging:
+        written = _convert_into(staging, gathered, options, spec, run)
+        stale = stale_preprocessed_warning(folders, options.dataset_name, written.splits) if run.overwrite else None
     warnings = _after_conversion(folders, options, replaced_same_id, stale)
     return written.result(folders.raw / options.dataset_name, warnings, time.perf_counter() - started)
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nnunet_wmh.cohorts import SourceContents, Subject, apply_regions_override, detect_layout, read_source
-from nnunet_wmh.cohorts.subject import MODALITIES, Modality, parse_modalities
+from nnunet_wmh.cohorts.subject import MODALITIES, Modality
+from nnunet_wmh.dataset_conversion.options import ConvertOptions
 from nnunet_wmh.errors import InputDataError, SourceLayoutError
 
 logger = logging.getLogger(__name__)
@@ -47,36 +47,29 @@ def _test_subjects(
 
 
 def gather_subjects(
-    source: str | os.PathLike[str],
-    *,
-    layout: str | None,
-    images: str,
-    derivatives: str | os.PathLike[str] | None,
-    test_source: str | os.PathLike[str] | None,
-    test_layout: str | None,
-    drop_modality: str | Sequence[Modality] | None,
-    regions: str | None,
-    modalities: tuple[Modality, ...] = MODALITIES,
+    source: str | os.PathLike[str], options: ConvertOptions, *, modalities: tuple[Modality, ...] = MODALITIES
 ) -> GatheredSubjects:
-    """Read the source (and test source): the images of ``modalities``; ``drop_modality`` removed from the test
-    subjects.
+    """Read the source (and ``options.test_source``): the images of ``modalities``; ``options.drop_modality``
+    removed from the test subjects; region maps from ``options.regions`` when given.
 
     Raises
     ------
     SourceLayoutError
         If the source holds no training subject.
     """
-    contents = read_source(source, layout=layout, images=images, derivatives=derivatives, modalities=modalities)
+    images, regions = options.image_folder, options.regions
+    contents = read_source(source, layout=options.layout, images=images, derivatives=options.derivatives,
+                           modalities=modalities)  # fmt: skip
     train, test, problems = list(contents.train), list(contents.test), list(contents.problems)
     test_contents = None
-    if test_source:
-        test_contents = _test_subjects(test_source, test_layout, images, modalities)
+    if options.test_source:
+        test_contents = _test_subjects(options.test_source, options.test_layout, images, modalities)
         if test:
             logger.info("using the test source instead of the test subjects of %s", contents.root)
         # Keys get a "test/" prefix: a second cohort may reuse the training subjects' ids (sub-001...).
         test = [replace(s, split="test", key=f"test/{s.key}") for s in (test_contents.test or test_contents.train)]
         problems += [InputDataError(f"test/{p.subject}", p.path, p.problem) for p in test_contents.problems]
-    for modality in parse_modalities(drop_modality, "drop_modality") if drop_modality else ():
+    for modality in options.dropped_modalities:
         test = [s.without(modality) for s in test]
     if regions:
         train, test = apply_regions_override(train, regions), apply_regions_override(test, regions)

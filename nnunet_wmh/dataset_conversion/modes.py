@@ -28,9 +28,10 @@ from nnunet_wmh.errors import UsageError
 LESION_MODES = ("flair", "t1", "flair_t1", "interchangeable")
 REGION_MODES = ("multitask", "regions")
 MODES = LESION_MODES + REGION_MODES
-INPUT_CHOICES = ("flair", "t1", "flair_t1", "interchangeable")
 DEFAULT_REGION_MODE_INPUTS = "flair_t1"
 MULTITASK_ENCODINGS = ("joint", "separate")
+#: What becomes of the challenge's label 2 (other pathology).
+OTHER_PATHOLOGY_CHOICES = ("ignore", "background", "lesion")
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,38 @@
-"""``ConvertOptions``: what ``convert`` makes of a cohort (frozen, checked, recorded in dataset.json)."""
+"""``ConvertOptions``: where ``convert`` reads a cohort, what it makes of it and where it writes (frozen, checked;
+what it makes is recorded in dataset.json)."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
+from nnunet_wmh.cohorts.read import LAYOUTS
 from nnunet_wmh.cohorts.subject import MODALITIES, Modality, parse_modalities
 from nnunet_wmh.dataset_conversion.inputs import FixedInputs, InterchangeableInputs
-from nnunet_wmh.dataset_conversion.modes import ModeSpec, parse_mode
-from nnunet_wmh.dataset_conversion.targets import OTHER_PATHOLOGY_CHOICES
+from nnunet_wmh.dataset_conversion.modes import OTHER_PATHOLOGY_CHOICES, ModeSpec, parse_mode
 from nnunet_wmh.errors import UsageError
+from nnunet_wmh.runs.options import DEFAULT_SEED
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
 CASE_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*")
+#: The WMH 2017 image folders: ``pre`` (T1 registered to FLAIR, bias-corrected) or ``orig``.
+IMAGE_FOLDERS = ("pre", "orig")
+#: What dataset.json's ``nnunet_wmh`` block records of the options, in order, under these keys.
+RECORDED_FIELDS = {
+    "mode": "mode", "dataset_id": "dataset_id", "name": "name", "inputs": "inputs", "modalities": "modalities",
+    "variants": "variants", "train_variants": "train_variants", "channels": "channels",
+    "fill_missing": "fill_missing", "fill_order": "fill_order", "encoding": "encoding",
+    "other_pathology": "other_pathology", "drop_modality": "drop_modality", "case_prefix": "case_prefix",
+    "folds": "cv_folds", "seed": "seed", "coregister": "coregister", "skip_invalid": "skip_invalid",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class ConvertOptions:
-    """What ``convert`` makes of a cohort.
+    """Where ``convert`` reads a cohort, what it makes of it, and where it writes.
 
     Attributes
     ----------
@@ -63,13 +76,25 @@ class ConvertOptions:
         interchangeable inputs only.
     case_prefix
         Case ids are ``{case_prefix}_{NNNN}[_{variant}]``.
-    folds, seed
+    cv_folds, seed
         Cross-validation folds (grouped by subject, stratified by site) and shuffling seed.
     coregister
         Register each T1 that is not on its FLAIR's grid to the FLAIR (rigid) and use it resampled onto the
         FLAIR grid (kept in ``coregistered/`` of the dataset; conversion.tsv's ``t1_coregistered``).
     skip_invalid
         Convert the valid subjects and report the others instead of stopping.
+    out, preprocessed, results
+        nnU-Net's raw folder (where the dataset goes), preprocessed and results folders (checked for the same
+        dataset id under another name and for stale preprocessed data); default ``$nnUNet_raw`` etc.
+    layout, image_folder, derivatives
+        The source's layout (``wmh2017``, ``bids``, ``manifest``; detected when None), its WMH 2017 image
+        folder (``pre`` or ``orig``), its BIDS derivatives folder (default ``SOURCE/derivatives``).
+    regions, region_table
+        Region maps elsewhere (a folder, or a pattern with ``{subject}``, ``{session}``, ``{site}``,
+        ``{key}``; see :func:`~nnunet_wmh.cohorts.apply_regions_override`) and their names (TSV/CSV,
+        ``id name`` text, colour LUT; default: a table found in the source).
+    test_source, test_layout
+        A second cohort converted into imagesTs (its test split if it has one, else all subjects).
     """
 
     mode: str
@@ -86,10 +111,23 @@ class ConvertOptions:
     other_pathology: str = "ignore"
     drop_modality: str | None = None
     case_prefix: str = "wmh"
-    folds: int = 5
-    seed: int = 12345
+    cv_folds: int = 5
+    seed: int = DEFAULT_SEED
     coregister: bool = False
     skip_invalid: bool = False
+    out: str | os.PathLike[str] | None = None
+    preprocessed: str | os.PathLike[str] | None = None
+    results: str | os.PathLike[str] | None = None
+    layout: str | None = None
+    image_folder: str = "pre"
+    derivatives: str | os.PathLike[str] | None = None
+    regions: str | None = None
+    region_table: str | os.PathLike[str] | None = None
+    test_source: str | os.PathLike[str] | None = None
+    test_layout: str | None = None
+
+    #: Names of earlier releases, still taken (with a deprecation warning) for one release.
+    RENAMED: ClassVar[dict[str, str]] = {"folds": "cv_folds", "images": "image_folder"}
 
     @property
     def dataset_name(self) -> str:
@@ -132,8 +170,15 @@ class ConvertOptions:
             raise UsageError(f"`name` {name!r}: use letters, digits, '_' and '-' only", "name")
         if not CASE_PREFIX_PATTERN.fullmatch(self.case_prefix):
             raise UsageError(f"`case_prefix` {self.case_prefix!r}: use letters, digits and '-' only", "case_prefix")
-        if self.folds < 2:
-            raise UsageError(f"`folds` must be at least 2, got {self.folds}", "folds")
+        if self.cv_folds < 2:
+            raise UsageError(f"`cv_folds` must be at least 2, got {self.cv_folds}", "cv_folds")
+        if self.image_folder not in IMAGE_FOLDERS:
+            raise UsageError(
+                f"`image_folder` must be one of {', '.join(IMAGE_FOLDERS)}, got {self.image_folder!r}", "image_folder"
+            )
+        for name in ("layout", "test_layout"):
+            if getattr(self, name) not in (None, *LAYOUTS):
+                raise UsageError(f"unknown `{name}` {getattr(self, name)!r}; choose from {', '.join(LAYOUTS)}", name)
         if self.other_pathology not in OTHER_PATHOLOGY_CHOICES:
             choices = ", ".join(OTHER_PATHOLOGY_CHOICES)
             raise UsageError(
@@ -168,9 +213,12 @@ _LATER_OPTIONS = ("modalities", "fill_order")
 
 
 def recorded_options(options: ConvertOptions, spec: ModeSpec) -> dict[str, Any]:
-    """The options as dataset.json's ``nnunet_wmh`` block records them (lists for tuples; ``channels`` as the
-    number of channels of interchangeable inputs)."""
-    recorded = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(options).items()}
+    """What to make, as dataset.json's ``nnunet_wmh`` block records it (:data:`RECORDED_FIELDS`; lists for
+    tuples; ``channels`` as the number of channels of interchangeable inputs). Where the cohort was read from
+    and where the dataset went are recorded apart (the block's ``source``)."""
+    values = asdict(options)
+    recorded = {key: values[name] for key, name in RECORDED_FIELDS.items()}
+    recorded = {k: list(v) if isinstance(v, tuple) else v for k, v in recorded.items()}
     for name in _LATER_OPTIONS:
         if recorded[name] is None:
             del recorded[name]

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from nnunet_wmh.cohorts.subject import Subject
+from nnunet_wmh.dataset_conversion.modes import OTHER_PATHOLOGY_CHOICES
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.io import compact_labels, copy_as_nii_gz, load_nifti, read_voxels, save_nifti
 from nnunet_wmh.labels.conventions import CHALLENGE_LABEL_VALUES, CHALLENGE_LESION, CHALLENGE_OTHER_PATHOLOGY
@@ -26,7 +27,6 @@ logger = logging.getLogger(__name__)
 
 LABEL_DESCRIPTION = "nnunet_wmh label map"
 
-OTHER_PATHOLOGY_CHOICES = ("ignore", "background", "lesion")
 LESION_VALUES = CHALLENGE_LABEL_VALUES
 WMH, OTHER_PATHOLOGY = CHALLENGE_LESION, CHALLENGE_OTHER_PATHOLOGY
 

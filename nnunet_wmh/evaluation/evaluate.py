@@ -23,7 +23,8 @@ from nnunet_wmh.evaluation.case import CaseEvaluation, CasePair, evaluate_case
 from nnunet_wmh.evaluation.summary import summarize
 from nnunet_wmh.geometry import Geometry, prediction_grid_differences
 from nnunet_wmh.io import dimension_problem, load_nifti
-from nnunet_wmh.labels.conventions import LabelConvention, check_threshold
+from nnunet_wmh.labels.conventions import LabelConvention
+from nnunet_wmh.runs.options import check_threshold
 from nnunet_wmh.runs.parallel import check_jobs, map_collecting_problems
 
 logger = logging.getLogger(__name__)

@@ -1,12 +1,15 @@
 """The files of an evaluation: per-case, summary and region tables, and nnU-Net's ``summary.json`` layout.
 
-``OUT.tsv``, ``OUT_summary.tsv``, ``OUT_regions.tsv`` (multitask models) and ``summary.json`` are one set:
-all of them are checked before anything is evaluated and written together, in OUT's folder.
+``OUT/metrics.tsv``, ``OUT/metrics_summary.tsv``, ``OUT/metrics_regions.tsv`` (multitask models) and
+``OUT/summary.json`` are one set: all of them are checked before anything is evaluated and written together.
+An ``OUT`` ending in ``.tsv`` is the spelling of earlier releases (deprecated): the files are then
+``OUT.tsv``, ``OUT_summary.tsv``, ``OUT_regions.tsv`` and ``summary.json`` in OUT's folder.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import warnings
@@ -18,9 +21,16 @@ from typing import Any
 import numpy as np
 
 from nnunet_wmh.evaluation.evaluate import Evaluation, evaluate_folder
+from nnunet_wmh.evaluation.options import EvaluateOptions
 from nnunet_wmh.evaluation.summary import summary_columns
+from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import atomic_output_files
 from nnunet_wmh.tsv import write_tsv
+
+logger = logging.getLogger(__name__)
+
+#: The per-case table is ``OUT/metrics.tsv``, the others are named after it.
+METRICS_STEM = "metrics"
 
 
 @dataclass(frozen=True)
@@ -38,11 +48,15 @@ class EvaluationFiles:
 
 
 def evaluation_paths(out: str | os.PathLike[str]) -> EvaluationFiles:
-    """Where an evaluation is written: ``OUT.tsv``, ``OUT_summary.tsv``, ``OUT_regions.tsv`` and
-    ``summary.json`` (nnU-Net's layout), all in OUT's folder."""
+    """Where an evaluation is written: ``OUT/metrics.tsv``, ``OUT/metrics_summary.tsv``,
+    ``OUT/metrics_regions.tsv`` and ``OUT/summary.json`` (nnU-Net's layout); for an ``OUT`` ending in ``.tsv``
+    (deprecated), ``OUT.tsv``, ``OUT_summary.tsv``, ``OUT_regions.tsv`` and ``summary.json`` beside it."""
     out = Path(out)
-    stem = out.name[:-4] if out.name.endswith(".tsv") else out.name
-    folder = out.parent
+    if out.name.endswith(".tsv"):
+        logger.warning("`out` %s names a table; give the output folder instead (a .tsv `out` is deprecated)", out)
+        stem, folder = out.name[:-4], out.parent
+    else:
+        stem, folder = METRICS_STEM, out
     return EvaluationFiles(
         metrics=folder / f"{stem}.tsv",
         summary=folder / f"{stem}_summary.tsv",
@@ -88,16 +102,22 @@ def evaluate_to_files(
     prediction_dir: str | os.PathLike[str],
     reference_dir: str | os.PathLike[str],
     out: str | os.PathLike[str],
-    *,
-    dataset_json: str | os.PathLike[str] | None = None,
-    conversion_tsv: str | os.PathLike[str] | None = None,
-    threshold: float = 0.5,
-    jobs: int = 1,
-    overwrite: bool = False,
-    progress: bool = True,
+    options: EvaluateOptions | None = None,
+    run: RunOptions | None = None,
+    **fields: Any,
 ) -> tuple[Evaluation, EvaluationFiles]:
     """:func:`~nnunet_wmh.evaluation.evaluate.evaluate_folder`, then :func:`write_evaluation` (what
     ``nnunet_wmh evaluate`` does); the outputs are checked before anything is evaluated.
+
+    Parameters
+    ----------
+    prediction_dir, reference_dir
+        ``CASE.nii.gz`` predictions and references with the same names.
+    out
+        The output folder (see :func:`evaluation_paths`).
+    options, run, **fields
+        :class:`~nnunet_wmh.evaluation.options.EvaluateOptions` and
+        :class:`~nnunet_wmh.runs.options.RunOptions` (jobs, overwrite, progress), or their fields by name.
 
     Raises
     ------
@@ -106,16 +126,19 @@ def evaluate_to_files(
     UsageError, InvalidInputsError
         As ``evaluate_folder``.
     """
+    options, run = resolve_options(EvaluateOptions, options, run, fields)
+    options.check()
+    run.check()
     paths = evaluation_paths(out)
-    with atomic_output_files(_output_set(paths), overwrite=overwrite) as staged:
+    with atomic_output_files(_output_set(paths), overwrite=run.overwrite) as staged:
         evaluation = evaluate_folder(
             prediction_dir,
             reference_dir,
-            dataset_json=dataset_json,
-            conversion_tsv=conversion_tsv,
-            threshold=threshold,
-            jobs=jobs,
-            progress=progress,
+            dataset_json=options.dataset_json,
+            conversion_tsv=options.conversion_tsv,
+            threshold=options.threshold,
+            jobs=run.jobs,
+            progress=run.progress,
         )
         return evaluation, _write(evaluation, staged, paths)
 

@@ -115,12 +115,6 @@ def _check_values(values: np.ndarray, allowed: tuple[int, ...], what: str, hint:
         raise LabelValueError(f"holds value(s) {shown}, not {what} {tuple(allowed)}{hint}")
 
 
-def check_threshold(threshold: float) -> None:
-    """UsageError unless ``threshold`` lies strictly between 0 and 1 (a probability)."""
-    if not 0 < threshold < 1:
-        raise UsageError(f"`threshold` must be between 0 and 1 (exclusive), got {threshold}", "threshold")
-
-
 def _threshold_float(values: np.ndarray, threshold: float) -> np.ndarray:
     return (values >= threshold) & (values <= PREDICTION_UPPER_BOUND)
 

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from nnunet_wmh.errors import UsageError
+from nnunet_wmh.runs.options import DEVICES, check_device
 
-#: The values of every ``device`` option.
-DEVICES = ("auto", "cpu", "cuda")
-
-
-def check_device(device: str) -> None:
-    """Raise UsageError unless ``device`` is one of :data:`DEVICES`."""
-    if device not in DEVICES:
-        raise UsageError(f"`device` must be one of {', '.join(DEVICES)}, got {device!r}", "device")
+__all__ = ["DEVICES", "check_device", "torch_device"]
 
 
 def torch_device(device: str) -> str:

@@ -16,6 +16,8 @@ from nnunet_wmh.errors import UsageError
 from nnunet_wmh.nnunet.trainer_search import TRAINER_PATH_VARIABLE, trainer_search_path
 
 RAW, PREPROCESSED, RESULTS = "nnUNet_raw", "nnUNet_preprocessed", "nnUNet_results"
+#: The checkpoint a finished training leaves in each ``fold_X`` folder of a model.
+CHECKPOINT = "checkpoint_final.pth"
 
 
 def resolve_folder(

@@ -16,9 +16,9 @@ from typing import Any
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.labels.conventions import LabelConvention
 from nnunet_wmh.labels.joint import JointEncoding
+from nnunet_wmh.nnunet.folders import RESULTS, resolve_folder
 from nnunet_wmh.nnunet.model_route import ModelRoute, model_route
 
-CHECKPOINT = "checkpoint_final.pth"
 MODEL_FILES = ("dataset.json", "plans.json")
 FOLD_FOLDER = re.compile(r"fold_(\d+|all)")
 
@@ -174,3 +174,41 @@ def open_model(
     dataset_json = _read_json(folder, "dataset.json")
     plans = _read_json(folder, "plans.json")
     return TrainedModel(folder, source, chosen, checkpoint, dataset_json, model_route(dataset_json), plans)
+
+
+def model_folder_of(
+    dataset_id: str, configuration: str, *, trainer: str = "nnUNetTrainer", plans: str = "nnUNetPlans",
+    results: str | os.PathLike[str] | None = None,
+) -> Path:  # fmt: skip
+    """The folder nnU-Net keeps a model in, named as ``nnUNetv2_predict -d -c -tr -p`` name it:
+    ``RESULTS/DatasetXXX_NAME/TRAINER__PLANS__CONFIGURATION``.
+
+    Parameters
+    ----------
+    dataset_id
+        The dataset id (``501``) or name (``Dataset501_WMH``).
+    configuration, trainer, plans
+        nnU-Net's configuration (``2d``, ``3d_fullres``), trainer class and plans identifier.
+    results
+        nnU-Net's results folder; default ``$nnUNet_results`` (read now).
+
+    Raises
+    ------
+    UsageError
+        No results folder, or not exactly one dataset of that id there.
+    """
+    root = resolve_folder(results, RESULTS, parameter="results", required=True)
+    assert root is not None, "a required folder is found or refused"
+    name = dataset_id if dataset_id.startswith("Dataset") else None
+    if name is None:
+        if not dataset_id.isdigit():
+            raise UsageError(
+                f"`dataset_id` {dataset_id!r}: expected an id such as 501 or a name Dataset501_X", "dataset_id"
+            )
+        pattern = f"Dataset{int(dataset_id):03d}_*"
+        found = sorted(p.name for p in root.glob(pattern) if p.is_dir())
+        if len(found) != 1:
+            what = "none" if not found else ", ".join(found)
+            raise UsageError(f"`dataset_id` {dataset_id}: expected one {pattern} in {root}, found {what}", "dataset_id")
+        name = found[0]
+    return root / name / f"{trainer}__{plans}__{configuration}"

@@ -23,11 +23,11 @@ import nibabel as nib
 import numpy as np
 import SimpleITK as sitk
 
-from nnunet_wmh.errors import ImageReadError, InputDataError, RegistrationError, UsageError
+from nnunet_wmh.errors import ImageReadError, InputDataError, RegistrationError
 from nnunet_wmh.io import compact_labels, read_image, read_subject_image, save_nifti
 from nnunet_wmh.labels.region_table import complete_region_table, read_region_table
+from nnunet_wmh.registration import check_transform_kind
 from nnunet_wmh.registration.engine import (
-    TRANSFORM_KINDS,
     RegistrationRunError,
     TransformKind,
     read_float_image,
@@ -81,12 +81,6 @@ class RegionMapResult:
     metric: float
     inside_head: float
     region_ids: tuple[int, ...]
-
-
-def check_transform_kind(transform: str) -> None:
-    """UsageError unless ``transform`` is one of :data:`TRANSFORM_KINDS`."""
-    if transform not in TRANSFORM_KINDS:
-        raise UsageError(f"`transform` must be one of {', '.join(TRANSFORM_KINDS)}, got {transform!r}", "transform")
 
 
 def load_atlas(

@@ -2,7 +2,8 @@
 
 ``regions`` and ``segment`` use it when no atlas is given, so a real scan gets region-wise lesion burden
 with nothing to download. The template image is nilearn's 1 mm ICBM 2009a nonlinear symmetric T1
-(197 × 233 × 189, skull-stripped), read from the installed nilearn wheel; nothing is copied into this
+(197 × 233 × 189, skull-stripped), found through nilearn's public file paths (``nilearn.datasets.
+MNI152_FILE_PATH`` and its grey/white matter companions) in the installed wheel; nothing is copied into this
 package. Its grey/white matter probability maps give the parcellation, built the first time it is needed
 (about 7 s) by these rules, all in MNI millimetres (x < 0 is left):
 
@@ -27,7 +28,6 @@ Institute, McGill University (see the README for the notice).
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +43,6 @@ from nnunet_wmh.runs.outputs import atomic_output_files
 
 logger = logging.getLogger(__name__)
 
-TEMPLATE_NAME = "mni_icbm152_{}_tal_nlin_sym_09a_converted.nii.gz"
 REGION_TABLE = Path(__file__).parent / "data" / "builtin_regions.tsv"
 LABELS_NAME = "builtin_atlas_labels.nii.gz"
 LOBES = ("frontal", "parietal", "temporal", "occipital")
@@ -56,7 +55,7 @@ VENTRICLE_BOX_MM = {"x": (-35.0, 35.0), "y": (-50.0, 35.0), "z": (-5.0, 40.0)}
 
 
 @dataclass(frozen=True)
-class TemplateFiles:
+class Mni152Files:
     """nilearn's MNI152 files: T1 image and grey / white matter probability maps (uint8, 0..255)."""
 
     t1: Path
@@ -64,19 +63,21 @@ class TemplateFiles:
     wm: Path
 
 
-def template_files() -> TemplateFiles:
-    """Locate the MNI152 template in the installed nilearn (without importing nilearn).
+def template_files() -> Mni152Files:
+    """The MNI152 template files of the installed nilearn, by nilearn's public paths.
 
     Raises
     ------
     UsageError
         If nilearn is not installed or its wheel lacks the template.
     """
-    spec = importlib.util.find_spec("nilearn")
-    if spec is None or spec.origin is None:
-        raise UsageError("the built-in atlas needs nilearn (pip install nilearn), or give `atlas_image`", "atlas")
-    folder = Path(spec.origin).parent / "datasets" / "data"
-    files = TemplateFiles(*(folder / TEMPLATE_NAME.format(kind) for kind in ("t1", "gm", "wm")))
+    try:  # heavy: nilearn.datasets (about 1.5 s), only where the built-in atlas is used
+        from nilearn.datasets import GM_MNI152_FILE_PATH, MNI152_FILE_PATH, WM_MNI152_FILE_PATH
+    except ImportError as exc:
+        raise UsageError(
+            f"the built-in atlas needs nilearn (pip install nilearn), or give `atlas_image` ({exc})", "atlas"
+        ) from exc
+    files = Mni152Files(Path(MNI152_FILE_PATH), Path(GM_MNI152_FILE_PATH), Path(WM_MNI152_FILE_PATH))
     missing = [str(p) for p in (files.t1, files.gm, files.wm) if not p.is_file()]
     if missing:
         raise UsageError(f"nilearn's MNI152 template is missing ({', '.join(missing)}); reinstall nilearn", "atlas")

@@ -1,4 +1,4 @@
-"""``nnunet_wmh regions --source``: atlas region maps for every subject of a cohort.
+"""``nnunet_wmh regions COHORT``: atlas region maps for every subject of a cohort.
 
 Writes ``OUT_DIR/<subject key>/regions.nii.gz`` (+ transform) and ``OUT_DIR/regions.tsv``, where
 ``convert --regions OUT_DIR`` and ``report --regions 'OUT_DIR/{site}/{subject}/regions.nii.gz'`` find them.
@@ -12,20 +12,21 @@ import os
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from nnunet_wmh.cohorts import Subject, read_source
 from nnunet_wmh.errors import ImageReadError, InputDataError, InvalidInputsError, UsageError
 from nnunet_wmh.io import read_image
 from nnunet_wmh.labels.region_table import write_region_table
-from nnunet_wmh.registration.atlas import Atlas, RegionMapResult, check_transform_kind, register_atlas
+from nnunet_wmh.registration.atlas import Atlas, RegionMapResult, register_atlas
 from nnunet_wmh.registration.engine import TransformKind
+from nnunet_wmh.registration.options import RegionsOptions
+from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import atomic_output_folder
-from nnunet_wmh.runs.parallel import check_jobs, map_collecting_problems, map_with_progress
+from nnunet_wmh.runs.parallel import map_collecting_problems, map_with_progress
 
 REGION_MAP_NAME = "regions.nii.gz"
 REGION_TABLE_NAME = "regions.tsv"
-#: The subject image registered to the atlas.
-MODALITY_CHOICES = ("t1", "flair")
 
 
 @dataclass(frozen=True)
@@ -106,15 +107,10 @@ def _registered(
 def register_atlas_to_cohort(
     atlas: Atlas,
     source: str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
-    *,
-    layout: str | None = None,
-    modality: str = "t1",
-    transform: TransformKind = "affine",
-    skip_invalid: bool = False,
-    jobs: int = 1,
-    overwrite: bool = False,
-    progress: bool = True,
+    out: str | os.PathLike[str],
+    options: RegionsOptions | None = None,
+    run: RunOptions | None = None,
+    **fields: Any,
 ) -> CohortRegions:
     """Region maps for every subject of a cohort (any layout ``convert`` reads).
 
@@ -124,23 +120,12 @@ def register_atlas_to_cohort(
         From :func:`~nnunet_wmh.registration.atlas.load_atlas`.
     source
         WMH 2017 tree, BIDS root or manifest.
-    out_dir
+    out
         Output folder (refused if it exists, unless ``overwrite``; replaced only once complete).
-    layout
-        Source layout; detected when None.
-    modality
-        Subject image registered to the atlas: ``t1`` (falls back to FLAIR for subjects without T1) or
-        ``flair``.
-    transform
-        ``rigid``, ``affine`` (default) or ``affine+bspline``.
-    skip_invalid
-        Write the maps of the subjects that succeed and list the others, instead of writing nothing.
-    jobs
-        Worker processes.
-    overwrite
-        Replace an existing ``out_dir``.
-    progress
-        Show progress bars.
+    options, run, **fields
+        :class:`~nnunet_wmh.registration.options.RegionsOptions` (its ``layout``, ``modality``, ``transform``
+        and ``skip_invalid``; the atlas files are ``atlas``'s) and :class:`~nnunet_wmh.runs.options.RunOptions`
+        (jobs, overwrite, progress), or their fields by name.
 
     Raises
     ------
@@ -149,21 +134,22 @@ def register_atlas_to_cohort(
     InvalidInputsError
         Subjects whose image cannot be read or whose registration fails (all listed; nothing written).
     """
-    check_transform_kind(transform)
-    if modality not in MODALITY_CHOICES:
-        raise UsageError(f"`modality` must be one of {', '.join(MODALITY_CHOICES)}, got {modality!r}", "modality")
-    check_jobs(jobs)
-    out_dir = Path(out_dir).expanduser().absolute()
-    with atomic_output_folder(out_dir, overwrite=overwrite) as staging:
-        contents = read_source(source, layout=layout)
+    options, run = resolve_options(RegionsOptions, options, run, fields)
+    options.check()
+    run.check()
+    if options.wm_mask is not None:
+        raise UsageError("`wm_mask` applies to one subject image, not to a cohort", "wm_mask")
+    out_dir = Path(out).expanduser().absolute()
+    with atomic_output_folder(out_dir, overwrite=run.overwrite) as staging:
+        contents = read_source(source, layout=options.layout)
         subjects = [*contents.train, *contents.test]
         if not subjects:
             raise UsageError(f"`source` {source}: no subjects found", "source")
-        tasks, problems = _tasks(subjects, modality, staging)
-        results, failed = _registered(tasks, atlas, transform, jobs=jobs, progress=progress)
+        tasks, problems = _tasks(subjects, options.modality, staging)
+        results, failed = _registered(tasks, atlas, options.transform, jobs=run.jobs, progress=run.progress)
         order = {subject.key: number for number, subject in enumerate(subjects)}
         problems = sorted([*contents.problems, *problems, *failed], key=lambda p: order.get(p.subject, -1))
-        if problems and (not skip_invalid or not results):
+        if problems and (not options.skip_invalid or not results):
             raise InvalidInputsError(problems, consequence="no region map was written")
         write_region_table(atlas.table, staging / REGION_TABLE_NAME)
     moved = [

@@ -8,6 +8,7 @@ of the T1 onto the FLAIR grid. The output carries the FLAIR's header; the transf
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from nnunet_wmh.errors import RegistrationError
-from nnunet_wmh.io import save_nifti
+from nnunet_wmh.io import nifti_stem, save_nifti
 from nnunet_wmh.registration.engine import (
     RegistrationRunError,
     read_float_image,
@@ -29,6 +30,8 @@ from nnunet_wmh.registration.engine import (
 from nnunet_wmh.runs.outputs import atomic_output_files
 
 #: Share of the moved T1's head that must land inside the FLAIR's head.
+logger = logging.getLogger(__name__)
+
 MIN_HEAD_OVERLAP = 0.90
 N4_SHRINK = 4
 
@@ -58,6 +61,18 @@ def n4_correct(image: sitk.Image) -> sitk.Image:
 
 def _head(image: sitk.Image) -> np.ndarray:
     return sitk.GetArrayFromImage(sitk.OtsuThreshold(image, 0, 1, 200)).astype(bool)
+
+
+def moved_image_path(moving: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """Where ``coregister`` writes ``moving`` on the FLAIR grid: ``OUT/<MOVING>_in_FLAIR.nii.gz``
+    (``T1.nii.gz`` → ``T1_in_FLAIR.nii.gz``); an ``OUT`` ending in ``.nii.gz`` or ``.nii`` is the image itself
+    (the spelling of earlier releases, deprecated)."""
+    out = Path(out).expanduser().absolute()
+    if nifti_stem(out) is not None:
+        logger.warning("`out` %s names the image; give the output folder instead (a file `out` is deprecated)", out)
+        return out
+    moving = Path(moving)
+    return out / f"{nifti_stem(moving) or moving.name}_in_FLAIR.nii.gz"
 
 
 def coregister(

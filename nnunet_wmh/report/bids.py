@@ -18,10 +18,12 @@ interchangeable dataset) get the variant in ``desc``: ``desc-wmhPaired``, ``desc
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +35,7 @@ from nnunet_wmh.errors import UsageError
 from nnunet_wmh.io import save_nifti
 from nnunet_wmh.labels.joint import OUTSIDE_REGIONS_NAME
 from nnunet_wmh.modalities import MODALITY_NAMES
+from nnunet_wmh.runs.outputs import atomic_output_folder, check_output
 from nnunet_wmh.tsv import MISSING, write_tsv
 
 if TYPE_CHECKING:
@@ -161,3 +164,28 @@ def write_dataset_files(
         rows = [{"index": i, "name": region_names[i]} for i in sorted(region_names)]
         rows.append({"index": OUTSIDE_INDEX, "name": OUTSIDE_REGIONS_NAME})
         write_tsv(bids_dir / "desc-wmhregions_dseg.tsv", rows, ["index", "name"])
+
+
+def check_bids_output(bids: str | os.PathLike[str] | None, out_dir: Path, *, overwrite: bool) -> None:
+    """The output rule for a BIDS folder of its own (one inside the report is built with the report)."""
+    if bids is not None and not Path(bids).expanduser().absolute().is_relative_to(out_dir):
+        check_output(bids, overwrite=overwrite)
+
+
+@contextlib.contextmanager
+def bids_folder(
+    bids: str | os.PathLike[str] | None, out_dir: Path, staging: Path, *, overwrite: bool
+) -> Iterator[Path | None]:
+    """Where the BIDS files go while the report is built in ``staging``: a folder of their own, built and moved
+    into place like the report, or, when it lies inside the report, its place inside ``staging``."""
+    if bids is None:
+        yield None
+        return
+    bids = Path(bids).expanduser().absolute()
+    if bids.is_relative_to(out_dir):
+        inside = staging / bids.relative_to(out_dir)
+        inside.mkdir(parents=True, exist_ok=True)
+        yield inside
+        return
+    with atomic_output_folder(bids, overwrite=overwrite) as folder:
+        yield folder

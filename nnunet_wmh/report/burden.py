@@ -26,9 +26,9 @@ from nnunet_wmh.labels.joint import OUTSIDE_REGIONS_NAME, JointEncoding, RegionI
 from nnunet_wmh.labels.region_table import complete_region_table
 from nnunet_wmh.masks import value_counts
 from nnunet_wmh.report.lesions import LesionVoxels, find_lesions
+from nnunet_wmh.report.options import OUTSIDE_POLICIES
 
 OutsidePolicy = Literal["nearest", "keep"]
-OUTSIDE_POLICIES = ("nearest", "keep")
 #: ``--outside nearest`` looks this far (mm) for a region.
 NEAREST_REGION_MM = 3.0
 MM3_PER_ML = 1000.0

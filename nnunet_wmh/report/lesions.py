@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnunet_wmh.masks import bounding_box, connected_components
+from nnunet_wmh.report.options import CONNECTIVITIES
 
-CONNECTIVITIES = (6, 18, 26)
 #: Slack when comparing a lesion's volume (voxels × voxel volume) with ``min_lesion_mm3``.
 VOLUME_TOLERANCE_MM3 = 1e-9
 

@@ -28,12 +28,11 @@ import numpy as np
 
 from nnunet_wmh.masks import bounding_box, connected_components
 from nnunet_wmh.report.lesions import LesionVoxels
+from nnunet_wmh.report.options import DEFAULT_PV_DISTANCE_MM, PV_RULES
 
 PvRule = Literal["distance", "contact", "continuity"]
-PV_RULES: tuple[str, ...] = ("distance", "contact", "continuity")
 #: FreeSurfer / SynthSeg labels of the left and right lateral ventricles.
 LATERAL_VENTRICLE_LABELS = (4, 43)
-DEFAULT_PV_DISTANCE_MM = 10.0
 PERIVENTRICULAR, DEEP = "periventricular", "deep"
 
 

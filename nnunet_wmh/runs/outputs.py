@@ -35,6 +35,8 @@ PARTIAL, REPLACED, PREVIOUS = "partial", "replaced", "previous"
 OWNER_FILE = ".nnunet_wmh_owner"
 #: Inside a folder built in place: present until the build is complete.
 INCOMPLETE_MARKER = ".nnunet_wmh_incomplete"
+#: The folder of a run's SLURM jobs (scripts, records, logs) inside its output: not the run's own output.
+SLURM_FOLDER = "slurm"
 
 
 def _absolute(path: str | os.PathLike[str]) -> Path:

@@ -9,16 +9,11 @@ from typing import Generic, TypeVar
 
 from tqdm.auto import tqdm
 
-from nnunet_wmh.errors import InputDataError, UsageError
+from nnunet_wmh.errors import InputDataError
+from nnunet_wmh.runs.options import check_jobs
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def check_jobs(jobs: int) -> None:
-    """Raise UsageError unless ``jobs`` is a whole number of at least 1."""
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise UsageError(f"`jobs` must be at least 1, got {jobs}", "jobs")
 
 
 def map_with_progress(

@@ -21,7 +21,7 @@ import numpy as np
 from nnunet_wmh.cohorts.bids import IMAGE_SUFFIXES
 from nnunet_wmh.cohorts.subject import ZERO
 from nnunet_wmh.dataset_conversion.coregistration import off_grid
-from nnunet_wmh.decode import decode_probabilities
+from nnunet_wmh.decode.decoding import decode_probabilities
 from nnunet_wmh.io import compact_labels, load_nifti, save_nifti
 from nnunet_wmh.labels.joint import decode_joint_labels
 from nnunet_wmh.nnunet.predictor import ModelRunner

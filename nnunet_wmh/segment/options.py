@@ -1,14 +1,18 @@
-"""``SegmentOptions``: how ``segment`` runs the model and where the regions come from (recorded in report.json)."""
+"""``SegmentOptions``: how ``segment`` runs the model, where the regions come from and how lesions are counted
+(recorded in report.json)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.nnunet.device import check_device
-from nnunet_wmh.nnunet.model import CHECKPOINT
-from nnunet_wmh.registration import TRANSFORM_KINDS
+from nnunet_wmh.nnunet.folders import CHECKPOINT
+from nnunet_wmh.registration import check_atlas_options, check_transform_kind
 from nnunet_wmh.report.options import ReportOptions
+
+#: The fields of :class:`SegmentOptions` that are the report's (how lesions are counted).
+REPORT_FIELDS = ("connectivity", "min_lesion_mm3", "pictures")
 
 
 @dataclass(frozen=True)
@@ -21,8 +25,6 @@ class SegmentOptions:
         Folds to ensemble (``("0",)``, ``("all",)``); None: every fold the model has.
     checkpoint
         Checkpoint file in each fold folder.
-    device
-        ``auto`` (GPU when torch sees one), ``cpu`` or ``cuda``.
     mirroring
         nnU-Net's test-time mirroring (its default; off is about 4 to 8 times faster in 3-D).
     atlas_image, atlas_labels, region_table
@@ -36,13 +38,12 @@ class SegmentOptions:
         every such problem is reported at once and nothing is written.
     trainer_paths
         Further folders with the model's trainer classes.
-    report
-        How lesions are counted and located.
+    connectivity, min_lesion_mm3, pictures
+        How lesions are counted, and whether QC pictures and ``index.html`` are written (as ``report``).
     """
 
     folds: tuple[str, ...] | None = None
     checkpoint: str = CHECKPOINT
-    device: str = "auto"
     mirroring: bool = True
     atlas_image: str | None = None
     atlas_labels: str | None = None
@@ -51,22 +52,33 @@ class SegmentOptions:
     layout: str | None = None
     skip_invalid: bool = False
     trainer_paths: tuple[str, ...] = ()
-    report: ReportOptions = field(default_factory=ReportOptions)
+    connectivity: int = 26
+    min_lesion_mm3: float = 0.0
+    pictures: bool = True
 
     @property
     def has_atlas(self) -> bool:
         """Whether an atlas of the user's is given."""
         return self.atlas_image is not None
 
+    @property
+    def report(self) -> ReportOptions:
+        """How the report measures the segmented cases."""
+        return ReportOptions(**{name: getattr(self, name) for name in REPORT_FIELDS})
+
+    def recorded(self, device: str) -> dict[str, Any]:
+        """What report.json records of the run (besides the report's own options)."""
+        values = {name: getattr(self, name) for name in ("folds", "checkpoint")}
+        values["device"] = device
+        for name in ("mirroring", "atlas_image", "atlas_labels", "region_table", "transform", "layout",
+                     "skip_invalid", "trainer_paths"):  # fmt: skip
+            values[name] = getattr(self, name)
+        return values
+
     def check(self) -> None:
         """Raise UsageError for a bad value (naming the field)."""
-        atlas = (self.atlas_image, self.atlas_labels, self.region_table)
-        if any(a is not None for a in atlas) and any(a is None for a in atlas):
-            raise UsageError("give `atlas_image`, `atlas_labels` and `region_table` together (or none)", "atlas_image")
-        check_device(self.device)
-        if self.transform not in TRANSFORM_KINDS:
-            raise UsageError(f"`transform` must be one of {', '.join(TRANSFORM_KINDS)}, got {self.transform!r}",
-                             "transform")  # fmt: skip
+        check_atlas_options(self.atlas_image, self.atlas_labels, self.region_table)
+        check_transform_kind(self.transform)
         if self.folds is not None and (not self.folds or any(not (f.isdigit() or f == "all") for f in self.folds)):
             raise UsageError(f"`folds` must be fold numbers or 'all', got {self.folds}", "folds")
         self.report.check()

@@ -15,40 +15,29 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
 from nnunet_wmh import __version__
-from nnunet_wmh.cohorts.read import read_source
-from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, ZERO, Subject, image_fields, parse_modalities
-from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsError, UsageError
+from nnunet_wmh.cohorts.single_subject import SubjectFiles
+from nnunet_wmh.cohorts.subject import MODALITY_NAMES, ZERO
+from nnunet_wmh.errors import InputDataError, InvalidInputsError
 from nnunet_wmh.io import read_subject_image
-from nnunet_wmh.labels.conventions import LabelConvention
 from nnunet_wmh.nnunet.device import torch_device
 from nnunet_wmh.nnunet.model import TrainedModel, open_model
-from nnunet_wmh.nnunet.model_route import ModelRoute
 from nnunet_wmh.nnunet.predictor import ModelRunner
 from nnunet_wmh.report.case import CaseSettings
-from nnunet_wmh.report.parts import (
-    KEPT_ON_MERGE,
-    REPORT_JSON,
-    PartData,
-    ReportResult,
-    cases_digest,
-    finish_part,
-    part_cases,
-    part_folder,
-    part_meta,
-    rows_as_text,
-)
+from nnunet_wmh.report.finish import ReportResult, complete_part
 from nnunet_wmh.report.run import CaseWriter
-from nnunet_wmh.runs.outputs import atomic_output_folder
-from nnunet_wmh.runs.parallel import check_jobs, map_collecting_problems, map_with_progress
+from nnunet_wmh.report.schema import REPORT_JSON, part_meta, rows_as_text
+from nnunet_wmh.runs.options import RunOptions, resolve_options
+from nnunet_wmh.runs.parallel import map_collecting_problems, map_with_progress
+from nnunet_wmh.runs.parts import KEPT_ON_MERGE, PartData, PartTarget, cases_digest, part_cases, part_output
 from nnunet_wmh.segment.case import PREDICTIONS_FOLDER, RegionSource, segment_subject
+from nnunet_wmh.segment.inputs import SegmentSource, input_subjects, require_served, with_model_modalities
 from nnunet_wmh.segment.options import SegmentOptions
 from nnunet_wmh.segment.routes import SubjectRoute, route_subjects
 
@@ -57,87 +46,16 @@ logger = logging.getLogger(__name__)
 LOGS_FOLDER = "logs"
 
 
-def single_subject(
-    flair: str | os.PathLike[str] | None,
-    t1: str | os.PathLike[str] | None,
-    subject_id: str,
-    images: Mapping[str, str | os.PathLike[str]] | None = None,
-) -> Subject:
-    """A one-subject cohort from ``flair`` and/or ``t1`` files, and ``images`` of other modalities
-    (``{"t2": path}``)."""
-    given = {"flair": flair, "t1": t1, **(images or {})}
-    paths = {k: Path(v).expanduser().absolute() for k, v in given.items() if v is not None}
-    if not paths:
-        raise UsageError("give a cohort `source`, or `flair` and/or `t1` (or `images`) of one subject", "source")
-    parse_modalities(list(paths), "images")
-    for kind, path in paths.items():
-        parameter = kind if kind in ("flair", "t1") else "images"
-        if not path.is_file():
-            raise UsageError(f"`{parameter}` {path}: no such file", parameter)
-    root = next(iter(paths.values())).parent
-    return Subject(subject_id, None, "", root, subject_id, subject_id, split="test", **image_fields(paths))
+@dataclass(frozen=True)
+class SegmentJob:
+    """What every step of one run's part shares: the model, the options, where it writes."""
 
-
-def cohort_subjects(
-    source: str | os.PathLike[str], *, layout: str | None, modalities: tuple[str, ...] = MODALITIES
-) -> list[Subject]:
-    """Every subject of a cohort (training and test subjects alike), with the images of ``modalities``.
-
-    Raises
-    ------
-    InvalidInputsError
-        Problems the reader found (ambiguous files, duplicate rows).
-    """
-    contents = read_source(source, layout=layout, modalities=modalities)
-    if contents.problems:
-        raise InvalidInputsError(contents.problems, consequence="nothing was written")
-    subjects = [*contents.train, *contents.test]
-    if not subjects:
-        raise UsageError(f"`source` {source}: no subjects found", "source")
-    return subjects
-
-
-def input_subjects(
-    source: str | os.PathLike[str] | None,
-    flair: str | os.PathLike[str] | None,
-    t1: str | os.PathLike[str] | None,
-    subject_id: str,
-    *,
-    layout: str | None,
-    modalities: tuple[str, ...] = MODALITIES,
-    images: Mapping[str, str | os.PathLike[str]] | None = None,
-) -> list[Subject]:
-    """The subjects of a run: every subject of the cohort ``source`` (with the images of ``modalities``), or one
-    subject from ``flair``/``t1`` and ``images`` of other modalities.
-
-    Raises
-    ------
-    UsageError
-        Both a cohort and single files, neither, or a file that does not exist.
-    InvalidInputsError
-        Problems the cohort reader found.
-    """
-    if source is not None and (flair is not None or t1 is not None or images):
-        raise UsageError("give a cohort `source` or one subject's `flair`/`t1`/`images`, not both", "source")
-    if source is not None:
-        return cohort_subjects(source, layout=layout, modalities=modalities)
-    return [single_subject(flair, t1, subject_id, images)]
-
-
-def with_model_modalities(
-    subjects: list[Subject], source: str | os.PathLike[str] | None, *, layout: str | None, route: ModelRoute
-) -> list[Subject]:
-    """``subjects`` read again with the model's other modalities (T2, PD, ...) when it takes any."""
-    if route.reads == MODALITIES or source is None:
-        return subjects
-    return cohort_subjects(source, layout=layout, modalities=route.reads)
-
-
-def require_served(routes: list[SubjectRoute], *, consequence: str) -> None:
-    """Raise InvalidInputsError naming every subject when the model can serve none of them."""
-    if not any(r.served for r in routes):
-        problems = [InputDataError(r.subject.key, r.subject.where("flair"), r.reason or "") for r in routes]
-        raise InvalidInputsError(problems, consequence=consequence)
+    model: TrainedModel
+    options: SegmentOptions
+    run: RunOptions
+    target: PartTarget
+    scratch: Path
+    provenance: dict[str, Any]
 
 
 def _image_problems(route: SubjectRoute) -> list[InputDataError]:
@@ -199,19 +117,28 @@ def _segment_all(routes, runner, folder, regions, *, skip_invalid: bool, progres
     return inputs, skipped
 
 
+def _recorded_inputs(source: SegmentSource, model: TrainedModel, out_dir: Path) -> dict[str, Any]:
+    files = source if isinstance(source, SubjectFiles) else SubjectFiles()
+    return {
+        "source": None if isinstance(source, SubjectFiles) else str(Path(source).absolute()),
+        "model": str(model.source),
+        "flair": None if files.flair is None else str(files.flair),
+        "t1": None if files.t1 is None else str(files.t1),
+        "bids_derivatives": str(out_dir),
+    }
+
+
 def _provenance(
-    model: TrainedModel, options: SegmentOptions, inputs: dict[str, Any], cases: list[str], num_parts: int
-) -> tuple[LabelConvention, dict[str, Any]]:
-    """How the predictions read, and what every part of the run shares (checked by ``report-merge``)."""
-    convention = model.convention
-    segment = {k: v for k, v in asdict(options).items() if k != "report"}
-    return convention, {
+    model: TrainedModel, options: SegmentOptions, run: RunOptions, inputs: dict[str, Any], cases: list[str]
+) -> dict[str, Any]:
+    """What every part of the run shares (checked by ``report-merge``)."""
+    return {
         "nnunet_wmh_version": __version__,
-        "options": asdict(options.report),
-        "inputs": {**inputs, "region_table": options.region_table, "regions": None, "segment": segment,
-                   "model": model.describe()},
-        "labels": convention.describe(),
-        "num_parts": num_parts,
+        "options": options.report.counting(),
+        "inputs": {**inputs, "region_table": options.region_table, "regions": None,
+                   "segment": options.recorded(run.device), "model": model.describe()},
+        "labels": model.convention.describe(),
+        "num_parts": run.num_parts,
         "cases_total": len(cases),
         "cases_digest": cases_digest(cases),
     }  # fmt: skip
@@ -233,29 +160,27 @@ def _region_names(model: TrainedModel, regions: RegionSource | None) -> dict[int
     return dict(regions.atlas.table)  # type: ignore[attr-defined]
 
 
-def _run_part(
-    routes: list[SubjectRoute], model: TrainedModel, options: SegmentOptions, folder: Path, scratch: Path, *,
-    provenance: dict[str, Any], convention: LabelConvention, part_id: int, jobs: int, progress: bool,
-) -> PartData:  # fmt: skip
-    """Segment and measure the routes of one part into ``folder``."""
-    served, skipped = _checked_routes(routes, skip_invalid=options.skip_invalid, jobs=jobs, progress=progress)
-    regions = _region_source(model, options, scratch)
-    log = folder / LOGS_FOLDER / f"nnunet_part-{part_id}-of-{provenance['num_parts']}.log"
-    runner = ModelRunner(model, device=torch_device(options.device), mirroring=options.mirroring, log=log,
+def _run_part(routes: list[SubjectRoute], job: SegmentJob) -> PartData:
+    """Segment and measure the routes of one part into the part's folder."""
+    options, run, folder = job.options, job.run, job.target.folder
+    served, skipped = _checked_routes(routes, skip_invalid=options.skip_invalid, jobs=run.jobs, progress=run.progress)
+    regions = _region_source(job.model, options, job.scratch)
+    log = folder / LOGS_FOLDER / f"nnunet_part-{run.part_id}-of-{run.num_parts}.log"
+    runner = ModelRunner(job.model, device=torch_device(run.device), mirroring=options.mirroring, log=log,
                          trainer_paths=options.trainer_paths)  # fmt: skip
     inputs, failed = _segment_all(served, runner, folder, regions, skip_invalid=options.skip_invalid,
-                                  progress=progress)  # fmt: skip
-    table = _region_names(model, regions)
-    writer = CaseWriter(CaseSettings(convention, table, options.report), folder, bids=True)
-    measured, problems = map_collecting_problems(writer, inputs, jobs=jobs, desc="report", unit="case",
-                                                 progress=progress)  # fmt: skip
+                                  progress=run.progress)  # fmt: skip
+    table = _region_names(job.model, regions)
+    writer = CaseWriter(CaseSettings(job.model.convention, table, options.report), folder, bids=True)
+    measured, problems = map_collecting_problems(writer, inputs, jobs=run.jobs, desc="report", unit="case",
+                                                 progress=run.progress)  # fmt: skip
     if problems:
         raise InvalidInputsError(problems, consequence="nothing was written")
     results = [r for r in measured if r is not None]
-    meta = part_meta(results, table, provenance, part_id)
+    meta = part_meta(results, table, job.provenance, run.part_id)
     meta.update(
         cases=sorted(r.case for r in routes), skipped=sorted(skipped + failed, key=lambda row: row["case"]),
-        extra_folders=[PREDICTIONS_FOLDER, LOGS_FOLDER], generated_by=_generated_by(model),
+        extra_folders=[PREDICTIONS_FOLDER, LOGS_FOLDER], generated_by=_generated_by(job.model),
         atlas_regions={str(k): v for k, v in table.items()},
         routes={r.case: r.inputs_used for r in routes if r.served},
     )  # fmt: skip
@@ -263,58 +188,46 @@ def _run_part(
 
 
 def segment_cohort(
-    source: str | os.PathLike[str] | None,
+    source: SegmentSource,
     model: str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
-    *,
-    flair: str | os.PathLike[str] | None = None,
-    t1: str | os.PathLike[str] | None = None,
-    images: Mapping[str, str | os.PathLike[str]] | None = None,
-    subject_id: str = "01",
+    out: str | os.PathLike[str],
     options: SegmentOptions | None = None,
-    part_id: int = 0,
-    num_parts: int = 1,
-    jobs: int = 1,
-    overwrite: bool = False,
-    progress: bool = True,
+    run: RunOptions | None = None,
+    **fields: Any,
 ) -> ReportResult:
     """Segment a cohort (or one subject) with a trained model: masks, region maps, tables, QC, BIDS files.
 
     Parameters
     ----------
     source
-        A cohort in any layout ``convert`` reads (WMH 2017 tree, BIDS root, manifest), or None with ``flair``
-        and/or ``t1`` of one subject (named ``subject_id``), and ``images`` of its other modalities
-        (``{"t2": "sub-01_T2w.nii.gz"}``) for a model that takes them.
+        A cohort in any layout ``convert`` reads (WMH 2017 tree, BIDS root, manifest), or one subject's
+        :class:`~nnunet_wmh.cohorts.single_subject.SubjectFiles` (FLAIR and/or T1, and the other modalities a
+        model takes: ``SubjectFiles(flair="F.nii.gz", others={"t2": "T2.nii.gz"})``).
     model
         A trained model folder (``DatasetXXX/TRAINER__PLANS__CONFIG``) or a zip of
         ``nnUNetv2_export_model_to_zip``.
-    out_dir
+    out
         Output folder (refused if it exists, unless ``overwrite``; replaced only once complete).
     options
-        How the model runs and where regions come from (:class:`SegmentOptions`).
-    part_id, num_parts
-        Segment ``sorted(cases)[part_id::num_parts]`` into ``OUT/parts/``; then run ``report-merge OUT``.
-    jobs, overwrite, progress
-        Worker processes for checking and measuring; replace existing output; show progress bars.
+        How the model runs, where regions come from, how lesions are counted (:class:`SegmentOptions`).
+    run
+        Jobs (checking and measuring), overwrite, progress, device and parts
+        (:class:`~nnunet_wmh.runs.options.RunOptions`): with ``num_parts > 1`` this run segments
+        ``sorted(cases)[part_id::num_parts]`` into ``OUT/parts/``; then run ``report-merge OUT``.
+    **fields
+        Fields of either, by name: ``segment_cohort("cohort", "model", "out", device="cpu", jobs=4)``.
 
     Raises
     ------
     UsageError, InvalidInputsError, OutputExistsError, OutputError
     """
-    options = options or SegmentOptions()
+    options, run = resolve_options(SegmentOptions, options, run, fields)
     options.check()
-    check_jobs(jobs)
-    part_cases([], part_id, num_parts)
-    subjects = input_subjects(source, flair, t1, subject_id, layout=options.layout, images=images)
-    out_dir = Path(out_dir).expanduser().absolute()
-    single = num_parts == 1
-    if not single and (out_dir / REPORT_JSON).exists() and not overwrite:
-        raise OutputExistsError(out_dir / REPORT_JSON)
-    final = out_dir if single else part_folder(out_dir, part_id, num_parts)
+    run.check(parts=True, device=True)
+    subjects = input_subjects(source, layout=options.layout)
     with (
         tempfile.TemporaryDirectory(prefix="nnunet_wmh_segment_") as scratch_name,
-        atomic_output_folder(final, overwrite=overwrite, keep=KEPT_ON_MERGE if single else ()) as staging,
+        part_output(out, run, finished=REPORT_JSON, keep=KEPT_ON_MERGE) as target,
     ):
         scratch = Path(scratch_name)
         trained = open_model(model, folds=options.folds, checkpoint=options.checkpoint, unpack_dir=scratch / "model")
@@ -322,14 +235,8 @@ def segment_cohort(
         routes = route_subjects(subjects, trained.route)
         require_served(routes, consequence="the model can serve no subject; nothing was written")
         all_cases = [r.case for r in routes]
-        mine = set(part_cases(all_cases, part_id, num_parts))
-        inputs = {"source": None if source is None else str(Path(source).absolute()), "model": str(trained.source),
-                  "flair": None if flair is None else str(flair), "t1": None if t1 is None else str(t1),
-                  "bids_derivatives": str(out_dir)}  # fmt: skip
-        convention, provenance = _provenance(trained, options, inputs, all_cases, num_parts)
-        folder = part_folder(staging, 0, 1) if single else staging
-        folder.mkdir(parents=True, exist_ok=True)
-        part = _run_part([r for r in routes if r.case in mine], trained, options, folder, scratch,
-                         provenance=provenance, convention=convention, part_id=part_id, jobs=jobs,
-                         progress=progress)  # fmt: skip
-        return finish_part(part, staging, out_dir, num_parts=num_parts, bids=out_dir, overwrite=overwrite)
+        mine = set(part_cases(all_cases, run.part_id, run.num_parts))
+        provenance = _provenance(trained, options, run, _recorded_inputs(source, trained, target.out_dir), all_cases)
+        job = SegmentJob(trained, options, run, target, scratch, provenance)
+        part = _run_part([r for r in routes if r.case in mine], job)
+        return complete_part(part, target, bids=target.out_dir, overwrite=run.overwrite)

@@ -17,48 +17,34 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
-from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
+from nnunet_wmh.cohorts.single_subject import SubjectFiles
 from nnunet_wmh.errors import OutputExistsError, UsageError
 from nnunet_wmh.nnunet.model import open_model
 from nnunet_wmh.nnunet.trainer_search import TRAINER_PATH_VARIABLE, extended_trainer_search
-from nnunet_wmh.report.options import ReportOptions
-from nnunet_wmh.report.parts import PART_FILE, PARTS_FOLDER, REPORT_JSON
-from nnunet_wmh.runs.outputs import check_output
-from nnunet_wmh.runs.parallel import check_jobs
+from nnunet_wmh.report.schema import REPORT_JSON
+from nnunet_wmh.runs.options import RunOptions, resolve_options
+from nnunet_wmh.runs.outputs import SLURM_FOLDER, check_output
+from nnunet_wmh.runs.parts import PART_FILE, PARTS_FOLDER
+from nnunet_wmh.segment.inputs import SegmentSource, input_subjects, require_served, with_model_modalities
 from nnunet_wmh.segment.options import SegmentOptions
 from nnunet_wmh.segment.routes import route_subjects
-from nnunet_wmh.segment.run import input_subjects, require_served, with_model_modalities
 from nnunet_wmh.slurm.options import SlurmOptions
-from nnunet_wmh.slurm.scripts import SLURM_FOLDER, TASK_ID, JobSpec, nnunet_wmh_command
+from nnunet_wmh.slurm.scripts import TASK_ID, JobSpec, nnunet_wmh_command
 from nnunet_wmh.slurm.submit import Submission, check_not_running, read_submission, submit_jobs
 
 PART_JOB, MERGE_JOB = "segment.part", "segment.merge"
 #: SegmentOptions field → flag, for the fields that are one value.
-FLAGS = {"checkpoint": "--checkpoint", "device": "--device", "atlas_image": "--atlas-image",
-         "atlas_labels": "--atlas-labels", "region_table": "--region-table", "transform": "--transform",
-         "layout": "--layout"}  # fmt: skip
+FLAGS = {"checkpoint": "--checkpoint", "atlas_image": "--atlas-image", "atlas_labels": "--atlas-labels",
+         "region_table": "--region-table", "transform": "--transform", "layout": "--layout",
+         "connectivity": "--connectivity", "min_lesion_mm3": "--min-lesion-mm3"}  # fmt: skip
 PATH_FIELDS = ("atlas_image", "atlas_labels", "region_table")
-#: ReportOptions fields the segment command has flags for.
-REPORT_FLAGS = {"connectivity": "--connectivity", "min_lesion_mm3": "--min-lesion-mm3", "pictures": "--no-pictures"}
 
 
 def _absolute(path: str | os.PathLike[str]) -> str:
     return str(Path(path).expanduser().absolute())
-
-
-def _report_flags(report: ReportOptions) -> list[str]:
-    default, argv = ReportOptions(), []
-    for field in fields(ReportOptions):
-        value = getattr(report, field.name)
-        if value == getattr(default, field.name):
-            continue
-        if field.name not in REPORT_FLAGS:
-            raise UsageError(f"`report.{field.name}` has no segment flag; leave it at its default for SLURM", "report")
-        argv += [REPORT_FLAGS[field.name]] if field.name == "pictures" else [REPORT_FLAGS[field.name], str(value)]
-    return argv
 
 
 def _option_flags(options: SegmentOptions) -> list[str]:
@@ -68,46 +54,38 @@ def _option_flags(options: SegmentOptions) -> list[str]:
         if value is not None and value != getattr(default, name):
             argv += [flag, _absolute(value) if name in PATH_FIELDS else str(value)]
     if options.folds:
-        argv += ["-f", *options.folds]
-    if not options.mirroring:
-        argv.append("--disable-tta")
-    if options.skip_invalid:
-        argv.append("--skip-invalid")
+        argv += ["--folds", *options.folds]
+    switches = {"--disable-tta": not options.mirroring, "--skip-invalid": options.skip_invalid,
+                "--no-pictures": not options.pictures}  # fmt: skip
+    argv += [flag for flag, on in switches.items() if on]
     for path in options.trainer_paths:
         argv += ["--trainer-path", _absolute(path)]
-    return argv + _report_flags(options.report)
+    return argv
+
+
+def _input_flags(source: SegmentSource) -> list[str]:
+    if not isinstance(source, SubjectFiles):
+        return [_absolute(source)]
+    argv = [f"--{modality}={path}" for modality, path in source.images().items()]
+    return argv + (["--subject-id", source.subject_id] if source.subject_id != SubjectFiles().subject_id else [])
 
 
 def segment_command(
-    source: str | os.PathLike[str] | None,
-    model: str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
-    options: SegmentOptions,
-    *,
-    flair: str | os.PathLike[str] | None = None,
-    t1: str | os.PathLike[str] | None = None,
-    images: Mapping[str, str | os.PathLike[str]] | None = None,
-    subject_id: str = "01",
-    jobs: int = 1,
-) -> list[str]:
+    source: SegmentSource, model: str | os.PathLike[str], out: str | os.PathLike[str], options: SegmentOptions,
+    run: RunOptions,
+) -> list[str]:  # fmt: skip
     """``nnunet_wmh segment`` with the flags of these options (paths absolute, defaults left out), without
     ``--part-id``/``--num-parts``: what every part runs."""
-    argv = [*nnunet_wmh_command(), "segment"]
-    argv += [_absolute(source)] if source is not None else []
-    argv += ["--model", _absolute(model), "--out", _absolute(out_dir)]
-    for flag, value in (("--flair", flair), ("--t1", t1)):
-        if value is not None:
-            argv += [flag, _absolute(value)]
-    for modality, path in (images or {}).items():
-        argv += ["--image", f"{modality}={_absolute(path)}"]
-    if source is None and subject_id != "01":
-        argv += ["--subject-id", subject_id]
-    return [*argv, *_option_flags(options), *(["--jobs", str(jobs)] if jobs != 1 else [])]
+    argv = [*nnunet_wmh_command(), "segment", *_input_flags(source)]
+    argv += ["--model", _absolute(model), "--out", _absolute(out), *_option_flags(options)]
+    if run.device != RunOptions().device:
+        argv += ["--device", run.device]
+    return argv + (["--jobs", str(run.jobs)] if run.jobs != RunOptions().jobs else [])
 
 
-def _case_count(source, flair, t1, images, subject_id: str, model, options: SegmentOptions) -> int:
+def _case_count(source: SegmentSource, model: str | os.PathLike[str], options: SegmentOptions) -> int:
     """Check what can be checked without reading images (the cohort, the model, the routes); the case count."""
-    subjects = input_subjects(source, flair, t1, subject_id, layout=options.layout, images=images)
+    subjects = input_subjects(source, layout=options.layout)
     with tempfile.TemporaryDirectory(prefix="nnunet_wmh_slurm_") as scratch:
         trained = open_model(model, folds=options.folds, checkpoint=options.checkpoint, unpack_dir=Path(scratch))
         subjects = with_model_modalities(subjects, source, layout=options.layout, route=trained.route)
@@ -134,21 +112,15 @@ def _check_out(out_dir: Path, fingerprint: list[str], *, overwrite: bool, query:
 
 
 def submit_segment(
-    source: str | os.PathLike[str] | None,
+    source: SegmentSource,
     model: str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
+    out: str | os.PathLike[str],
     slurm: SlurmOptions,
-    *,
-    flair: str | os.PathLike[str] | None = None,
-    t1: str | os.PathLike[str] | None = None,
-    images: Mapping[str, str | os.PathLike[str]] | None = None,
-    subject_id: str = "01",
     options: SegmentOptions | None = None,
-    num_parts: int = 1,
-    jobs: int = 1,
-    overwrite: bool = False,
+    run: RunOptions | None = None,
+    **fields: Any,
 ) -> Submission:
-    """Submit a ``segment`` run as a SLURM job array of ``num_parts`` parts and a merge job.
+    """Submit a ``segment`` run as a SLURM job array of ``run.num_parts`` parts and a merge job.
 
     Parameters are those of :func:`~nnunet_wmh.segment.run.segment_cohort`; ``slurm`` gives the resources.
     The cohort, the model and the routes are checked here; each part checks its own images.
@@ -156,35 +128,37 @@ def submit_segment(
     Raises
     ------
     UsageError, InvalidInputsError
-        Bad options, no subject the model can serve, more parts than cases.
+        Bad options, no subject the model can serve, more parts than cases, a ``part_id`` (the jobs run every
+        part).
     OutputExistsError
-        ``out_dir`` holds a finished report or another run's files, without ``overwrite``.
+        ``out`` holds a finished report or another run's files, without ``overwrite``.
     SlurmError
         Jobs of the last submission still queued or running, or sbatch refusing a job.
     """
-    options = options or SegmentOptions()
+    options, run = resolve_options(SegmentOptions, options, run, fields)
     options.check()
     slurm.check()
-    check_jobs(jobs)
-    cases = _case_count(source, flair, t1, images, subject_id, model, options)
+    run.check(parts=True, device=True)
+    if run.part_id != 0:
+        raise UsageError("`slurm` submits every part itself; leave out `part_id`", "part_id")
+    cases = _case_count(source, model, options)
+    num_parts = run.num_parts
     if not 1 <= num_parts <= cases:
         raise UsageError(f"`num_parts` must be 1..{cases} (the cases of the cohort), got {num_parts}", "num_parts")
-    out = Path(out_dir).expanduser().absolute()
-    command = segment_command(
-        source, model, out, options, flair=flair, t1=t1, images=images, subject_id=subject_id, jobs=jobs
-    )
-    previous = _check_out(out, command, overwrite=overwrite, query=slurm.submit)
-    again = ["--overwrite"] if overwrite else []
+    out = Path(out).expanduser().absolute()
+    command = segment_command(source, model, out, options, run)
+    previous = _check_out(out, command, overwrite=run.overwrite, query=slurm.submit)
+    again = ["--overwrite"] if run.overwrite else []
     part_done = f"{PARTS_FOLDER}/part-{{task}}-of-{num_parts}/{PART_FILE}"
     part = JobSpec(PART_JOB, f"segment the part's subjects (part K of {num_parts})",
                    [(f"part $SLURM_ARRAY_TASK_ID of {num_parts}: check, segment and measure its subjects",
                      [*command, "--part-id", TASK_ID, "--num-parts", str(num_parts), "-q", *again])],
-                   gpu=True, cpus=jobs, array=list(range(num_parts)), done=[[part_done]])  # fmt: skip
+                   gpu=True, cpus=run.jobs, array=list(range(num_parts)), done=[[part_done]])  # fmt: skip
     merge = JobSpec(MERGE_JOB, "join the parts: final tables, pictures, index.html, BIDS files",
                     [("report-merge: fails naming the parts that are missing", [*nnunet_wmh_command(), "report-merge",
                       str(out), "-q", *again])], cpus=1, after=[PART_JOB], after_any=True)  # fmt: skip
     if num_parts == 1:  # one job writes the final report itself (its work is done once report.json exists)
-        part.title, part.done = "segment every subject and write the report", [] if overwrite else [[REPORT_JSON]]
+        part.title, part.done = "segment every subject and write the report", [] if run.overwrite else [[REPORT_JSON]]
     out.mkdir(parents=True, exist_ok=True)
     # the folders the submitting shell's nnUNet_extTrainer lists are searched too, as a local run searches them
     environment = {TRAINER_PATH_VARIABLE: extended_trainer_search(options.trainer_paths), "nnUNet_compile": "false"}

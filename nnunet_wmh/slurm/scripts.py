@@ -18,7 +18,6 @@ from pathlib import Path
 from nnunet_wmh import __version__
 from nnunet_wmh.slurm.options import SlurmOptions
 
-SLURM_FOLDER = "slurm"
 LOGS_FOLDER = "logs"
 EXIT_FOLDER = "exit"
 #: In a command, stands for the array task id (written unquoted, so the shell expands it).

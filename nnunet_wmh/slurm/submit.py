@@ -28,9 +28,10 @@ from typing import Any
 
 from nnunet_wmh import __version__
 from nnunet_wmh.errors import UsageError
+from nnunet_wmh.runs.outputs import SLURM_FOLDER
 from nnunet_wmh.slurm.client import SlurmError, queued, sbatch
 from nnunet_wmh.slurm.options import SlurmOptions
-from nnunet_wmh.slurm.scripts import EXIT_FOLDER, LOGS_FOLDER, SLURM_FOLDER, JobSpec, render_script, write_script
+from nnunet_wmh.slurm.scripts import EXIT_FOLDER, LOGS_FOLDER, JobSpec, render_script, write_script
 
 SUBMISSION_FILE = "submission.json"
 SUBMIT_SH = "submit.sh"

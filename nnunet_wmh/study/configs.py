@@ -132,7 +132,6 @@ CONFIGS: dict[str, StudyConfig] = {
     )
 }
 LESION_CONFIGS = ("flair", "t1", "flair_t1", "interchangeable", "interchangeable_dropout")
-REGION_CONFIGS = ("multitask_joint", "multitask_separate", "separate_models")
 
 
 def select_configs(names: Sequence[str] | None, *, has_regions: bool, has_atlas: bool) -> list[StudyConfig]:

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.nnunet.device import check_device
-from nnunet_wmh.runs.parallel import check_jobs
+from nnunet_wmh.registration import check_atlas_options
+from nnunet_wmh.runs.options import DEFAULT_SEED
 from nnunet_wmh.study.configs import resolve_configs
 from nnunet_wmh.study.profiles import check_profile, parse_trainers
 
@@ -39,12 +39,8 @@ class StudyOptions:
         ``["stock"]`` (nnU-Net's 1000-epoch trainers) or ``CONFIG=TRAINER`` pairs.
     trainer_paths
         More folders searched for trainers (appended to ``nnUNet_extTrainer``).
-    device
-        ``auto``, ``cpu`` or ``cuda``.
     seed
         Seed of the cross-validation split and of the bootstrap.
-    jobs
-        Worker processes.
     deterministic
         Seed training with ``seed`` and run its data augmentation in the training process, so that training
         on the CPU repeats exactly (:mod:`~nnunet_wmh.training.seeding`; the quick and cpu profiles' trainers,
@@ -65,14 +61,11 @@ class StudyOptions:
     region_table: str | None = None
     trainers: Sequence[str] = ()
     trainer_paths: Sequence[str] = ()
-    device: str = "auto"
-    seed: int = 12345
-    jobs: int = 2
+    seed: int = DEFAULT_SEED
     deterministic: bool = False
 
     def check(self) -> None:
         """Raise UsageError for values out of range or options that do not fit together."""
-        check_jobs(self.jobs)
         check_profile(self.profile, self.configuration)
         parse_trainers(self.trainers)
         highest = max([7, *(c.index for c in resolve_configs(self.configs or ()))])
@@ -82,18 +75,13 @@ class StudyOptions:
                 f"{self.dataset_id_base}",
                 "dataset_id_base",
             )
-        check_device(self.device)
         if self.cv_folds < 2:
             raise UsageError(f"`cv_folds` must be at least 2, got {self.cv_folds}", "cv_folds")
         if not self.folds or any(not 0 <= f < self.cv_folds for f in self.folds):
             raise UsageError(f"`folds` must be among 0..{self.cv_folds - 1}, got {list(self.folds)}", "folds")
-        atlas = (self.atlas_image, self.atlas_labels)
-        if any(atlas) and not all(atlas):
-            raise UsageError("`atlas_image` and `atlas_labels` go together", "atlas_image")
-        if all(atlas) and not self.region_table:
-            raise UsageError("an atlas needs its `region_table`", "region_table")
+        check_atlas_options(self.atlas_image, self.atlas_labels, self.region_table)
 
     @property
     def has_atlas(self) -> bool:
         """An atlas is given."""
-        return bool(self.atlas_image and self.atlas_labels)
+        return self.atlas_image is not None

@@ -25,8 +25,7 @@ COMPARISON_COLUMNS = (
     "p_wilcoxon", "p_holm",
 )  # fmt: skip
 SEPARATE = "separate_models"
-#: Statistics of the segmentation table and their keys in ``describe_values``.
-STATISTIC_KEYS = (("mean", "mean"), ("sd", "std"), ("median", "median"))
+#: Columns of the segmentation table: per configuration and input variant, mean, SD and median of each metric.
 SEGMENTATION_COLUMNS = ("config", "variant", "n", *(f"{m}_{s}" for m in METRICS for s in ("mean", "sd", "median")))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from nnunet_wmh.dataset_conversion.convert import convert_dataset
 from nnunet_wmh.dataset_conversion.options import ConvertOptions, recorded_options
-from nnunet_wmh.decode import decode_prediction_folder
+from nnunet_wmh.decode.decoding import decode_prediction_folder
 from nnunet_wmh.evaluation.files import evaluate_to_files
 from nnunet_wmh.nnunet.commands import find_command, run_logged
 from nnunet_wmh.registration.atlas import load_atlas
@@ -38,6 +38,7 @@ class StudyPlanner:
     configuration: str
     trainer_overrides: dict[str, str]
     device: str
+    jobs: int
     variables: dict[str, str]
     source_has_regions: bool
     steps: list[Step] = field(default_factory=list)
@@ -86,22 +87,26 @@ class StudyPlanner:
         def run() -> None:
             atlas = load_atlas(o.atlas_image, o.atlas_labels, o.region_table)  # type: ignore[arg-type]
             register_atlas_to_cohort(
-                atlas, self.source, self.layout.regions, layout=o.layout, jobs=o.jobs, overwrite=True, progress=False
-            )
+                atlas, self.source, self.layout.regions, layout=o.layout, jobs=self.jobs, overwrite=True,
+                progress=False,
+            )  # fmt: skip
 
-        argv = ["nnunet_wmh", "regions", "--source", str(self.source), "--atlas-image", str(o.atlas_image),
+        argv = ["nnunet_wmh", "regions", str(self.source), "--atlas-image", str(o.atlas_image),
                 "--atlas-labels", str(o.atlas_labels), "--region-table", str(o.region_table),
-                "--out-dir", str(self.layout.regions), "--jobs", str(o.jobs), "--overwrite"]  # fmt: skip
+                "--out", str(self.layout.regions), "--jobs", str(self.jobs), "--overwrite"]  # fmt: skip
         options = {"source": str(self.source), "atlas": [o.atlas_image, o.atlas_labels, o.region_table]}
         return self.add(
             Step("regions", "atlas regions by registration", options, [], [argv], run, [self.layout.regions])
         )
 
     def convert_options(self, config: StudyConfig) -> ConvertOptions:
-        """The conversion of a configuration's dataset."""
+        """The conversion of a configuration's dataset (into the study's nnU-Net folders)."""
+        o, folders, regions = self.options, self.layout.nnunet, self.region_override(config)
         return ConvertOptions(
-            dataset_id=self.layout.dataset_id(config), name=self.layout.dataset_name(config),
-            folds=self.options.cv_folds, seed=self.options.seed, **config.convert,
+            dataset_id=self.layout.dataset_id(config), name=self.layout.dataset_name(config), cv_folds=o.cv_folds,
+            seed=o.seed, out=str(folders.raw), preprocessed=str(folders.preprocessed), results=str(folders.results),
+            layout=o.layout, test_source=o.test_source, test_layout=o.test_layout, regions=regions,
+            region_table=o.region_table if regions else None, **config.convert,
         )  # fmt: skip
 
     def region_override(self, config: StudyConfig) -> str | None:
@@ -110,28 +115,21 @@ class StudyPlanner:
 
     def convert_step(self, config: StudyConfig, after: list[Step]) -> Step:
         """``nnunet_wmh convert`` into ``nnUNet_raw``."""
-        o, convert = self.options, self.convert_options(config)
-        regions = self.region_override(config)
-        region_table = o.region_table if regions else None
-        folders = self.layout.nnunet
+        convert = self.convert_options(config)
 
         def run() -> None:
-            convert_dataset(
-                self.source, convert, out=folders.raw, preprocessed=folders.preprocessed, results=folders.results,
-                layout=o.layout, test_source=o.test_source, test_layout=o.test_layout, regions=regions,
-                region_table=region_table, jobs=o.jobs, overwrite=True, progress=False,
-            )  # fmt: skip
+            convert_dataset(self.source, convert, jobs=self.jobs, overwrite=True, progress=False)
 
-        argv = convert_command(self.source, convert, folders.raw, o, regions, region_table)
+        argv = convert_command(self.source, convert, jobs=self.jobs)
         recorded = _jsonable(recorded_options(convert, convert.mode_spec()))
-        options = {"source": str(self.source), "test_source": o.test_source, "convert": recorded}
-        options["regions"] = regions
+        options = {"source": str(self.source), "test_source": convert.test_source, "convert": recorded}
+        options["regions"] = convert.regions
         outputs = [self.layout.dataset_dir(config)]
         return self.add(Step(f"{config.name}/convert", f"{config.name}: convert", options, after, [argv], run, outputs))
 
     def plan_step(self, config: StudyConfig, after: list[Step]) -> Step:
         """``nnUNetv2_plan_and_preprocess`` for the configuration's dataset."""
-        jobs = str(self.options.jobs)
+        jobs = str(self.jobs)
         argv = ["nnUNetv2_plan_and_preprocess", "-d", str(self.layout.dataset_id(config)), "-c", self.configuration,
                 "--verify_dataset_integrity", "-npfp", jobs, "-np", jobs]  # fmt: skip
         return self.nnunet_step(
@@ -160,7 +158,7 @@ class StudyPlanner:
         argv = ["nnUNetv2_predict", "-i", str(self.layout.dataset_dir(config) / "imagesTs"),
                 "-o", str(self.layout.predictions(config)), "-d", str(self.layout.dataset_id(config)),
                 "-c", self.configuration, "-f", *folds, "-tr", self.trainer(config), "-device", self.device,
-                "-npp", str(self.options.jobs), "-nps", str(self.options.jobs), "--disable_progress_bar"]  # fmt: skip
+                "-npp", str(self.jobs), "-nps", str(self.jobs), "--disable_progress_bar"]  # fmt: skip
         if self.profile.name != "gpu":
             argv.append("--disable_tta")
         if config.decode:
@@ -177,12 +175,12 @@ class StudyPlanner:
 
         def run() -> None:
             decode_prediction_folder(
-                predictions, out=out, dataset_json=dataset_json, jobs=self.options.jobs, overwrite=True,
+                predictions, out=out, dataset_json=dataset_json, jobs=self.jobs, overwrite=True,
                 progress=False,
             )  # fmt: skip
 
         argv = ["nnunet_wmh", "decode", str(predictions), "--dataset-json", str(dataset_json), "--out", str(out),
-                "--jobs", str(self.options.jobs), "--overwrite"]  # fmt: skip
+                "--jobs", str(self.jobs), "--overwrite"]  # fmt: skip
         return self.add(Step(f"{config.name}/decode", f"{config.name}: decode", {}, after, [argv], run, [out]))
 
     def evaluate_step(self, config: StudyConfig, after: list[Step]) -> Step:
@@ -193,13 +191,13 @@ class StudyPlanner:
 
         def run() -> None:
             evaluate_to_files(
-                predictions, dataset / "labelsTs", out / "metrics.tsv", dataset_json=dataset / "dataset.json",
-                conversion_tsv=dataset / "conversion.tsv", jobs=self.options.jobs, overwrite=True, progress=False,
+                predictions, dataset / "labelsTs", out, dataset_json=dataset / "dataset.json",
+                conversion_tsv=dataset / "conversion.tsv", jobs=self.jobs, overwrite=True, progress=False,
             )  # fmt: skip
 
         argv = ["nnunet_wmh", "evaluate", str(predictions), str(dataset / "labelsTs"), "--dataset-json",
                 str(dataset / "dataset.json"), "--conversion-tsv", str(dataset / "conversion.tsv"),
-                "--out", str(out / "metrics.tsv"), "--jobs", str(self.options.jobs), "--overwrite"]  # fmt: skip
+                "--out", str(out), "--jobs", str(self.jobs), "--overwrite"]  # fmt: skip
         return self.add(Step(f"{config.name}/evaluate", f"{config.name}: evaluate", {}, after, [argv], run, [out]))
 
     def config_steps(self, config: StudyConfig, before: list[Step]) -> Step:
@@ -216,23 +214,23 @@ def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(values, default=lambda v: list(v) if isinstance(v, tuple) else str(v)))
 
 
-def convert_command(
-    source: Path, convert: ConvertOptions, raw: Path, options: StudyOptions, regions: str | None, table: str | None
-) -> list[str]:
-    """``nnunet_wmh convert`` with the flags of ``convert`` (the options that differ from the defaults)."""
-    argv = ["nnunet_wmh", "convert", str(source), "--mode", convert.mode, "--dataset-id", str(convert.dataset_id)]
-    argv += ["--name", str(convert.name), "--folds", str(convert.folds), "--seed", str(convert.seed)]
-    if convert.encoding:
-        argv += ["--encoding", convert.encoding]
-    for flag, listed in (
-        ("--modalities", convert.modalities), ("--variants", convert.variants),
-        ("--train-variants", convert.train_variants),
-    ):  # fmt: skip
-        if listed:
-            argv += [flag, ",".join(listed)]
-    flags = {"--layout": options.layout, "--test-source": options.test_source, "--test-layout": options.test_layout}
-    flags.update({"--regions": regions, "--region-table": table})
-    for flag, value in flags.items():
-        if value:
-            argv += [flag, str(value)]
-    return [*argv, "--out", str(raw), "--jobs", str(options.jobs), "--overwrite"]
+#: ConvertOptions fields the study sets, and their ``convert`` flags (in the order the command lists them).
+CONVERT_FLAGS = {
+    "mode": "--mode", "dataset_id": "--dataset-id", "name": "--name", "cv_folds": "--cv-folds", "seed": "--seed",
+    "encoding": "--encoding", "modalities": "--modalities", "variants": "--variants",
+    "train_variants": "--train-variants", "layout": "--layout", "test_source": "--test-source",
+    "test_layout": "--test-layout", "regions": "--regions", "region_table": "--region-table", "out": "--out",
+}  # fmt: skip
+ALWAYS_SHOWN = ("mode", "dataset_id", "name", "cv_folds", "seed", "out")
+
+
+def convert_command(source: Path, convert: ConvertOptions, *, jobs: int) -> list[str]:
+    """``nnunet_wmh convert`` with the flags of ``convert`` (the dataset's identity, and the options that differ
+    from the defaults)."""
+    argv = ["nnunet_wmh", "convert", str(source)]
+    default = ConvertOptions(mode=convert.mode, dataset_id=convert.dataset_id)
+    for name, flag in CONVERT_FLAGS.items():
+        value = getattr(convert, name)
+        if name in ALWAYS_SHOWN or (value and value != getattr(default, name)):
+            argv += [flag, ",".join(value) if isinstance(value, list | tuple) else str(value)]
+    return [*argv, "--jobs", str(jobs), "--overwrite"]

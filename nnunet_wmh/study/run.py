@@ -30,6 +30,8 @@ from nnunet_wmh import __version__
 from nnunet_wmh.cohorts.read import read_source
 from nnunet_wmh.errors import OutputError, OutputExistsError, UsageError
 from nnunet_wmh.nnunet.device import torch_device
+from nnunet_wmh.runs.ledger import Ledger
+from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import check_output, folder_lock
 from nnunet_wmh.slurm.submit import check_not_running
 from nnunet_wmh.study.configs import StudyConfig, resolve_configs, select_configs
@@ -39,7 +41,7 @@ from nnunet_wmh.study.outputs import StudyTables, compute_tables, write_figures,
 from nnunet_wmh.study.page import write_study_page
 from nnunet_wmh.study.plan import StudyPlanner
 from nnunet_wmh.study.profiles import check_profile, parse_trainers
-from nnunet_wmh.study.steps import STEPS_FOLDER, Ledger, Step, run_steps
+from nnunet_wmh.study.steps import STEPS_FOLDER, Step, run_steps, study_ledger
 from nnunet_wmh.training.seeding import SEED_VARIABLE
 
 
@@ -149,6 +151,7 @@ def _study_json(
         "versions": _versions(),
         "source": str(planner.source),
         "options": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(options).items()},
+        "jobs": planner.jobs,
         "profile": planner.profile.name,
         "configuration": planner.configuration,
         "device": planner.device,
@@ -192,7 +195,7 @@ def _run_and_report(
     """Run the steps not done yet, then write the tables, figures, study.json and index.html."""
     planner, steps = plan.planner, plan.steps
     options, layout, out = planner.options, planner.layout, result.out
-    ledger = Ledger(out)
+    ledger = study_ledger(out)
     result.status = run_steps(steps, ledger, overwrite=overwrite, on_step=on_step)
     result.seconds = {s.key: ledger.seconds(s.key) or 0.0 for s in steps}
     if on_step:
@@ -242,7 +245,9 @@ class StudyPlan:
         return self.planner.variables
 
 
-def plan_study(source: str | os.PathLike[str], out: str | os.PathLike[str], options: StudyOptions) -> StudyPlan:
+def plan_study(
+    source: str | os.PathLike[str], out: str | os.PathLike[str], options: StudyOptions, run: RunOptions
+) -> StudyPlan:
     """Check the options, read the source and build the study's steps (nothing is written).
 
     Raises
@@ -251,6 +256,7 @@ def plan_study(source: str | os.PathLike[str], out: str | os.PathLike[str], opti
         Bad options, configurations the source does not allow, no test subjects.
     """
     options.check()
+    run.check(device=True)
     source_path = Path(source).expanduser().absolute()
     test_subjects, source_has_regions = _source_facts(source_path, options)
     configs = select_configs(
@@ -259,33 +265,25 @@ def plan_study(source: str | os.PathLike[str], out: str | os.PathLike[str], opti
     out_path = Path(out).expanduser().absolute()
     layout = StudyLayout(out_path, options.dataset_id_base)
     profile, configuration = check_profile(options.profile, options.configuration)
-    variables = layout.nnunet.environment(jobs=options.jobs, trainer_paths=options.trainer_paths)
+    variables = layout.nnunet.environment(jobs=run.jobs, trainer_paths=options.trainer_paths)
     if options.deterministic:
         variables[SEED_VARIABLE] = str(options.seed)
     planner = StudyPlanner(
         source_path, options, layout, profile, configuration, parse_trainers(options.trainers),
-        torch_device(options.device), variables, source_has_regions,
+        torch_device(run.device), run.jobs, variables, source_has_regions,
     )  # fmt: skip
     return StudyPlan(out_path, planner, list(configs), _steps(planner, configs), test_subjects)
-
-
-def _options(options: StudyOptions | None, option_fields: dict[str, Any]) -> StudyOptions:
-    if options is None:
-        return StudyOptions(**option_fields)
-    if option_fields:
-        raise UsageError("give either `options` or option keywords, not both")
-    return options
 
 
 def run_study(
     source: str | os.PathLike[str],
     out: str | os.PathLike[str],
     options: StudyOptions | None = None,
+    run: RunOptions | None = None,
     *,
     dry_run: bool = False,
-    overwrite: bool = False,
     on_step: Callable[[str], None] | None = None,
-    **option_fields: Any,
+    **fields: Any,
 ) -> StudyResult:
     """Run the paper's comparison study on a cohort, or continue one.
 
@@ -297,14 +295,16 @@ def run_study(
         The study folder. A folder holding another study's steps is continued; one holding anything else is
         refused unless ``overwrite``.
     options
-        :class:`~nnunet_wmh.study.options.StudyOptions`; or give its fields as keywords.
+        What the study runs (:class:`~nnunet_wmh.study.options.StudyOptions`).
+    run
+        Jobs, device and overwrite (:class:`~nnunet_wmh.runs.options.RunOptions`): ``overwrite`` redoes finished
+        steps whose options changed (and everything after them), or replaces a folder that is not a study.
     dry_run
         Write only ``commands.sh``.
-    overwrite
-        Redo finished steps whose options changed (and everything after them), or replace a folder that
-        is not a study.
     on_step
         Called with a one-line message as each step starts and ends (the CLI prints them).
+    **fields
+        Fields of ``options`` or ``run``, by name: ``run_study("cohort", "study", configs=["flair"], jobs=2)``.
 
     Raises
     ------
@@ -317,8 +317,9 @@ def run_study(
     SlurmError
         Jobs of a SLURM submission of this study are still queued or running.
     """
-    plan = plan_study(source, out, _options(options, option_fields))
-    out_path = plan.out
+    options, run = resolve_options(StudyOptions, options, run, fields)
+    plan = plan_study(source, out, options, run)
+    out_path, overwrite = plan.out, run.overwrite
     new = not out_path.exists()
     prepare_study_folder(out_path, overwrite=overwrite)
     try:
@@ -346,8 +347,10 @@ def _selected(plan: StudyPlan, keys: Sequence[str]) -> list[Step]:
             f"`steps` {', '.join(unknown)}: not steps of this study; its steps are {', '.join(by_key)}", "steps"
         )
     chosen = [step for step in plan.steps if step.key in set(keys)]
-    ledger = Ledger(plan.out)
-    waiting = sorted({a.key for s in chosen for a in s.after if a.key not in set(keys) and not ledger.is_done(a)})
+    ledger = study_ledger(plan.out)
+    waiting = sorted(
+        {a.key for s in chosen for a in s.after if a.key not in set(keys) and not ledger.is_done(a.key, a.digest)}
+    )
     if waiting:
         raise UsageError(f"`steps` {', '.join(keys)} wait for step(s) not finished: {', '.join(waiting)}", "steps")
     return chosen
@@ -363,6 +366,7 @@ def run_study_steps(
     out: str | os.PathLike[str],
     options: StudyOptions,
     steps: Sequence[str],
+    run: RunOptions | None = None,
     *,
     on_step: Callable[[str], None] | None = None,
 ) -> dict[str, str]:
@@ -385,15 +389,16 @@ def run_study_steps(
     NnunetCommandError
         An nnU-Net command failed.
     """
-    plan = plan_study(source, out, options)
+    plan = plan_study(source, out, options, run or RunOptions())
     _existing_study(plan.out)
-    return run_steps(_selected(plan, steps), Ledger(plan.out), on_step=on_step)
+    return run_steps(_selected(plan, steps), study_ledger(plan.out), on_step=on_step)
 
 
 def finish_study(
     source: str | os.PathLike[str],
     out: str | os.PathLike[str],
     options: StudyOptions,
+    run: RunOptions | None = None,
     *,
     on_step: Callable[[str], None] | None = None,
 ) -> StudyResult:
@@ -405,10 +410,10 @@ def finish_study(
     UsageError
         Steps not finished (named), or a folder that is not a study.
     """
-    plan = plan_study(source, out, options)
+    plan = plan_study(source, out, options, run or RunOptions())
     _existing_study(plan.out)
-    ledger = Ledger(plan.out)
-    missing = [s.key for s in plan.steps if not ledger.is_done(s)]
+    ledger = study_ledger(plan.out)
+    missing = [s.key for s in plan.steps if not ledger.is_done(s.key, s.digest)]
     if missing:
         listed = ", ".join(missing[:7]) + (f" and {len(missing) - 7} more" if len(missing) > 7 else "")
         raise UsageError(f"`out` {plan.out}: step(s) not finished: {listed}; run them first", "out")

@@ -18,7 +18,9 @@ import os
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
+from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import folder_lock
 from nnunet_wmh.slurm.options import SlurmOptions
 from nnunet_wmh.slurm.scripts import JobSpec, nnunet_wmh_command
@@ -27,7 +29,7 @@ from nnunet_wmh.study.configs import resolve_configs
 from nnunet_wmh.study.layout import COMMANDS_SH
 from nnunet_wmh.study.options import StudyOptions
 from nnunet_wmh.study.run import StudyPlan, plan_study, prepare_study_folder, write_commands
-from nnunet_wmh.study.steps import Ledger, Step, StudyConflictError
+from nnunet_wmh.study.steps import Step, StudyConflictError, conflicting_steps, forget_step, study_ledger
 
 #: StudyOptions field → the study command's flag (``None``: a positional or a list handled apart).
 FLAGS = {
@@ -35,8 +37,7 @@ FLAGS = {
     "cv_folds": "--cv-folds", "dataset_id_base": "--dataset-id-base", "test_source": "--test-source",
     "layout": "--layout", "test_layout": "--test-layout", "atlas_image": "--atlas-image",
     "atlas_labels": "--atlas-labels", "region_table": "--region-table", "trainers": "--trainer",
-    "trainer_paths": "--trainer-path", "device": "--device", "seed": "--seed", "jobs": "--jobs",
-    "deterministic": "--deterministic",
+    "trainer_paths": "--trainer-path", "seed": "--seed", "deterministic": "--deterministic",
 }  # fmt: skip
 PATH_FIELDS = ("test_source", "atlas_image", "atlas_labels", "region_table")
 REPEATED = ("trainers", "trainer_paths")
@@ -52,7 +53,7 @@ def _flag_values(name: str, value) -> list[str]:
     if name == "configs":  # canonical names (interchangeable_dropout_flair_t1_t2) read back without ambiguity
         return [flag, ",".join(c.name for c in resolve_configs(value))]
     if name == "folds":
-        return [flag, ",".join(str(v) for v in value)]
+        return [flag, *(str(v) for v in value)]
     if name in PATH_FIELDS:
         return [flag, str(Path(value).expanduser().absolute())]
     return [flag, str(value)]
@@ -63,9 +64,11 @@ def _comparable(value):
     return tuple(value) if isinstance(value, list | tuple) else value
 
 
-def study_command(source: str | os.PathLike[str], out: str | os.PathLike[str], options: StudyOptions) -> list[str]:
-    """``nnunet_wmh study SOURCE --out OUT`` with the flags of the options that differ from the defaults
-    (paths absolute), as the jobs run it."""
+def study_command(
+    source: str | os.PathLike[str], out: str | os.PathLike[str], options: StudyOptions, run: RunOptions
+) -> list[str]:
+    """``nnunet_wmh study SOURCE --out OUT`` with the flags of the options (and of the run's jobs and device)
+    that differ from the defaults (paths absolute), as the jobs run it."""
     default = StudyOptions()
     argv = [*nnunet_wmh_command(), "study", str(Path(source).expanduser().absolute()), "--out",
             str(Path(out).expanduser().absolute())]  # fmt: skip
@@ -73,7 +76,9 @@ def study_command(source: str | os.PathLike[str], out: str | os.PathLike[str], o
         value = getattr(options, field.name)
         if _comparable(value) not in (_comparable(getattr(default, field.name)), None, ()):
             argv += _flag_values(field.name, value)
-    return argv
+    if run.device != RunOptions().device:
+        argv += ["--device", run.device]
+    return argv + (["--jobs", str(run.jobs)] if run.jobs != RunOptions().jobs else [])
 
 
 def job_of(step: Step) -> tuple[str, bool]:
@@ -91,7 +96,7 @@ def job_of(step: Step) -> tuple[str, bool]:
 def study_jobs(plan: StudyPlan, command: Sequence[str]) -> list[JobSpec]:
     """The study's jobs: its steps grouped (:func:`job_of`), each after the jobs of the steps it waits for,
     then the tables."""
-    ledger, jobs, cpus = Ledger(plan.out), {}, plan.planner.options.jobs
+    ledger, jobs, cpus = study_ledger(plan.out), {}, plan.planner.jobs
     keys: dict[str, list[str]] = {}
     for step in plan.steps:
         name, gpu = job_of(step)
@@ -122,19 +127,18 @@ def submit_study(
     out: str | os.PathLike[str],
     options: StudyOptions,
     slurm: SlurmOptions,
-    *,
-    overwrite: bool = False,
+    run: RunOptions | None = None,
+    **fields: Any,
 ) -> Submission:
     """Submit a study (or the rest of one) as SLURM jobs; nothing runs here.
 
     Parameters
     ----------
-    source, out, options
-        As :func:`~nnunet_wmh.study.run.run_study`.
+    source, out, options, run, **fields
+        As :func:`~nnunet_wmh.study.run.run_study`; ``run.overwrite`` forgets finished steps whose options changed
+        (they run again), or replaces a folder that is not a study.
     slurm
         Resources, partitions, set-up lines; ``slurm.submit`` False writes the scripts only.
-    overwrite
-        Forget finished steps whose options changed (they run again), or replace a folder that is not a study.
 
     Raises
     ------
@@ -143,20 +147,21 @@ def submit_study(
     SlurmError
         Jobs of the last submission still queued or running, or sbatch refusing a job.
     """
+    options, run = resolve_options(StudyOptions, options, run, fields)
     slurm.check()
-    plan = plan_study(source, out, options)
-    prepare_study_folder(plan.out, overwrite=overwrite)
+    plan = plan_study(source, out, options, run)
+    prepare_study_folder(plan.out, overwrite=run.overwrite)
     with folder_lock(plan.out):
         previous = check_not_running(plan.out) if slurm.submit else None
-        ledger = Ledger(plan.out)
-        conflicts = ledger.conflicts(plan.steps)
-        if conflicts and not overwrite:
+        ledger = study_ledger(plan.out)
+        conflicts = conflicting_steps(ledger, plan.steps)
+        if conflicts and not run.overwrite:
             raise StudyConflictError(conflicts, plan.out)
         for step in plan.steps:
             if step.key in conflicts:
-                ledger.forget(step)
+                forget_step(ledger, step)
         write_commands(plan.out / COMMANDS_SH, plan.steps, plan.variables)
-        command = study_command(plan.planner.source, plan.out, options)
+        command = study_command(plan.planner.source, plan.out, options, run)
         return submit_jobs(
             plan.out, "study", command, study_jobs(plan, command), slurm, plan.variables,
             what=f"nnunet_wmh study of {plan.planner.source}", previous=previous,

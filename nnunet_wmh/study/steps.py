@@ -1,8 +1,9 @@
 """Resumable steps: each records its completion, so a rerun redoes nothing that is done.
 
 A :class:`Step` has a fingerprint: the options that decide its result plus the digests of the steps it
-depends on, so a changed option invalidates that step and everything downstream of it. The
-:class:`Ledger` keeps one JSON record per finished step in ``DIR/steps``; a rerun skips a step whose record
+depends on, so a changed option invalidates that step and everything downstream of it. The run machinery's
+:class:`~nnunet_wmh.runs.ledger.Ledger` keeps one JSON record per finished step in ``DIR/steps``; a rerun skips
+a step whose record
 has the same digest, refuses (naming them) steps whose record differs unless ``overwrite``, and redoes a
 step that never finished (its partial outputs are removed first, unless the step resumes them itself, as
 nnU-Net's training does with ``--c``).
@@ -10,9 +11,6 @@ nnU-Net's training does with ``--c``).
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nnunet_wmh.errors import NnunetWmhError
+from nnunet_wmh.runs.ledger import Ledger, digest_of
 
 STEPS_FOLDER = "steps"
 
@@ -73,8 +72,7 @@ class Step:
     @property
     def digest(self) -> str:
         """sha256 of the options and the digests of the steps it depends on."""
-        text = json.dumps({"options": self.options, "after": [s.digest for s in self.after]}, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return digest_of({"options": self.options, "after": [s.digest for s in self.after]})
 
 
 def _remove(path: Path) -> None:
@@ -84,52 +82,21 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-class Ledger:
-    """The records of finished steps in ``folder/steps``."""
+def study_ledger(folder: Path) -> Ledger:
+    """The records of a study's finished steps: ``folder/steps``."""
+    return Ledger(folder / STEPS_FOLDER)
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder / STEPS_FOLDER
 
-    def record_path(self, key: str) -> Path:
-        """The record file of step ``key``."""
-        return self.folder / (key.replace("/", "__") + ".json")
+def forget_step(ledger: Ledger, step: Step) -> None:
+    """Drop a step's record and outputs."""
+    ledger.forget(step.key)
+    for output in step.outputs:
+        _remove(output)
 
-    def record(self, key: str) -> dict[str, Any] | None:
-        """The record of a finished step, or None."""
-        path = self.record_path(key)
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError):
-            return None
 
-    def is_done(self, step: Step) -> bool:
-        """Finished with the same digest."""
-        record = self.record(step.key)
-        return record is not None and record.get("digest") == step.digest
-
-    def conflicts(self, steps: Sequence[Step]) -> list[str]:
-        """Keys of steps finished with another digest."""
-        return [s.key for s in steps if (r := self.record(s.key)) is not None and r.get("digest") != s.digest]
-
-    def forget(self, step: Step) -> None:
-        """Drop a step's record and outputs."""
-        self.record_path(step.key).unlink(missing_ok=True)
-        for output in step.outputs:
-            _remove(output)
-
-    def finish(self, step: Step, seconds: float) -> None:
-        """Record a finished step (written atomically)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        record = {"key": step.key, "digest": step.digest, "options": step.options, "seconds": round(seconds, 3)}
-        record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        temporary = self.record_path(step.key).with_suffix(f".tmp{os.getpid()}")
-        temporary.write_text(json.dumps(record, indent=1, default=str) + "\n")
-        os.replace(temporary, self.record_path(step.key))
-
-    def seconds(self, key: str) -> float | None:
-        """Wall time of a finished step."""
-        record = self.record(key)
-        return None if record is None else float(record.get("seconds", 0.0))
+def conflicting_steps(ledger: Ledger, steps: Sequence[Step]) -> list[str]:
+    """Keys of the steps finished with another digest (their options changed)."""
+    return ledger.conflicts((step.key, step.digest) for step in steps)
 
 
 def run_steps(
@@ -147,17 +114,17 @@ def run_steps(
     StudyConflictError
         Finished steps whose options changed, without ``overwrite`` (checked before anything runs).
     """
-    conflicts = ledger.conflicts(steps)
+    conflicts = conflicting_steps(ledger, steps)
     if conflicts and not overwrite:
         raise StudyConflictError(conflicts, ledger.folder.parent)
     for step in steps:
         if step.key in conflicts:
-            ledger.forget(step)
+            forget_step(ledger, step)
     say = on_step or (lambda message: None)
     status = {}
     for number, step in enumerate(steps, start=1):
         prefix = f"[{number}/{len(steps)}] {step.title}"
-        if ledger.is_done(step):
+        if ledger.is_done(step.key, step.digest):
             status[step.key] = "done earlier"
             say(f"{prefix}: done earlier")
             continue
@@ -169,7 +136,7 @@ def run_steps(
         if step.run is not None:
             step.run()
         seconds = time.perf_counter() - started
-        ledger.finish(step, seconds)
+        ledger.finish(step.key, step.digest, seconds=seconds, details={"options": step.options})
         status[step.key] = "ran"
         say(f"{prefix}: done in {seconds:.0f} s")
     return status

@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 import numpy as np
 
@@ -20,26 +20,23 @@ from nnunet_wmh.cohorts.bids import IMAGE_SUFFIXES
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.io import save_nifti
 from nnunet_wmh.labels.region_table import write_region_table
-from nnunet_wmh.modalities import MODALITY_NAMES, other_modalities, parse_modalities
+from nnunet_wmh.modalities import MODALITY_NAMES, other_modalities
+from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import atomic_output_folder
-from nnunet_wmh.runs.parallel import check_jobs, map_with_progress
+from nnunet_wmh.runs.parallel import map_with_progress
 from nnunet_wmh.synthetic.anatomy import SYNTHETIC_REGION_TABLE, random_rotation
+from nnunet_wmh.synthetic.options import Layout, Size, SynthOptions
 from nnunet_wmh.synthetic.phantom import SampledSubject, random_pathology, random_subject_transform, sample_subject
 from nnunet_wmh.synthetic.pitfalls import PITFALL_NAMES
 from nnunet_wmh.synthetic.template import TEMPLATE_FOLDER, write_template
 
 logger = logging.getLogger(__name__)
 
-Layout = Literal["wmh2017", "bids"]
-LAYOUTS = ("wmh2017", "bids")
-Size = Literal["full", "small"]
 
 #: Axis directions of the stored voxel order (before the oblique tilt), per orientation code.
 ORIENTATIONS = {"RAS": (1, 1, 1), "LAS": (-1, 1, 1), "LPS": (-1, -1, 1)}
 #: ``size="small"`` keeps each site's field of view but divides the voxel counts by these factors.
 SMALL_GRID_FACTORS = (4, 4, 2)
-#: The contrasts ``synth`` can make: FLAIR and T1 always, T2 and PD on request.
-SYNTH_MODALITIES = ("flair", "t1", "t2", "pd")
 #: Voxel size (mm) of the template written with each cohort size.
 TEMPLATE_SPACING_MM = {"full": 1.0, "small": 2.0}
 
@@ -259,42 +256,6 @@ def _write_bids_sidecars(root: Path, records: list[dict]) -> None:
     write_region_table(PITFALL_NAMES, derivatives / "desc-pitfalls_dseg.tsv")
 
 
-def synth_modalities(modalities: str | Sequence[str] | None) -> tuple[str, ...]:
-    """FLAIR, T1 and the other contrasts asked for, in :data:`SYNTH_MODALITIES` order.
-
-    Raises
-    ------
-    UsageError
-        A modality ``synth`` does not make (it makes flair, t1, t2, pd).
-    """
-    asked = parse_modalities(modalities) if modalities else ()
-    unsupported = [m for m in asked if m not in SYNTH_MODALITIES]
-    if unsupported:
-        raise UsageError(
-            f"`modalities` {', '.join(unsupported)}: synth makes {', '.join(SYNTH_MODALITIES)}", "modalities"
-        )
-    return tuple(m for m in SYNTH_MODALITIES if m in ("flair", "t1", *asked))
-
-
-def _check_options(layout: str, subjects: int, test_subjects: int, sessions: int) -> None:
-    if layout not in LAYOUTS:
-        raise UsageError(f"`layout` must be one of {', '.join(LAYOUTS)}, got {layout!r}", "layout")
-    if subjects < 1:
-        raise UsageError(f"`subjects` must be at least 1, got {subjects}", "subjects")
-    if test_subjects < 0:
-        raise UsageError(f"`test_subjects` must be at least 0, got {test_subjects}", "test_subjects")
-    if sessions < 1:
-        raise UsageError(f"`sessions` must be at least 1, got {sessions}", "sessions")
-    if layout == "bids" and test_subjects:
-        raise UsageError(
-            "`test_subjects` works with the wmh2017 `layout`; for BIDS, synthesize a second cohort with another "
-            "`seed` and convert it as the test source",
-            "test_subjects",
-        )
-    if layout == "wmh2017" and sessions != 1:
-        raise UsageError("`sessions` works with the bids `layout` only", "sessions")
-
-
 def _write_cohort_files(root: Path, layout: str, size: str, records: list[dict]) -> str:
     """Sidecars, region table and template of a cohort; returns the template folder relative to ``root``."""
     if layout == "bids":
@@ -309,19 +270,7 @@ def _write_cohort_files(root: Path, layout: str, size: str, records: list[dict])
 
 
 def make_synthetic_cohort(
-    out: str | os.PathLike[str],
-    *,
-    subjects: int,
-    seed: int = 0,
-    layout: Layout = "wmh2017",
-    size: Size = "full",
-    test_subjects: int = 0,
-    sessions: int = 1,
-    sites: Sequence[str] | None = None,
-    modalities: str | Sequence[str] | None = None,
-    jobs: int = 1,
-    overwrite: bool = False,
-    progress: bool = True,
+    out: str | os.PathLike[str], options: SynthOptions | None = None, run: RunOptions | None = None, **fields: Any
 ) -> SyntheticCohort:
     """Generate a synthetic WMH cohort, deterministic for a seed.
 
@@ -329,56 +278,34 @@ def make_synthetic_cohort(
     ----------
     out
         Output folder; must be empty or absent unless ``overwrite``.
-    subjects
-        Number of training subjects (``wmh2017``: spread over Utrecht, Singapore, Amsterdam/GE3T in
-        turn; ``bids``: ``sub-001``...).
-    seed
-        Seed; the same seed gives the same voxels.
-    layout
-        ``"wmh2017"``: ``training/<site>/<id>/pre/{FLAIR,T1}.nii.gz``, ``wmh.nii.gz``,
-        ``regions.nii.gz``, ``aseg.nii.gz`` (FreeSurfer-style anatomy: lateral ventricles 4 / 43, ...),
-        ``pitfalls.nii.gz`` (where the FLAIR pitfalls of :mod:`~nnunet_wmh.synthetic.pitfalls` are, codes in
-        ``pitfalls.tsv``) (and ``test/`` for ``test_subjects``). ``"bids"``: ``sub-X[/ses-Y]/anat`` images and
-        ``derivatives/synth`` lesion, region and anatomy (``desc-aseg_dseg``) maps.
-    size
-        ``"full"``: each site's real grid (Utrecht 240×240×48 at 0.958×0.958×3 mm, ...); ``"small"``:
-        the same field of view on a grid 4×4×2 times coarser, for fast tests.
-    test_subjects
-        ``wmh2017`` only: subjects written to ``test/`` (sites Utrecht, Singapore, GE3T, GE1T5,
-        Philips_VU in turn).
-    sessions
-        ``bids`` only: sessions per subject (``ses-01``...); 1 writes no session level.
-    sites
-        Only these sites (folder names, e.g. ``["Utrecht"]``), for training and test subjects alike.
-    modalities
-        FLAIR and T1 are always written; ``t2`` and ``pd`` add ``pre/T2.nii.gz``, ``pre/PD.nii.gz`` (BIDS
-        ``_T2w``, ``_PDw``): the same anatomy and lesions in their own contrasts (T2: CSF and lesions bright;
-        PD: low contrast, lesions moderately bright). FLAIR and T1 are the same with or without them.
-    jobs
-        Worker processes.
-    overwrite
-        Replace an existing ``out`` (once the new cohort is complete).
-    progress
-        Show a progress bar.
+    options
+        What the cohort holds (:class:`~nnunet_wmh.synthetic.options.SynthOptions`: ``subjects`` is required).
+    run
+        Jobs, overwrite and progress (:class:`~nnunet_wmh.runs.options.RunOptions`); ``overwrite`` replaces an
+        existing ``out`` once the new cohort is complete.
+    **fields
+        Fields of either, by name: ``make_synthetic_cohort("cohort", subjects=6, size="small")``.
     """
-    _check_options(layout, subjects, test_subjects, sessions)
-    check_jobs(jobs)
-    wanted = synth_modalities(modalities)
-    specs = _subject_specs(layout, subjects, test_subjects, sessions, seed, size, sites, wanted)
-    with atomic_output_folder(out, overwrite=overwrite) as staging:
-        tasks = [(staging, layout, spec) for spec in specs]
-        records = map_with_progress(_write_subject, tasks, jobs=jobs, desc="synthesizing subjects", progress=progress)
-        template = _write_cohort_files(staging, layout, size, records)
+    options, run = resolve_options(SynthOptions, options, run, fields)
+    wanted = options.check()
+    run.check()
+    o = options
+    specs = _subject_specs(o.layout, o.subjects, o.test_subjects, o.sessions, o.seed, o.size, o.sites, wanted)
+    with atomic_output_folder(out, overwrite=run.overwrite) as staging:
+        tasks = [(staging, o.layout, spec) for spec in specs]
+        records = map_with_progress(_write_subject, tasks, jobs=run.jobs, desc="synthesizing subjects",
+                                    progress=run.progress)  # fmt: skip
+        template = _write_cohort_files(staging, o.layout, o.size, records)
         provenance = {
             "generator": "nnunet_wmh synth",
             "version": __version__,
-            "seed": seed,
-            "layout": layout,
-            "size": size,
+            "seed": o.seed,
+            "layout": o.layout,
+            "size": o.size,
             "template": template,
             "subjects": records,
         }
         (staging / "synth.json").write_text(json.dumps(provenance, indent=1) + "\n")
     root = Path(out).expanduser().absolute()
     logger.info("wrote %d synthetic subjects to %s", len(records), root)
-    return SyntheticCohort(root=root, layout=layout, subjects=records)
+    return SyntheticCohort(root=root, layout=o.layout, subjects=records)

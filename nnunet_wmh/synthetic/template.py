@@ -25,7 +25,7 @@ TEMPLATE_MARGIN_MM = 4.0
 
 
 @dataclass(frozen=True)
-class TemplateFiles:
+class PhantomTemplate:
     """Files of a written template (all on one grid, RAS+, isotropic voxels)."""
 
     t1: Path
@@ -44,7 +44,7 @@ def template_grid(spacing_mm: float) -> tuple[tuple[int, int, int], np.ndarray]:
     return shape, affine  # type: ignore[return-value]
 
 
-def write_template(folder: str | os.PathLike[str], *, spacing_mm: float = 1.0) -> TemplateFiles:
+def write_template(folder: str | os.PathLike[str], *, spacing_mm: float = 1.0) -> PhantomTemplate:
     """Write the template into ``folder``: ``template_T1w.nii.gz``, ``template_FLAIR.nii.gz`` (noise- and
     bias-free), ``template_regions.nii.gz`` (the 16 white matter regions), ``template_aseg.nii.gz``
     (FreeSurfer-style anatomy) and ``regions.tsv``.
@@ -62,7 +62,7 @@ def write_template(folder: str | os.PathLike[str], *, spacing_mm: float = 1.0) -
     identity = SubjectTransform(matrix=np.eye(3), translation=np.zeros(3))
     nothing = SubjectPathology(load=0.0, wmh=(), rim_mm=0.0, other=())
     sampled = sample_subject(shape, affine, identity, nothing, np.random.default_rng(0), noise=0.0, bias=False)
-    files = TemplateFiles(
+    files = PhantomTemplate(
         t1=folder / "template_T1w.nii.gz",
         flair=folder / "template_FLAIR.nii.gz",
         regions=folder / "template_regions.nii.gz",

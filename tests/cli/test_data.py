@@ -1,22 +1,13 @@
 """The data commands: synth and convert print what they made; problems one line each."""
 
-import inspect
 import json
-from dataclasses import fields
 
 import nibabel as nib
 import numpy as np
 import pytest
 
 from nnunet_wmh.cli import main
-from nnunet_wmh.cli.data import run_convert
-from nnunet_wmh.cli.main import build_parsers
-from nnunet_wmh.dataset_conversion.convert import convert_dataset
-from nnunet_wmh.dataset_conversion.options import ConvertOptions
-from nnunet_wmh.registration.atlas import register_atlas
-from nnunet_wmh.registration.cohort_regions import register_atlas_to_cohort
-from nnunet_wmh.registration.coregister import coregister
-from nnunet_wmh.synthetic import make_synthetic_cohort
+from nnunet_wmh.cli.data import run_regions
 from tests.helpers.images import save
 
 
@@ -70,44 +61,34 @@ def test_skip_invalid_lists_skipped_subjects(small_cohort, nnunet_folders, capsy
     assert "skipped:  1 subject(s):" in out and "[Utrecht/3] wmh.nii.gz: no lesion map" in out
 
 
-def _dests(parser) -> set[str]:
-    return {action.dest for action in parser._actions}
-
-
-def test_every_library_parameter_of_the_data_commands_has_a_flag_of_the_same_name():
-    _, parsers = build_parsers()
-    convert_fields = {f.name for f in fields(ConvertOptions)}
-    convert_parameters = set(inspect.signature(convert_dataset).parameters) - {
-        "options",
-        "option_fields",
-        "progress",
-        "preprocessed",
-        "results",
-    }
-    assert convert_fields | convert_parameters <= _dests(parsers["convert"])
-    for command, function in (("synth", make_synthetic_cohort), ("coregister", coregister)):
-        parameters = set(inspect.signature(function).parameters) - {"progress", "subject"}
-        assert parameters <= _dests(parsers[command]), command
-    regions = set(inspect.signature(register_atlas_to_cohort).parameters) - {"atlas", "progress"}
-    single = set(inspect.signature(register_atlas).parameters) - {"atlas", "subject"}
-    assert regions | single <= _dests(parsers["regions"])
-    assert run_convert.__module__ == "nnunet_wmh.cli.data"
-
-
 @pytest.mark.slow
 def test_regions_without_atlas_options_uses_the_builtin_atlas(tmp_path, capsys):
     from nnunet_wmh.registration.builtin_atlas import template_files
 
-    code = main(["regions", "--subject", str(template_files().t1), "--out", str(tmp_path / "regions.nii.gz")])
+    code = main(["regions", str(template_files().t1), "--out", str(tmp_path / "regions")])
 
     assert code == 0
     assert "atlas: built-in" in capsys.readouterr().out
-    labels = np.asanyarray(nib.load(tmp_path / "regions.nii.gz").dataobj)
+    labels = np.asanyarray(nib.load(tmp_path / "regions" / "regions.nii.gz").dataobj)
     assert set(np.unique(labels)) == set(range(32))  # the template onto itself: every region
 
 
 def test_regions_with_only_some_atlas_options_is_a_usage_error(tmp_path, capsys):
-    code = main(["regions", "--subject", "x.nii.gz", "--out", str(tmp_path / "r.nii.gz"), "--atlas-image", "t.nii"])
+    code = main(["regions", "x.nii.gz", "--out", str(tmp_path / "r"), "--atlas-image", "t.nii"])
 
     assert code == 2
     assert "--atlas-image, --atlas-labels and --region-table together" in capsys.readouterr().err
+
+
+def test_regions_takes_the_spellings_of_earlier_releases_with_a_warning(small_cohort_template, tmp_path, capsys):
+    template = small_cohort_template / "template"
+    atlas = ["--atlas-image", str(template / "template_T1w.nii.gz"), "--atlas-labels",
+             str(template / "template_regions.nii.gz"), "--region-table", str(template / "regions.tsv")]  # fmt: skip
+    image = small_cohort_template / "training/Utrecht/0/pre/T1.nii.gz"
+    code = main(["regions", "--subject", str(image), *atlas, "--out", str(tmp_path / "r.nii.gz"), "-q"])
+    assert code == 0 and (tmp_path / "r.nii.gz").is_file() and (tmp_path / "r_transform.tfm").is_file()
+    err = capsys.readouterr().err
+    assert "--subject is deprecated and goes in the next release; use the positional INPUT" in err
+    assert main(["regions", str(image), "--subject", str(image), "--out", str(tmp_path / "x"), *atlas]) == 2
+    assert "give one INPUT" in capsys.readouterr().err
+    assert run_regions.__module__ == "nnunet_wmh.cli.data"

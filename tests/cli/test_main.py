@@ -27,23 +27,24 @@ def test_usage_errors_exit_2(small_cohort, monkeypatch, capsys):
 
 
 def test_library_parameter_names_are_shown_as_the_commands_flags(tmp_path, capsys):
-    code = main(["evaluate", str(tmp_path), str(tmp_path), "--out", str(tmp_path / "m.tsv"), "--threshold", "2"])
+    code = main(["evaluate", str(tmp_path), str(tmp_path), "--out", str(tmp_path / "m"), "--threshold", "2"])
     assert code == EXIT_USAGE
     assert (
         capsys.readouterr().err == "nnunet_wmh: usage error: --threshold must be between 0 and 1 (exclusive), got 2.0\n"
     )
-    assert main(["synth", str(tmp_path / "s"), "--subjects", "1", "--sessions", "0"]) == EXIT_USAGE
+    assert main(["synth", "--out", str(tmp_path / "s"), "--subjects", "1", "--sessions", "0"]) == EXIT_USAGE
     assert "--sessions must be at least 1, got 0" in capsys.readouterr().err
-    assert main(["evaluate", str(tmp_path / "absent"), str(tmp_path), "--out", str(tmp_path / "m.tsv")]) == EXIT_USAGE
+    assert main(["evaluate", str(tmp_path / "absent"), str(tmp_path), "--out", str(tmp_path / "m")]) == EXIT_USAGE
     assert f"PRED_DIR folder {tmp_path / 'absent'} does not exist" in capsys.readouterr().err
 
 
 def test_flags_of_a_command_map_parameters_to_flags_and_positionals_to_metavars():
     _, parsers = build_parsers()
     report = flags_of(parsers["report"])
-    assert report["out_dir"] == "--out" and report["prediction_dir"] == "PRED_DIR"
+    assert report["out"] == "--out" and report["prediction_dir"] == "PRED_DIR"
     assert report["min_lesion_mm3"] == "--min-lesion-mm3" and report["overwrite"] == "--overwrite"
-    assert flags_of(parsers["regions"])["subject_image"] == "--subject"
+    assert flags_of(parsers["regions"])["source"] == "INPUT"
+    assert flags_of(parsers["convert"])["cv_folds"] == "--cv-folds"  # the new spelling, not the old --folds
 
 
 @pytest.fixture(scope="module")
@@ -91,28 +92,29 @@ def existing_outputs(tmp_path_factory):
     for folder in ("synth", "joint", "report", "demo", "raw/Dataset005_WMH_flair"):
         (root / folder).mkdir(parents=True)
         (root / folder / "keep.txt").write_text("precious")
-    for name in ("metrics.tsv", "regions.nii.gz", "t1.nii.gz"):
+    for name in ("evaluation/metrics.tsv", "regions/regions.nii.gz", "t1/FLAIR_in_FLAIR.nii.gz"):
+        (root / name).parent.mkdir(parents=True)
         (root / name).write_text("precious")
     return root, {
-        "synth": (["synth", str(root / "synth"), "--subjects", "1"], root / "synth"),
+        "synth": (["synth", "--out", str(root / "synth"), "--subjects", "1"], root / "synth"),
         "convert": (
             ["convert", str(cohort), "--mode", "flair", "--dataset-id", "5", "--out", str(root / "raw")],
             root / "raw/Dataset005_WMH_flair",
         ),
         "decode": (["decode", str(root / "probabilities"), "--out", str(root / "joint")], root / "joint"),
         "evaluate": (
-            ["evaluate", str(root / "pred"), str(root / "gt"), "--out", str(root / "metrics.tsv")],
-            root / "metrics.tsv",
+            ["evaluate", str(root / "pred"), str(root / "gt"), "--out", str(root / "evaluation")],
+            root / "evaluation/metrics.tsv",
         ),
         "report": (["report", str(root / "pred"), "--out", str(root / "report")], root / "report"),
         "report-merge": (["report-merge", str(root / "merged")], root / "merged" / "report.json"),
         "regions": (
-            ["regions", *atlas, "--subject", flair, "--out", str(root / "regions.nii.gz")],
-            root / "regions.nii.gz",
+            ["regions", flair, *atlas, "--out", str(root / "regions")],
+            root / "regions/regions.nii.gz",
         ),
         "coregister": (
-            ["coregister", "--fixed", flair, "--moving", flair, "--out", str(root / "t1.nii.gz")],
-            root / "t1.nii.gz",
+            ["coregister", flair, flair, "--out", str(root / "t1")],
+            root / "t1/FLAIR_in_FLAIR.nii.gz",
         ),
         "demo": (["demo", "--out", str(root / "demo"), "--quick"], root / "demo"),
     }
@@ -139,8 +141,8 @@ def test_a_filesystem_fault_is_one_line_naming_the_path(tmp_path, monkeypatch, c
     def full_disk(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "cohort"))
 
-    monkeypatch.setattr("nnunet_wmh.synthetic.make_synthetic_cohort", full_disk)
-    assert main(["synth", str(tmp_path / "cohort"), "--subjects", "1"]) == EXIT_INPUT
+    monkeypatch.setattr("nnunet_wmh.synthetic.cohort.make_synthetic_cohort", full_disk)
+    assert main(["synth", "--out", str(tmp_path / "cohort"), "--subjects", "1"]) == EXIT_INPUT
     assert capsys.readouterr().err == f"nnunet_wmh: error: {tmp_path / 'cohort'}: No space left on device\n"
 
 
@@ -148,8 +150,8 @@ def test_an_interruption_exits_130_with_one_line(tmp_path, monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("nnunet_wmh.synthetic.make_synthetic_cohort", interrupted)
-    assert main(["synth", str(tmp_path / "cohort"), "--subjects", "1"]) == EXIT_INTERRUPTED
+    monkeypatch.setattr("nnunet_wmh.synthetic.cohort.make_synthetic_cohort", interrupted)
+    assert main(["synth", "--out", str(tmp_path / "cohort"), "--subjects", "1"]) == EXIT_INTERRUPTED
     assert capsys.readouterr().err == (
         "nnunet_wmh: stopped: interrupted; the outputs are as they were before this run\n"
     )

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import csv
-import inspect
 import json
 import math
 import subprocess
 import sys
-from dataclasses import fields
 from pathlib import Path
 
 import nibabel as nib
@@ -16,14 +14,8 @@ import numpy as np
 import pytest
 
 from nnunet_wmh.cli import main
-from nnunet_wmh.cli.main import build_parsers
 from nnunet_wmh.cli.results import summary_lines
 from nnunet_wmh.dataset_conversion import convert_dataset
-from nnunet_wmh.decode import decode_prediction_folder
-from nnunet_wmh.evaluation.files import evaluate_to_files
-from nnunet_wmh.report.options import ReportOptions
-from nnunet_wmh.report.parts import merge_report
-from nnunet_wmh.report.run import make_report
 from tests.helpers.images import read_labels
 
 
@@ -53,7 +45,7 @@ def interchangeable_predictions(small_cohort, tmp_path):
 
 def test_cli_evaluates_per_site_and_variant(interchangeable_predictions, tmp_path, capsys):
     dataset, predictions = interchangeable_predictions
-    out = tmp_path / "eval" / "metrics.tsv"
+    out = tmp_path / "eval"
     argv = [
         "evaluate",
         str(predictions),
@@ -68,7 +60,7 @@ def test_cli_evaluates_per_site_and_variant(interchangeable_predictions, tmp_pat
     ]
     assert main(argv) == 0
     printed = capsys.readouterr().out
-    rows = _read_tsv(out)
+    rows = _read_tsv(out / "metrics.tsv")
     assert len(rows) == 15  # 5 test subjects × 3 variants
     assert list(rows[0])[:5] == ["case", "subject", "session", "site", "variant"]
     by_variant: dict[str, list[dict[str, str]]] = {}
@@ -78,7 +70,7 @@ def test_cli_evaluates_per_site_and_variant(interchangeable_predictions, tmp_pat
     assert {r["hd95_mm"] for r in by_variant["t1_only"]} == {"n/a"}  # empty predictions
     assert {r["dice"] for r in by_variant["t1_only"]} == {"0"}
     assert all(0 < float(r["dice"]) < 1 for r in by_variant["flair_only"])
-    summary_rows = _read_tsv(out.parent / "metrics_summary.tsv")
+    summary_rows = _read_tsv(out / "metrics_summary.tsv")
     assert list(summary_rows[0])[:4] == ["grouping", "site", "variant", "cases"]
     summary = {
         (r["grouping"], r["site"] if r["grouping"] == "site" else r["variant"]): r
@@ -100,29 +92,38 @@ def test_cli_evaluates_per_site_and_variant(interchangeable_predictions, tmp_pat
     for site in sites:
         assert f"site={site}" in printed
         assert f"site={site}, variant=t1_only" in printed
-    assert str(out) in printed
-    nnunet_summary = json.loads((out.parent / "summary.json").read_text())
+    assert str(out / "metrics.tsv") in printed
+    nnunet_summary = json.loads((out / "summary.json").read_text())
     assert len(nnunet_summary["metric_per_case"]) == 15
     assert nnunet_summary["nnunet_wmh"]["convention"]["ignore_value"] == 2
 
 
 def test_cli_refuses_existing_output_before_evaluating(interchangeable_predictions, tmp_path, capsys):
     dataset, predictions = interchangeable_predictions
-    out = tmp_path / "metrics.tsv"
-    (tmp_path / "summary.json").write_text("{}")  # e.g. nnU-Net's own summary in a validation folder
+    out = tmp_path / "validation"
+    out.mkdir()
+    (out / "summary.json").write_text("{}")  # e.g. nnU-Net's own summary in a validation folder
     code = main(["evaluate", str(predictions), str(dataset / "labelsTs"), "--out", str(out), "-q"])
     assert code == 1
     error = capsys.readouterr().err
-    assert error == f"nnunet_wmh: error: {tmp_path / 'summary.json'} exists; pass --overwrite to replace it\n"
-    assert (tmp_path / "summary.json").read_text() == "{}"
-    assert not out.exists()
+    assert error == f"nnunet_wmh: error: {out / 'summary.json'} exists; pass --overwrite to replace it\n"
+    assert (out / "summary.json").read_text() == "{}"
+    assert not (out / "metrics.tsv").exists()
     assert main(["evaluate", str(predictions), str(dataset / "labelsTs"), "--out", str(out), "-q", "--overwrite"]) == 0
+
+
+def test_a_table_name_as_out_still_works_and_says_it_is_deprecated(interchangeable_predictions, tmp_path, capsys):
+    dataset, predictions = interchangeable_predictions
+    out = tmp_path / "old" / "m.tsv"
+    assert main(["evaluate", str(predictions), str(dataset / "labelsTs"), "--out", str(out), "-q"]) == 0
+    assert "give the output folder instead (a .tsv --out is deprecated)" in capsys.readouterr().err
+    assert sorted(p.name for p in out.parent.iterdir()) == ["m.tsv", "m_summary.tsv", "summary.json"]
 
 
 def test_cli_jobs_give_the_same_tables(interchangeable_predictions, tmp_path):
     dataset, predictions = interchangeable_predictions
     for jobs in ("1", "2"):
-        out = tmp_path / f"jobs{jobs}" / "metrics.tsv"
+        out = tmp_path / f"jobs{jobs}"
         assert main(["evaluate", str(predictions), str(dataset / "labelsTs"), "--out", str(out), "--jobs", jobs]) == 0
     assert (tmp_path / "jobs1" / "metrics_summary.tsv").read_text() == (
         tmp_path / "jobs2" / "metrics_summary.tsv"
@@ -139,18 +140,18 @@ def test_cli_geometry_error_is_one_line_per_problem(interchangeable_predictions,
     affine = image.affine.copy()
     affine[:3, 3] += 0.5
     nib.save(nib.Nifti1Image(np.asanyarray(image.dataobj), affine), victim)
-    code = main(["evaluate", str(predictions), str(dataset / "labelsTs"), "--out", str(tmp_path / "m.tsv"), "-q"])
+    code = main(["evaluate", str(predictions), str(dataset / "labelsTs"), "--out", str(tmp_path / "m"), "-q"])
     assert code == 1
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 2
     assert "nothing was evaluated" in lines[0]
     assert str(victim) in lines[1] and str(dataset / "labelsTs" / victim.name) in lines[1]
-    assert not (tmp_path / "m.tsv").exists()
+    assert not (tmp_path / "m").exists()
 
 
 def test_evaluate_command_does_not_import_torch_nnunet_or_pandas(interchangeable_predictions, tmp_path):
     dataset, predictions = interchangeable_predictions
-    out = tmp_path / "metrics.tsv"
+    out = tmp_path / "evaluation"
     script = (
         "import sys; from nnunet_wmh.cli import main; "
         f"code = main(['evaluate', {str(predictions)!r}, {str(dataset / 'labelsTs')!r}, '--out', {str(out)!r}, '-q']); "
@@ -159,22 +160,11 @@ def test_evaluate_command_does_not_import_torch_nnunet_or_pandas(interchangeable
     )
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert completed.stdout.strip().splitlines()[-1] == "0 []"
-    values = [float(r["dice"]) for r in _read_tsv(out)]
+    values = [float(r["dice"]) for r in _read_tsv(out / "metrics.tsv")]
     assert not any(math.isnan(v) for v in values)
 
 
-def test_every_library_parameter_of_the_result_commands_has_a_flag_of_the_same_name():
-    _, parsers = build_parsers()
-
-    def dests(command):
-        return {action.dest for action in parsers[command]._actions}
-
-    assert set(inspect.signature(decode_prediction_folder).parameters) - {"progress"} <= dests("decode")
-    assert set(inspect.signature(evaluate_to_files).parameters) - {"progress"} <= dests("evaluate")
-    report = set(inspect.signature(make_report).parameters) - {"options", "progress"}
-    report |= {f.name for f in fields(ReportOptions)} - {"pictures"}  # --no-pictures
-    assert report <= dests("report")
-    assert set(inspect.signature(merge_report).parameters) <= dests("report-merge")
+def test_the_summary_table_shows_n_a_for_a_metric_without_values():
     assert summary_lines([{"grouping": "all", "cases": 2, "dice_n": 0}], ["dice"]) == [
         "group  cases  dice",
         "all    2      n/a",

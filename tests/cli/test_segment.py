@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-import inspect
-from dataclasses import fields
+import pytest
 
 from nnunet_wmh.cli import main
 from nnunet_wmh.cli.main import build_parsers
-from nnunet_wmh.cli.segment import run_segment
-from nnunet_wmh.segment.options import SegmentOptions
-from nnunet_wmh.segment.run import segment_cohort
-
-#: Options with a flag of another name: mirroring is --disable-tta (nnUNetv2_predict's flag), trainer_paths is
-#: the repeatable --trainer-path, report is the counting flags.
-RENAMED = {"mirroring", "trainer_paths", "report", "options", "progress"}
+from nnunet_wmh.cli.segment import model_location, run_segment, segment_options, segment_source
+from nnunet_wmh.cohorts.single_subject import SubjectFiles
+from nnunet_wmh.errors import UsageError
 
 
-def test_every_library_parameter_of_segment_has_a_flag_of_the_same_name():
-    _, parsers = build_parsers()
-    dests = {action.dest for action in parsers["segment"]._actions}
-    wanted = {f.name for f in fields(SegmentOptions)} | set(inspect.signature(segment_cohort).parameters)
-    assert wanted - RENAMED <= dests
-    assert {"disable_tta", "trainer_path", "connectivity", "min_lesion_mm3", "no_pictures"} <= dests
+def _args(*arguments: str):
+    return build_parsers()[1]["segment"].parse_args(list(arguments))
 
 
 def test_segment_without_a_cohort_or_a_subject_is_a_usage_error(tmp_path, capsys):
     code = main(["segment", "--model", str(tmp_path), "--out", str(tmp_path / "out")])
     assert code == 2
-    assert "give a cohort INPUT, or --flair and/or --t1 (or --image) of one subject" in capsys.readouterr().err
+    assert "give a cohort INPUT, or one subject's images: --flair and/or --t1" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_cohort_and_one_subjects_images_together_are_refused(tmp_path, capsys):
+    code = main(["segment", str(tmp_path), "--flair", "f.nii.gz", "--model", "m", "--out", str(tmp_path / "out")])
+    assert code == 2 and "not both" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
@@ -42,9 +39,31 @@ def test_the_segment_handler_lives_in_its_own_cli_module():
     assert parsers["segment"].get_default("handler") is run_segment
 
 
-def test_other_contrasts_of_one_subject_are_modality_path_pairs(tmp_path, capsys):
-    _, parsers = build_parsers()
-    args = parsers["segment"].parse_args(["--model", "m", "--out", "o", "--image", "T2=a.nii.gz", "--image", "pd=b"])
+def test_one_subjects_contrasts_have_a_flag_each():
+    source = segment_source(_args("--flair", "f.nii.gz", "--t2", "t2.nii.gz", "--subject-id", "7", "--out", "o"))
+    assert source == SubjectFiles("f.nii.gz", None, {"t2": "t2.nii.gz"}, "7")
+
+
+def test_the_image_flag_of_earlier_releases_still_works_and_says_so(tmp_path, capsys):
+    args = _args("--model", "m", "--out", "o", "--image", "T2=a.nii.gz", "--image", "pd=b")
     assert args.images == [("t2", "a.nii.gz"), ("pd", "b")]
+    assert segment_source(args) == SubjectFiles(others={"t2": "a.nii.gz", "pd": "b"})
+    assert "--image MODALITY=PATH is deprecated" in capsys.readouterr().err
     code = main(["segment", "--model", str(tmp_path), "--out", str(tmp_path / "out"), "--image", "flair=x.nii.gz"])
-    assert code == 2 and "MODALITY t2, pd, t2star or swi (FLAIR and T1: --flair, --t1)" in capsys.readouterr().err
+    assert code == 2 and "MODALITY t2, pd, t2star, swi (FLAIR and T1: --flair, --t1)" in capsys.readouterr().err
+
+
+def test_nnunet_spellings_name_the_model_in_nnunet_results(tmp_path, monkeypatch):
+    folder = tmp_path / "Dataset501_WMH" / "nnUNetTrainer_x__nnUNetPlans__2d"
+    folder.mkdir(parents=True)
+    monkeypatch.setenv("nnUNet_results", str(tmp_path))
+    args = _args("c", "--out", "o", "-d", "501", "-c", "2d", "-tr", "nnUNetTrainer_x", "-f", "0", "1,2", "-chk",
+                 "checkpoint_best.pth", "--disable_tta", "-device", "cpu")  # fmt: skip
+    assert model_location(args) == str(folder)
+    options = segment_options(args)
+    assert (options.folds, options.checkpoint, options.mirroring) == (("0", "1", "2"), "checkpoint_best.pth", False)
+    assert args.device == "cpu"
+    with pytest.raises(UsageError, match="give --model, or -d with -c, not both"):
+        model_location(_args("c", "--out", "o", "--model", "m", "-d", "501"))
+    with pytest.raises(UsageError, match=r"expected one Dataset502_\* in"):
+        model_location(_args("c", "--out", "o", "-d", "502", "-c", "2d"))

@@ -2,7 +2,6 @@
 tests/end_to_end/test_study.py)."""
 
 from nnunet_wmh.cli import main
-from nnunet_wmh.cli.study import CONFIG_NAMES
 
 
 def test_dry_run_prints_the_configurations_and_the_commands_file(small_cohort_template, tmp_path, capsys):
@@ -18,13 +17,14 @@ def test_usage_errors_name_the_flags(small_cohort_template, tmp_path, capsys):
     assert main(["study", source, "--out", out, "--configs", "flair,bogus", "--dry-run"]) == 2
     assert "usage error: unknown --configs ['bogus']" in capsys.readouterr().err
     assert main(["study", source, "--out", out, "--folds", "0,x"]) == 2
-    assert "folds are whole numbers" in capsys.readouterr().err
+    assert "--folds are whole numbers" in capsys.readouterr().err
     assert main(["study", source, "--out", out, "--trainer", "flair", "--dry-run"]) == 2
     assert "--trainer 'flair': use stock or CONFIG=TRAINER" in capsys.readouterr().err
     assert main(["study", source, "--out", out, "--configs", "multitask_joint", "--atlas-image", "a.nii.gz",
                  "--dry-run"]) == 2  # fmt: skip
-    assert "--atlas-image and --atlas-labels go together" in capsys.readouterr().err
-    assert "separate_models" in CONFIG_NAMES
+    assert "--atlas-labels, --region-table missing: give --atlas-image, --atlas-labels and --region-table together" in (
+        capsys.readouterr().err
+    )
 
 
 def test_a_folder_held_by_a_running_study_is_refused(small_cohort_template, tmp_path, capsys):

@@ -168,7 +168,7 @@ def test_interchangeable_writes_three_variants_sharing_bytes_by_hard_links(small
 
 
 def test_interchangeable_variants_of_a_subject_share_a_fold(small_cohort, nnunet_folders):
-    convert_dataset(small_cohort, mode="interchangeable", dataset_id=5, folds=3, progress=False)
+    convert_dataset(small_cohort, mode="interchangeable", dataset_id=5, cv_folds=3, progress=False)
     dataset = nnunet_folders["nnUNet_raw"] / "Dataset005_WMH_interchangeable"
     splits = json.loads((dataset / "splits_final.json").read_text())
     assert len(splits) == 3
@@ -186,7 +186,7 @@ def test_interchangeable_variants_of_a_subject_share_a_fold(small_cohort, nnunet
 
 
 def test_sessions_of_one_bids_subject_share_a_fold(bids_cohort_template, nnunet_folders):
-    convert_dataset(bids_cohort_template, mode="flair", dataset_id=6, folds=2, progress=False)
+    convert_dataset(bids_cohort_template, mode="flair", dataset_id=6, cv_folds=2, progress=False)
     table = pd.read_csv(nnunet_folders["nnUNet_raw"] / "Dataset006_WMH_flair/conversion.tsv", sep="\t")
     assert table.groupby("subject").fold.nunique().eq(1).all()
     assert set(table.session) == {"ses-01", "ses-02"}
@@ -458,7 +458,9 @@ def test_missing_nnunet_raw_is_a_usage_error(small_cohort, monkeypatch):
         ({"dataset_id": 1, "mode": "nope"}, "unknown `mode`", "mode"),
         ({"dataset_id": 1, "variants": ["paired"]}, "interchangeable inputs only", "variants"),
         ({"dataset_id": 1, "inputs": "t1"}, "`inputs` applies", "inputs"),
-        ({"dataset_id": 1, "folds": 1}, "`folds` must be at least 2", "folds"),
+        ({"dataset_id": 1, "cv_folds": 1}, "`cv_folds` must be at least 2", "cv_folds"),
+        ({"dataset_id": 1, "image_folder": "raw"}, "`image_folder` must be one of pre, orig", "image_folder"),
+        ({"dataset_id": 1, "flair": "x.nii.gz"}, "unknown option\\(s\\) `flair`", "flair"),
     ],
 )
 def test_bad_options_are_usage_errors_naming_the_parameter(small_cohort, nnunet_folders, options, message, parameter):
@@ -520,3 +522,11 @@ def test_separate_encoding_describes_the_joint_files_as_nnunet_regions(small_coh
     assert tree_bytes(joint / "labelsTr") == tree_bytes(separate / "labelsTr")  # same joint label files
     with pytest.raises(UsageError, match="`encoding` applies to `mode` multitask"):
         convert_dataset(small_cohort, mode="regions", encoding="separate", dataset_id=33, progress=False)
+
+
+def test_the_names_of_earlier_releases_still_work_with_a_warning(small_cohort, nnunet_folders, caplog):
+    result = convert_dataset(small_cohort, mode="flair", dataset_id=33, folds=3, images="pre", progress=False)
+    recorded = json.loads((result.dataset_dir / "dataset.json").read_text())["nnunet_wmh"]["options"]
+    assert recorded["folds"] == 3  # dataset.json keeps the key it always had
+    assert "`folds` is deprecated and goes in the next release; use `cv_folds`" in caplog.text
+    assert "`images` is deprecated and goes in the next release; use `image_folder`" in caplog.text

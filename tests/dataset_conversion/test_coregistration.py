@@ -43,7 +43,7 @@ def test_convert_coregister_moves_off_grid_t1_onto_the_flair_grid(moved_pair, tm
         convert_dataset(root, mode="flair_t1", dataset_id=640, out=tmp_path / "raw", progress=False)
     assert not (tmp_path / "raw" / "Dataset640_WMH_flair_t1").exists()
     result = convert_dataset(
-        root, mode="flair_t1", dataset_id=640, out=tmp_path / "raw", coregister=True, folds=2, progress=False
+        root, mode="flair_t1", dataset_id=640, out=tmp_path / "raw", coregister=True, cv_folds=2, progress=False
     )
     dataset = result.dataset_dir
     rows = {row["subject"]: row for row in _read_rows(dataset / "conversion.tsv")}

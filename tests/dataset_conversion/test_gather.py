@@ -3,14 +3,14 @@
 import pytest
 
 from nnunet_wmh.dataset_conversion.gather import gather_subjects
+from nnunet_wmh.dataset_conversion.options import ConvertOptions
 from nnunet_wmh.errors import SourceLayoutError
 from tests.helpers.images import make_wmh2017_subject
 
-OPTIONS = {"layout": None, "images": "pre", "derivatives": None, "test_layout": None, "regions": None}
-
 
 def test_a_second_cohort_becomes_test_subjects_with_a_test_prefix(small_cohort_template, bids_cohort_template):
-    gathered = gather_subjects(small_cohort_template, test_source=bids_cohort_template, drop_modality="t1", **OPTIONS)
+    options = ConvertOptions("interchangeable", 1, test_source=bids_cohort_template, drop_modality="t1")
+    gathered = gather_subjects(small_cohort_template, options)
     keys = [s.key for s in gathered.subjects]
     assert keys[:6] == ["Amsterdam/GE3T/2", "Amsterdam/GE3T/5", "Singapore/1", "Singapore/4", "Utrecht/0", "Utrecht/3"]
     assert keys[6] == "test/sub-001/ses-01" and len(keys) == 6 + 8
@@ -22,4 +22,4 @@ def test_a_second_cohort_becomes_test_subjects_with_a_test_prefix(small_cohort_t
 def test_a_source_without_training_subjects_is_refused(tmp_path):
     make_wmh2017_subject(tmp_path / "test", "Utrecht", "0")
     with pytest.raises(SourceLayoutError, match="no training subjects found"):
-        gather_subjects(tmp_path, test_source=None, drop_modality=None, **OPTIONS)
+        gather_subjects(tmp_path, ConvertOptions("flair", 1))

@@ -81,7 +81,7 @@ def _inode(path):
 
 def test_three_modalities_give_the_full_set_and_each_one_filled_by_duplication(three_contrasts, tmp_path):
     result = convert_dataset(
-        three_contrasts, mode="interchangeable", modalities="flair,t1,t2", dataset_id=651, out=tmp_path, folds=2,
+        three_contrasts, mode="interchangeable", modalities="flair,t1,t2", dataset_id=651, out=tmp_path, cv_folds=2,
         progress=False,
     )  # fmt: skip
     dataset = result.dataset_dir
@@ -111,7 +111,7 @@ def test_three_modalities_give_the_full_set_and_each_one_filled_by_duplication(t
 def test_dropped_modalities_are_filled_by_the_fill_order_or_zeros(three_contrasts, tmp_path):
     result = convert_dataset(
         three_contrasts, mode="interchangeable", modalities="flair,t1,t2", drop_modality="flair,t2",
-        train_variants=["full"], variants=["full"], dataset_id=652, out=tmp_path, folds=2, progress=False,
+        train_variants=["full"], variants=["full"], dataset_id=652, out=tmp_path, cv_folds=2, progress=False,
     )  # fmt: skip
     test_rows = [r for r in _rows(result.dataset_dir) if r["split"] == "test"]
     assert [(r["case"], r["variant"], r["channels"]) for r in test_rows] == [
@@ -119,7 +119,7 @@ def test_dropped_modalities_are_filled_by_the_fill_order_or_zeros(three_contrast
     ]  # fmt: skip
     zero = convert_dataset(
         three_contrasts, mode="interchangeable", modalities="t2,t1,flair", drop_modality="t2", fill_missing="zero",
-        fill_order="t1", variants=["full"], dataset_id=653, out=tmp_path, folds=2, progress=False,
+        fill_order="t1", variants=["full"], dataset_id=653, out=tmp_path, cv_folds=2, progress=False,
     )  # fmt: skip
     (first_test, *_) = [r for r in _rows(zero.dataset_dir) if r["split"] == "test"]
     assert (first_test["variant"], first_test["channels"]) == ("t1+flair", "zeros,T1,FLAIR")
@@ -132,20 +132,20 @@ def test_dropped_modalities_are_filled_by_the_fill_order_or_zeros(three_contrast
 def test_variants_all_writes_every_subset_and_warns_above_seven(three_contrasts, tmp_path, caplog):
     result = convert_dataset(
         three_contrasts, mode="interchangeable", modalities="flair,t1,t2", variants=["all"], dataset_id=654,
-        out=tmp_path, folds=2, progress=False,
+        out=tmp_path, cv_folds=2, progress=False,
     )  # fmt: skip
     assert result.train_cases == 3 * 7
     with caplog.at_level(logging.WARNING):
         four = convert_dataset(
             three_contrasts, mode="interchangeable", modalities="flair,t1,t2,pd", variants=["all"],
-            dataset_id=655, out=tmp_path, folds=2, progress=False,
+            dataset_id=655, out=tmp_path, cv_folds=2, progress=False,
         )  # fmt: skip
     assert four.train_cases == 3 * 15
     assert "`variants` gives 15 cases per subject with all 4 modalities" in caplog.text
 
 
 def test_a_list_of_modalities_as_mode_is_a_fixed_input_dataset(three_contrasts, tmp_path):
-    result = convert_dataset(three_contrasts, mode="flair,t2", dataset_id=656, out=tmp_path, folds=2, progress=False)
+    result = convert_dataset(three_contrasts, mode="flair,t2", dataset_id=656, out=tmp_path, cv_folds=2, progress=False)
     dataset = result.dataset_dir
     assert dataset.name == "Dataset656_WMH_flair_t2"
     assert json.loads((dataset / "dataset.json").read_text())["channel_names"] == {"0": "FLAIR", "1": "T2"}
@@ -207,7 +207,7 @@ def test_coregister_moves_every_contrast_off_the_flair_grid(tmp_path):
     shutil.copytree(pre.parent, pre.parent.parent / "1", dirs_exist_ok=True)
     result = convert_dataset(
         root, mode="interchangeable", modalities="flair,t1,t2", variants=["full"], dataset_id=659,
-        out=tmp_path / "raw", coregister=True, folds=2, progress=False,
+        out=tmp_path / "raw", coregister=True, cv_folds=2, progress=False,
     )  # fmt: skip
     row = _rows(result.dataset_dir)[0]
     assert (row["t1_coregistered"], row["t2_coregistered"]) == ("", "coregistered/Utrecht/0/T2_in_FLAIR.nii.gz")

@@ -27,8 +27,8 @@ def three_contrasts(tmp_path_factory):
     """A FLAIR/T1/T2 cohort: 6 training subjects, 4 test subjects with some contrasts deleted."""
     root = tmp_path_factory.mktemp("modalities")
     environment = nnunet_environment(root)
-    run([str(BIN / "nnunet_wmh"), "synth", "cohort", "--subjects", "6", "--test-subjects", "4", "--size", "small",
-         "--modalities", "flair,t1,t2", "-q"], environment, root)  # fmt: skip
+    run([str(BIN / "nnunet_wmh"), "synth", "--out", "cohort", "--subjects", "6", "--test-subjects", "4",
+         "--size", "small",         "--modalities", "flair,t1,t2", "-q"], environment, root)  # fmt: skip
     for pre in (root / "cohort" / "test").rglob("pre"):
         for image in pre.glob("*.nii.gz"):
             if image.name.removesuffix(".nii.gz") not in KEPT[pre.parent.name]:
@@ -90,7 +90,7 @@ def _segment_serves_the_same_subjects(
         np.testing.assert_array_equal(ours, stock)
     t2 = next((root / "cohort" / "test").rglob("7/pre/T2.nii.gz"))  # one subject with T2 alone, given as a file
     single_run = ["--subject-id", "7", "--model", str(model), "--out", str(root / "single"), "--device", "cpu"]
-    run([str(BIN / "nnunet_wmh"), "segment", "--image", f"t2={t2}", *single_run, "--disable-tta", *atlas, "-q"],
+    run([str(BIN / "nnunet_wmh"), "segment", "--t2", str(t2), *single_run, "--disable-tta", *atlas, "-q"],
         environment, root)  # fmt: skip
     single = sitk.GetArrayFromImage(sitk.ReadImage(str(root / "single" / "predictions" / "7.nii.gz")))
     np.testing.assert_array_equal(single, sitk.GetArrayFromImage(sitk.ReadImage(

@@ -49,8 +49,8 @@ def workspace(tmp_path_factory):
     """A synthetic cohort whose two test subjects lack one modality each, and nnU-Net's environment."""
     root = tmp_path_factory.mktemp("e2e")
     environment = nnunet_environment(root)
-    run([str(BIN / "nnunet_wmh"), "synth", "cohort", "--subjects", "6", "--test-subjects", "2", "--size", "small",
-         "-q"], environment, root)  # fmt: skip
+    run([str(BIN / "nnunet_wmh"), "synth", "--out", "cohort", "--subjects", "6", "--test-subjects", "2",
+         "--size", "small", "-q"], environment, root)  # fmt: skip
     (root / "cohort/test/Utrecht/6/pre/T1.nii.gz").unlink()  # a FLAIR-only test subject
     (root / "cohort/test/Singapore/7/pre/FLAIR.nii.gz").unlink()  # a T1-only test subject
     return root, environment

@@ -59,7 +59,7 @@ def trained(tmp_path_factory):
         "nnUNet_def_n_proc": "2", "nnUNet_n_proc_DA": "1", "nnUNet_compile": "false", "OMP_NUM_THREADS": "2",
     }  # fmt: skip
     nnunet_wmh = str(BIN / "nnunet_wmh")
-    run([nnunet_wmh, "synth", "cohort", "--subjects", "6", "--size", "small", "-q"], environment, root)
+    run([nnunet_wmh, "synth", "--out", "cohort", "--subjects", "6", "--size", "small", "-q"], environment, root)
     run([nnunet_wmh, "convert", "cohort", "--dataset-id", str(DATASET_ID), "--mode", "interchangeable", "-q"],
         environment, root)  # fmt: skip
     run([str(BIN / "nnUNetv2_plan_and_preprocess"), "-d", str(DATASET_ID), "-c", "3d_fullres", "-npfp", "2", "-np",
@@ -68,8 +68,8 @@ def trained(tmp_path_factory):
         environment, root)  # fmt: skip
     dataset = next((root / "raw").glob(f"Dataset{DATASET_ID}_*"))
     model = next((root / "results" / dataset.name).glob(f"{TRAINER}__*"))
-    run([nnunet_wmh, "synth", "bids", "--subjects", "4", "--layout", "bids", "--size", "small", "--seed", "3", "-q"],
-        environment, root)  # fmt: skip
+    run([nnunet_wmh, "synth", "--out", "bids", "--subjects", "4", "--layout", "bids", "--size", "small", "--seed", "3",
+         "-q"], environment, root)  # fmt: skip
     bids = root / "bids"
     (bids / "sub-002/anat/sub-002_T1w.nii.gz").unlink()
     (bids / "sub-003/anat/sub-003_FLAIR.nii.gz").unlink()

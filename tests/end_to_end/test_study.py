@@ -44,8 +44,8 @@ def _study_command(configs: str, trainers: list[str], *extra: str) -> list[str]:
 def micro_study(tmp_path_factory):
     """The two-configuration micro study, run once: its folder, command and wall time."""
     root = tmp_path_factory.mktemp("study")
-    run([str(BIN / "nnunet_wmh"), "synth", "cohort", "--subjects", "6", "--test-subjects", "3", "--size", "small",
-         "--seed", "5", "-q"], root)  # fmt: skip
+    run([str(BIN / "nnunet_wmh"), "synth", "--out", "cohort", "--subjects", "6", "--test-subjects", "3",
+         "--size", "small", "--seed", "5", "-q"], root)  # fmt: skip
     command = _study_command(
         "flair,interchangeable_dropout",
         ["flair=nnUNetTrainer_tiny", "interchangeable_dropout=nnUNetTrainerModalityDropout_tiny"],
@@ -87,11 +87,11 @@ def test_results_equal_nnunet_wmh_evaluate_on_the_study_predictions(micro_study,
     results = {(r["config"], r["case"]): r for r in read_tsv(study / "results.tsv")}
     for config, dataset_id in (("flair", 800), ("interchangeable_dropout", 804)):
         dataset = next((study / "nnUNet_raw").glob(f"Dataset{dataset_id}_*"))
-        out = tmp_path / config / "metrics.tsv"
+        out = tmp_path / config
         run([str(BIN / "nnunet_wmh"), "evaluate", str(study / "predictions" / config), str(dataset / "labelsTs"),
              "--dataset-json", str(dataset / "dataset.json"), "--conversion-tsv", str(dataset / "conversion.tsv"),
              "--out", str(out), "-q"], root)  # fmt: skip
-        rows = read_tsv(out)
+        rows = read_tsv(out / "metrics.tsv")
         assert len(rows) == sum(1 for key in results if key[0] == config)
         for row in rows:
             mine = results[(config, row["case"])]
@@ -141,8 +141,8 @@ def test_study_and_report_pages_load_every_image_and_link_in_a_real_browser(micr
 def localization_study(tmp_path_factory):
     """flair_t1, multitask_separate and separate_models with the cohort's template as the atlas."""
     root = tmp_path_factory.mktemp("localization")
-    run([str(BIN / "nnunet_wmh"), "synth", "cohort", "--subjects", "6", "--test-subjects", "2", "--size", "small",
-         "--seed", "6", "-q"], root)  # fmt: skip
+    run([str(BIN / "nnunet_wmh"), "synth", "--out", "cohort", "--subjects", "6", "--test-subjects", "2",
+         "--size", "small", "--seed", "6", "-q"], root)  # fmt: skip
     template = root / "cohort" / "template"
     command = _study_command(
         "flair_t1,multitask_separate,separate_models",
@@ -186,8 +186,8 @@ def test_the_micro_study_on_slurm_gives_the_local_results_and_a_resubmission_run
     tables jobs; the same results.tsv as the local run (training is seeded: --deterministic)."""
     root, command, _, _ = micro_study
     env = slurm_cluster.env
-    run([str(BIN / "nnunet_wmh"), "synth", "cohort", "--subjects", "6", "--test-subjects", "3", "--size", "small",
-         "--seed", "5", "-q"], tmp_path, env=env)  # fmt: skip
+    run([str(BIN / "nnunet_wmh"), "synth", "--out", "cohort", "--subjects", "6", "--test-subjects", "3",
+         "--size", "small", "--seed", "5", "-q"], tmp_path, env=env)  # fmt: skip
     # each job gets both CPUs, as the local run had: seeded training repeats exactly only with the same threads
     slurm = ["--slurm", "--slurm-partition", "cpu", "--slurm-gpu-partition", "gpu", "--slurm-cpus", "2"]
     started = time.perf_counter()

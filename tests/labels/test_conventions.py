@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.labels.conventions import LabelConvention, LabelValueError, check_threshold, whole_number_labels
+from nnunet_wmh.labels.conventions import LabelConvention, LabelValueError, whole_number_labels
+from nnunet_wmh.runs.options import check_threshold
 
 
 @pytest.mark.parametrize("threshold", [0, 1, 2, -0.1, float("nan")])

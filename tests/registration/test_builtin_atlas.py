@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 import nibabel as nib
@@ -11,7 +12,6 @@ import pytest
 import SimpleITK as sitk
 
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.registration import builtin_atlas
 from nnunet_wmh.registration.atlas import register_atlas
 from nnunet_wmh.registration.builtin_atlas import (
     builtin_atlas_files,
@@ -40,7 +40,7 @@ def test_the_template_comes_from_the_installed_nilearn_wheel():
 
 
 def test_without_nilearn_the_message_says_what_to_install(monkeypatch):
-    monkeypatch.setattr(builtin_atlas.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setitem(sys.modules, "nilearn.datasets", None)  # what an import of a missing package does
     with pytest.raises(UsageError, match="pip install nilearn"):
         template_files()
 

@@ -9,7 +9,7 @@ import SimpleITK as sitk
 
 from nnunet_wmh.cli import main
 from nnunet_wmh.errors import RegistrationError
-from nnunet_wmh.registration.coregister import coregister, n4_correct
+from nnunet_wmh.registration.coregister import coregister, moved_image_path, n4_correct
 from nnunet_wmh.synthetic.cohort import save_image
 from tests.helpers.registration import write_moved_pair
 
@@ -41,15 +41,26 @@ def test_known_rigid_motion_is_recovered_within_1_mm(moved_pair, tmp_path):
 
 def test_cli_and_failure(moved_pair, tmp_path, capsys):
     folder, _, _ = moved_pair
-    out = tmp_path / "t1.nii.gz"
-    argv = ["coregister", "--fixed", str(folder / "FLAIR.nii.gz"), "--moving", str(folder / "T1.nii.gz")]
-    assert main([*argv, "--out", str(out), "--n4"]) == 0
-    assert "T1 on the FLAIR grid" in capsys.readouterr().out
-    assert main([*argv, "--out", str(out)]) == 1  # exists: refused without --overwrite
+    argv = ["coregister", str(folder / "FLAIR.nii.gz"), str(folder / "T1.nii.gz"), "--out", str(tmp_path / "out")]
+    assert main([*argv, "--n4"]) == 0
+    assert f"wrote {tmp_path / 'out' / 'T1_in_FLAIR.nii.gz'} (on the FLAIR grid)" in capsys.readouterr().out
+    assert (tmp_path / "out" / "T1_in_FLAIR_transform.tfm").is_file()
+    assert main(argv) == 1  # exists: refused without --overwrite
     noise = tmp_path / "noise.nii.gz"
     save_image(np.random.default_rng(0).random((30, 30, 20)).astype(np.float32), np.eye(4), noise)
     with pytest.raises(RegistrationError, match=r"did not converge|failed"):
         coregister(folder / "FLAIR.nii.gz", noise, tmp_path / "bad.nii.gz")
+
+
+def test_the_spelling_of_earlier_releases_still_works_and_says_so(moved_pair, tmp_path, capsys):
+    folder, _, _ = moved_pair
+    out = tmp_path / "t1.nii.gz"
+    argv = ["coregister", "--fixed", str(folder / "FLAIR.nii.gz"), "--moving", str(folder / "T1.nii.gz")]
+    assert main([*argv, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "--fixed is deprecated and goes in the next release; use the positional FIXED" in err
+    assert "give the output folder instead (a file --out is deprecated)" in err
+    assert out.is_file() and moved_image_path("T1.nii.gz", tmp_path / "f") == tmp_path / "f" / "T1_in_FLAIR.nii.gz"
 
 
 def test_n4_removes_a_smooth_bias():

@@ -15,8 +15,8 @@ import pytest
 from nnunet_wmh.cli import main
 from nnunet_wmh.dataset_conversion import convert_dataset
 from nnunet_wmh.errors import InvalidInputsError, OutputExistsError, UsageError
+from nnunet_wmh.report.finish import merge_report
 from nnunet_wmh.report.options import ReportOptions
-from nnunet_wmh.report.parts import merge_report
 from nnunet_wmh.report.run import make_report
 from tests.helpers.images import read_labels, save
 from tests.helpers.report_cases import AFFINE, SHAPE, write_hand_cohort
@@ -343,7 +343,7 @@ def test_cli_parts_and_merge(hand_cohort, tmp_path, capsys):
     assert "report of 3 case(s)" in printed and "case_b: empty prediction" in printed
     assert (out / "regions.tsv").is_file() and not (out / "parts").exists()
     assert main(["report-merge", str(out)]) == 2  # nothing left to merge: a usage error
-    assert "holds no report parts" in capsys.readouterr().err
+    assert "holds no parts" in capsys.readouterr().err
 
 
 def test_companion_maps_by_pattern(hand_cohort, tmp_path):

@@ -7,10 +7,12 @@ import shlex
 
 import pytest
 
+from nnunet_wmh.cli.flags import run_options
 from nnunet_wmh.cli.main import build_parsers
-from nnunet_wmh.cli.segment import segment_options
+from nnunet_wmh.cli.segment import segment_options, segment_source
+from nnunet_wmh.cohorts.single_subject import SubjectFiles
 from nnunet_wmh.errors import OutputExistsError, UsageError
-from nnunet_wmh.report.options import ReportOptions
+from nnunet_wmh.runs.options import RunOptions
 from nnunet_wmh.segment.options import SegmentOptions
 from nnunet_wmh.segment.slurm import segment_command, submit_segment
 from nnunet_wmh.slurm.options import SlurmOptions
@@ -28,12 +30,11 @@ def _parse(argv: list[str]):
 
 def test_the_job_command_gives_back_the_same_options_through_the_cli(tmp_path):
     options = SegmentOptions(
-        folds=("0", "2"), checkpoint="checkpoint_best.pth", device="cuda", mirroring=False,
-        atlas_image="a.nii.gz", atlas_labels="l.nii.gz", region_table="r.tsv", transform="affine+bspline",
-        layout="bids", skip_invalid=True, trainer_paths=("mytrainers",),
-        report=ReportOptions(connectivity=6, min_lesion_mm3=2.5, pictures=False),
+        folds=("0", "2"), checkpoint="checkpoint_best.pth", mirroring=False, atlas_image="a.nii.gz",
+        atlas_labels="l.nii.gz", region_table="r.tsv", transform="affine+bspline", layout="bids", skip_invalid=True,
+        trainer_paths=("mytrainers",), connectivity=6, min_lesion_mm3=2.5, pictures=False,
     )  # fmt: skip
-    argv = segment_command("cohort", "model", "out", options, jobs=3)
+    argv = segment_command("cohort", "model", "out", options, RunOptions(jobs=3, device="cuda"))
     args = _parse(argv)
     parsed = segment_options(args)
     absolute = SegmentOptions(**{**options.__dict__, "atlas_image": str(tmp_path.cwd() / "a.nii.gz"),
@@ -41,21 +42,19 @@ def test_the_job_command_gives_back_the_same_options_through_the_cli(tmp_path):
                                  "region_table": str(tmp_path.cwd() / "r.tsv"),
                                  "trainer_paths": (str(tmp_path.cwd() / "mytrainers"),)})  # fmt: skip
     assert parsed == absolute
-    assert (args.source, args.jobs, args.part_id, args.num_parts) == (str(tmp_path.cwd() / "cohort"), 3, 0, 1)
-    assert (args.model, args.out_dir) == (str(tmp_path.cwd() / "model"), str(tmp_path.cwd() / "out"))
+    assert run_options(args) == RunOptions(jobs=3, device="cuda")
+    assert args.source == str(tmp_path.cwd() / "cohort")
+    assert (args.model, args.out) == (str(tmp_path.cwd() / "model"), str(tmp_path.cwd() / "out"))
 
 
 def test_defaults_are_left_out_and_one_subject_is_given_by_its_files(tmp_path):
-    argv = segment_command(None, tmp_path / "m", tmp_path / "o", SegmentOptions(), flair=tmp_path / "F.nii.gz",
-                           subject_id="07")  # fmt: skip
-    expected = ["--model", str(tmp_path / "m"), "--out", str(tmp_path / "o"), "--flair", str(tmp_path / "F.nii.gz"),
-                "--subject-id", "07"]  # fmt: skip
+    files = SubjectFiles(flair=tmp_path / "F.nii.gz", others={"t2": tmp_path / "T2.nii.gz"}, subject_id="07")
+    argv = segment_command(files, tmp_path / "m", tmp_path / "o", SegmentOptions(), RunOptions())
+    expected = [f"--flair={tmp_path / 'F.nii.gz'}", f"--t2={tmp_path / 'T2.nii.gz'}", "--subject-id", "07",
+                "--model", str(tmp_path / "m"), "--out", str(tmp_path / "o")]  # fmt: skip
     assert argv[argv.index("segment") + 1 :] == expected
-
-
-def test_report_options_without_a_flag_are_refused_for_slurm():
-    with pytest.raises(UsageError, match=r"report\.pv_rule"):
-        segment_command("c", "m", "o", SegmentOptions(report=ReportOptions(pv_rule="distance_to_ventricles")))
+    assert segment_source(_parse(argv)) == SubjectFiles(str(tmp_path / "F.nii.gz"), None,
+                                                        {"t2": str(tmp_path / "T2.nii.gz")}, "07")  # fmt: skip
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import pytest
 
 from nnunet_wmh.cli.main import build_parser
 from nnunet_wmh.errors import UsageError
+from nnunet_wmh.runs.options import RunOptions
 from nnunet_wmh.study.configs import CONFIGS, join_config_tokens, parse_list_config, resolve_configs, select_configs
 from nnunet_wmh.study.layout import StudyLayout
 from nnunet_wmh.study.options import StudyOptions
@@ -93,7 +94,7 @@ def test_list_configurations_convert_train_and_test_as_documented():
 def test_the_convert_step_passes_modalities_and_variants(tmp_path):
     (config,) = select_configs(["interchangeable_dropout:flair,t1,t2"], has_regions=False, has_atlas=False)
     planner = StudyPlanner(tmp_path / "cohort", StudyOptions(), StudyLayout(tmp_path / "study", 800),
-                           PROFILES["quick"], "2d", {}, "cpu", {}, False)  # fmt: skip
+                           PROFILES["quick"], "2d", {}, "cpu", 1, {}, False)  # fmt: skip
     convert = planner.convert_step(config, [])
     argv = convert.commands[0]
     assert argv[argv.index("--modalities") + 1] == "flair,t1,t2" and argv[argv.index("--variants") + 1] == "all"
@@ -112,7 +113,7 @@ def test_the_command_line_joins_modalities_to_their_configuration(tmp_path):
     )
     assert args.configs == ["flair_t1", "interchangeable_dropout:flair,t1,t2"]
     options = StudyOptions(configs=args.configs)
-    argv = study_command("cohort", tmp_path, options)
+    argv = study_command("cohort", tmp_path, options, RunOptions())
     assert argv[argv.index("--configs") + 1] == "flair_t1,interchangeable_dropout_flair_t1_t2"
     with pytest.raises(UsageError, match=r"`dataset_id_base` must be 1..991 \(ids up to base \+ 8\)"):
         StudyOptions(configs=["flair", "fixed:t2"], dataset_id_base=995).check()

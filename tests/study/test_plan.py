@@ -8,14 +8,14 @@ from nnunet_wmh.study.layout import StudyLayout
 from nnunet_wmh.study.options import StudyOptions
 from nnunet_wmh.study.plan import StudyPlanner
 from nnunet_wmh.study.profiles import PROFILES
-from nnunet_wmh.study.steps import Ledger, run_steps
+from nnunet_wmh.study.steps import conflicting_steps, run_steps, study_ledger
 
 
 def _planner(tmp_path, *, source_has_regions=True, **fields):
     options = StudyOptions(**fields)
     layout = StudyLayout(tmp_path / "study", 800)
     return StudyPlanner(
-        tmp_path / "cohort", options, layout, PROFILES["quick"], "2d", {}, "cpu", {}, source_has_regions
+        tmp_path / "cohort", options, layout, PROFILES["quick"], "2d", {}, "cpu", 1, {}, source_has_regions
     )
 
 
@@ -64,11 +64,11 @@ def test_a_changed_trainer_invalidates_training_and_everything_after_it(tmp_path
     first.config_steps(CONFIGS["flair"], [])
     for step in first.steps:
         step.run = None  # record the steps without running nnU-Net
-    run_steps(first.steps, Ledger(first.layout.root))
+    run_steps(first.steps, study_ledger(first.layout.root))
     changed = _planner(tmp_path, trainers=("flair=nnUNetTrainer_other",))
     changed.trainer_overrides = {"flair": "nnUNetTrainer_other"}
     changed.config_steps(CONFIGS["flair"], [])
-    assert Ledger(first.layout.root).conflicts(changed.steps) == [
+    assert conflicting_steps(study_ledger(first.layout.root), changed.steps) == [
         "flair/train_fold0",
         "flair/predict",
         "flair/evaluate",

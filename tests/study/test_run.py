@@ -7,7 +7,6 @@ import pytest
 from nnunet_wmh.dataset_conversion.options import ConvertOptions
 from nnunet_wmh.errors import OutputError, OutputExistsError, UsageError
 from nnunet_wmh.study.layout import StudyLayout
-from nnunet_wmh.study.options import StudyOptions
 from nnunet_wmh.study.plan import convert_command
 from nnunet_wmh.study.run import run_study
 
@@ -74,24 +73,27 @@ def test_a_folder_that_is_not_a_study_is_refused_unless_overwrite(small_cohort_t
     [
         ({"folds": (5,)}, r"`folds` must be among 0..4"),
         ({"dataset_id_base": 995}, "`dataset_id_base` must be 1..992"),
-        ({"atlas_image": "a.nii.gz"}, "`atlas_image` and `atlas_labels` go together"),
+        ({"atlas_image": "a.nii.gz"}, "`atlas_labels`, `region_table` missing: give `atlas_image`, `atlas_labels`"),
         ({"jobs": 0}, "jobs"),
         ({"profile": "fast"}, "unknown `profile`"),
         ({"device": "tpu"}, "`device` must be one of auto, cpu, cuda"),
+        ({"num_parts": 2}, "this command does not run in parts"),
     ],
 )
 def test_bad_options_are_refused_before_anything_is_written(small_cohort_template, tmp_path, fields, message):
     with pytest.raises(UsageError, match=message):
-        run_study(small_cohort_template, tmp_path / "s", StudyOptions(**fields), dry_run=True)
+        run_study(small_cohort_template, tmp_path / "s", dry_run=True, **fields)
     assert not (tmp_path / "s").exists()
 
 
 def test_convert_command_names_only_what_differs_from_the_defaults(tmp_path):
-    options = ConvertOptions(mode="multitask", dataset_id=805, name="WMHstudy_multitask_joint", encoding="joint")
-    argv = convert_command(tmp_path / "src", options, tmp_path / "raw", StudyOptions(), "regs", "table.tsv")
+    options = ConvertOptions(mode="multitask", dataset_id=805, name="WMHstudy_multitask_joint", encoding="joint",
+                             out=str(tmp_path / "raw"), regions="regs", region_table="table.tsv")  # fmt: skip
+    argv = convert_command(tmp_path / "src", options, jobs=3)
     assert argv[:7] == ["nnunet_wmh", "convert", str(tmp_path / "src"), "--mode", "multitask", "--dataset-id", "805"]
     assert argv[argv.index("--encoding") + 1] == "joint" and argv[argv.index("--regions") + 1] == "regs"
-    assert "--test-source" not in argv
+    assert argv[argv.index("--cv-folds") + 1] == "5" and argv[argv.index("--out") + 1] == str(tmp_path / "raw")
+    assert "--test-source" not in argv and argv[-3:] == ["--jobs", "3", "--overwrite"]
 
 
 def test_layout_paths():

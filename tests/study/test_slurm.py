@@ -9,15 +9,17 @@ from pathlib import Path
 
 import pytest
 
+from nnunet_wmh.cli.flags import run_options
 from nnunet_wmh.cli.main import build_parsers
 from nnunet_wmh.cli.study import study_options
 from nnunet_wmh.errors import UsageError
+from nnunet_wmh.runs.options import RunOptions
 from nnunet_wmh.slurm.client import SlurmError
 from nnunet_wmh.slurm.options import SlurmOptions
 from nnunet_wmh.study.options import StudyOptions
 from nnunet_wmh.study.run import finish_study, plan_study, run_study, run_study_steps
 from nnunet_wmh.study.slurm import study_command, submit_study
-from nnunet_wmh.study.steps import Ledger, StudyConflictError
+from nnunet_wmh.study.steps import StudyConflictError, study_ledger
 from tests.helpers.fake_slurm import FakeSlurm
 
 
@@ -32,13 +34,15 @@ def test_the_job_command_gives_back_the_same_options_through_the_cli(tmp_path):
         dataset_id_base=700, test_source=str(tmp_path / "test"), layout="wmh2017", test_layout="bids",
         atlas_image=str(tmp_path / "a.nii.gz"), atlas_labels=str(tmp_path / "l.nii.gz"),
         region_table=str(tmp_path / "r.tsv"), trainers=("flair=MyTrainer", "stock"),
-        trainer_paths=(str(tmp_path / "t1"), str(tmp_path / "t2")), device="cuda", seed=3, jobs=6, deterministic=True,
+        trainer_paths=(str(tmp_path / "t1"), str(tmp_path / "t2")), seed=3, deterministic=True,
     )  # fmt: skip
-    args = _parse(study_command(tmp_path / "cohort", tmp_path / "study", options))
+    run = RunOptions(device="cuda", jobs=6)
+    args = _parse(study_command(tmp_path / "cohort", tmp_path / "study", options, run))
     parsed = study_options(args)
-    assert parsed == StudyOptions(**{**options.__dict__, "configs": ["flair", "multitask_separate"]})
+    assert parsed == options
+    assert run_options(args) == RunOptions(device="cuda", jobs=6, progress=True)
     assert (args.source, args.out) == (str(tmp_path / "cohort"), str(tmp_path / "study"))
-    defaults = study_command(tmp_path / "cohort", tmp_path / "study", StudyOptions())
+    defaults = study_command(tmp_path / "cohort", tmp_path / "study", StudyOptions(), RunOptions())
     assert defaults[defaults.index("study") :] == ["study", str(tmp_path / "cohort"), "--out", str(tmp_path / "study")]
 
 
@@ -46,13 +50,14 @@ def test_the_job_command_gives_back_the_same_options_through_the_cli(tmp_path):
 def submitted(small_cohort_template, tmp_path, monkeypatch):
     fake = FakeSlurm(tmp_path / "fake", monkeypatch)
     template = small_cohort_template / "template"
-    options = StudyOptions(configs=("flair", "multitask_separate"), folds=(0, 1), device="cpu",
+    options = StudyOptions(configs=("flair", "multitask_separate"), folds=(0, 1),
                            atlas_image=str(template / "template_T1w.nii.gz"),
                            atlas_labels=str(template / "template_regions.nii.gz"),
                            region_table=str(template / "regions.tsv"))  # fmt: skip
     out = tmp_path / "study"
     slurm = SlurmOptions(partition="cpu", gpu_partition="gpu", gres="gpu:1")
-    return small_cohort_template, out, options, slurm, submit_study(small_cohort_template, out, options, slurm), fake
+    submission = submit_study(small_cohort_template, out, options, slurm, device="cpu")
+    return small_cohort_template, out, options, slurm, submission, fake
 
 
 def test_prepare_then_one_training_job_per_fold_then_predict_then_tables(submitted):
@@ -95,7 +100,7 @@ def test_the_regions_job_comes_first_for_a_multitask_configuration_without_sourc
         if "template" not in regions.parts:
             regions.unlink()
     template = cohort / "template"
-    options = StudyOptions(configs=("multitask_separate",), device="cpu",
+    options = StudyOptions(configs=("multitask_separate",),
                            atlas_image=str(template / "template_T1w.nii.gz"),
                            atlas_labels=str(template / "template_regions.nii.gz"),
                            region_table=str(template / "regions.tsv"))  # fmt: skip
@@ -106,11 +111,11 @@ def test_the_regions_job_comes_first_for_a_multitask_configuration_without_sourc
 
 def test_submitting_again_sends_only_the_jobs_with_unfinished_steps(submitted):
     source, out, options, slurm, first, fake = submitted
-    ledger = Ledger(out)
+    ledger = study_ledger(out)
     finished = ("regions", "flair/convert", "flair/plan", "flair/train_fold0")
-    for step in plan_study(source, out, options).steps:
+    for step in plan_study(source, out, options, RunOptions()).steps:
         if step.key in finished:
-            ledger.finish(step, 1.0)
+            ledger.finish(step.key, step.digest, seconds=1.0)
     second = submit_study(source, out, options, slurm)
     jobs = {job.name: job for job in second.jobs}
     not_sent = [name for name, job in jobs.items() if job.job_id is None]
@@ -124,13 +129,13 @@ def test_submitting_again_sends_only_the_jobs_with_unfinished_steps(submitted):
 
 def test_changed_options_are_refused_unless_overwrite_which_forgets_those_steps(submitted):
     source, out, options, slurm, _, _ = submitted
-    for step in plan_study(source, out, options).steps[:2]:
-        Ledger(out).finish(step, 1.0)
+    for step in plan_study(source, out, options, RunOptions()).steps[:2]:
+        study_ledger(out).finish(step.key, step.digest, seconds=1.0)
     changed = StudyOptions(**{**options.__dict__, "seed": 99})
     with pytest.raises(StudyConflictError):
         submit_study(source, out, changed, slurm)
     submit_study(source, out, changed, slurm, overwrite=True)
-    assert Ledger(out).record("flair/convert") is None
+    assert study_ledger(out).record("flair/convert") is None
 
 
 def test_a_job_runs_only_its_steps_and_only_after_the_steps_it_waits_for(submitted):

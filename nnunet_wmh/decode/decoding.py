@@ -27,13 +27,14 @@ from typing import Any
 import numpy as np
 import SimpleITK as sitk
 
+from nnunet_wmh.decode.options import DecodeOptions
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, UsageError
 from nnunet_wmh.io import exception_summary, label_dtype_for
-from nnunet_wmh.labels.conventions import check_threshold
 from nnunet_wmh.labels.dataset_json import joint_encoding, read_dataset_json
 from nnunet_wmh.labels.joint import LESION_OUTPUT_NAME
+from nnunet_wmh.runs.options import RunOptions, check_threshold, resolve_options
 from nnunet_wmh.runs.outputs import atomic_output_folder
-from nnunet_wmh.runs.parallel import check_jobs, map_collecting_problems
+from nnunet_wmh.runs.parallel import map_collecting_problems
 
 logger = logging.getLogger(__name__)
 
@@ -202,13 +203,9 @@ def _check_folders(prediction_dir: Path, out_dir: Path) -> None:
 
 def decode_prediction_folder(
     prediction_dir: str | os.PathLike[str],
-    *,
-    out: str | os.PathLike[str] | None = None,
-    dataset_json: str | os.PathLike[str] | None = None,
-    threshold: float = 0.5,
-    jobs: int = 1,
-    overwrite: bool = False,
-    progress: bool = True,
+    options: DecodeOptions | None = None,
+    run: RunOptions | None = None,
+    **fields: Any,
 ) -> list[Path]:
     """Decode every ``CASE.npz`` of an nnU-Net prediction folder into ``out/CASE.nii.gz`` joint labels.
 
@@ -216,19 +213,12 @@ def decode_prediction_folder(
     ----------
     prediction_dir
         Output folder of ``nnUNetv2_predict ... --save_probabilities``.
-    out
-        Output folder; default ``prediction_dir/joint``. Refused if it exists, unless ``overwrite``;
-        replaced only once every case is decoded.
-    dataset_json
-        The multitask dataset.json; default ``prediction_dir/dataset.json`` (written by nnU-Net).
-    threshold
-        Sigmoid threshold for the separate encoding, strictly between 0 and 1.
-    jobs
-        Worker processes.
-    overwrite
-        Replace an existing output folder.
-    progress
-        Show a progress bar.
+    options
+        Where to write, the dataset.json, the threshold (:class:`~nnunet_wmh.decode.options.DecodeOptions`).
+    run
+        Jobs, overwrite and progress (:class:`~nnunet_wmh.runs.options.RunOptions`).
+    **fields
+        Fields of either, by name: ``decode_prediction_folder("pred", out="joint", jobs=4)``.
 
     Returns
     -------
@@ -243,8 +233,10 @@ def decode_prediction_folder(
     InvalidInputsError
         Every case that cannot be decoded (nothing is written).
     """
-    check_threshold(threshold)
-    check_jobs(jobs)
+    options, run = resolve_options(DecodeOptions, options, run, fields)
+    options.check()
+    run.check()
+    out, dataset_json, threshold = options.out, options.dataset_json, options.threshold
     prediction_dir = Path(prediction_dir).expanduser().absolute()
     out_dir = Path(out).expanduser().absolute() if out else prediction_dir / "joint"
     _check_folders(prediction_dir, out_dir)
@@ -255,10 +247,10 @@ def decode_prediction_folder(
     if not cases:
         problem = "holds no CASE.npz files; run nnUNetv2_predict with --save_probabilities"
         raise UsageError(f"`prediction_dir` {prediction_dir} {problem}", "prediction_dir")
-    with atomic_output_folder(out_dir, overwrite=overwrite) as staging:
+    with atomic_output_folder(out_dir, overwrite=run.overwrite) as staging:
         decode = partial(_decode_case, dataset_json=loaded, out=staging, threshold=threshold)
         written, problems = map_collecting_problems(
-            decode, cases, jobs=jobs, desc="decoding", unit="case", progress=progress
+            decode, cases, jobs=run.jobs, desc="decoding", unit="case", progress=run.progress
         )
         if problems:
             raise InvalidInputsError(problems, consequence="nothing was written")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from nnunet_wmh.decode import decode_prediction_folder, decode_probabilities
+from nnunet_wmh.decode.decoding import decode_prediction_folder, decode_probabilities
 from nnunet_wmh.errors import InvalidInputsError, OutputExistsError, UsageError
 from nnunet_wmh.labels.joint import JointEncoding
 from tests.helpers.predictions import GEOMETRY, REGIONS, separate_dataset_json, write_prediction

@@ -7,9 +7,11 @@ import shutil
 import pytest
 
 from nnunet_wmh.errors import InvalidInputsError
+from nnunet_wmh.report.finish import merge_report
 from nnunet_wmh.report.options import ReportOptions
-from nnunet_wmh.report.parts import PART_FILE, merge_report, part_cases, read_parts
 from nnunet_wmh.report.run import make_report
+from nnunet_wmh.report.schema import REPORT_PARTS
+from nnunet_wmh.runs.parts import PART_FILE, part_cases, read_parts
 from tests.helpers.report_cases import write_hand_cohort
 
 
@@ -54,7 +56,7 @@ def test_a_copied_part_a_truncated_table_and_a_damaged_part_file_are_refused(par
     regions.write_bytes(regions.read_bytes()[:100])
     (out / "parts/part-2-of-3" / PART_FILE).write_text("{not json")
     with pytest.raises(InvalidInputsError) as raised:
-        read_parts(out)
+        read_parts(out, REPORT_PARTS)
     problems = {p.subject: p.problem for p in raised.value.problems}
     assert problems["part-0-of-4"] == "was made as part 0 of 3; the folder was renamed or copied"
     assert problems["part-1-of-3"] == "missing, truncated or changed since the part was written"
@@ -69,7 +71,7 @@ def test_a_case_in_two_parts_is_refused(parts):
     meta["cases"] = ["case_a", *meta["cases"]]
     meta_path.write_text(json.dumps(meta))
     with pytest.raises(InvalidInputsError, match=r"case\(s\) in more than one part: case_a"):
-        read_parts(out)
+        read_parts(out, REPORT_PARTS)
 
 
 def test_the_merge_keeps_the_slurm_folder_of_the_jobs(parts):

@@ -1,0 +1,172 @@
+"""The final report from its parts: tables, pictures, ``index.html``, ``report.json`` and BIDS files.
+
+A single run is the merge of its one part (:func:`complete_part`); ``report-merge`` joins the parts of a
+sharded run (:func:`merge_report`) with the same code, through :mod:`nnunet_wmh.runs.parts`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nnunet_wmh.labels.region_table import generated_region_name
+from nnunet_wmh.report.bids import bids_folder, check_bids_output, write_dataset_files
+from nnunet_wmh.report.cohort_tables import INFO_COLUMNS, finalize_tables
+from nnunet_wmh.report.schema import BIDS_FOLDER, PICTURES_FOLDER, REPORT_JSON, REPORT_PARTS, TABLE_COLUMNS
+from nnunet_wmh.runs.parts import (
+    PartData,
+    PartTarget,
+    finish_part,
+    gather_files,
+    merged_output,
+    read_parts,
+    refuse_finished,
+)
+from nnunet_wmh.tsv import write_tsv
+
+#: Subjects a run could not report (``segment``), merged into ``skipped.tsv``.
+SKIPPED_FILE = "skipped.tsv"
+SKIPPED_COLUMNS = ["participant_id", "session_id", "site", "case", "subject", "reason"]
+DEFINITIONS = {
+    "volumes": "voxel count x voxel volume from the header's voxel size (native space)",
+    "lesions": "connected components at the given connectivity, after dropping those under min_lesion_mm3",
+    "lesion_count per region": "each lesion counted once, in the region holding most of its voxels",
+    "lesion_fraction": "region lesion volume / region volume (0-1)",
+    "outside_regions": "region_id 0: lesion voxels in no region (after the outside policy)",
+}
+
+
+@dataclass
+class ReportResult:
+    """What a report run or merge wrote.
+
+    Attributes
+    ----------
+    out_dir
+        The report folder.
+    cases
+        Cases in the tables (after a merge: all; after a part: that part's).
+    finished
+        True when the final tables exist (single run or merge); False for a part of several.
+    files
+        Files written, by name.
+    flagged
+        ``{case: flag}`` of flagged cases (finished reports only).
+    warnings
+        Warnings of the cases.
+    summary
+        Cohort figures for printing (finished reports only).
+    """
+
+    out_dir: Path
+    cases: list[str]
+    finished: bool
+    files: dict[str, Path] = field(default_factory=dict)
+    flagged: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _report_json(parts: Sequence[PartData], region_names: Mapping[int, str], cases: int, flagged: Mapping[str, str]):
+    meta = parts[0].meta
+    warnings = [w for p in parts for w in p.meta["warnings"]]
+    unnamed = [i for i in sorted(region_names) if region_names[i] == generated_region_name(i)]
+    if unnamed and meta["inputs"]["region_table"]:
+        shown = ", ".join(f"{i} -> {generated_region_name(i)}" for i in unnamed[:20])
+        warnings.append(f"{len(unnamed)} region value(s) are not in the region table and got generated names: {shown}")
+    return {
+        **{k: meta[k] for k in ("nnunet_wmh_version", "options", "inputs", "labels", "num_parts")},
+        "cases": cases,
+        "regions": [{"id": i, "name": region_names[i]} for i in sorted(region_names)],
+        "definitions": DEFINITIONS,
+        "flagged_cases": dict(flagged),
+        "warnings": warnings,
+        **({"skipped": [row for p in parts for row in p.meta["skipped"]]} if "skipped" in meta else {}),
+        **{k: meta[k] for k in ("generated_by", "routes") if k in meta},
+    }
+
+
+def finish_report(target: Path, bids_target: Path | None, parts: Sequence[PartData], out_dir: Path) -> ReportResult:
+    """Write the final report into ``target`` (and BIDS files into ``bids_target``) from every part.
+
+    ``out_dir`` is where ``target`` will be moved to; the result names the final paths.
+    """
+    tables = {name: [row for p in parts for row in p.rows[name]] for name in TABLE_COLUMNS}
+    region_names = {int(r["id"]): r["name"] for p in parts for r in p.meta["regions"]}
+    info_columns = [c for c in INFO_COLUMNS if any(c in p.meta["info_columns"] for p in parts)]
+    extra_columns = list(dict.fromkeys(c for p in parts for c in p.meta.get("qc_extra_columns", ())))
+    final = finalize_tables(
+        tables, region_names, info_columns, has_regions=bool(region_names) or bool(tables["regions"]),
+        qc_extra_columns=extra_columns,
+    )  # fmt: skip
+    files = final.write(target)
+    if any("skipped" in p.meta for p in parts):
+        skipped = sorted((row for p in parts for row in p.meta.get("skipped", [])), key=lambda row: row["case"])
+        files[SKIPPED_FILE] = write_tsv(target / SKIPPED_FILE, skipped, SKIPPED_COLUMNS)
+    for subfolder in parts[0].meta.get("extra_folders", []):
+        gather_files(parts, subfolder, target / subfolder)
+    report_json = _report_json(parts, region_names, len(final.cases), final.flagged)
+    options = parts[0].meta["options"]
+    if options["pictures"]:
+        from nnunet_wmh.report.html import write_index  # heavy: matplotlib, only with pictures
+        from nnunet_wmh.report.pictures import cohort_picture
+
+        gather_files(parts, PICTURES_FOLDER, target / PICTURES_FOLDER)
+        files["cohort.png"] = cohort_picture(final, target / "cohort.png")
+        files["index.html"] = write_index(final, report_json, target)
+    (target / REPORT_JSON).write_text(json.dumps(report_json, indent=2) + "\n")
+    files[REPORT_JSON] = target / REPORT_JSON
+    if bids_target is not None:
+        gather_files(parts, BIDS_FOLDER, bids_target)
+        write_dataset_files(
+            bids_target, region_names, generated_by=parts[0].meta.get("generated_by"),
+            atlas_regions=parts[0].meta.get("atlas_regions"),
+        )  # fmt: skip
+    files = {name: out_dir / path.relative_to(target) for name, path in files.items()}
+    return ReportResult(out_dir, final.cases, True, files, final.flagged, report_json["warnings"], final.summary())
+
+
+def complete_part(
+    part: PartData, target: PartTarget, *, bids: str | os.PathLike[str] | None, overwrite: bool
+) -> ReportResult:
+    """End a run's part: with several parts, write its files; alone, build the final report from it (BIDS files
+    where :func:`~nnunet_wmh.report.bids.bids_folder` places them)."""
+
+    def finish(staging: Path, parts: list[PartData]) -> ReportResult:
+        with bids_folder(bids, target.out_dir, staging, overwrite=overwrite) as bids_staging:
+            return finish_report(staging, bids_staging, parts, target.out_dir)
+
+    finished = finish_part(part, target, REPORT_PARTS, finish)
+    if finished is not None:
+        return finished
+    meta = part.meta
+    return ReportResult(target.out_dir, meta["cases"], False, {"part": target.final_part}, warnings=meta["warnings"])
+
+
+def merge_report(out: str | os.PathLike[str], *, overwrite: bool = False) -> ReportResult:
+    """Join the parts in ``OUT/parts`` into the final tables, pictures, index.html and report.json.
+
+    The parts are checked first (:func:`~nnunet_wmh.runs.parts.read_parts`); the finished report replaces
+    ``OUT`` (parts included, ``OUT/slurm`` kept) only once it is complete, so a failure keeps the parts
+    (:func:`~nnunet_wmh.runs.parts.merged_output`).
+
+    Raises
+    ------
+    UsageError
+        If there are no parts.
+    InvalidInputsError
+        Parts missing, damaged, or from different runs (nothing is merged; the parts are kept).
+    OutputExistsError
+        If a finished report (or the BIDS folder) exists and ``overwrite`` is False.
+    """
+    out = Path(out).expanduser().absolute()
+    parts = read_parts(out, REPORT_PARTS)
+    refuse_finished(out, REPORT_JSON, overwrite=overwrite)
+    bids = parts[0].meta["inputs"]["bids_derivatives"]
+    check_bids_output(bids, out, overwrite=overwrite)
+    with merged_output(out) as staging, bids_folder(bids, out, staging, overwrite=overwrite) as bids_staging:
+        return finish_report(staging, bids_staging, parts, out)
