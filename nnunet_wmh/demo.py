@@ -35,6 +35,7 @@ from nnunet_wmh.registration.cohort_regions import register_atlas_to_cohort
 from nnunet_wmh.report.run import make_report
 from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import output_folder_in_place
+from nnunet_wmh.runs.summary import RunSummary
 from nnunet_wmh.synthetic import make_synthetic_cohort
 from nnunet_wmh.tsv import read_tsv
 
@@ -104,6 +105,11 @@ class DemoResult:
     report_index: Path | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     device: str = "cpu"
+
+    @property
+    def run_summary(self) -> RunSummary:
+        """What the demo did: its stages, and how long they took."""
+        return RunSummary("demo", self.out, len(self.seconds), "stage", seconds=sum(self.seconds.values()))
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The package as a whole: its public facade, and the rules that keep its code readable.
 
-* no function is longer than 80 lines;
+* no function is longer than 80 lines or takes more than 8 parameters (options belong in an options class);
 * an import inside a function is there for a heavy dependency, and says so (``# heavy: ...``);
 * every library module is imported directly by a test, and the tests mirror the package;
 * the layers and the absence of import cycles are checked by ``lint-imports`` (pyproject.toml), run by CI.
@@ -21,6 +21,9 @@ import nnunet_wmh
 PACKAGE = Path(nnunet_wmh.__file__).parent
 TESTS = Path(__file__).parent
 MAX_FUNCTION_LINES = 80
+MAX_PARAMETERS = 8
+#: Methods whose parameters nnU-Net fixes (the trainers override its own static methods with its signature).
+NNUNET_SIGNATURES = {"get_training_transforms"}
 #: Test folders that check the product across modules rather than one module.
 CROSS_CUTTING = {"end_to_end", "fuzz", "helpers"}
 
@@ -46,6 +49,21 @@ def test_no_function_is_longer_than_80_lines():
             if length > MAX_FUNCTION_LINES:
                 long.append(f"{path.relative_to(PACKAGE)}:{function.lineno} {function.name} ({length} lines)")
     assert long == []
+
+
+def _parameter_count(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    arguments = function.args
+    named = [a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)]
+    return len([n for n in named if n not in ("self", "cls")]) + bool(arguments.vararg) + bool(arguments.kwarg)
+
+
+def test_no_function_takes_more_than_8_parameters():
+    wide = []
+    for path in _module_files():
+        for function in _functions(ast.parse(path.read_text())):
+            if _parameter_count(function) > MAX_PARAMETERS and function.name not in NNUNET_SIGNATURES:
+                wide.append(f"{path.relative_to(PACKAGE)}:{function.lineno} {function.name}")
+    assert wide == []
 
 
 def _import_runs(function: ast.AST) -> list[list[ast.stmt]]:

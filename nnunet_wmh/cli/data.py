@@ -66,6 +66,7 @@ def run_synth(args: argparse.Namespace) -> int:
         f"wrote {splits['train']} training and {splits['test']} test subject(s) ({cohort.layout} layout) "
         f"to {cohort.root}"
     )
+    print(cohort.run_summary.line())
     return EXIT_OK
 
 
@@ -184,6 +185,7 @@ def run_convert(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"  warning:  {args.render(warning)}")
     print(f"next: nnUNetv2_plan_and_preprocess -d {args.dataset_id} -c 3d_fullres --verify_dataset_integrity")
+    print(result.run_summary.line())
     return EXIT_OK
 
 
@@ -241,6 +243,7 @@ def run_regions(args: argparse.Namespace) -> int:
         subject = result.subject
         print(f"wrote {subject.region_map} ({len(subject.region_ids)} regions) and {subject.transform}")
         print(f"  final mutual information {subject.metric:.3f}; {subject.inside_head:.0%} of the regions in the head")
+        print(result.run_summary.line())
         return EXIT_OK
     cohort = result.cohort
     assert cohort is not None, "a cohort when there is no single subject"
@@ -250,6 +253,7 @@ def run_regions(args: argparse.Namespace) -> int:
         for problem in cohort.skipped:
             print(f"    {problem}")
     print(f"next: nnunet_wmh convert {_regions_input(args)} --mode multitask --regions {cohort.out_dir} ...")
+    print(result.run_summary.line())
     return EXIT_OK
 
 

@@ -39,6 +39,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"  {row['region_name']:<28} {float(row['lesion_volume_ml']):>10.3f} {row['lesion_count']:>8}")
     print(f"\nreport: {result.report_index}")
     print(f"tables: {result.out / 'report'}, metrics: {result.out / 'evaluation' / 'metrics.tsv'}")
+    print(result.run_summary.line())
     return EXIT_OK
 
 

@@ -108,6 +108,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     for warning in evaluation.warnings:
         print(f"  warning: {args.render(warning)}")
     print("wrote " + ", ".join(str(p) for p in files.written()))
+    print(files.run_summary.line())
     return EXIT_OK
 
 
@@ -164,7 +165,7 @@ def print_report(result, render) -> None:
         print(f"wrote part with {len(result.cases)} case(s) to {result.files['part']}")
         print(f"when every part is done: nnunet_wmh report-merge {result.out_dir}")
         return
-    summary = result.summary
+    summary = result.figures
     print(f"report of {summary['cases']} case(s) in {result.out_dir}")
     print(
         f"  lesion volume: median {summary['lesion_volume_ml_median']:.2f} mL "
@@ -188,6 +189,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     result = make_report(args.prediction_dir, args.out, options_from(ReportOptions, args), run_options(args))
     print_report(result, args.render)
+    print(result.run_summary.line())
     return EXIT_OK
 
 
@@ -207,5 +209,7 @@ def add_report_merge(subparsers) -> None:
 def run_report_merge(args: argparse.Namespace) -> int:
     from nnunet_wmh.report.finish import merge_report  # heavy: numpy, matplotlib
 
-    print_report(merge_report(args.out, overwrite=args.overwrite), args.render)
+    result = merge_report(args.out, overwrite=args.overwrite)
+    print_report(result, args.render)
+    print(result.run_summary.line())
     return EXIT_OK

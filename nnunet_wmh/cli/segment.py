@@ -143,4 +143,5 @@ def run_segment(args: argparse.Namespace) -> int:
         print(f"  skipped: {len(rows)} subject(s)" + (f" (reasons in {skipped})" if rows else ""))
         for row in rows[:10]:
             print(f"    {row['subject']}: {row['reason']}")
+    print(result.run_summary.line())
     return EXIT_OK

@@ -161,3 +161,4 @@ def _print_result(result) -> None:
         print(f"\nseparate_models uses the lesion model {result.tables.best_lesion_config}")
     print(f"\npage: {result.index}")
     print(f"tables: {result.out / 'results.tsv'}, {result.out / 'comparisons.tsv'}; commands: {result.commands}")
+    print(result.run_summary.line())

@@ -42,6 +42,7 @@ from nnunet_wmh.nnunet.folders import NnunetFolders
 from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import atomic_output_folder
 from nnunet_wmh.runs.parallel import map_with_progress
+from nnunet_wmh.runs.summary import RunSummary
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,13 @@ class ConversionResult:
     links: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def run_summary(self) -> RunSummary:
+        """What the run did, for the command's last line."""
+        skipped = len({problem.subject for problem in self.skipped})
+        subjects = self.train_subjects + self.test_subjects
+        return RunSummary("convert", self.dataset_dir, subjects, "subject", skipped=skipped, seconds=self.seconds)
 
 
 @dataclass

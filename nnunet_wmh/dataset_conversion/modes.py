@@ -18,10 +18,10 @@ mode               channels (``--inputs``)     labels
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from nnunet_wmh.cohorts.subject import KNOWN_MODALITIES, MODALITIES, Modality
+from nnunet_wmh.cohorts.subject import KNOWN_MODALITIES
 from nnunet_wmh.dataset_conversion.inputs import InputPlan, make_input_plan
 from nnunet_wmh.errors import UsageError
 
@@ -43,19 +43,16 @@ class ModeSpec:
     inputs: InputPlan
 
 
-def parse_mode(
-    mode: str,
-    *,
-    inputs: str | None = None,
-    variants: list[str] | None = None,
-    train_variants: list[str] | None = None,
-    channels: int | None = None,
-    fill_missing: str = "duplicate",
-    encoding: str | None = None,
-    modalities: Sequence[Modality] = MODALITIES,
-    fill_order: Sequence[Modality] | None = None,
-) -> ModeSpec:
+def parse_mode(mode: str, *, inputs: str | None = None, encoding: str | None = None, **plan_options: Any) -> ModeSpec:
     """Turn ``--mode`` and its options into a :class:`ModeSpec`.
+
+    Parameters
+    ----------
+    mode, inputs, encoding
+        As :class:`~nnunet_wmh.dataset_conversion.options.ConvertOptions` names them.
+    **plan_options
+        The input plan's options: ``variants``, ``train_variants``, ``channels``, ``fill_missing``,
+        ``modalities``, ``fill_order`` (:func:`~nnunet_wmh.dataset_conversion.inputs.make_input_plan`).
 
     Raises
     ------
@@ -71,10 +68,6 @@ def parse_mode(
         raise UsageError("`encoding` applies to `mode` multitask", "encoding")
     if encoding not in (None, *MULTITASK_ENCODINGS):
         raise UsageError(f"unknown `encoding` {encoding!r}; choose from {', '.join(MULTITASK_ENCODINGS)}", "encoding")
-    plan_options = {
-        "variants": variants, "train_variants": train_variants, "channels": channels, "fill_missing": fill_missing,
-        "modalities": modalities, "fill_order": fill_order,
-    }  # fmt: skip
     if is_modality_list(mode):
         if inputs is not None and inputs != mode:
             raise UsageError(f"`inputs` applies to `mode` multitask/regions; mode {mode} fixes its inputs", "inputs")

@@ -14,7 +14,7 @@ import math
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from nnunet_wmh.evaluation.options import EvaluateOptions
 from nnunet_wmh.evaluation.summary import summary_columns
 from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import atomic_output_files
+from nnunet_wmh.runs.summary import RunSummary, Stopwatch
 from nnunet_wmh.tsv import write_tsv
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class EvaluationFiles:
     summary: Path
     nnunet_summary: Path
     regions: Path | None
+    run_summary: RunSummary | None = None
 
     def written(self) -> list[Path]:
         """The files, in the order the command lists them."""
@@ -126,6 +128,7 @@ def evaluate_to_files(
     UsageError, InvalidInputsError
         As ``evaluate_folder``.
     """
+    clock = Stopwatch()
     options, run = resolve_options(EvaluateOptions, options, run, fields)
     options.check()
     run.check()
@@ -140,7 +143,9 @@ def evaluate_to_files(
             jobs=run.jobs,
             progress=run.progress,
         )
-        return evaluation, _write(evaluation, staged, paths)
+        files = _write(evaluation, staged, paths)
+    summary = RunSummary("evaluate", paths.metrics.parent, len(evaluation.cases), "case", seconds=clock.seconds)
+    return evaluation, replace(files, run_summary=summary)
 
 
 def _confusion_entry(tp: int, fp: int, fn: int, evaluated: int) -> dict[str, Any]:

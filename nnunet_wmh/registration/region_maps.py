@@ -21,6 +21,7 @@ from nnunet_wmh.registration.builtin_atlas import load_builtin_atlas
 from nnunet_wmh.registration.cohort_regions import REGION_MAP_NAME, CohortRegions, register_atlas_to_cohort
 from nnunet_wmh.registration.options import RegionsOptions
 from nnunet_wmh.runs.options import RunOptions, resolve_options
+from nnunet_wmh.runs.summary import RunSummary, Stopwatch
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +40,14 @@ class RegionMaps:
         The map of one image (None for a cohort).
     cohort
         The maps of a cohort (None for one image).
+    run_summary
+        What the run did.
     """
 
     atlas: str
     subject: RegionMapResult | None = None
     cohort: CohortRegions | None = None
+    run_summary: RunSummary | None = None
 
 
 def _is_image(source: str | os.PathLike[str]) -> bool:
@@ -84,6 +88,7 @@ def make_region_maps(
     ------
     UsageError, InvalidInputsError, RegistrationError, OutputExistsError
     """
+    clock = Stopwatch()
     options, run = resolve_options(RegionsOptions, options, run, fields)
     options.check()
     run.check()
@@ -99,5 +104,9 @@ def make_region_maps(
         if single:
             result = register_atlas(atlas, source, single_map_path(out), transform=options.transform,  # type: ignore[arg-type]
                                     wm_mask=options.wm_mask, overwrite=run.overwrite)  # fmt: skip
-            return RegionMaps(described, subject=result)
-        return RegionMaps(described, cohort=register_atlas_to_cohort(atlas, source, out, options, run))
+            summary = RunSummary("regions", result.region_map.parent, 1, "subject", seconds=clock.seconds)
+            return RegionMaps(described, subject=result, run_summary=summary)
+        cohort = register_atlas_to_cohort(atlas, source, out, options, run)
+    skipped = len({problem.subject for problem in cohort.skipped})
+    summary = RunSummary("regions", cohort.out_dir, len(cohort.results), "subject", skipped, seconds=clock.seconds)
+    return RegionMaps(described, cohort=cohort, run_summary=summary)

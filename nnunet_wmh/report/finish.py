@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from nnunet_wmh.runs.parts import (
     read_parts,
     refuse_finished,
 )
+from nnunet_wmh.runs.summary import RunSummary, Stopwatch
 from nnunet_wmh.tsv import write_tsv
 
 #: Subjects a run could not report (``segment``), merged into ``skipped.tsv``.
@@ -58,8 +59,10 @@ class ReportResult:
         ``{case: flag}`` of flagged cases (finished reports only).
     warnings
         Warnings of the cases.
-    summary
+    figures
         Cohort figures for printing (finished reports only).
+    run_summary
+        What the run did (:class:`~nnunet_wmh.runs.summary.RunSummary`; set by the command that ran).
     """
 
     out_dir: Path
@@ -68,7 +71,8 @@ class ReportResult:
     files: dict[str, Path] = field(default_factory=dict)
     flagged: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    summary: dict[str, Any] = field(default_factory=dict)
+    figures: dict[str, Any] = field(default_factory=dict)
+    run_summary: RunSummary | None = None
 
 
 def _report_json(parts: Sequence[PartData], region_names: Mapping[int, str], cases: int, flagged: Mapping[str, str]):
@@ -163,10 +167,23 @@ def merge_report(out: str | os.PathLike[str], *, overwrite: bool = False) -> Rep
     OutputExistsError
         If a finished report (or the BIDS folder) exists and ``overwrite`` is False.
     """
+    clock = Stopwatch()
     out = Path(out).expanduser().absolute()
     parts = read_parts(out, REPORT_PARTS)
     refuse_finished(out, REPORT_JSON, overwrite=overwrite)
     bids = parts[0].meta["inputs"]["bids_derivatives"]
     check_bids_output(bids, out, overwrite=overwrite)
     with merged_output(out) as staging, bids_folder(bids, out, staging, overwrite=overwrite) as bids_staging:
-        return finish_report(staging, bids_staging, parts, out)
+        merged = finish_report(staging, bids_staging, parts, out)
+    return with_run_summary(merged, "report-merge", clock)
+
+
+def with_run_summary(result: ReportResult, command: str, clock: Stopwatch) -> ReportResult:
+    """``result`` with the :class:`~nnunet_wmh.runs.summary.RunSummary` of the run that made it (its skipped
+    subjects: ``skipped.tsv``'s rows)."""
+    skipped = result.files.get(SKIPPED_FILE)
+    skipped_rows = sum(1 for _ in skipped.open()) - 1 if skipped is not None else 0
+    out = result.out_dir if result.finished else result.files["part"]
+    summary = RunSummary(command, out, len(result.cases), "case", skipped=skipped_rows, seconds=clock.seconds,
+                         finished=result.finished)  # fmt: skip
+    return replace(result, run_summary=summary)

@@ -23,7 +23,7 @@ from nnunet_wmh.labels.conventions import LabelConvention
 from nnunet_wmh.labels.region_table import read_region_table
 from nnunet_wmh.report.bids import bids_prefixes, check_bids_output, write_case_derivatives
 from nnunet_wmh.report.case import CaseSettings, measure_case
-from nnunet_wmh.report.finish import ReportResult, complete_part
+from nnunet_wmh.report.finish import ReportResult, complete_part, with_run_summary
 from nnunet_wmh.report.inputs import CaseInputs, find_case_inputs, prediction_convention
 from nnunet_wmh.report.options import ReportOptions
 from nnunet_wmh.report.rows import CaseRows, case_rows
@@ -31,6 +31,7 @@ from nnunet_wmh.report.schema import BIDS_FOLDER, PICTURES_FOLDER, REPORT_JSON, 
 from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.parallel import map_collecting_problems
 from nnunet_wmh.runs.parts import PartData, PartTarget, cases_digest, part_cases, part_output
+from nnunet_wmh.runs.summary import Stopwatch
 
 __all__ = ["ReportOptions", "ReportResult", "make_report"]
 
@@ -181,6 +182,7 @@ def make_report(
     ------
     UsageError, InvalidInputsError, OutputExistsError, OutputError
     """
+    clock = Stopwatch()
     options, run = resolve_options(ReportOptions, options, run, fields)
     options.check()
     run.check(parts=True)
@@ -188,4 +190,5 @@ def make_report(
         check_bids_output(options.bids_derivatives, target.out_dir, overwrite=run.overwrite)
         plan = plan_report(prediction_dir, options, run)
         part = run_part(plan, target, run)
-        return complete_part(part, target, bids=options.bids_derivatives, overwrite=run.overwrite)
+        result = complete_part(part, target, bids=options.bids_derivatives, overwrite=run.overwrite)
+    return with_run_summary(result, "report", clock)

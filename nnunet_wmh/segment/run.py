@@ -30,12 +30,13 @@ from nnunet_wmh.nnunet.device import torch_device
 from nnunet_wmh.nnunet.model import TrainedModel, open_model
 from nnunet_wmh.nnunet.predictor import ModelRunner
 from nnunet_wmh.report.case import CaseSettings
-from nnunet_wmh.report.finish import ReportResult, complete_part
+from nnunet_wmh.report.finish import ReportResult, complete_part, with_run_summary
 from nnunet_wmh.report.run import CaseWriter
 from nnunet_wmh.report.schema import REPORT_JSON, part_meta, rows_as_text
 from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.parallel import map_collecting_problems, map_with_progress
 from nnunet_wmh.runs.parts import KEPT_ON_MERGE, PartData, PartTarget, cases_digest, part_cases, part_output
+from nnunet_wmh.runs.summary import Stopwatch
 from nnunet_wmh.segment.case import PREDICTIONS_FOLDER, RegionSource, segment_subject
 from nnunet_wmh.segment.inputs import SegmentSource, input_subjects, require_served, with_model_modalities
 from nnunet_wmh.segment.options import SegmentOptions
@@ -221,6 +222,7 @@ def segment_cohort(
     ------
     UsageError, InvalidInputsError, OutputExistsError, OutputError
     """
+    clock = Stopwatch()
     options, run = resolve_options(SegmentOptions, options, run, fields)
     options.check()
     run.check(parts=True, device=True)
@@ -239,4 +241,5 @@ def segment_cohort(
         provenance = _provenance(trained, options, run, _recorded_inputs(source, trained, target.out_dir), all_cases)
         job = SegmentJob(trained, options, run, target, scratch, provenance)
         part = _run_part([r for r in routes if r.case in mine], job)
-        return complete_part(part, target, bids=target.out_dir, overwrite=run.overwrite)
+        result = complete_part(part, target, bids=target.out_dir, overwrite=run.overwrite)
+    return with_run_summary(result, "segment", clock)

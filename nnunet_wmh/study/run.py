@@ -33,6 +33,7 @@ from nnunet_wmh.nnunet.device import torch_device
 from nnunet_wmh.runs.ledger import Ledger
 from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import check_output, folder_lock
+from nnunet_wmh.runs.summary import RunSummary, Stopwatch
 from nnunet_wmh.slurm.submit import check_not_running
 from nnunet_wmh.study.configs import StudyConfig, resolve_configs, select_configs
 from nnunet_wmh.study.layout import COMMANDS_SH, STUDY_JSON, StudyLayout
@@ -74,6 +75,13 @@ class StudyResult:
     seconds: dict[str, float] = field(default_factory=dict)
     tables: StudyTables | None = None
     index: Path | None = None
+    wall_seconds: float = 0.0
+
+    @property
+    def run_summary(self) -> RunSummary:
+        """What this run did: steps run now and steps an earlier run had finished."""
+        ran = sum(1 for status in self.status.values() if status == "ran")
+        return RunSummary("study", self.out, ran, "step", earlier=len(self.status) - ran, seconds=self.wall_seconds)
 
 
 def _source_facts(source: Path, options: StudyOptions) -> tuple[int, bool]:
@@ -317,6 +325,7 @@ def run_study(
     SlurmError
         Jobs of a SLURM submission of this study are still queued or running.
     """
+    clock = Stopwatch()
     options, run = resolve_options(StudyOptions, options, run, fields)
     plan = plan_study(source, out, options, run)
     out_path, overwrite = plan.out, run.overwrite
@@ -334,6 +343,7 @@ def run_study(
         if new and not (out_path / STEPS_FOLDER).is_dir():  # failed before any step finished: leave nothing
             shutil.rmtree(out_path, ignore_errors=True)
         raise
+    result.wall_seconds = clock.seconds
     return result
 
 
@@ -410,6 +420,7 @@ def finish_study(
     UsageError
         Steps not finished (named), or a folder that is not a study.
     """
+    clock = Stopwatch()
     plan = plan_study(source, out, options, run or RunOptions())
     _existing_study(plan.out)
     ledger = study_ledger(plan.out)
@@ -419,4 +430,5 @@ def finish_study(
         raise UsageError(f"`out` {plan.out}: step(s) not finished: {listed}; run them first", "out")
     result = StudyResult(plan.out, plan.out / COMMANDS_SH, [c.name for c in plan.configs])
     _run_and_report(result, plan, overwrite=False, on_step=on_step)
+    result.wall_seconds = clock.seconds
     return result

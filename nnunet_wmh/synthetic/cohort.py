@@ -24,6 +24,7 @@ from nnunet_wmh.modalities import MODALITY_NAMES, other_modalities
 from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import atomic_output_folder
 from nnunet_wmh.runs.parallel import map_with_progress
+from nnunet_wmh.runs.summary import RunSummary, Stopwatch
 from nnunet_wmh.synthetic.anatomy import SYNTHETIC_REGION_TABLE, random_rotation
 from nnunet_wmh.synthetic.options import Layout, Size, SynthOptions
 from nnunet_wmh.synthetic.phantom import SampledSubject, random_pathology, random_subject_transform, sample_subject
@@ -99,11 +100,14 @@ class SyntheticCohort:
         ``"wmh2017"`` or ``"bids"``.
     subjects
         One record per generated subject (and session): id, session, site, split and file paths.
+    run_summary
+        What the run did.
     """
 
     root: Path
     layout: str
     subjects: list[dict]
+    run_summary: RunSummary | None = None
 
 
 def native_affine(
@@ -286,6 +290,7 @@ def make_synthetic_cohort(
     **fields
         Fields of either, by name: ``make_synthetic_cohort("cohort", subjects=6, size="small")``.
     """
+    clock = Stopwatch()
     options, run = resolve_options(SynthOptions, options, run, fields)
     wanted = options.check()
     run.check()
@@ -308,4 +313,5 @@ def make_synthetic_cohort(
         (staging / "synth.json").write_text(json.dumps(provenance, indent=1) + "\n")
     root = Path(out).expanduser().absolute()
     logger.info("wrote %d synthetic subjects to %s", len(records), root)
-    return SyntheticCohort(root=root, layout=o.layout, subjects=records)
+    summary = RunSummary("synth", root, len(records), "subject", seconds=clock.seconds)
+    return SyntheticCohort(root=root, layout=o.layout, subjects=records, run_summary=summary)
