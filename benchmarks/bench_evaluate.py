@@ -19,17 +19,15 @@ Usage: ``python benchmarks/bench_evaluate.py [--cases 100] [--subjects 10] [--re
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 from scipy import ndimage
-from timing import median_seconds
+from timing import case_benchmark_arguments, median_seconds
 
 from nnunet_wmh.io import load_nifti, read_voxels, save_nifti
 from nnunet_wmh.synthetic import make_synthetic_cohort
@@ -98,13 +96,7 @@ def run_command(prediction_dir: Path, reference_dir: Path, out: Path, jobs: int)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=100)
-    parser.add_argument("--subjects", type=int, default=10, help="synthetic subjects the cases are made from")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary folder)")
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(dir=args.work))
+    args, work = case_benchmark_arguments(__doc__.splitlines()[0])
     try:
         print(f"making {args.cases} Utrecht-sized cases from {args.subjects} synthetic subjects ...", flush=True)
         prediction_dir, reference_dir = make_cases(work, args.cases, args.subjects)

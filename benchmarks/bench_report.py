@@ -20,16 +20,14 @@ Usage: ``python benchmarks/bench_report.py [--cases 100] [--subjects 10] [--repe
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
-from timing import median_seconds
+from timing import case_benchmark_arguments, median_seconds
 
 from nnunet_wmh.dataset_conversion import convert_dataset
 from nnunet_wmh.io import compact_labels, save_nifti
@@ -90,13 +88,7 @@ def run(arguments: list[str]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=100)
-    parser.add_argument("--subjects", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary folder)")
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(dir=args.work))
+    args, work = case_benchmark_arguments(__doc__.splitlines()[0])
     try:
         print(f"making {args.cases} Utrecht-sized cases from {args.subjects} synthetic subjects ...", flush=True)
         f = make_cases(work, args.cases, args.subjects)

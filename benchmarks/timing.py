@@ -41,6 +41,18 @@ def cohort_benchmark_arguments(description: str | None, *, repeats: int) -> argp
     return parser.parse_args()
 
 
+def case_benchmark_arguments(description: str | None) -> tuple[argparse.Namespace, Path]:
+    """The options of the per-case benchmarks (``--cases``, ``--subjects``, ``--repeats``, ``--work``) and a new
+    scratch folder inside ``--work`` (the caller removes it)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--cases", type=int, default=100)
+    parser.add_argument("--subjects", type=int, default=10, help="synthetic subjects the cases are made from")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary folder)")
+    args = parser.parse_args()
+    return args, Path(tempfile.mkdtemp(dir=args.work))
+
+
 def utrecht_cohort(work: Path, args: argparse.Namespace, what: str, **options: object) -> Path:
     """``work/cohort``: ``args.subjects`` synthetic Utrecht-size subjects (seed 1; ``options`` passed on to
     ``make_synthetic_cohort``), with a line saying what and how long it took."""

@@ -13,8 +13,7 @@ shared :class:`~nnunet_wmh.runs.options.RunOptions`, or their fields as keywords
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from nnunet_wmh.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -57,12 +56,4 @@ _PUBLIC = {
 
 __all__ = ["__version__", *sorted(_PUBLIC)]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _PUBLIC:
-        return getattr(importlib.import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_PUBLIC))
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)

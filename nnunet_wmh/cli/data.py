@@ -14,7 +14,7 @@ from nnunet_wmh.cli.flags import (
     run_options,
     warn,
 )
-from nnunet_wmh.cli.formatting import comma_list, human_bytes
+from nnunet_wmh.cli.formatting import EXIT_OK, comma_list, finished, human_bytes
 from nnunet_wmh.cohorts.read import LAYOUTS
 from nnunet_wmh.dataset_conversion.modes import MODES, MULTITASK_ENCODINGS, OTHER_PATHOLOGY_CHOICES
 from nnunet_wmh.dataset_conversion.options import IMAGE_FOLDERS, ConvertOptions
@@ -23,8 +23,6 @@ from nnunet_wmh.modalities import DEFAULT_FILL_ORDER, FILL_CHOICES, KNOWN_MODALI
 from nnunet_wmh.registration import TRANSFORM_KINDS
 from nnunet_wmh.registration.options import MODALITY_CHOICES, RegionsOptions
 from nnunet_wmh.synthetic.options import SIZES, SYNTH_LAYOUTS, SYNTH_MODALITIES, SynthOptions
-
-EXIT_OK = 0
 
 
 def add_synth(subparsers) -> None:
@@ -66,8 +64,7 @@ def run_synth(args: argparse.Namespace) -> int:
         f"wrote {splits['train']} training and {splits['test']} test subject(s) ({cohort.layout} layout) "
         f"to {cohort.root}"
     )
-    print(cohort.run_summary.line())
-    return EXIT_OK
+    return finished(cohort.run_summary)
 
 
 def _add_convert_options(parser: argparse.ArgumentParser) -> None:
@@ -185,8 +182,7 @@ def run_convert(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"  warning:  {args.render(warning)}")
     print(f"next: nnUNetv2_plan_and_preprocess -d {args.dataset_id} -c 3d_fullres --verify_dataset_integrity")
-    print(result.run_summary.line())
-    return EXIT_OK
+    return finished(result.run_summary)
 
 
 def add_atlas_flags(parser: argparse.ArgumentParser, *, what: str) -> None:
@@ -243,8 +239,7 @@ def run_regions(args: argparse.Namespace) -> int:
         subject = result.subject
         print(f"wrote {subject.region_map} ({len(subject.region_ids)} regions) and {subject.transform}")
         print(f"  final mutual information {subject.metric:.3f}; {subject.inside_head:.0%} of the regions in the head")
-        print(result.run_summary.line())
-        return EXIT_OK
+        return finished(result.run_summary)
     cohort = result.cohort
     assert cohort is not None, "a cohort when there is no single subject"
     print(f"wrote region maps of {len(cohort.results)} subject(s) to {cohort.out_dir} (names: {cohort.region_table})")
@@ -253,8 +248,7 @@ def run_regions(args: argparse.Namespace) -> int:
         for problem in cohort.skipped:
             print(f"    {problem}")
     print(f"next: nnunet_wmh convert {_regions_input(args)} --mode multitask --regions {cohort.out_dir} ...")
-    print(result.run_summary.line())
-    return EXIT_OK
+    return finished(result.run_summary)
 
 
 def add_coregister(subparsers) -> None:

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nnunet_wmh.runs.summary import RunSummary
+
+#: Exit codes: success; bad input data, an existing output or one that cannot be written; usage error; interrupted.
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 #: A parameter name as library messages write it: in backticks.
 PARAMETER = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
@@ -33,3 +40,9 @@ def aligned(table: list[list[str]]) -> list[str]:
     """Rows of cells as lines with aligned columns."""
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     return ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in table]
+
+
+def finished(summary: RunSummary) -> int:
+    """Print a command's last line, the run's summary, and return the exit code of success."""
+    print(summary.line())
+    return EXIT_OK

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from nnunet_wmh import __version__
 from nnunet_wmh.cli.data import add_convert, add_coregister, add_regions, add_synth
 from nnunet_wmh.cli.flags import DEPRECATED, HelpFormatter
-from nnunet_wmh.cli.formatting import with_flags
+from nnunet_wmh.cli.formatting import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_USAGE, with_flags
 from nnunet_wmh.cli.pipeline import add_demo, add_trainers_path
 from nnunet_wmh.cli.results import add_decode, add_evaluate, add_report, add_report_merge
 from nnunet_wmh.cli.segment import add_segment
@@ -24,7 +24,6 @@ from nnunet_wmh.cli.slurm import add_jobs
 from nnunet_wmh.cli.study import add_study
 from nnunet_wmh.errors import InvalidInputsError, NnunetWmhError, UsageError
 
-EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 COMMANDS: tuple[Callable, ...] = (
     add_synth,
     add_convert,

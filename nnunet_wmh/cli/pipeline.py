@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from nnunet_wmh.cli.flags import add_run_flags, run_options
+from nnunet_wmh.cli.formatting import EXIT_OK, finished
 from nnunet_wmh.nnunet.trainer_search import trainers_path
 
-EXIT_OK = 0
 VARIANT_NAMES = {"paired": "FLAIR + T1", "flair_only": "FLAIR only", "t1_only": "T1 only"}
 
 
@@ -39,8 +39,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"  {row['region_name']:<28} {float(row['lesion_volume_ml']):>10.3f} {row['lesion_count']:>8}")
     print(f"\nreport: {result.report_index}")
     print(f"tables: {result.out / 'report'}, metrics: {result.out / 'evaluation' / 'metrics.tsv'}")
-    print(result.run_summary.line())
-    return EXIT_OK
+    return finished(result.run_summary)
 
 
 def add_trainers_path(subparsers) -> None:

@@ -8,12 +8,10 @@ from __future__ import annotations
 import argparse
 
 from nnunet_wmh.cli.flags import add_run_flags, default_of, options_from, run_options
-from nnunet_wmh.cli.formatting import aligned
+from nnunet_wmh.cli.formatting import EXIT_OK, aligned, finished
 from nnunet_wmh.decode.options import DecodeOptions
 from nnunet_wmh.evaluation.options import EvaluateOptions
 from nnunet_wmh.report.options import CONNECTIVITIES, OUTSIDE_POLICIES, PV_RULES, ReportOptions
-
-EXIT_OK = 0
 
 
 def add_decode(subparsers) -> None:
@@ -108,8 +106,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     for warning in evaluation.warnings:
         print(f"  warning: {args.render(warning)}")
     print("wrote " + ", ".join(str(p) for p in files.written()))
-    print(files.run_summary.line())
-    return EXIT_OK
+    return finished(files.run_summary)
 
 
 def add_report(subparsers) -> None:
@@ -189,8 +186,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     result = make_report(args.prediction_dir, args.out, options_from(ReportOptions, args), run_options(args))
     print_report(result, args.render)
-    print(result.run_summary.line())
-    return EXIT_OK
+    return finished(result.run_summary)
 
 
 def add_report_merge(subparsers) -> None:
@@ -211,5 +207,4 @@ def run_report_merge(args: argparse.Namespace) -> int:
 
     result = merge_report(args.out, overwrite=args.overwrite)
     print_report(result, args.render)
-    print(result.run_summary.line())
-    return EXIT_OK
+    return finished(result.run_summary)

@@ -6,6 +6,7 @@ import argparse
 
 from nnunet_wmh.cli.data import add_atlas_flags
 from nnunet_wmh.cli.flags import add_run_flags, comma_or_spaces, default_of, options_from, run_options, warn
+from nnunet_wmh.cli.formatting import EXIT_OK, finished
 from nnunet_wmh.cli.results import print_report
 from nnunet_wmh.cli.slurm import add_slurm_arguments, check_slurm_flags, print_submission, slurm_options
 from nnunet_wmh.cohorts.read import LAYOUTS
@@ -15,8 +16,6 @@ from nnunet_wmh.registration import TRANSFORM_KINDS
 from nnunet_wmh.report.options import CONNECTIVITIES
 from nnunet_wmh.segment.options import SegmentOptions
 from nnunet_wmh.tsv import read_tsv
-
-EXIT_OK = 0
 
 
 def _modality_image(value: str) -> tuple[str, str]:
@@ -143,5 +142,4 @@ def run_segment(args: argparse.Namespace) -> int:
         print(f"  skipped: {len(rows)} subject(s)" + (f" (reasons in {skipped})" if rows else ""))
         for row in rows[:10]:
             print(f"    {row['subject']}: {row['reason']}")
-    print(result.run_summary.line())
-    return EXIT_OK
+    return finished(result.run_summary)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from nnunet_wmh.cli.formatting import EXIT_OK
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.slurm.options import SlurmOptions
 from nnunet_wmh.slurm.status import count_states, job_status
 
-EXIT_OK, EXIT_NOT_DONE = 0, 1
+EXIT_NOT_DONE = 1
 
 
 def add_slurm_arguments(parser: argparse.ArgumentParser, *, gpu_jobs: str) -> None:

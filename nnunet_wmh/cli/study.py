@@ -8,15 +8,13 @@ import sys
 
 from nnunet_wmh.cli.data import add_atlas_flags
 from nnunet_wmh.cli.flags import add_run_flags, add_seed_flag, comma_or_spaces, default_of, options_from, run_options
-from nnunet_wmh.cli.formatting import comma_list
+from nnunet_wmh.cli.formatting import EXIT_INTERRUPTED, EXIT_OK, comma_list
 from nnunet_wmh.cli.slurm import add_slurm_arguments, check_slurm_flags, print_submission, slurm_options
 from nnunet_wmh.cohorts.read import LAYOUTS
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.study.configs import CONFIGS, join_config_tokens
 from nnunet_wmh.study.options import StudyOptions
 from nnunet_wmh.study.profiles import CONFIGURATIONS, PROFILES
-
-EXIT_OK, EXIT_INTERRUPTED = 0, 130
 
 
 def _interrupt(signum, frame) -> None:

@@ -17,8 +17,7 @@ command line's option choices) does not load nnU-Net and the writers.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from nnunet_wmh.lazy import lazy_exports
 
 _PUBLIC = {
     "ConversionResult": "nnunet_wmh.dataset_conversion.convert",
@@ -29,8 +28,4 @@ _PUBLIC = {
 
 __all__ = sorted(_PUBLIC)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _PUBLIC:
-        return getattr(importlib.import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)

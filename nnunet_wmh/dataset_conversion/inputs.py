@@ -15,9 +15,11 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, Modality, Subject
 from nnunet_wmh.errors import UsageError
@@ -212,29 +214,25 @@ class InterchangeableInputs(InputPlan):
         return described
 
 
-def make_input_plan(
-    inputs: str,
-    *,
-    variants: Sequence[str] | None = None,
-    channels: int | None = None,
-    fill_missing: str = "duplicate",
-    train_variants: Sequence[str] | None = None,
-    modalities: Sequence[Modality] = MODALITIES,
-    fill_order: Sequence[Modality] | None = None,
-) -> InputPlan:
-    """Build the plan for ``flair``, ``t1``, ``flair_t1``, a modality list (``flair,t2``) or ``interchangeable``."""
+def make_input_plan(inputs: str, **plan_options: Any) -> InputPlan:
+    """Build the plan for ``flair``, ``t1``, ``flair_t1``, a modality list (``flair,t2``) or ``interchangeable``.
+
+    ``plan_options`` are :class:`InterchangeableInputs`'s (``variants``, ``channels``, ``fill_missing``,
+    ``train_variants``, ``modalities``, ``fill_order``); fixed inputs take none of them but their defaults.
+
+    Raises
+    ------
+    UsageError
+        Unknown inputs, or an option of interchangeable inputs given to fixed ones (naming it).
+    """
     if inputs == "interchangeable":
-        return InterchangeableInputs(
-            variants, channels, fill_missing, train_variants, modalities=modalities, fill_order=fill_order
-        )
-    for name, value in (
-        ("variants", variants), ("train_variants", train_variants), ("channels", channels), ("fill_order", fill_order),
-        ("modalities", tuple(modalities) != MODALITIES),
-    ):  # fmt: skip
-        if value:
+        return InterchangeableInputs(**plan_options)
+    defaults = inspect.signature(InterchangeableInputs).parameters
+    for name, value in plan_options.items():
+        default = defaults[name].default
+        same = value is None or value == default or (isinstance(value, list | tuple) and tuple(value) == default)
+        if not same:
             raise UsageError(f"`{name}` applies to interchangeable inputs only (fixed inputs name their own)", name)
-    if fill_missing != "duplicate":
-        raise UsageError("`fill_missing` applies to interchangeable inputs only", "fill_missing")
     if inputs in FIXED_INPUTS:
         return FixedInputs(inputs, FIXED_INPUTS[inputs])
     if "," not in inputs and inputs not in MODALITY_NAMES:

@@ -6,8 +6,7 @@ The public names are imported on first use, so that the command line can read :m
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from nnunet_wmh.lazy import lazy_exports
 
 _PUBLIC = {
     "SYNTHETIC_REGION_TABLE": "nnunet_wmh.synthetic.anatomy",
@@ -20,8 +19,4 @@ _PUBLIC = {
 
 __all__ = sorted(_PUBLIC)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _PUBLIC:
-        return getattr(importlib.import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)

@@ -20,17 +20,17 @@ nnU-Net imports this file as a top-level module from the ``nnUNet_extTrainer`` f
 import functools
 import logging
 
-import torch
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
 from nnunet_wmh.training.augmentation import ModalityDropoutTransform, insert_modality_dropout
 from nnunet_wmh.training.schedule import CpuSchedule, QuickSchedule
+from nnunet_wmh.training.setup import TrainerSetup
 from nnunet_wmh.training.support import DropoutLayout, dropout_layout, require_modality_channels
 
 logger = logging.getLogger("nnunet_wmh.trainers")
 
 
-class nnUNetTrainerModalityDropout(nnUNetTrainer):
+class nnUNetTrainerModalityDropout(TrainerSetup, nnUNetTrainer):
     """nnU-Net's default trainer plus modality dropout by channel duplication (training samples only)."""
 
     #: Probability that a training sample loses one channel.
@@ -43,16 +43,14 @@ class nnUNetTrainerModalityDropout(nnUNetTrainer):
     iterations_per_epoch: int | None = None
     validation_iterations_per_epoch: int | None = None
 
-    def __init__(
-        self,
-        plans: dict,
-        configuration: str,
-        fold: int,
-        dataset_json: dict,
-        device: torch.device = torch.device("cuda"),  # noqa: B008 - nnU-Net's exact signature
-    ):
+    def check_dataset(self, plans: dict, dataset_json: dict) -> None:
+        """Refuse a dataset with fewer than two interchangeable channels."""
+        super().check_dataset(plans, dataset_json)
         require_modality_channels(type(self).__name__, plans, dataset_json)
-        super().__init__(plans, configuration, fold, dataset_json, device)
+
+    def configure(self, dataset_json: dict) -> None:
+        """The dataset's channels and fill order go with this instance's training transforms; the schedule."""
+        super().configure(dataset_json)
         layout = dropout_layout(dataset_json)
         if layout.fill_missing != self.modality_dropout_fill:
             logger.warning(

@@ -12,16 +12,16 @@ interference); weighting the lesion output's loss is one counter-measure.
 """
 
 # No `from __future__ import annotations` here: __init__ keeps nnU-Net's exact signature, annotations included.
-import torch
 from nnunetv2.training.loss.deep_supervision import DeepSupervisionWrapper
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
 from nnunet_wmh.trainers.nnunet_wmh_modality_dropout import nnUNetTrainerModalityDropout
 from nnunet_wmh.training.schedule import CpuSchedule, QuickSchedule
+from nnunet_wmh.training.setup import TrainerSetup
 from nnunet_wmh.training.support import OutputWeightedLoss, lesion_output_index
 
 
-class nnUNetTrainerMultiTaskLesionWeighted(nnUNetTrainer):
+class nnUNetTrainerMultiTaskLesionWeighted(TrainerSetup, nnUNetTrainer):
     """Region-based multi-task training with extra loss weight on the lesion output."""
 
     #: Weight of the lesion output's loss (1 = nnU-Net's plain region loss).
@@ -29,16 +29,14 @@ class nnUNetTrainerMultiTaskLesionWeighted(nnUNetTrainer):
     #: Number of epochs; None keeps nnU-Net's default (1000).
     epochs: int | None = None
 
-    def __init__(
-        self,
-        plans: dict,
-        configuration: str,
-        fold: int,
-        dataset_json: dict,
-        device: torch.device = torch.device("cuda"),  # noqa: B008 - nnU-Net's exact signature
-    ):
+    def check_dataset(self, plans: dict, dataset_json: dict) -> None:
+        """Refuse a dataset without a lesion output (before nnU-Net reads it); find that output."""
+        super().check_dataset(plans, dataset_json)
         self.lesion_output = lesion_output_index(type(self).__name__, plans, dataset_json)
-        super().__init__(plans, configuration, fold, dataset_json, device)
+
+    def configure(self, dataset_json: dict) -> None:
+        """The number of epochs, when the class sets one."""
+        super().configure(dataset_json)
         if self.epochs is not None:
             self.num_epochs = self.epochs
 

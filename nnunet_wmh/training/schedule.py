@@ -10,7 +10,6 @@ It lives in an ordinary package module (not in the ``nnUNet_extTrainer`` folder)
 import it by its package path.
 """
 
-# No `from __future__ import annotations` here: __init__ keeps nnU-Net's exact signature, annotations included.
 import copy
 
 import torch
@@ -20,13 +19,13 @@ from nnunetv2.utilities.plans_handling.plans_handler import ConfigurationManager
 from torch import nn
 
 from nnunet_wmh.training.seeding import SeededTraining
+from nnunet_wmh.training.setup import TrainerSetup
 
 
-class ShortSchedule(SeededTraining):
+class ShortSchedule(SeededTraining, TrainerSetup):
     """Mixin: ``epochs`` × ``iterations_per_epoch``, Adam, a narrower network.
 
-    ``__init__`` keeps nnU-Net's exact signature (nnU-Net reads it to save the trainer's arguments) and
-    runs the trainer's own first. Set the class attributes in a subclass.
+    Its set-up (:meth:`configure`) runs after the trainer's own. Set the class attributes in a subclass.
     """
 
     #: Number of epochs.
@@ -39,15 +38,9 @@ class ShortSchedule(SeededTraining):
     #: Adam's initial learning rate.
     adam_learning_rate: float = 3e-3
 
-    def __init__(
-        self,
-        plans: dict,
-        configuration: str,
-        fold: int,
-        dataset_json: dict,
-        device: torch.device = torch.device("cuda"),  # noqa: B008 - nnU-Net's exact signature
-    ):
-        super().__init__(plans, configuration, fold, dataset_json, device)
+    def configure(self, dataset_json: dict) -> None:
+        """The schedule and the learning rate, after the trainer's own set-up."""
+        super().configure(dataset_json)
         self.num_epochs = self.epochs
         self.num_iterations_per_epoch = self.iterations_per_epoch
         self.num_val_iterations_per_epoch = self.validation_iterations_per_epoch

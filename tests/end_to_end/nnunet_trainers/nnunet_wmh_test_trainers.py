@@ -4,24 +4,17 @@ This folder is appended to ``nnUNet_extTrainer`` with ``os.pathsep`` by the test
 file as a top-level module, so imports are absolute.
 """
 
-import torch
 from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
 
 from nnunet_wmh.trainers.nnunet_wmh_modality_dropout import nnUNetTrainerModalityDropout
 from nnunet_wmh.trainers.nnunet_wmh_multitask import nnUNetTrainerMultiTaskLesionWeighted
 from nnunet_wmh.training.seeding import SeededTraining
+from nnunet_wmh.training.setup import TrainerSetup
 
 
-class _TinySchedule(SeededTraining):
-    def __init__(
-        self,
-        plans: dict,
-        configuration: str,
-        fold: int,
-        dataset_json: dict,
-        device: torch.device = torch.device("cuda"),  # noqa: B008 - nnU-Net's exact signature
-    ):
-        super().__init__(plans, configuration, fold, dataset_json, device)
+class _TinySchedule(SeededTraining, TrainerSetup):
+    def configure(self, dataset_json: dict) -> None:
+        super().configure(dataset_json)
         self.num_epochs = 2
         self.num_iterations_per_epoch = 5
         self.num_val_iterations_per_epoch = 2

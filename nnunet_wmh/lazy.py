@@ -1,0 +1,26 @@
+"""Public names of a package imported on first use, so that importing the package stays free of numpy, torch
+and nnU-Net (the command line reads options and choices from light modules before any work starts)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+def lazy_exports(package: str, public: Mapping[str, str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """A package's ``__getattr__`` and ``__dir__`` for ``{name: module}``: the name is imported from its module
+    when first asked for; any other name raises AttributeError as a module would.
+
+    Usage, in a package's ``__init__.py``: ``__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)``.
+    """
+
+    def attribute(name: str) -> Any:
+        if name in public:
+            return getattr(importlib.import_module(public[name]), name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    def names() -> list[str]:
+        return sorted(set(importlib.import_module(package).__dict__) | set(public))
+
+    return attribute, names
