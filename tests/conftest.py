@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from nnunet_wmh.synthetic import make_synthetic_cohort
+from tests.helpers.docs import DOCS, run_page
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +48,11 @@ def nnunet_folders(tmp_path, monkeypatch) -> dict[str, Path]:
         monkeypatch.setenv(variable, str(folder))
         folders[variable] = folder
     return folders
+
+
+@pytest.fixture(scope="session")
+def getting_started(tmp_path_factory):
+    """docs/getting-started.md run as a reader runs it (its demo is the quick demo): the folder and the run."""
+    folder = tmp_path_factory.mktemp("getting_started")
+    completed = run_page(DOCS / "getting-started.md", folder)
+    return folder, completed

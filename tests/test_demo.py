@@ -23,11 +23,10 @@ def read_tsv(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.mark.slow
-def test_quick_demo_runs_end_to_end(tmp_path):
-    out = tmp_path / "demo"
-    completed = subprocess.run(
-        [str(BIN / "nnunet_wmh"), "demo", "--out", str(out), "--quick"], capture_output=True, text=True, timeout=1500
-    )
+def test_quick_demo_runs_end_to_end(getting_started):
+    """The quick demo as the getting-started page runs it (``nnunet_wmh demo --quick --out demo``)."""
+    folder, completed = getting_started
+    out = folder / "demo"
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     printed = completed.stdout
     for number in range(1, 9):
@@ -66,6 +65,7 @@ def test_quick_demo_runs_end_to_end(tmp_path):
     assert str(report / "index.html") in printed
     summary = json.loads((out / "demo.json").read_text())
     assert summary["quick"] is True and set(summary["dice_by_variant"]) == set(dice)
+    assert re.search(r"^demo: 8 stage\(s\) done in [0-9.]+ s -> .*demo$", printed, re.MULTILINE)
     # running into the same folder again is refused
     again = subprocess.run(
         [str(BIN / "nnunet_wmh"), "demo", "--out", str(out), "--quick"], capture_output=True, text=True

@@ -148,3 +148,34 @@ def test_the_import_contracts_hold():
     completed = subprocess.run([str(lint_imports)], capture_output=True, text=True, cwd=PACKAGE.parent)
     assert completed.returncode == 0, completed.stdout[-3000:]
     assert re.search(r"Contracts: 2 kept, 0 broken", completed.stdout)
+
+
+def _third_party_imports() -> set[str]:
+    """Top-level names of the modules the package imports that are neither its own nor the standard library."""
+    names = set()
+    for path in _module_files():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module.split(".")[0])
+    return {n for n in names if n not in sys.stdlib_module_names and n not in ("nnunet_wmh", "__future__")}
+
+
+def test_every_imported_package_is_declared_and_nnunet_is_bounded():
+    from importlib.metadata import packages_distributions
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11 and later
+
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["project"]
+    declared = {re.split(r"[<>=!\[ ;]", spec)[0].lower().replace("_", "-") for spec in project["dependencies"]}
+    providers = packages_distributions()
+    undeclared = sorted(
+        module for module in _third_party_imports()
+        if not {d.lower().replace("_", "-") for d in providers.get(module, [module])} & declared
+    )  # fmt: skip
+    assert undeclared == []
+    nnunet = next(spec for spec in project["dependencies"] if spec.startswith("nnunetv2"))
+    assert "<" in nnunet  # the trainers subclass its internals: bounded to the tested minor versions
+    assert set(project["optional-dependencies"]) == {"test", "docs", "dev"}
+    assert "ruff" not in " ".join(project["optional-dependencies"]["test"])  # linters are dev tools

@@ -10,6 +10,7 @@ from nnunet_wmh.cli.formatting import EXIT_OK, finished
 from nnunet_wmh.cli.results import print_report
 from nnunet_wmh.cli.slurm import add_slurm_arguments, check_slurm_flags, print_submission, slurm_options
 from nnunet_wmh.cohorts.read import LAYOUTS
+from nnunet_wmh.cohorts.single_subject import SubjectFiles
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.modalities import KNOWN_MODALITIES, MODALITY_NAMES, other_modalities
 from nnunet_wmh.registration import TRANSFORM_KINDS
@@ -88,8 +89,6 @@ def add_segment(subparsers) -> None:
 
 def segment_source(args: argparse.Namespace):
     """The cohort INPUT, or one subject's files (``--flair``, ``--t1``, ``--t2`` ...)."""
-    from nnunet_wmh.cohorts.single_subject import SubjectFiles  # heavy: the cohort readers
-
     images = {m: getattr(args, m) for m in KNOWN_MODALITIES if getattr(args, m) is not None}
     if args.images:
         warn("--image MODALITY=PATH is deprecated and goes in the next release; use --t2 PATH (--pd, ...)")
@@ -106,7 +105,7 @@ def segment_source(args: argparse.Namespace):
 
 def model_location(args: argparse.Namespace) -> str:
     """``--model``, or the folder nnU-Net's ``-d -c [-tr] [-p]`` name in ``$nnUNet_results``."""
-    from nnunet_wmh.nnunet.model import model_folder_of  # heavy: kept with the model's other readers
+    from nnunet_wmh.nnunet.model import model_folder_of  # heavy: numpy (the model's label conventions)
 
     if args.model is not None:
         if args.dataset_id is not None or args.configuration is not None:

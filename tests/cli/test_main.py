@@ -155,3 +155,36 @@ def test_an_interruption_exits_130_with_one_line(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().err == (
         "nnunet_wmh: stopped: interrupted; the outputs are as they were before this run\n"
     )
+
+
+HEAVY = ("numpy", "torch", "nnunetv2", "SimpleITK", "scipy", "nibabel", "pandas", "matplotlib", "cc3d")
+
+
+def test_the_parsers_load_nothing_heavy_and_every_import_kept_out_of_them_is_heavy():
+    import ast
+    import subprocess
+    import sys
+
+    import nnunet_wmh.cli as cli_package
+
+    code = "import sys; from nnunet_wmh.cli.main import build_parsers; build_parsers(); "
+    code += "print(sorted(set(sys.modules) & set({})))"
+    loaded = subprocess.run([sys.executable, "-c", code.format(list(HEAVY))], capture_output=True, text=True)
+    assert loaded.stdout.strip() == "[]"
+    marked = set()
+    for path in Path(cli_package.__file__).parent.glob("*.py"):
+        lines = path.read_text().splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, ast.ImportFrom) and node.col_offset > 0 and "# heavy" in lines[node.lineno - 1]:
+                marked.add(node.module)
+    assert len(marked) >= 10
+    check = "import importlib, sys; importlib.import_module(sys.argv[1]); print(sorted(set(sys.modules) & set({})))"
+    light = [
+        m
+        for m in sorted(marked)
+        if subprocess.run(
+            [sys.executable, "-c", check.format(list(HEAVY)), m], capture_output=True, text=True
+        ).stdout.strip()
+        == "[]"
+    ]
+    assert light == []  # an import marked heavy that loads nothing heavy belongs at the top of its module

@@ -111,7 +111,8 @@ def test_a_rerun_trains_nothing_and_a_changed_option_is_refused(micro_study):
     started = time.perf_counter()
     output = run(command, root)
     assert time.perf_counter() - started < 0.25 * first_seconds
-    assert output.count("done earlier") == 10 and "nnUNetv2_train fold 0 (nnUNetTrainer_tiny, cpu) ..." not in output
+    assert output.count(": done earlier") == 10 and "nnUNetv2_train fold 0 (nnUNetTrainer_tiny, cpu) ..." not in output
+    assert output.splitlines()[-1].startswith("study: 0 step(s) done, 10 done earlier in ")
     assert [p.stat().st_mtime_ns for p in checkpoints] == stamps and len(checkpoints) == 2
     refused = run([*command, "--seed", "7"], root, expect=1)
     assert "finished step(s) flair/convert" in refused and "--overwrite" in refused
