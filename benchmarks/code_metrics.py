@@ -3,8 +3,9 @@
 * **longest function** and **functions over 8 parameters** of the package (``self``/``cls`` not counted);
 * **walks**: one call of a command's library function is traced (``sys.setprofile``) and one of its
   parameters is followed through the package: a *stop* is a package function that receives the parameter's
-  value, or a value made from it (a stop's return value; a path inside a path that was followed; an object
-  holding either in a field or an item). Stops are listed in the order they are first reached; a *return* is
+  value, or a value made from it (a stop's return value that holds it; a path inside a path that was followed;
+  an object holding either in a field or an item, two levels deep; the other fields of such an object are not
+  followed). Stops are listed in the order they are first reached; a *return* is
   a step of that list into a module that was already left once. Fewer stops, modules and returns: a reader
   follows the value through fewer places.
 
@@ -115,9 +116,7 @@ class _Walk:
         elif event == "return" and id(frame) in self.frames:
             self.frames.discard(id(frame))
             if argument is not None and not isinstance(argument, str | os.PathLike) and self._carries(argument):
-                self._mark(argument)
-                for member in self._members(argument):
-                    self._mark(member)
+                self._mark(argument)  # a value made from the followed one; its other members were not
 
     @staticmethod
     def _members(value: object) -> list[object]:

@@ -19,22 +19,8 @@ from nnunet_wmh.modalities import FLAIR_ONLY, KNOWN_MODALITIES, MODALITY_NAMES, 
 from nnunet_wmh.tsv import MISSING, read_tsv, write_tsv
 
 CONVERSION_TSV = "conversion.tsv"
-COLUMNS = (
-    "case",
-    "split",
-    "subject",
-    "session",
-    "site",
-    "variant",
-    "channels",
-    "fold",
-    "has_label",
-    "flair",
-    "t1",
-    "lesion",
-    "regions",
-    "t1_coregistered",
-)
+COLUMNS = ("case", "split", "subject", "session", "site", "variant", "channels", "fold", "has_label", "flair", "t1",
+           "lesion", "regions", "t1_coregistered")  # fmt: skip
 #: Columns a reader needs.
 REQUIRED_COLUMNS = frozenset({"case", "subject", "session", "site", "variant", "channels"})
 

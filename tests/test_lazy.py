@@ -11,10 +11,11 @@ from nnunet_wmh.lazy import lazy_exports
 
 
 def test_a_name_is_imported_from_its_module_when_first_asked_for():
-    getattr_, dir_ = lazy_exports("nnunet_wmh", {"dumps": "json"})
+    getattr_, dir_, all_ = lazy_exports("nnunet_wmh", {"json": ["dumps", "JSONDecoder"]})
     import json
 
-    assert getattr_("dumps") is json.dumps and "dumps" in dir_() and "__version__" in dir_()
+    assert getattr_("dumps") is json.dumps and getattr_("JSONDecoder") is json.JSONDecoder
+    assert "dumps" in dir_() and "__version__" in dir_() and all_ == ["JSONDecoder", "dumps"]
     with pytest.raises(AttributeError, match="module 'nnunet_wmh' has no attribute 'loads'"):
         getattr_("loads")
 

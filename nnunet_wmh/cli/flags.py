@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,8 +29,13 @@ from nnunet_wmh.runs.options import DEFAULT_SEED, DEVICES, RunOptions
 DEPRECATED = "deprecated_spellings"
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """``--help`` with every option's default: ``(default: X)`` is added unless the help says it already."""
+class HelpFormatter(argparse.HelpFormatter):
+    """``--help`` with every option's default: ``(default: X)`` is added unless the help says it already; the
+    description's paragraphs (blank-line separated) are wrapped to the terminal's width."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = [" ".join(paragraph.split()) for paragraph in text.split("\n\n")]
+        return "\n\n".join(textwrap.fill(p, width, initial_indent=indent, subsequent_indent=indent) for p in paragraphs)
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
@@ -89,6 +95,14 @@ def default_of(kind: type, name: str) -> Any:
     raise ValueError(f"{kind.__name__}.{name} has no default")
 
 
+def add_option(parser: argparse.ArgumentParser, kind: type, name: str, help: str | None = None, **kwargs: Any) -> None:
+    """The flag ``--NAME`` (underscores as dashes, and any ``aliases``) of field ``name`` of the options class
+    ``kind``, with that field's default: the field is named once, its default written once."""
+    aliases = kwargs.pop("aliases", ())
+    flag = "--" + name.replace("_", "-")
+    parser.add_argument(*aliases, flag, dest=name, default=default_of(kind, name), help=help, **kwargs)
+
+
 def options_from(kind: type, args: argparse.Namespace) -> Any:
     """An options dataclass from the parsed flags whose names are its fields (lists become tuples)."""
     values = {}
@@ -138,3 +152,11 @@ def run_options(args: argparse.Namespace) -> RunOptions:
 def comma_or_spaces(values: Sequence[str]) -> list[str]:
     """``["0", "1,2"]`` → ``["0", "1", "2"]``: a list flag (``nargs="+"``) also takes comma lists."""
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def add_atlas_flags(parser: argparse.ArgumentParser, *, what: str) -> None:
+    """``--atlas-image``, ``--atlas-labels``, ``--region-table``: given together, or none."""
+    group = parser.add_argument_group("atlas", f"give all three, or none ({what})")
+    group.add_argument("--atlas-image", help="template image, e.g. an MNI152 T1 (default: none)")
+    group.add_argument("--atlas-labels", help="region labels on the template grid (default: none)")
+    group.add_argument("--region-table", help="names of the labels: TSV/CSV, 'id name' text, LUT (default: none)")

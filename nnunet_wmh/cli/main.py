@@ -9,51 +9,39 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import logging
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from types import ModuleType
 
 from nnunet_wmh import __version__
-from nnunet_wmh.cli.data import add_convert, add_coregister, add_regions, add_synth
+from nnunet_wmh.cli import (
+    convert,
+    coregister,
+    decode,
+    demo,
+    evaluate,
+    jobs,
+    regions,
+    report,
+    report_merge,
+    segment,
+    study,
+    synth,
+    trainers_path,
+)
 from nnunet_wmh.cli.flags import DEPRECATED, HelpFormatter
 from nnunet_wmh.cli.formatting import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_USAGE, with_flags
-from nnunet_wmh.cli.pipeline import add_demo, add_trainers_path
-from nnunet_wmh.cli.results import add_decode, add_evaluate, add_report, add_report_merge
-from nnunet_wmh.cli.segment import add_segment
-from nnunet_wmh.cli.slurm import add_jobs
-from nnunet_wmh.cli.study import add_study
 from nnunet_wmh.errors import InvalidInputsError, NnunetWmhError, UsageError
 
-COMMANDS: tuple[Callable, ...] = (
-    add_synth,
-    add_convert,
-    add_decode,
-    add_evaluate,
-    add_report,
-    add_report_merge,
-    add_regions,
-    add_coregister,
-    add_study,
-    add_segment,
-    add_jobs,
-    add_demo,
-    add_trainers_path,
-)
-
-
-class _CommonSubparsers:
-    """Adds the shared -v/-q options and the help formatter to every subcommand, and remembers each
-    subcommand's parser."""
-
-    def __init__(self, subparsers, common: argparse.ArgumentParser) -> None:
-        self._subparsers = subparsers
-        self._common = common
-        self.parsers: dict[str, argparse.ArgumentParser] = {}
-
-    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
-        parser = self._subparsers.add_parser(name, parents=[self._common], formatter_class=HelpFormatter, **kwargs)
-        self.parsers[name] = parser
-        return parser
+#: One module per command, in the order ``nnunet_wmh --help`` lists them. Each has ``NAME``, ``SUMMARY`` (the
+#: line in that list), its docstring (the command's ``--help`` description), ``add_arguments(parser)`` and
+#: ``run(args) -> exit code``.
+COMMANDS: tuple[ModuleType, ...] = (
+    synth, convert, decode, evaluate, report, report_merge, regions, coregister, study, segment, jobs, demo,
+    trainers_path,
+)  # fmt: skip
 
 
 def _add_verbosity(parser: argparse.ArgumentParser, default: object) -> None:
@@ -72,10 +60,16 @@ def build_parsers() -> tuple[argparse.ArgumentParser, dict[str, argparse.Argumen
     _add_verbosity(parser, False)
     common = argparse.ArgumentParser(add_help=False)
     _add_verbosity(common, argparse.SUPPRESS)  # after the command as well as before it
-    subparsers = _CommonSubparsers(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"), common)
-    for add in COMMANDS:
-        add(subparsers)
-    return parser, subparsers.parsers
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parsers = {}
+    for command in COMMANDS:
+        parsers[command.NAME] = subparsers.add_parser(
+            command.NAME, help=command.SUMMARY, description=inspect.cleandoc(command.__doc__ or ""),
+            parents=[common], formatter_class=HelpFormatter,
+        )  # fmt: skip
+        command.add_arguments(parsers[command.NAME])
+        parsers[command.NAME].set_defaults(handler=command.run)
+    return parser, parsers
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,13 +1,25 @@
-"""``nnunet_wmh segment``: a trained model applied to a cohort (or one subject), with regions and the report."""
+"""Applies a trained nnU-Net model (a model folder, an nnUNetv2_export_model_to_zip file, or nnU-Net's -d/-c/-tr/-p)
+to every subject of a cohort (WMH 2017 tree, BIDS, manifest) or to one subject (--flair/--t1/--t2...). The
+model's dataset.json says which images it takes; a subject it cannot serve is listed in skipped.tsv. Images off the
+FLAIR grid are co-registered first. Regions come from a multitask model, else from --atlas-*, else from the
+built-in MNI152 white matter parcellation. OUT gets the report's tables, qc.tsv with each case's route and
+uncertainty, pictures, index.html and BIDS derivatives (sub-X/anat/...)."""
 
 from __future__ import annotations
 
 import argparse
 
-from nnunet_wmh.cli.data import add_atlas_flags
-from nnunet_wmh.cli.flags import add_run_flags, comma_or_spaces, default_of, options_from, run_options, warn
+from nnunet_wmh.cli.flags import (
+    add_atlas_flags,
+    add_option,
+    add_run_flags,
+    comma_or_spaces,
+    options_from,
+    run_options,
+    warn,
+)
 from nnunet_wmh.cli.formatting import EXIT_OK, finished
-from nnunet_wmh.cli.results import print_report
+from nnunet_wmh.cli.report import print_report
 from nnunet_wmh.cli.slurm import add_slurm_arguments, check_slurm_flags, print_submission, slurm_options
 from nnunet_wmh.cohorts.read import LAYOUTS
 from nnunet_wmh.cohorts.single_subject import SubjectFiles
@@ -17,6 +29,9 @@ from nnunet_wmh.registration import TRANSFORM_KINDS
 from nnunet_wmh.report.options import CONNECTIVITIES
 from nnunet_wmh.segment.options import SegmentOptions
 from nnunet_wmh.tsv import read_tsv
+
+NAME = "segment"
+SUMMARY = "segment a cohort with a trained model: WMH masks, region maps, burden tables, QC, BIDS derivatives"
 
 
 def _modality_image(value: str) -> tuple[str, str]:
@@ -43,26 +58,15 @@ def _add_model_flags(parser: argparse.ArgumentParser) -> None:
     model.add_argument("-p", dest="plans", default="nnUNetPlans", help="plans identifier (with -d)")
     model.add_argument("-f", "--folds", nargs="+", metavar="FOLD",
                        help="folds to ensemble, e.g. -f 0 1 2 or all (default: every fold of the model)")  # fmt: skip
-    model.add_argument("-chk", "--checkpoint", default=default_of(SegmentOptions, "checkpoint"),
-                       help="checkpoint file of each fold")  # fmt: skip
+    add_option(model, SegmentOptions, "checkpoint", "checkpoint file of each fold", aliases=["-chk"])
     model.add_argument("--disable-tta", "--disable_tta", dest="mirroring", action="store_false",
                        help="no test-time mirroring (faster)")  # fmt: skip
     model.add_argument("--trainer-path", dest="trainer_paths", action="append", default=[],
                        help="folder with the model's trainer class; repeatable (default: none)")  # fmt: skip
 
 
-def add_segment(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "segment",
-        help="segment a cohort with a trained model: WMH masks, region maps, burden tables, QC, BIDS derivatives",
-        description="Applies a trained nnU-Net model (a model folder, an nnUNetv2_export_model_to_zip file, or "
-        "nnU-Net's -d/-c/-tr/-p) to every subject of a cohort (WMH 2017 tree, BIDS, manifest) or to one subject "
-        "(--flair/--t1/--t2...). The model's dataset.json says which images it takes; a subject it cannot serve "
-        "is listed in skipped.tsv. Images off the FLAIR grid are co-registered first. Regions come from a "
-        "multitask model, else from --atlas-*, else from the built-in MNI152 white matter parcellation. OUT gets "
-        "the report's tables, qc.tsv with each case's route and uncertainty, pictures, index.html and BIDS "
-        "derivatives (sub-X/anat/...).",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``segment``."""
     parser.add_argument("source", nargs="?", metavar="INPUT", help="cohort: WMH 2017 tree, BIDS root or manifest")
     parser.add_argument("--out", required=True, help="output folder (a BIDS derivatives dataset)")
     parser.add_argument("--layout", choices=LAYOUTS, help="cohort layout (default: detected)")
@@ -73,18 +77,14 @@ def add_segment(subparsers) -> None:
     one.add_argument("--subject-id", default="01", help="its id in the outputs")
     _add_model_flags(parser)
     add_atlas_flags(parser, what="none: the built-in atlas, for lesion models")
-    parser.add_argument("--transform", choices=TRANSFORM_KINDS, default=default_of(SegmentOptions, "transform"),
-                        help="atlas registration")  # fmt: skip
-    parser.add_argument("--connectivity", type=int, choices=CONNECTIVITIES,
-                        default=default_of(SegmentOptions, "connectivity"), help="lesion connectivity")  # fmt: skip
-    parser.add_argument("--min-lesion-mm3", type=float, default=default_of(SegmentOptions, "min_lesion_mm3"),
-                        help="drop lesions smaller than this (mm³)")  # fmt: skip
+    add_option(parser, SegmentOptions, "transform", "atlas registration", choices=TRANSFORM_KINDS)
+    add_option(parser, SegmentOptions, "connectivity", "lesion connectivity", type=int, choices=CONNECTIVITIES)
+    add_option(parser, SegmentOptions, "min_lesion_mm3", "drop lesions smaller than this (mm³)", type=float)
     parser.add_argument("--no-pictures", dest="pictures", action="store_false",
                         help="tables only (no PNGs, no index.html)")  # fmt: skip
     parser.add_argument("--skip-invalid", action="store_true", help="list unreadable subjects and go on")
     add_run_flags(parser, jobs="worker processes for checks and tables", parts=True, device=True)
     add_slurm_arguments(parser, gpu_jobs="the parts")
-    parser.set_defaults(handler=run_segment)
 
 
 def segment_source(args: argparse.Namespace):
@@ -123,7 +123,8 @@ def segment_options(args: argparse.Namespace) -> SegmentOptions:
     return options_from(SegmentOptions, args)
 
 
-def run_segment(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    """Segment (or submit the SLURM jobs); print the report's figures and the subjects skipped."""
     from nnunet_wmh.segment.run import segment_cohort  # heavy: torch, nnU-Net, SimpleITK
 
     check_slurm_flags(args)

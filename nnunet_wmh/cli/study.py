@@ -1,4 +1,8 @@
-"""``nnunet_wmh study``: the paper's comparison on a cohort, in one resumable command."""
+"""The paper's comparison on a cohort, in one resumable command. For each input configuration: convert ->
+nnUNetv2_plan_and_preprocess -> nnUNetv2_train -> nnUNetv2_predict on the test subjects in every input the model
+accepts -> evaluate; then results.tsv, table_segmentation.tsv/.md, table_localization.tsv, comparisons.tsv, figures
+and index.html in OUT. Every step is also written to OUT/commands.sh. Rerun the same command to continue an
+interrupted study: finished steps are not redone."""
 
 from __future__ import annotations
 
@@ -6,8 +10,16 @@ import argparse
 import signal
 import sys
 
-from nnunet_wmh.cli.data import add_atlas_flags
-from nnunet_wmh.cli.flags import add_run_flags, add_seed_flag, comma_or_spaces, default_of, options_from, run_options
+from nnunet_wmh.cli.flags import (
+    add_atlas_flags,
+    add_option,
+    add_run_flags,
+    add_seed_flag,
+    comma_or_spaces,
+    default_of,
+    options_from,
+    run_options,
+)
 from nnunet_wmh.cli.formatting import EXIT_INTERRUPTED, EXIT_OK, comma_list
 from nnunet_wmh.cli.slurm import add_slurm_arguments, check_slurm_flags, print_submission, slurm_options
 from nnunet_wmh.cohorts.read import LAYOUTS
@@ -15,6 +27,9 @@ from nnunet_wmh.errors import UsageError
 from nnunet_wmh.study.configs import CONFIGS, join_config_tokens
 from nnunet_wmh.study.options import StudyOptions
 from nnunet_wmh.study.profiles import CONFIGURATIONS, PROFILES
+
+NAME = "study"
+SUMMARY = "the paper's comparison study on a cohort: train, predict, evaluate, compare (resumable)"
 
 
 def _interrupt(signum, frame) -> None:
@@ -32,16 +47,8 @@ def _configs(value: str) -> list[str]:
     return join_config_tokens(comma_list(value))
 
 
-def add_study(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "study",
-        help="the paper's comparison study on a cohort: train, predict, evaluate, compare (resumable)",
-        description="For each input configuration: convert -> nnUNetv2_plan_and_preprocess -> nnUNetv2_train -> "
-        "nnUNetv2_predict on the test subjects in every input the model accepts -> evaluate; then results.tsv, "
-        "table_segmentation.tsv/.md, table_localization.tsv, comparisons.tsv, figures and index.html in OUT. "
-        "Every step is also written to OUT/commands.sh. Rerun the same command to continue an interrupted "
-        "study: finished steps are not redone.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of ``study``."""
     parser.add_argument("source", metavar="SOURCE", help="cohort with a test split: WMH 2017 tree, BIDS root, manifest")
     parser.add_argument("--out", required=True, help="study folder (continued if it holds this study)")
     parser.add_argument(
@@ -49,17 +56,15 @@ def add_study(subparsers) -> None:
         help=f"configurations: {', '.join(CONFIGS)}; or over a list of modalities (last, or joined by +): "
         "interchangeable_dropout:flair,t1,t2, interchangeable:LIST, fixed:LIST (default: all the source allows)",
     )  # fmt: skip
-    parser.add_argument("--profile", default=default_of(StudyOptions, "profile"), choices=list(PROFILES),
-                        help="; ".join(f"{p.name}: {p.summary}" for p in PROFILES.values()))  # fmt: skip
+    profiles = "; ".join(f"{p.name}: {p.summary}" for p in PROFILES.values())
+    add_option(parser, StudyOptions, "profile", profiles, choices=list(PROFILES))
     parser.add_argument("-c", "--configuration", choices=CONFIGURATIONS,
                         help="nnU-Net configuration (default: the profile's)")  # fmt: skip
     parser.add_argument("-f", "--folds", nargs="+", metavar="FOLD",
                         help="folds trained per configuration and ensembled, e.g. -f 0 1 2 3 4 (default: "
                         "0)")  # fmt: skip
-    parser.add_argument("--cv-folds", type=int, default=default_of(StudyOptions, "cv_folds"),
-                        help="cross-validation folds of the datasets")  # fmt: skip
-    parser.add_argument("--dataset-id-base", type=int, default=default_of(StudyOptions, "dataset_id_base"),
-                        help="dataset ids are this + the configuration's index")  # fmt: skip
+    add_option(parser, StudyOptions, "cv_folds", "cross-validation folds of the datasets", type=int)
+    add_option(parser, StudyOptions, "dataset_id_base", "dataset ids are this + the configuration's index", type=int)
     parser.add_argument("--test-source", help="a separate test cohort (default: SOURCE's test split)")
     parser.add_argument("--layout", choices=LAYOUTS, help="layout of SOURCE (default: detected)")
     parser.add_argument("--test-layout", choices=LAYOUTS, help="layout of --test-source (default: detected)")
@@ -86,7 +91,6 @@ def add_study(subparsers) -> None:
         overwrite="redo finished steps whose options changed, or replace a folder that is not a study",
     )
     add_slurm_arguments(parser, gpu_jobs="training, prediction")
-    parser.set_defaults(handler=run_study)
 
 
 def study_options(args: argparse.Namespace) -> StudyOptions:
@@ -121,7 +125,8 @@ def _run_mode(args: argparse.Namespace, options, say) -> int:
     return EXIT_OK
 
 
-def run_study(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    """Run, continue, submit or finish the study; print its tables and findings."""
     from nnunet_wmh.study.run import run_study as study  # heavy: as above
 
     _modes(args)

@@ -20,7 +20,7 @@ import csv
 from pathlib import Path
 
 from nnunet_wmh.cohorts.contents import NIFTI_ENDINGS, SourceContents, natural_key
-from nnunet_wmh.cohorts.subject import MODALITIES, Modality, Subject, image_fields
+from nnunet_wmh.cohorts.subject import MODALITIES, Modality, Subject, found_files
 from nnunet_wmh.errors import InputDataError
 
 IMAGE_SUFFIXES = {"flair": "_FLAIR", "t1": "_T1w", "t2": "_T2w", "pd": "_PDw", "t2star": "_T2starw", "swi": "_swi"}
@@ -142,9 +142,7 @@ def read_bids(
                 root=root,
                 key=key,
                 group=subject_id,
-                **image_fields({m: files[m] for m in modalities}),
-                lesion=files["lesion"],
-                regions=files["regions"],
+                **found_files(files, modalities),
                 expected=expected,
                 ambiguous=tuple(kind for kind, found in candidates.items() if len(found) > 1),
             )

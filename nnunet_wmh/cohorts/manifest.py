@@ -12,7 +12,7 @@ import csv
 from pathlib import Path
 
 from nnunet_wmh.cohorts.contents import SourceContents
-from nnunet_wmh.cohorts.subject import KNOWN_MODALITIES, MODALITIES, Modality, Subject, image_fields
+from nnunet_wmh.cohorts.subject import KNOWN_MODALITIES, MODALITIES, Modality, Subject, found_files
 from nnunet_wmh.errors import InputDataError, SourceLayoutError
 
 LABEL_COLUMNS = ("lesion", "regions")
@@ -78,9 +78,7 @@ def read_manifest(path: Path, *, modalities: tuple[Modality, ...] = MODALITIES) 
             group=subject,
             split=split,
             expected=expected,
-            **image_fields({m: files[m] for m in modalities}),
-            lesion=files["lesion"],
-            regions=files["regions"],
+            **found_files(files, modalities),
         )
         getattr(contents, split).append(record)
     return contents

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from nnunet_wmh.modalities import (  # re-exported: the subject record is where 
 )
 
 __all__ = [
-    "KNOWN_MODALITIES", "MODALITIES", "MODALITY_NAMES", "ZERO", "Modality", "Subject", "image_fields",
+    "KNOWN_MODALITIES", "MODALITIES", "MODALITY_NAMES", "ZERO", "Modality", "Subject", "found_files", "image_fields",
     "parse_modalities",
 ]  # fmt: skip
 
@@ -27,6 +27,13 @@ def image_fields(images: Mapping[Modality, Path | None]) -> dict[str, object]:
     """:class:`Subject` keyword arguments for images by modality: ``flair``, ``t1`` and ``others``."""
     others = tuple((m, images[m]) for m in other_modalities(KNOWN_MODALITIES) if images.get(m) is not None)
     return {"flair": images.get("flair"), "t1": images.get("t1"), "others": others}
+
+
+def found_files(files: Mapping[str, Path | None], modalities: Iterable[Modality]) -> dict[str, object]:
+    """:class:`Subject` keyword arguments for what a cohort reader found: the images of ``modalities`` and the
+    lesion and region maps (``files`` is keyed by modality, ``"lesion"`` and ``"regions"``; None where absent)."""
+    images = image_fields({m: files[m] for m in modalities})
+    return {**images, "lesion": files["lesion"], "regions": files["regions"]}
 
 
 @dataclass(frozen=True)

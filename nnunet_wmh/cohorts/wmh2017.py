@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 from nnunet_wmh.cohorts.contents import SourceContents, natural_key, nifti_files
-from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, Modality, Subject, image_fields
+from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, Modality, Subject, found_files
 from nnunet_wmh.errors import InputDataError
 
 SPLIT_FOLDERS = {"train": "training", "test": "test"}
@@ -85,9 +85,7 @@ def _subject(
         root=folder,
         key=key,
         group=key,
-        **image_fields({m: files[m] for m in modalities}),
-        lesion=files["lesion"],
-        regions=files["regions"],
+        **found_files(files, modalities),
         split=split,
         expected=(
             *((m, f"{images}/{MODALITY_NAMES[m]}.nii.gz") for m in modalities),

@@ -19,13 +19,11 @@ from __future__ import annotations
 
 from nnunet_wmh.lazy import lazy_exports
 
-_PUBLIC = {
-    "ConversionResult": "nnunet_wmh.dataset_conversion.convert",
-    "ConvertOptions": "nnunet_wmh.dataset_conversion.options",
-    "convert_dataset": "nnunet_wmh.dataset_conversion.convert",
-    "MODES": "nnunet_wmh.dataset_conversion.modes",
-}
-
-__all__ = sorted(_PUBLIC)
-
-__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "nnunet_wmh.dataset_conversion.convert": ["ConversionResult", "convert_dataset"],
+        "nnunet_wmh.dataset_conversion.options": ["ConvertOptions"],
+        "nnunet_wmh.dataset_conversion.modes": ["MODES"],
+    },
+)

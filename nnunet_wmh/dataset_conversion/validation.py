@@ -23,7 +23,7 @@ from nnunet_wmh.io import dimension_problem, load_nifti, nonfinite_problem, read
 
 MAX_REGION_VALUE = 65535
 COREGISTRATION_HINT = (
-    "every image must be on the FLAIR grid for nnU-Net: use the challenge's pre/ images (`images` pre), or let "
+    "every image must be on the FLAIR grid for nnU-Net: use the challenge's pre/ images (`image_folder` pre), or let "
     "convert register and resample it onto the FLAIR grid (`coregister`)"
 )
 

@@ -35,6 +35,7 @@ from nnunet_wmh.labels.joint import LESION_OUTPUT_NAME
 from nnunet_wmh.runs.options import RunOptions, check_threshold, resolve_options
 from nnunet_wmh.runs.outputs import atomic_output_folder
 from nnunet_wmh.runs.parallel import map_collecting_problems
+from nnunet_wmh.runs.summary import RunSummary, Stopwatch
 
 logger = logging.getLogger(__name__)
 
@@ -192,6 +193,22 @@ def _decode_case(npz_path: Path, *, dataset_json: Mapping[str, Any], out: Path, 
     return target
 
 
+@dataclass(frozen=True)
+class DecodeResult:
+    """What :func:`decode_prediction_folder` wrote.
+
+    Attributes
+    ----------
+    files
+        The joint label maps ``OUT/CASE.nii.gz``, in case order.
+    run_summary
+        The end-of-run summary.
+    """
+
+    files: list[Path]
+    run_summary: RunSummary
+
+
 def _check_folders(prediction_dir: Path, out_dir: Path) -> None:
     if not prediction_dir.is_dir():
         state = "is a file" if prediction_dir.exists() else "does not exist"
@@ -206,7 +223,7 @@ def decode_prediction_folder(
     options: DecodeOptions | None = None,
     run: RunOptions | None = None,
     **fields: Any,
-) -> list[Path]:
+) -> DecodeResult:
     """Decode every ``CASE.npz`` of an nnU-Net prediction folder into ``out/CASE.nii.gz`` joint labels.
 
     Parameters
@@ -222,9 +239,9 @@ def decode_prediction_folder(
 
     Returns
     -------
-    list of Path
-        The written files, in case order. Geometry (spacing, origin, direction) is the one nnU-Net
-        stored for the case, as in nnU-Net's own exported label maps.
+    DecodeResult
+        The written files (``.files``, in case order) and the run's summary. Geometry (spacing, origin,
+        direction) is the one nnU-Net stored for the case, as in nnU-Net's own exported label maps.
 
     Raises
     ------
@@ -234,6 +251,7 @@ def decode_prediction_folder(
         Every case that cannot be decoded (nothing is written).
     """
     options, run = resolve_options(DecodeOptions, options, run, fields)
+    stopwatch = Stopwatch()
     options.check()
     run.check()
     out, dataset_json, threshold = options.out, options.dataset_json, options.threshold
@@ -254,4 +272,5 @@ def decode_prediction_folder(
         )
         if problems:
             raise InvalidInputsError(problems, consequence="nothing was written")
-    return [out_dir / path.name for path in written if path is not None]
+    files = [out_dir / path.name for path in written if path is not None]
+    return DecodeResult(files, RunSummary("decode", out_dir, len(files), "case", seconds=stopwatch.seconds))

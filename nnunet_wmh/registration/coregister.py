@@ -28,22 +28,43 @@ from nnunet_wmh.registration.engine import (
     transform_path,
 )
 from nnunet_wmh.runs.outputs import atomic_output_files
+from nnunet_wmh.runs.summary import RunSummary, Stopwatch
 
-#: Share of the moved T1's head that must land inside the FLAIR's head.
 logger = logging.getLogger(__name__)
 
+#: Share of the moved T1's head that must land inside the FLAIR's head.
 MIN_HEAD_OVERLAP = 0.90
 N4_SHRINK = 4
 
 
 @dataclass(frozen=True)
 class CoregistrationResult:
-    """Files written and how the registration ended."""
+    """Files written and how the registration ended.
+
+    Attributes
+    ----------
+    image
+        The moved image on the FLAIR grid.
+    transform
+        The rigid transform (ITK ``.tfm``) beside it.
+    metric
+        Final Mattes mutual information (negative: lower is better).
+    head_overlap
+        Share of the moved head inside the FLAIR's head (0..1).
+    seconds
+        Wall time of the registration and resampling.
+    """
 
     image: Path
     transform: Path
     metric: float
     head_overlap: float
+    seconds: float = 0.0
+
+    @property
+    def run_summary(self) -> RunSummary:
+        """The end-of-run summary (one image)."""
+        return RunSummary("coregister", self.image.parent, 1, "image", seconds=self.seconds)
 
 
 def n4_correct(image: sitk.Image) -> sitk.Image:
@@ -112,7 +133,7 @@ def coregister(
         When SimpleITK gives up, or less than 90 % of the moved T1's head overlaps the FLAIR's head.
     """
     out = require_nifti_name(out, "out")
-    name = subject or "subject"
+    name, stopwatch = subject or "subject", Stopwatch()
     with atomic_output_files([out, transform_path(out)], overwrite=overwrite) as (staged_image, staged_transform):
         fixed_image = read_float_image(name, fixed, "fixed image")
         moving_image = read_float_image(name, moving, "moving image")
@@ -121,7 +142,7 @@ def coregister(
         moved = resample_image(moving_sitk, fixed_sitk, transform)
         save_nifti(moved, staged_image, reference=fixed_image.nifti, description="nnunet_wmh coregister")
         sitk.WriteTransform(transform, str(staged_transform))
-    return CoregistrationResult(out, transform_path(out), metric, overlap)
+    return CoregistrationResult(out, transform_path(out), metric, overlap, stopwatch.seconds)
 
 
 def _corrected(image: sitk.Image, n4: bool) -> sitk.Image:

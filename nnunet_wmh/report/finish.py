@@ -20,11 +20,12 @@ from nnunet_wmh.report.schema import BIDS_FOLDER, PICTURES_FOLDER, REPORT_JSON, 
 from nnunet_wmh.runs.parts import (
     PartData,
     PartTarget,
-    finish_part,
     gather_files,
     merged_output,
     read_parts,
     refuse_finished,
+    remove_parts,
+    write_part,
 )
 from nnunet_wmh.runs.summary import RunSummary, Stopwatch
 from nnunet_wmh.tsv import write_tsv
@@ -111,15 +112,14 @@ def finish_report(target: Path, bids_target: Path | None, parts: Sequence[PartDa
     if any("skipped" in p.meta for p in parts):
         skipped = sorted((row for p in parts for row in p.meta.get("skipped", [])), key=lambda row: row["case"])
         files[SKIPPED_FILE] = write_tsv(target / SKIPPED_FILE, skipped, SKIPPED_COLUMNS)
-    for subfolder in parts[0].meta.get("extra_folders", []):
-        gather_files(parts, subfolder, target / subfolder)
     report_json = _report_json(parts, region_names, len(final.cases), final.flagged)
-    options = parts[0].meta["options"]
-    if options["pictures"]:
+    pictures = parts[0].meta["options"]["pictures"]
+    for subfolder in [*parts[0].meta.get("extra_folders", []), *([PICTURES_FOLDER] if pictures else [])]:
+        gather_files(parts, subfolder, target / subfolder)
+    if pictures:
         from nnunet_wmh.report.html import write_index  # heavy: matplotlib, only with pictures
         from nnunet_wmh.report.pictures import cohort_picture
 
-        gather_files(parts, PICTURES_FOLDER, target / PICTURES_FOLDER)
         files["cohort.png"] = cohort_picture(final, target / "cohort.png")
         files["index.html"] = write_index(final, report_json, target)
     (target / REPORT_JSON).write_text(json.dumps(report_json, indent=2) + "\n")
@@ -137,18 +137,17 @@ def finish_report(target: Path, bids_target: Path | None, parts: Sequence[PartDa
 def complete_part(
     part: PartData, target: PartTarget, *, bids: str | os.PathLike[str] | None, overwrite: bool
 ) -> ReportResult:
-    """End a run's part: with several parts, write its files; alone, build the final report from it (BIDS files
-    where :func:`~nnunet_wmh.report.bids.bids_folder` places them)."""
-
-    def finish(staging: Path, parts: list[PartData]) -> ReportResult:
-        with bids_folder(bids, target.out_dir, staging, overwrite=overwrite) as bids_staging:
-            return finish_report(staging, bids_staging, parts, target.out_dir)
-
-    finished = finish_part(part, target, REPORT_PARTS, finish)
-    if finished is not None:
-        return finished
-    meta = part.meta
-    return ReportResult(target.out_dir, meta["cases"], False, {"part": target.final_part}, warnings=meta["warnings"])
+    """End a run's part: with several parts, write its files; alone, build the final report from it as a merge
+    of one part would (BIDS files where :func:`~nnunet_wmh.report.bids.bids_folder` places them) and drop the
+    part's folder."""
+    if not target.single:
+        write_part(part, REPORT_PARTS)
+        files, warnings = {"part": target.final_part}, part.meta["warnings"]
+        return ReportResult(target.out_dir, part.meta["cases"], False, files, warnings=warnings)
+    with bids_folder(bids, target.out_dir, target.staging, overwrite=overwrite) as bids_staging:
+        result = finish_report(target.staging, bids_staging, [part], target.out_dir)
+    remove_parts(target.staging)
+    return result
 
 
 def merge_report(out: str | os.PathLike[str], *, overwrite: bool = False) -> ReportResult:

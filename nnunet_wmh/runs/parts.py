@@ -5,7 +5,8 @@ A run with ``num_parts > 1`` does the items ``sorted(items)[part_id::num_parts]`
 row count and checksum), beside any files of its own. :func:`merge_parts` checks that the parts make up one
 run (the same run fields, every part present, complete and unchanged, every item once) and builds the final
 output from them (:func:`merged_output`); a run of one part builds the final output from its one part the
-same way (:func:`finish_part`), so a single run and a merge give the same files.
+same way (in the staging folder of :func:`part_output`, then :func:`remove_parts`), so a single run and a merge
+give the same files.
 
 What a part holds is the command's: its :class:`PartSchema` names the tables, their columns and the fields
 every part of one run shares (``report`` and ``segment`` use the report's).
@@ -23,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsError, UsageError
 from nnunet_wmh.io import link_or_copy
@@ -36,8 +37,6 @@ PART_FILE = "part.json"
 PART_NAME = re.compile(r"part-(\d+)-of-(\d+)")
 #: What the merge keeps of ``OUT``: the SLURM jobs' scripts, records and logs (the merge job's own among them).
 KEPT_ON_MERGE = (SLURM_FOLDER,)
-
-Result = TypeVar("Result")
 
 
 def part_cases(cases: Sequence[str], part_id: int, num_parts: int) -> list[str]:
@@ -264,19 +263,6 @@ def part_output(
         folder = part_folder(staging, 0, 1) if run.single else staging
         folder.mkdir(parents=True, exist_ok=True)
         yield PartTarget(out, staging, folder, run.part_id, run.num_parts)
-
-
-def finish_part(
-    part: PartData, target: PartTarget, schema: PartSchema, finish: Callable[[Path, list[PartData]], Result]
-) -> Result | None:
-    """End a part being built: with several parts, write its files (None); alone, build the final output from
-    it with ``finish(staging, [part])`` and drop the part's folder."""
-    if not target.single:
-        write_part(part, schema)
-        return None
-    result = finish(target.staging, [part])
-    remove_parts(target.staging)
-    return result
 
 
 def refuse_finished(out_dir: Path, finished: str, *, overwrite: bool) -> None:

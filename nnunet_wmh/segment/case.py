@@ -33,7 +33,8 @@ from nnunet_wmh.segment.routes import SubjectRoute
 from nnunet_wmh.segment.uncertainty import lesion_probability, uncertainty_figures
 from nnunet_wmh.tsv import format_cell
 
-PREDICTIONS_FOLDER = "predictions"
+#: The run's folders beside the report: nnU-Net's label maps, and the logs of its commands.
+PREDICTIONS_FOLDER, LOGS_FOLDER = "predictions", "logs"
 #: A total lesion volume above this (mL) is flagged as implausible (the largest WMH loads reported are ~100 mL).
 IMPLAUSIBLE_LESION_ML = 150.0
 #: A mean lesion entropy above this (bits) flags the case as uncertain.

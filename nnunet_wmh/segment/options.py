@@ -52,9 +52,9 @@ class SegmentOptions:
     layout: str | None = None
     skip_invalid: bool = False
     trainer_paths: tuple[str, ...] = ()
-    connectivity: int = 26
-    min_lesion_mm3: float = 0.0
-    pictures: bool = True
+    connectivity: int = ReportOptions.connectivity  # the report's defaults
+    min_lesion_mm3: float = ReportOptions.min_lesion_mm3
+    pictures: bool = ReportOptions.pictures
 
     @property
     def has_atlas(self) -> bool:

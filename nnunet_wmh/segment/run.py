@@ -12,7 +12,6 @@ uncertainty, ``skipped.tsv``, ``qc/`` pictures, ``index.html``, ``report.json``,
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -37,14 +36,10 @@ from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.parallel import map_collecting_problems, map_with_progress
 from nnunet_wmh.runs.parts import KEPT_ON_MERGE, PartData, PartTarget, cases_digest, part_cases, part_output
 from nnunet_wmh.runs.summary import Stopwatch
-from nnunet_wmh.segment.case import PREDICTIONS_FOLDER, RegionSource, segment_subject
+from nnunet_wmh.segment.case import LOGS_FOLDER, PREDICTIONS_FOLDER, RegionSource, segment_subject
 from nnunet_wmh.segment.inputs import SegmentSource, input_subjects, require_served, with_model_modalities
 from nnunet_wmh.segment.options import SegmentOptions
 from nnunet_wmh.segment.routes import SubjectRoute, route_subjects
-
-logger = logging.getLogger(__name__)
-
-LOGS_FOLDER = "logs"
 
 
 @dataclass(frozen=True)

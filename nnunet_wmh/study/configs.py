@@ -84,53 +84,23 @@ class StudyConfig:
 
 
 ALL_VARIANTS = (PAIRED, FLAIR_ONLY, T1_ONLY)
-CONFIGS: dict[str, StudyConfig] = {
-    c.name: c
-    for c in (
-        StudyConfig("flair", 0, {"mode": "flair"}, STOCK, (FLAIR_ONLY,), summary="FLAIR only"),
-        StudyConfig("t1", 1, {"mode": "t1"}, STOCK, (T1_ONLY,), summary="T1 only"),
-        StudyConfig("flair_t1", 2, {"mode": "flair_t1"}, STOCK, (PAIRED,), summary="FLAIR + T1"),
-        StudyConfig(
-            "interchangeable",
-            3,
-            {"mode": "interchangeable"},
-            STOCK,
-            ALL_VARIANTS,
-            summary="modality-interchangeable: every subject as FLAIR + T1, FLAIR twice and T1 twice",
-        ),
-        StudyConfig(
-            "interchangeable_dropout",
-            4,
-            {"mode": "interchangeable", "train_variants": ("paired",)},
-            DROPOUT,
-            ALL_VARIANTS,
-            summary="modality-interchangeable: paired cases, modality dropout in training",
-        ),
-        StudyConfig(
-            "multitask_joint",
-            5,
-            {"mode": "multitask", "encoding": "joint"},
-            STOCK,
-            regions=True,
-            summary="one model for lesions and regions, joint labels (softmax)",
-        ),
-        StudyConfig(
-            "multitask_separate",
-            6,
-            {"mode": "multitask", "encoding": "separate"},
-            MULTITASK,
-            regions=True,
-            decode=True,
-            summary="one model, lesion and regions as separate outputs, lesion-weighted loss",
-        ),
-        StudyConfig(
-            "separate_models",
-            7,
-            regions=True,
-            summary="the best lesion model + atlas regions registered to each subject",
-        ),
-    )
-}
+# fmt: off
+CONFIGS: dict[str, StudyConfig] = {c.name: c for c in (
+    StudyConfig("flair", 0, {"mode": "flair"}, STOCK, (FLAIR_ONLY,), summary="FLAIR only"),
+    StudyConfig("t1", 1, {"mode": "t1"}, STOCK, (T1_ONLY,), summary="T1 only"),
+    StudyConfig("flair_t1", 2, {"mode": "flair_t1"}, STOCK, (PAIRED,), summary="FLAIR + T1"),
+    StudyConfig("interchangeable", 3, {"mode": "interchangeable"}, STOCK, ALL_VARIANTS,
+                summary="modality-interchangeable: every subject as FLAIR + T1, FLAIR twice and T1 twice"),
+    StudyConfig("interchangeable_dropout", 4, {"mode": "interchangeable", "train_variants": ("paired",)}, DROPOUT,
+                ALL_VARIANTS, summary="modality-interchangeable: paired cases, modality dropout in training"),
+    StudyConfig("multitask_joint", 5, {"mode": "multitask", "encoding": "joint"}, STOCK, regions=True,
+                summary="one model for lesions and regions, joint labels (softmax)"),
+    StudyConfig("multitask_separate", 6, {"mode": "multitask", "encoding": "separate"}, MULTITASK, regions=True,
+                decode=True, summary="one model, lesion and regions as separate outputs, lesion-weighted loss"),
+    StudyConfig("separate_models", 7, regions=True,
+                summary="the best lesion model + atlas regions registered to each subject"),
+)}
+# fmt: on
 LESION_CONFIGS = ("flair", "t1", "flair_t1", "interchangeable", "interchangeable_dropout")
 
 

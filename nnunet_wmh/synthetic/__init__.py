@@ -8,15 +8,11 @@ from __future__ import annotations
 
 from nnunet_wmh.lazy import lazy_exports
 
-_PUBLIC = {
-    "SYNTHETIC_REGION_TABLE": "nnunet_wmh.synthetic.anatomy",
-    "TEST_SITES": "nnunet_wmh.synthetic.cohort",
-    "TRAINING_SITES": "nnunet_wmh.synthetic.cohort",
-    "SyntheticCohort": "nnunet_wmh.synthetic.cohort",
-    "make_synthetic_cohort": "nnunet_wmh.synthetic.cohort",
-    "SynthOptions": "nnunet_wmh.synthetic.options",
-}
-
-__all__ = sorted(_PUBLIC)
-
-__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "nnunet_wmh.synthetic.anatomy": ["SYNTHETIC_REGION_TABLE"],
+        "nnunet_wmh.synthetic.cohort": ["TEST_SITES", "TRAINING_SITES", "SyntheticCohort", "make_synthetic_cohort"],
+        "nnunet_wmh.synthetic.options": ["SynthOptions"],
+    },
+)

@@ -6,7 +6,7 @@ import pytest
 
 from nnunet_wmh.cli import main
 from nnunet_wmh.cli.main import build_parsers
-from nnunet_wmh.cli.segment import model_location, run_segment, segment_options, segment_source
+from nnunet_wmh.cli.segment import model_location, run, segment_options, segment_source
 from nnunet_wmh.cohorts.single_subject import SubjectFiles
 from nnunet_wmh.errors import UsageError
 
@@ -36,7 +36,7 @@ def test_a_model_folder_without_a_model_is_named(tmp_path, capsys, small_cohort)
 
 def test_the_segment_handler_lives_in_its_own_cli_module():
     _, parsers = build_parsers()
-    assert parsers["segment"].get_default("handler") is run_segment
+    assert parsers["segment"].get_default("handler") is run
 
 
 def test_one_subjects_contrasts_have_a_flag_each():

@@ -402,22 +402,10 @@ def test_conversion_tsv_traces_every_case_to_its_subject(small_cohort, nnunet_fo
     table = pd.read_csv(
         nnunet_folders["nnUNet_raw"] / "Dataset024_WMH_flair/conversion.tsv", sep="\t", dtype=str, keep_default_na=False
     )
-    assert list(table.columns) == [
-        "case",
-        "split",
-        "subject",
-        "session",
-        "site",
-        "variant",
-        "channels",
-        "fold",
-        "has_label",
-        "flair",
-        "t1",
-        "lesion",
-        "regions",
-        "t1_coregistered",
-    ]
+    documented = (
+        "case split subject session site variant channels fold has_label flair t1 lesion regions t1_coregistered"
+    )
+    assert list(table.columns) == documented.split()
     philips = table[table.site == "Amsterdam/Philips_VU .PETMR_01."].iloc[0]
     assert (philips.case, philips.split, philips.subject, philips.fold) == ("wmh_0009", "test", "10", "")
     assert philips.flair.endswith("Amsterdam/Philips_VU .PETMR_01./10/pre/FLAIR.nii.gz")

@@ -56,8 +56,11 @@ def test_prediction_folder_is_decoded_with_nnunets_geometry(tmp_path):
     probabilities[0, 1, 2, 3] = 0.9  # genu
     probabilities[2, 1, 2, 3] = 0.9  # lesion
     write_prediction(tmp_path, "wmh_0007", probabilities, GEOMETRY)
-    (written,) = decode_prediction_folder(tmp_path, progress=False)
+    result = decode_prediction_folder(tmp_path, progress=False)
+    (written,) = result.files
     assert written == tmp_path / "joint" / "wmh_0007.nii.gz"
+    assert result.run_summary.line().startswith("decode: 1 case(s) done in ")
+    assert result.run_summary.out == tmp_path / "joint"
     image = sitk.ReadImage(str(written))
     assert image.GetSize() == (4, 3, 2)
     np.testing.assert_allclose(image.GetSpacing(), GEOMETRY["spacing"])

@@ -6,22 +6,22 @@ from nnunet_wmh.errors import RegionTableError
 from nnunet_wmh.labels.region_table import complete_region_table, read_region_table, write_region_table
 
 
-def test_reads_bids_dseg_tsv(tmp_path):
-    path = tmp_path / "dseg.tsv"
-    path.write_text("index\tname\tabbreviation\n1\tfrontal_L\tFL\n2\tfrontal_R\tFR\n")
-    assert read_region_table(path) == {1: "frontal_L", 2: "frontal_R"}
-
-
-def test_reads_csv_with_id_name_header(tmp_path):
-    path = tmp_path / "regions.csv"
-    path.write_text("id,name\n3,genu of corpus callosum\n1,anterior corona radiata L\n")
-    assert read_region_table(path) == {3: "genu of corpus callosum", 1: "anterior corona radiata L"}
-
-
-def test_reads_id_name_text_with_comments_and_spaces_in_names(tmp_path):
-    path = tmp_path / "labels.txt"
-    path.write_text("# JHU-style list\n\n1 Anterior limb of internal capsule R\n2  Fornix   \n")
-    assert read_region_table(path) == {1: "Anterior limb of internal capsule R", 2: "Fornix"}
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("dseg.tsv", "index\tname\tabbreviation\n1\tfrontal_L\tFL\n2\tfrontal_R\tFR\n",
+         {1: "frontal_L", 2: "frontal_R"}),
+        ("regions.csv", "id,name\n3,genu of corpus callosum\n1,anterior corona radiata L\n",
+         {3: "genu of corpus callosum", 1: "anterior corona radiata L"}),
+        ("labels.txt", "# JHU-style list\n\n1 Anterior limb of internal capsule R\n2  Fornix   \n",
+         {1: "Anterior limb of internal capsule R", 2: "Fornix"}),
+    ],
+    ids=["bids dseg.tsv", "csv with id,name header", "id name text with comments and spaces in names"],
+)  # fmt: skip
+def test_reads_a_table_of_each_format(tmp_path, name, text, expected):
+    path = tmp_path / name
+    path.write_text(text)
+    assert read_region_table(path) == expected
 
 
 def test_reads_freesurfer_colour_lut(tmp_path):

@@ -330,22 +330,6 @@ def test_region_values_missing_from_the_table_are_named_and_reported_once(hand_c
     assert names == {"3": "frontal", "8": "region_8", "0": "outside_regions"}
 
 
-def test_cli_parts_and_merge(hand_cohort, tmp_path, capsys):
-    out = tmp_path / "report"
-    common = ["--regions", str(hand_cohort["regions"]), "--region-table", str(hand_cohort["table"]), "--no-pictures"]
-    for part in ("0", "1"):
-        argv = ["report", str(hand_cohort["pred"]), "--out", str(out), *common, "--part-id", part, "--num-parts", "2"]
-        assert main([*argv, "-q"]) == 0
-    printed = capsys.readouterr().out
-    assert f"nnunet_wmh report-merge {out}" in printed
-    assert main(["report-merge", str(out), "-q"]) == 0
-    printed = capsys.readouterr().out
-    assert "report of 3 case(s)" in printed and "case_b: empty prediction" in printed
-    assert (out / "regions.tsv").is_file() and not (out / "parts").exists()
-    assert main(["report-merge", str(out)]) == 2  # nothing left to merge: a usage error
-    assert "holds no parts" in capsys.readouterr().err
-
-
 def test_companion_maps_by_pattern(hand_cohort, tmp_path):
     maps = tmp_path / "maps"
     for path in sorted(hand_cohort["regions"].glob("*.nii.gz")):

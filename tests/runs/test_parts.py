@@ -13,12 +13,13 @@ from nnunet_wmh.runs.parts import (
     PartData,
     PartSchema,
     cases_digest,
-    finish_part,
     gather_files,
     merged_output,
     part_cases,
     part_output,
     read_parts,
+    remove_parts,
+    write_part,
 )
 
 SCHEMA = PartSchema(("items",), ("run", "num_parts", "cases_digest"), lambda name, meta: ["case", "value"])
@@ -34,7 +35,8 @@ def _run_part(out, part_id: int, num_parts: int, *, run_field: str = "one") -> N
         meta = {"run": run_field, "num_parts": num_parts, "cases_digest": cases_digest(ITEMS), "part_id": part_id,
                 "cases": mine}  # fmt: skip
         part = PartData({"items": [{"case": c, "value": c * 2} for c in mine]}, meta, target.folder)
-        assert finish_part(part, target, SCHEMA, lambda staging, parts: "merged") is None
+        assert not target.single
+        write_part(part, SCHEMA)
 
 
 def test_interleaved_sharding_as_nnunet_does_it():
@@ -86,7 +88,9 @@ def test_one_part_is_the_final_output_and_a_finished_run_refuses_more_parts(tmp_
     with part_output(out, RunOptions(), finished="final.tsv") as target:
         assert target.single and target.folder == target.staging / "parts" / "part-0-of-1"
         part = PartData({"items": []}, {"part_id": 0, "cases": []}, target.folder)
-        assert finish_part(part, target, SCHEMA, lambda staging, parts: (staging / "final.tsv").write_text("")) == 0
+        write_part(part, SCHEMA)
+        (target.staging / "final.tsv").write_text("")  # the final output, built from the one part
+        remove_parts(target.staging)
     assert sorted(p.name for p in out.iterdir()) == ["final.tsv"]
     with (
         pytest.raises(OutputExistsError, match=r"final\.tsv exists"),

@@ -1,21 +1,16 @@
-"""The data commands: synth and convert print what they made; problems one line each."""
+"""``nnunet_wmh convert`` (after ``synth``) prints what it made; problems one line each, with flags."""
 
 import json
 
-import nibabel as nib
 import numpy as np
-import pytest
 
-from nnunet_wmh.cli import main
-from nnunet_wmh.cli.data import run_regions
+from nnunet_wmh.cli import convert, main
 from tests.helpers.images import save
 
 
 def test_synth_then_convert_prints_a_summary(tmp_path, nnunet_folders, capsys):
-    assert (
-        main(["synth", str(tmp_path / "cohort"), "--subjects", "3", "--test-subjects", "2", "--size", "small", "-q"])
-        == 0
-    )
+    synth = ["synth", "--out", str(tmp_path / "cohort"), "--subjects", "3", "--test-subjects", "2", "--size", "small"]
+    assert main([*synth, "-q"]) == 0
     assert "wrote 3 training and 2 test subject(s) (wmh2017 layout)" in capsys.readouterr().out
     code = main(
         [
@@ -61,34 +56,27 @@ def test_skip_invalid_lists_skipped_subjects(small_cohort, nnunet_folders, capsy
     assert "skipped:  1 subject(s):" in out and "[Utrecht/3] wmh.nii.gz: no lesion map" in out
 
 
-@pytest.mark.slow
-def test_regions_without_atlas_options_uses_the_builtin_atlas(tmp_path, capsys):
-    from nnunet_wmh.registration.builtin_atlas import template_files
-
-    code = main(["regions", str(template_files().t1), "--out", str(tmp_path / "regions")])
-
-    assert code == 0
-    assert "atlas: built-in" in capsys.readouterr().out
-    labels = np.asanyarray(nib.load(tmp_path / "regions" / "regions.nii.gz").dataobj)
-    assert set(np.unique(labels)) == set(range(32))  # the template onto itself: every region
+def test_skipped_subjects_are_told_in_flags_not_parameter_names(small_cohort, nnunet_folders, capsys):
+    (small_cohort / "training/Utrecht/3/pre/T1.nii.gz").unlink()
+    argv = ["convert", str(small_cohort), "--mode", "flair_t1", "-d", "9", "--skip-invalid", "-q"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "[Utrecht/3] pre/T1.nii.gz: no T1 image (inputs flair_t1 need FLAIR and T1); --mode interchangeable" in out
+    assert "`mode`" not in out
 
 
-def test_regions_with_only_some_atlas_options_is_a_usage_error(tmp_path, capsys):
-    code = main(["regions", "x.nii.gz", "--out", str(tmp_path / "r"), "--atlas-image", "t.nii"])
+def test_every_flag_reaches_its_option():
+    import argparse
 
-    assert code == 2
-    assert "--atlas-image, --atlas-labels and --region-table together" in capsys.readouterr().err
+    from nnunet_wmh.cli.flags import options_from
+    from nnunet_wmh.dataset_conversion.options import ConvertOptions
 
-
-def test_regions_takes_the_spellings_of_earlier_releases_with_a_warning(small_cohort_template, tmp_path, capsys):
-    template = small_cohort_template / "template"
-    atlas = ["--atlas-image", str(template / "template_T1w.nii.gz"), "--atlas-labels",
-             str(template / "template_regions.nii.gz"), "--region-table", str(template / "regions.tsv")]  # fmt: skip
-    image = small_cohort_template / "training/Utrecht/0/pre/T1.nii.gz"
-    code = main(["regions", "--subject", str(image), *atlas, "--out", str(tmp_path / "r.nii.gz"), "-q"])
-    assert code == 0 and (tmp_path / "r.nii.gz").is_file() and (tmp_path / "r_transform.tfm").is_file()
-    err = capsys.readouterr().err
-    assert "--subject is deprecated and goes in the next release; use the positional INPUT" in err
-    assert main(["regions", str(image), "--subject", str(image), "--out", str(tmp_path / "x"), *atlas]) == 2
-    assert "give one INPUT" in capsys.readouterr().err
-    assert run_regions.__module__ == "nnunet_wmh.cli.data"
+    parser = argparse.ArgumentParser()
+    convert.add_arguments(parser)
+    args = parser.parse_args(["src", "--mode", "interchangeable", "-d", "5", "--modalities", "flair,t2", "--variants",
+                              "full,t2", "--cv-folds", "3", "--image-folder", "orig", "--fill-missing", "zero",
+                              "--out", "raw", "--seed", "7"])  # fmt: skip
+    options = options_from(ConvertOptions, args)
+    assert options == ConvertOptions(mode="interchangeable", dataset_id=5, modalities=("flair", "t2"),
+                                     variants=("full", "t2"), cv_folds=3, image_folder="orig", fill_missing="zero",
+                                     out="raw", seed=7)  # fmt: skip

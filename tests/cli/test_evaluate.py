@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from nnunet_wmh.cli import main
-from nnunet_wmh.cli.results import summary_lines
+from nnunet_wmh.cli.evaluate import summary_lines
 from nnunet_wmh.dataset_conversion import convert_dataset
 from tests.helpers.images import read_labels
 
