@@ -14,7 +14,7 @@ implementation of the same definitions, on numpy arrays in nibabel's (X, Y, Z) v
   **precision** = fraction of the prediction's 26-connected components that touch the reference;
   **F1** = 2 PR / (P + R), 0 when P + R = 0.
 
-Where the official script fails, or divides by zero, we define (and document in the README):
+Where the official script fails, or divides by zero, we define (and document in docs/commands/evaluate.md):
 
 * empty reference: Dice 0 if the prediction is not empty, AVD and HD95 NaN, recall 1.0 (the official
   script's own branch); both empty: Dice NaN;

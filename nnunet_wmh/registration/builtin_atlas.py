@@ -23,7 +23,7 @@ infratentorial. It is a geometric parcellation of one template, not a histologic
 are planes, so read it as "where in the white matter", not as gyral anatomy.
 
 The template is © 1993–2009 Louis Collins, McConnell Brain Imaging Centre, Montreal Neurological
-Institute, McGill University (see the README for the notice).
+Institute, McGill University (the notice is in the docs, commands/regions.md).
 """
 
 from __future__ import annotations
