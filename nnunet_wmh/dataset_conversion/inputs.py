@@ -37,6 +37,7 @@ from nnunet_wmh.modalities import (
     resolve_fill_order,
     variant_name,
 )
+from nnunet_wmh.runs.options import check_choice
 
 logger = logging.getLogger(__name__)
 
@@ -131,10 +132,7 @@ class InterchangeableInputs(InputPlan):
             raise UsageError("interchangeable inputs need at least two `modalities`", "modalities")
         if channels not in (1, k):
             raise UsageError(f"`channels` must be 1 or {k} (one per modality), got {channels}", "channels")
-        if fill_missing not in FILL_CHOICES:
-            raise UsageError(
-                f"`fill_missing` must be one of {', '.join(FILL_CHOICES)}, got {fill_missing!r}", "fill_missing"
-            )
+        check_choice("fill_missing", fill_missing, FILL_CHOICES)
         if fill_missing == "zero" and channels == 1:
             raise UsageError("`fill_missing` zero needs one channel per modality", "fill_missing")
         self.channels = channels

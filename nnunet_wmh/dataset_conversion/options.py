@@ -14,7 +14,7 @@ from nnunet_wmh.cohorts.subject import MODALITIES, Modality, parse_modalities
 from nnunet_wmh.dataset_conversion.inputs import FixedInputs, InterchangeableInputs
 from nnunet_wmh.dataset_conversion.modes import OTHER_PATHOLOGY_CHOICES, ModeSpec, parse_mode
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.runs.options import DEFAULT_SEED
+from nnunet_wmh.runs.options import DEFAULT_SEED, check_choice
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
 CASE_PREFIX_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*")
@@ -172,18 +172,11 @@ class ConvertOptions:
             raise UsageError(f"`case_prefix` {self.case_prefix!r}: use letters, digits and '-' only", "case_prefix")
         if self.cv_folds < 2:
             raise UsageError(f"`cv_folds` must be at least 2, got {self.cv_folds}", "cv_folds")
-        if self.image_folder not in IMAGE_FOLDERS:
-            raise UsageError(
-                f"`image_folder` must be one of {', '.join(IMAGE_FOLDERS)}, got {self.image_folder!r}", "image_folder"
-            )
+        check_choice("image_folder", self.image_folder, IMAGE_FOLDERS)
         for name in ("layout", "test_layout"):
             if getattr(self, name) not in (None, *LAYOUTS):
                 raise UsageError(f"unknown `{name}` {getattr(self, name)!r}; choose from {', '.join(LAYOUTS)}", name)
-        if self.other_pathology not in OTHER_PATHOLOGY_CHOICES:
-            choices = ", ".join(OTHER_PATHOLOGY_CHOICES)
-            raise UsageError(
-                f"`other_pathology` must be one of {choices}, got {self.other_pathology!r}", "other_pathology"
-            )
+        check_choice("other_pathology", self.other_pathology, OTHER_PATHOLOGY_CHOICES)
         if self.drop_modality is not None:
             dropped = self.dropped_modalities
             if not set(dropped) <= set(source_modalities(spec)):

@@ -4,6 +4,7 @@ SimpleITK is imported by the modules that register, not here, so the command lin
 """
 
 from nnunet_wmh.errors import UsageError
+from nnunet_wmh.runs.options import check_choice
 
 #: Transform kinds of :func:`nnunet_wmh.registration.engine.register`.
 TRANSFORM_KINDS: tuple[str, ...] = ("rigid", "affine", "affine+bspline")
@@ -11,8 +12,7 @@ TRANSFORM_KINDS: tuple[str, ...] = ("rigid", "affine", "affine+bspline")
 
 def check_transform_kind(transform: str) -> None:
     """UsageError unless ``transform`` is one of :data:`TRANSFORM_KINDS`."""
-    if transform not in TRANSFORM_KINDS:
-        raise UsageError(f"`transform` must be one of {', '.join(TRANSFORM_KINDS)}, got {transform!r}", "transform")
+    check_choice("transform", transform, TRANSFORM_KINDS)
 
 
 #: The options that name a user's atlas, given all together or not at all.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from nnunet_wmh.errors import UsageError
 from nnunet_wmh.registration import check_atlas_options, check_transform_kind
+from nnunet_wmh.runs.options import check_choice
 
 #: The subject image registered to the atlas: the T1 (FLAIR where there is none) or the FLAIR.
 MODALITY_CHOICES = ("t1", "flair")
@@ -53,7 +53,4 @@ class RegionsOptions:
         """Raise UsageError for a bad value (naming the field)."""
         check_atlas_options(self.atlas_image, self.atlas_labels, self.region_table)
         check_transform_kind(self.transform)
-        if self.modality not in MODALITY_CHOICES:
-            raise UsageError(
-                f"`modality` must be one of {', '.join(MODALITY_CHOICES)}, got {self.modality!r}", "modality"
-            )
+        check_choice("modality", self.modality, MODALITY_CHOICES)

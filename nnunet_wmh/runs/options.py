@@ -32,10 +32,15 @@ Options = TypeVar("Options")
 logger = logging.getLogger(__name__)
 
 
+def check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    """Raise UsageError naming parameter ``name`` unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise UsageError(f"`{name}` must be one of {', '.join(choices)}, got {value!r}", name)
+
+
 def check_device(device: str) -> None:
     """Raise UsageError unless ``device`` is one of :data:`DEVICES`."""
-    if device not in DEVICES:
-        raise UsageError(f"`device` must be one of {', '.join(DEVICES)}, got {device!r}", "device")
+    check_choice("device", device, DEVICES)
 
 
 def check_jobs(jobs: int) -> None:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.modalities import parse_modalities
-from nnunet_wmh.runs.options import DEFAULT_SEED
+from nnunet_wmh.runs.options import DEFAULT_SEED, check_choice
 
 Layout = Literal["wmh2017", "bids"]
 #: The layouts ``synth`` writes (``convert`` reads both).
@@ -82,10 +82,8 @@ class SynthOptions:
     def check(self) -> tuple[str, ...]:
         """Raise UsageError for values out of range or options that do not fit together; return the
         modalities to write."""
-        if self.layout not in SYNTH_LAYOUTS:
-            raise UsageError(f"`layout` must be one of {', '.join(SYNTH_LAYOUTS)}, got {self.layout!r}", "layout")
-        if self.size not in SIZES:
-            raise UsageError(f"`size` must be one of {', '.join(SIZES)}, got {self.size!r}", "size")
+        check_choice("layout", self.layout, SYNTH_LAYOUTS)
+        check_choice("size", self.size, SIZES)
         for name, lowest in (("subjects", 1), ("test_subjects", 0), ("sessions", 1)):
             if getattr(self, name) < lowest:
                 raise UsageError(f"`{name}` must be at least {lowest}, got {getattr(self, name)}", name)
