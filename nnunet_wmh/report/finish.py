@@ -62,6 +62,8 @@ class ReportResult:
         Warnings of the cases.
     figures
         Cohort figures for printing (finished reports only).
+    skipped
+        Cases left out (``skipped.tsv``'s rows; a part's own), which ``cases`` of a part still lists.
     run_summary
         What the run did (:class:`~nnunet_wmh.runs.summary.RunSummary`; set by the command that ran).
     """
@@ -73,6 +75,7 @@ class ReportResult:
     flagged: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
+    skipped: int = 0
     run_summary: RunSummary | None = None
 
 
@@ -109,8 +112,8 @@ def finish_report(target: Path, bids_target: Path | None, parts: Sequence[PartDa
         qc_extra_columns=extra_columns,
     )  # fmt: skip
     files = final.write(target)
+    skipped = sorted((row for p in parts for row in p.meta.get("skipped", [])), key=lambda row: row["case"])
     if any("skipped" in p.meta for p in parts):
-        skipped = sorted((row for p in parts for row in p.meta.get("skipped", [])), key=lambda row: row["case"])
         files[SKIPPED_FILE] = write_tsv(target / SKIPPED_FILE, skipped, SKIPPED_COLUMNS)
     report_json = _report_json(parts, region_names, len(final.cases), final.flagged)
     pictures = parts[0].meta["options"]["pictures"]
@@ -131,7 +134,8 @@ def finish_report(target: Path, bids_target: Path | None, parts: Sequence[PartDa
             atlas_regions=parts[0].meta.get("atlas_regions"),
         )  # fmt: skip
     files = {name: out_dir / path.relative_to(target) for name, path in files.items()}
-    return ReportResult(out_dir, final.cases, True, files, final.flagged, report_json["warnings"], final.summary())
+    warnings = report_json["warnings"]
+    return ReportResult(out_dir, final.cases, True, files, final.flagged, warnings, final.summary(), len(skipped))
 
 
 def complete_part(
@@ -142,8 +146,8 @@ def complete_part(
     part's folder."""
     if not target.single:
         write_part(part, REPORT_PARTS)
-        files, warnings = {"part": target.final_part}, part.meta["warnings"]
-        return ReportResult(target.out_dir, part.meta["cases"], False, files, warnings=warnings)
+        files, warnings, skipped = {"part": target.final_part}, part.meta["warnings"], len(part.meta.get("skipped", []))
+        return ReportResult(target.out_dir, part.meta["cases"], False, files, warnings=warnings, skipped=skipped)
     with bids_folder(bids, target.out_dir, target.staging, overwrite=overwrite) as bids_staging:
         result = finish_report(target.staging, bids_staging, [part], target.out_dir)
     remove_parts(target.staging)
@@ -178,11 +182,9 @@ def merge_report(out: str | os.PathLike[str], *, overwrite: bool = False) -> Rep
 
 
 def with_run_summary(result: ReportResult, command: str, clock: Stopwatch) -> ReportResult:
-    """``result`` with the :class:`~nnunet_wmh.runs.summary.RunSummary` of the run that made it (its skipped
-    subjects: ``skipped.tsv``'s rows)."""
-    skipped = result.files.get(SKIPPED_FILE)
-    skipped_rows = sum(1 for _ in skipped.open()) - 1 if skipped is not None else 0
+    """``result`` with the :class:`~nnunet_wmh.runs.summary.RunSummary` of the run that made it."""
+    done = len(result.cases) if result.finished else len(result.cases) - result.skipped  # a part lists its skipped
     out = result.out_dir if result.finished else result.files["part"]
-    summary = RunSummary(command, out, len(result.cases), "case", skipped=skipped_rows, seconds=clock.seconds,
+    summary = RunSummary(command, out, done, "case", skipped=result.skipped, seconds=clock.seconds,
                          finished=result.finished)  # fmt: skip
     return replace(result, run_summary=summary)

@@ -3,15 +3,17 @@ name and the parts are kept."""
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
 from nnunet_wmh.errors import InvalidInputsError
-from nnunet_wmh.report.finish import merge_report
+from nnunet_wmh.report.finish import ReportResult, merge_report, with_run_summary
 from nnunet_wmh.report.options import ReportOptions
 from nnunet_wmh.report.run import make_report
 from nnunet_wmh.report.schema import REPORT_PARTS
 from nnunet_wmh.runs.parts import PART_FILE, part_cases, read_parts
+from nnunet_wmh.runs.summary import Stopwatch
 from tests.helpers.report_cases import write_hand_cohort
 
 
@@ -81,3 +83,12 @@ def test_the_merge_keeps_the_slurm_folder_of_the_jobs(parts):
     merge_report(out)
     assert (out / "slurm/logs/segment.merge_9.out").read_text() == "merging\n"
     assert (out / "report.json").is_file() and not (out / "parts").exists()
+
+
+def test_the_summary_counts_skipped_cases_once_in_a_report_and_in_a_part():
+    out = Path("/cohort/wmh")
+    final = with_run_summary(ReportResult(out, ["a", "b"], True, skipped=1), "segment", Stopwatch()).run_summary
+    assert (final.done, final.skipped, final.finished) == (2, 1, True)
+    part = ReportResult(out, ["a", "b", "c"], False, {"part": out / "parts/part-0-of-2"}, skipped=1)
+    summary = with_run_summary(part, "segment", Stopwatch()).run_summary
+    assert (summary.done, summary.skipped, summary.out) == (2, 1, out / "parts/part-0-of-2")
