@@ -13,6 +13,7 @@ atlas region voxels land inside the subject's head (Otsu threshold of the subjec
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Mapping
@@ -30,6 +31,7 @@ from nnunet_wmh.registration import check_transform_kind
 from nnunet_wmh.registration.engine import (
     RegistrationRunError,
     TransformKind,
+    atlas_levels,
     read_float_image,
     read_label_image,
     register,
@@ -44,6 +46,13 @@ logger = logging.getLogger(__name__)
 
 #: Share of atlas region voxels that must land inside the subject's head.
 MIN_INSIDE_HEAD = 0.90
+#: Voxel size (mm) of the atlas image the registration works with: a finer template (the built-in one is 1 mm)
+#: is smoothed and resampled to it once per process, the labels keep their own grid. With
+#: :func:`~nnunet_wmh.registration.engine.atlas_levels` (one core): the built-in atlas on the oblique 0.96 mm MNI
+#: check 18.4 s → 5.4 s per subject (mean region Dice 0.978 → 0.974), the phantom atlas on Utrecht-size
+#: phantoms 13.3 s → 3.3 s (Dice 0.860 → 0.862); a 2 mm working template would take 3.6 s on the MNI check at
+#: Dice 0.960.
+ATLAS_WORKING_MM = 1.5
 #: How messages name the atlas in place of a subject.
 ATLAS = "atlas"
 
@@ -134,6 +143,33 @@ class AtlasMapping:
     subject_nifti: nib.Nifti1Image
 
 
+def working_resolution(image: sitk.Image, voxel_mm: float) -> sitk.Image:
+    """``image`` smoothed and resampled to ``voxel_mm`` along the axes where it is finer (same origin and
+    direction); unchanged when no axis is finer."""
+    spacing = image.GetSpacing()
+    if min(spacing) >= voxel_mm:
+        return image
+    smoothed = sitk.SmoothingRecursiveGaussian(image, voxel_mm / 2.0)
+    new_spacing = [max(s, voxel_mm) for s in spacing]
+    size = [max(1, round(n * s / t)) for n, s, t in zip(image.GetSize(), spacing, new_spacing, strict=True)]
+    return sitk.Resample(
+        smoothed, size, sitk.Transform(), sitk.sitkLinear, image.GetOrigin(), new_spacing, image.GetDirection(),
+        0.0, sitk.sitkFloat32,
+    )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4)
+def _working_template(path: str, stamp: tuple[int, int]) -> sitk.Image:
+    """The atlas image at :data:`ATLAS_WORKING_MM`, prepared once per process (``stamp``: the file's modification
+    time and size, so a changed file is prepared again)."""
+    return working_resolution(read_float_image(ATLAS, path, "atlas image").sitk_image, ATLAS_WORKING_MM)
+
+
+def _prepared(atlas_image: Path) -> sitk.Image:
+    status = atlas_image.stat()
+    return _working_template(str(atlas_image), (status.st_mtime_ns, status.st_size))
+
+
 def map_atlas(atlas: Atlas, subject_image: Path, *, subject: str, transform: TransformKind) -> AtlasMapping:
     """Register the atlas to one subject image and resample its labels onto the subject's grid.
 
@@ -145,10 +181,10 @@ def map_atlas(atlas: Atlas, subject_image: Path, *, subject: str, transform: Tra
         A registration that fails or does not converge (with the final metric value).
     """
     fixed = read_float_image(subject, subject_image, "subject image")
-    moving = read_float_image(subject, atlas.image, "atlas image")
+    moving = _prepared(atlas.image)
     labels_image = read_label_image(atlas.labels)
     try:
-        result = register(fixed.sitk_image, moving.sitk_image, kind=transform)
+        result = register(fixed.sitk_image, moving, kind=transform, levels=atlas_levels(fixed.sitk_image))
     except RegistrationRunError as exc:
         raise RegistrationError(subject, str(subject_image), f"registration failed: {exc}") from exc
     labels = resample_labels(labels_image, fixed.sitk_image, result.transform)

@@ -1,5 +1,6 @@
 """The registration used by ``regions`` and ``coregister``: SimpleITK, Mattes mutual information,
-multi-resolution (shrink 4, 2, 1 with Gaussian smoothing 2, 1, 0 mm), centred initialisation.
+multi-resolution (shrink 4, 2, 1 with Gaussian smoothing 2, 1, 0 mm; an atlas on a sub-millimetre grid stops
+at about 2 mm, see :func:`atlas_levels`), centred initialisation.
 
 Stages: ``rigid`` (Euler 3-D), ``affine`` (rigid, then affine), ``affine+bspline`` (then a B-spline on a
 coarse control grid, L-BFGS-B). Every stage starts from the previous one; the result is one transform that
@@ -32,6 +33,10 @@ HISTOGRAM_BINS = 32
 SAMPLING_FRACTION = 0.05
 SHRINK_FACTORS = (4, 2, 1)
 SMOOTHING_SIGMAS_MM = (2.0, 1.0, 0.0)
+#: Finest voxel size (mm) an atlas registration works at (:func:`atlas_levels`): regions need millimetres, not
+#: the sub-voxel accuracy of a co-registration, and the full-resolution level of a sub-millimetre grid took most
+#: of the time.
+ATLAS_FINEST_MM = 2.0
 ITERATIONS = 150
 BSPLINE_MESH = (4, 4, 3)
 BSPLINE_ITERATIONS = 30
@@ -63,22 +68,38 @@ class RegistrationResult:
     stop_condition: str
 
 
-def _method(seed: int) -> sitk.ImageRegistrationMethod:
+Levels = tuple[tuple[int, ...], tuple[float, ...]]
+
+
+def atlas_levels(fixed: sitk.Image) -> Levels:
+    """The shrink factors and smoothing (mm) of an atlas registration: the 4, 2, 1 levels scaled by a whole
+    factor so that the finest is about :data:`ATLAS_FINEST_MM`: 4, 2, 1 on grids of 1 mm and coarser, 8, 4, 2
+    on a 0.96 mm grid, 16, 8, 4 on a 0.47 mm one (smoothing half a level's voxel; none at full resolution)."""
+    finest = min(fixed.GetSpacing())
+    scale = max(1, int(ATLAS_FINEST_MM / finest * (1 - 1e-6)))
+    if scale == 1:
+        return SHRINK_FACTORS, SMOOTHING_SIGMAS_MM
+    shrink = tuple(factor * scale for factor in SHRINK_FACTORS)
+    return shrink, tuple(factor * finest / 2 for factor in shrink)
+
+
+def _method(seed: int, levels: Levels | None = None) -> sitk.ImageRegistrationMethod:
+    shrink, sigmas = levels or (SHRINK_FACTORS, SMOOTHING_SIGMAS_MM)
     method = sitk.ImageRegistrationMethod()
     method.SetMetricAsMattesMutualInformation(numberOfHistogramBins=HISTOGRAM_BINS)
     method.SetMetricSamplingStrategy(method.RANDOM)
     method.SetMetricSamplingPercentage(SAMPLING_FRACTION, seed)
     method.SetInterpolator(sitk.sitkLinear)
-    method.SetShrinkFactorsPerLevel(list(SHRINK_FACTORS))
-    method.SetSmoothingSigmasPerLevel(list(SMOOTHING_SIGMAS_MM))
+    method.SetShrinkFactorsPerLevel(list(shrink))
+    method.SetSmoothingSigmasPerLevel(list(sigmas))
     method.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
     return method
 
 
 def _linear_stage(
-    fixed: sitk.Image, moving: sitk.Image, initial: sitk.Transform, seed: int
+    fixed: sitk.Image, moving: sitk.Image, initial: sitk.Transform, seed: int, levels: Levels | None
 ) -> tuple[sitk.Transform, sitk.ImageRegistrationMethod]:
-    method = _method(seed)
+    method = _method(seed, levels)
     method.SetOptimizerAsRegularStepGradientDescent(
         learningRate=2.0, minStep=1e-5, numberOfIterations=ITERATIONS, relaxationFactor=0.7
     )
@@ -88,7 +109,12 @@ def _linear_stage(
 
 
 def register(
-    fixed: sitk.Image, moving: sitk.Image, *, kind: TransformKind = "affine", seed: int = 1
+    fixed: sitk.Image,
+    moving: sitk.Image,
+    *,
+    kind: TransformKind = "affine",
+    seed: int = 1,
+    levels: Levels | None = None,
 ) -> RegistrationResult:
     """Register ``moving`` to ``fixed``.
 
@@ -100,6 +126,9 @@ def register(
         ``rigid``, ``affine`` or ``affine+bspline``.
     seed
         Seed of the random metric sampling (results are reproducible for a given seed).
+    levels
+        Shrink factors and smoothing sigmas (mm) of the linear stages; default shrink 4, 2, 1 with 2, 1, 0 mm
+        (:func:`atlas_levels` for an atlas).
 
     Raises
     ------
@@ -112,7 +141,7 @@ def register(
     moving = sitk.Cast(moving, sitk.sitkFloat32)
     try:
         with _one_thread():
-            return _registered(fixed, moving, kind, seed)
+            return _registered(fixed, moving, kind, seed, levels)
     except RuntimeError as exc:
         raise RegistrationRunError(str(exc).strip().splitlines()[-1]) from exc
 
@@ -129,12 +158,14 @@ def _one_thread() -> Iterator[None]:
         sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(previous)
 
 
-def _registered(fixed: sitk.Image, moving: sitk.Image, kind: TransformKind, seed: int) -> RegistrationResult:
+def _registered(
+    fixed: sitk.Image, moving: sitk.Image, kind: TransformKind, seed: int, levels: Levels | None
+) -> RegistrationResult:
     """The stages of :func:`register` (SimpleITK's RuntimeError passes through)."""
     centred = sitk.CenteredTransformInitializer(
         fixed, moving, sitk.Euler3DTransform(), sitk.CenteredTransformInitializerFilter.MOMENTS
     )
-    rigid, method = _linear_stage(fixed, moving, centred, seed)
+    rigid, method = _linear_stage(fixed, moving, centred, seed, levels)
     transform: sitk.Transform = rigid
     if kind != "rigid":
         affine = sitk.AffineTransform(3)
@@ -142,7 +173,7 @@ def _registered(fixed: sitk.Image, moving: sitk.Image, kind: TransformKind, seed
         affine.SetMatrix(euler.GetMatrix())
         affine.SetTranslation(euler.GetTranslation())
         affine.SetCenter(euler.GetCenter())
-        transform, method = _linear_stage(fixed, moving, affine, seed)
+        transform, method = _linear_stage(fixed, moving, affine, seed, levels)
     if kind == "affine+bspline":
         transform, method = _bspline_stage(fixed, moving, transform, seed)
     return RegistrationResult(

@@ -12,7 +12,7 @@ import SimpleITK as sitk
 
 from nnunet_wmh.cli import main
 from nnunet_wmh.errors import InputDataError, RegistrationError
-from nnunet_wmh.registration.atlas import load_atlas, register_atlas
+from nnunet_wmh.registration.atlas import ATLAS_WORKING_MM, _prepared, load_atlas, register_atlas, working_resolution
 from nnunet_wmh.registration.engine import transform_path
 from nnunet_wmh.synthetic.anatomy import random_rotation
 from nnunet_wmh.synthetic.cohort import native_affine, save_image
@@ -136,3 +136,19 @@ def test_regions_cli_single_subject(template, affine_subject, tmp_path, capsys):
     assert main([*argv, "--out", str(out)]) == 1  # exists: refused without --overwrite
     assert main([*argv]) == 2  # --subject without --out
     assert Path(transform_path(out)).is_file()
+
+
+def test_a_fine_template_is_registered_at_the_working_resolution_prepared_once(tmp_path):
+    image = sitk.Image(40, 30, 20, sitk.sitkFloat32)
+    image.SetSpacing((1.0, 1.0, 2.0))
+    image.SetOrigin((5.0, -3.0, 7.0))
+    coarse = working_resolution(image, ATLAS_WORKING_MM)
+    assert coarse.GetSpacing() == pytest.approx((1.5, 1.5, 2.0)) and coarse.GetSize() == (27, 20, 20)
+    assert coarse.GetOrigin() == image.GetOrigin() and coarse.GetDirection() == image.GetDirection()
+    assert working_resolution(coarse, ATLAS_WORKING_MM) is coarse  # nothing finer: unchanged
+    path = tmp_path / "template.nii.gz"
+    sitk.WriteImage(image + 1.0, str(path))
+    first = _prepared(path)
+    assert _prepared(path) is first  # once per process
+    sitk.WriteImage(image + 2.0, str(path))
+    assert _prepared(path) is not first  # a changed file is prepared again

@@ -4,10 +4,11 @@ import gzip
 
 import numpy as np
 import pytest
+import SimpleITK as sitk
 
 from nnunet_wmh.errors import InputDataError, UsageError
 from nnunet_wmh.registration import TRANSFORM_KINDS
-from nnunet_wmh.registration.engine import read_float_image, require_nifti_name, transform_path
+from nnunet_wmh.registration.engine import atlas_levels, read_float_image, require_nifti_name, transform_path
 from tests.helpers.images import save
 
 
@@ -48,7 +49,6 @@ def test_nan_voxels_are_refused(tmp_path):
 
 
 def test_the_same_images_always_give_the_same_transform():
-    import SimpleITK as sitk
 
     from nnunet_wmh.registration.engine import register
 
@@ -60,3 +60,17 @@ def test_the_same_images_always_give_the_same_transform():
     first, second = (register(fixed, moving, kind="affine") for _ in range(2))
     assert first.metric == second.metric
     assert first.transform.GetParameters() == second.transform.GetParameters()
+
+
+def _grid(spacing):
+    image = sitk.Image(8, 8, 8, sitk.sitkFloat32)
+    image.SetSpacing(spacing)
+    return image
+
+
+def test_an_atlas_registration_stops_at_about_2_mm():
+    assert atlas_levels(_grid((3.8, 3.8, 6.0))) == ((4, 2, 1), (2.0, 1.0, 0.0))  # coarse grids: as always
+    assert atlas_levels(_grid((1.0, 1.0, 1.0))) == ((4, 2, 1), (2.0, 1.0, 0.0))
+    shrink, sigmas = atlas_levels(_grid((0.96, 0.96, 3.0)))  # the challenge's Utrecht grid
+    assert shrink == (8, 4, 2) and sigmas == pytest.approx((3.84, 1.92, 0.96))
+    assert atlas_levels(_grid((0.47, 0.47, 8.0)))[0] == (16, 8, 4)  # a clinical 2-D FLAIR
