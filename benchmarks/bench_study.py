@@ -17,6 +17,26 @@ from pathlib import Path
 
 from nnunet_wmh.study.run import run_study
 from nnunet_wmh.synthetic import make_synthetic_cohort
+from nnunet_wmh.tsv import read_tsv
+
+
+def bench_summary(study: Path) -> str:
+    """Per configuration: did it learn, its lesion Dice and region Dice; each finding's verdict and reason."""
+    lines = ["configuration                  status          lesion Dice  region Dice  reason"]
+    for row in read_tsv(study / "model_checks.tsv"):
+        region = row["region_dice_mean"] if row["region_dice_mean"] not in ("", "n/a", "nan") else "–"
+        lesion, region = _short(row["lesion_dice_mean"]), _short(region)
+        lines.append(f"{row['config']:<30} {row['status']:<15} {lesion:>11}  {region:>11}  {row['reason']}")
+    findings = json.loads((study / "study.json").read_text())["findings"]
+    lines += ["", *(f"{f['finding']}: {f['verdict']} ({f['reason']})" for f in findings)]
+    return "\n".join(lines)
+
+
+def _short(value: str) -> str:
+    try:
+        return f"{float(value):.3f}"
+    except ValueError:
+        return value
 
 
 def main() -> None:
@@ -51,6 +71,7 @@ def main() -> None:
         print(f"  {config:<26} {seconds:7.0f}")
     print()
     print((result.out / "table_segmentation.md").read_text())
+    print(bench_summary(result.out))
     summary = {"wall_seconds": wall, "seconds_per_config": per_config, "best": result.tables.best_lesion_config}
     (args.work / "bench_study.json").write_text(json.dumps(summary, indent=1) + "\n")
 

@@ -42,6 +42,9 @@ def _add_dataset_flags(parser: argparse.ArgumentParser) -> None:
                         "to the FLAIR and resample it onto that grid")  # fmt: skip
     parser.add_argument("--skip-invalid", action="store_true",
                         help="convert the valid subjects and list the others, not stop")  # fmt: skip
+    parser.add_argument("--exclude", type=comma_list, default=(), metavar="KEYS",
+                        help="subjects left out, by key: Utrecht/0, sub-01, sub-01/ses-1, test/KEY for --test-source "
+                        "(default: none)")  # fmt: skip
 
 
 def _add_interchangeable_flags(parser: argparse.ArgumentParser) -> None:

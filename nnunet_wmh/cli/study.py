@@ -54,7 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--configs", type=_configs,
         help=f"configurations: {', '.join(CONFIGS)}; or over a list of modalities (last, or joined by +): "
-        "interchangeable_dropout:flair,t1,t2, interchangeable:LIST, fixed:LIST (default: all the source allows)",
+        "interchangeable_dropout:flair,t1,t2, interchangeable:LIST, fixed:LIST (default: the paper's eight, less "
+        "those its subjects cannot serve)",
     )  # fmt: skip
     profiles = "; ".join(f"{p.name}: {p.summary}" for p in PROFILES.values())
     add_option(parser, StudyOptions, "profile", profiles, choices=list(PROFILES))
@@ -68,7 +69,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test-source", help="a separate test cohort (default: SOURCE's test split)")
     parser.add_argument("--layout", choices=LAYOUTS, help="layout of SOURCE (default: detected)")
     parser.add_argument("--test-layout", choices=LAYOUTS, help="layout of --test-source (default: detected)")
-    add_atlas_flags(parser, what="regions for multitask_* and separate_models when the source has none")
+    add_atlas_flags(
+        parser,
+        what="none: the built-in atlas; regions for separate_models, and for multitask_* when the source has none",
+    )
     parser.add_argument("--trainer", dest="trainers", action="append", default=[],
                         help="stock (nnU-Net's 1000-epoch trainers) or CONFIG=TRAINER; repeatable (default: the "
                         "profile's)")  # fmt: skip
@@ -146,7 +150,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     if args.dry_run:
-        print(f"{len(result.configs)} configuration(s): {', '.join(result.configs)}")
+        print(f"{len(result.configs)} configuration(s):")
+        for name, uses in result.uses.items():
+            print(f"  {name}: {uses}")
         print(f"commands: {result.commands}")
         return EXIT_OK
     _print_result(result)
@@ -159,7 +165,10 @@ def _print_result(result) -> None:
     if result.tables and result.tables.findings:
         print("\nThe paper's findings on this cohort:")
         for finding in result.tables.findings:
-            print(f"  {finding['finding']}: {finding['verdict']}")
+            print(f"  {finding['finding']}: {finding['verdict']} ({finding['reason']})")
+    for check in result.tables.model_checks.values() if result.tables else ():
+        if not check.learned:
+            print(f"nnunet_wmh: warning: {check.config} did not learn: {check.reason}", file=sys.stderr)
     if result.tables and result.tables.best_lesion_config:
         print(f"\nseparate_models uses the lesion model {result.tables.best_lesion_config}")
     print(f"\npage: {result.index}")

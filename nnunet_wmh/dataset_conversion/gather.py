@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from nnunet_wmh.cohorts import SourceContents, Subject, apply_regions_override, detect_layout, read_source
 from nnunet_wmh.cohorts.subject import MODALITIES, Modality
 from nnunet_wmh.dataset_conversion.options import ConvertOptions
-from nnunet_wmh.errors import InputDataError, SourceLayoutError
+from nnunet_wmh.errors import InputDataError, SourceLayoutError, UsageError
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,19 @@ def _test_subjects(
     return read_source(test_source, layout=test_layout, images=images, modalities=modalities)
 
 
+def _without_excluded(train: list[Subject], test: list[Subject], exclude: Sequence[str]):
+    """The subjects whose key is not in ``exclude``; raises UsageError for a key that names no subject."""
+    if not exclude:
+        return train, test
+    keys = {s.key for s in (*train, *test)}
+    unknown = [key for key in exclude if key not in keys]
+    if unknown:
+        known = ", ".join(sorted(keys)[:3])
+        raise UsageError(f"`exclude` {', '.join(unknown)}: no such subject (keys look like {known})", "exclude")
+    left_out = set(exclude)
+    return [s for s in train if s.key not in left_out], [s for s in test if s.key not in left_out]
+
+
 def gather_subjects(
     source: str | os.PathLike[str], options: ConvertOptions, *, modalities: tuple[Modality, ...] = MODALITIES
 ) -> GatheredSubjects:
@@ -71,6 +85,7 @@ def gather_subjects(
         problems += [InputDataError(f"test/{p.subject}", p.path, p.problem) for p in test_contents.problems]
     for modality in options.dropped_modalities:
         test = [s.without(modality) for s in test]
+    train, test = _without_excluded(train, test, options.exclude)
     if regions:
         train, test = apply_regions_override(train, regions), apply_regions_override(test, regions)
     if not train:

@@ -27,6 +27,7 @@ RECORDED_FIELDS = {
     "fill_missing": "fill_missing", "fill_order": "fill_order", "encoding": "encoding",
     "other_pathology": "other_pathology", "drop_modality": "drop_modality", "case_prefix": "case_prefix",
     "folds": "cv_folds", "seed": "seed", "coregister": "coregister", "skip_invalid": "skip_invalid",
+    "exclude": "exclude",
 }  # fmt: skip
 
 
@@ -83,6 +84,10 @@ class ConvertOptions:
         FLAIR grid (kept in ``coregistered/`` of the dataset; conversion.tsv's ``t1_coregistered``).
     skip_invalid
         Convert the valid subjects and report the others instead of stopping.
+    exclude
+        Subjects left out of the dataset, by key (``Utrecht/0``, ``sub-01``, ``sub-01/ses-1``; a separate test
+        source's as ``test/KEY``): e.g. the subjects without a modality the mode needs. An unknown key is an
+        error.
     out, preprocessed, results
         nnU-Net's raw folder (where the dataset goes), preprocessed and results folders (checked for the same
         dataset id under another name and for stale preprocessed data); default ``$nnUNet_raw`` etc.
@@ -115,6 +120,7 @@ class ConvertOptions:
     seed: int = DEFAULT_SEED
     coregister: bool = False
     skip_invalid: bool = False
+    exclude: Sequence[str] = ()
     out: str | os.PathLike[str] | None = None
     preprocessed: str | os.PathLike[str] | None = None
     results: str | os.PathLike[str] | None = None
@@ -202,7 +208,7 @@ def source_modalities(spec: ModeSpec) -> tuple[Modality, ...]:
 
 #: Options added with modality lists: recorded in dataset.json only when set, so FLAIR/T1 datasets keep the
 #: block they always had.
-_LATER_OPTIONS = ("modalities", "fill_order")
+_LATER_OPTIONS = ("modalities", "fill_order", "exclude")
 
 
 def recorded_options(options: ConvertOptions, spec: ModeSpec) -> dict[str, Any]:
@@ -213,7 +219,7 @@ def recorded_options(options: ConvertOptions, spec: ModeSpec) -> dict[str, Any]:
     recorded = {key: values[name] for key, name in RECORDED_FIELDS.items()}
     recorded = {k: list(v) if isinstance(v, tuple) else v for k, v in recorded.items()}
     for name in _LATER_OPTIONS:
-        if recorded[name] is None:
+        if recorded[name] in (None, []):
             del recorded[name]
     if recorded["channels"] is None:
         channels = spec.inputs.channels if isinstance(spec.inputs, InterchangeableInputs) else 2

@@ -29,9 +29,9 @@ import SimpleITK as sitk
 
 from nnunet_wmh.decode.options import DecodeOptions
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, UsageError
-from nnunet_wmh.io import exception_summary, label_dtype_for
+from nnunet_wmh.io import exception_summary
 from nnunet_wmh.labels.dataset_json import joint_encoding, read_dataset_json
-from nnunet_wmh.labels.joint import LESION_OUTPUT_NAME
+from nnunet_wmh.labels.joint import LESION_OUTPUT_NAME, JointEncoding
 from nnunet_wmh.runs.options import RunOptions, check_threshold, resolve_options
 from nnunet_wmh.runs.outputs import atomic_output_folder
 from nnunet_wmh.runs.parallel import map_collecting_problems
@@ -73,7 +73,8 @@ def decode_probabilities(
     ----------
     probabilities
         Shape (outputs, z, y, x). For ``--encoding separate``: sigmoid outputs in dataset.json label
-        order (the regions, then ``wmh``); for ``--encoding joint``: softmax over labels 0..2R+1.
+        order (the regions, then ``wmh``); for ``--encoding joint``: softmax over labels 0..2R+1, read through
+        its lesion and region marginals (a lesion split over several regions' labels still counts).
     dataset_json
         The dataset.json of the multitask dataset (nnU-Net copies it into the prediction folder).
     threshold
@@ -97,7 +98,7 @@ def decode_probabilities(
     if problem:
         raise ValueError(problem)
     if block["encoding"] == "joint":
-        return np.argmax(probabilities, axis=0).astype(label_dtype_for(2 * encoding.regions.count + 1))
+        return _decode_joint_marginals(probabilities, encoding, threshold)
     outputs = list(block["outputs"])
     lesion = probabilities[outputs.index(LESION_OUTPUT_NAME)] >= threshold
     region_channels = [i for i, name in enumerate(outputs) if name != LESION_OUTPUT_NAME]
@@ -105,6 +106,18 @@ def decode_probabilities(
     best = np.argmax(region_probabilities, axis=0)
     best_probability = np.take_along_axis(region_probabilities, best[None], axis=0)[0]
     class_index = np.where(best_probability >= threshold, best + 1, 0)
+    return encoding.encode(lesion, encoding.regions.to_region_ids(class_index))
+
+
+def _decode_joint_marginals(probabilities: np.ndarray, encoding: JointEncoding, threshold: float) -> np.ndarray:
+    """Joint labels from a softmax over them, read through its two marginals: a voxel is lesion when its lesion
+    labels together reach ``threshold``; its region is the one whose two labels (with and without lesion)
+    together are the most probable, against "outside every region" (background + lesion outside)."""
+    count = encoding.regions.count
+    lesion = probabilities[count + 1 : 2 * count + 2].sum(axis=0) >= threshold
+    outside = probabilities[0] + probabilities[2 * count + 1]
+    regions = probabilities[1 : count + 1] + probabilities[count + 1 : 2 * count + 1]
+    class_index = np.argmax(np.concatenate([outside[None], regions]), axis=0)
     return encoding.encode(lesion, encoding.regions.to_region_ids(class_index))
 
 

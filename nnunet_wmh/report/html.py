@@ -23,6 +23,8 @@ h2 { border-bottom: 2px solid #1d3557; padding-bottom: 4px; margin-top: 28px; }
 .card { background: #f8f9fa; border: 1px solid #dee2e6; border-radius: 6px; padding: 10px 16px; min-width: 150px; }
 .card .value { font-size: 22px; font-weight: 600; }
 .card .label { font-size: 12px; color: #555; }
+.card.alarm { background: #fdecea; border-color: #dc3545; }
+.card.alarm .value { color: #b02a37; }
 table { border-collapse: collapse; font-size: 12px; margin: 8px 0; }
 th, td { border: 1px solid #dee2e6; padding: 3px 8px; text-align: right; }
 th { background: #e9ecef; position: sticky; top: 0; }
@@ -99,10 +101,11 @@ def table_html(
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
-def card_html(value: str, label: str) -> str:
-    """A summary card: a big value and its label."""
+def card_html(value: str, label: str, *, alarm: bool = False) -> str:
+    """A summary card: a big value and its label; ``alarm`` draws it red (something the reader must see)."""
     value_html = f'<div class="value">{escape_html(value)}</div>'
-    return f'<div class="card">{value_html}<div class="label">{escape_html(label)}</div></div>'
+    kind = "card alarm" if alarm else "card"
+    return f'<div class="{kind}">{value_html}<div class="label">{escape_html(label)}</div></div>'
 
 
 def _case_section(case: str, subject: Mapping[str, str], qc: Mapping[str, str], out_dir: Path) -> str:

@@ -3,8 +3,8 @@
 Files of a case, inside the run's (or part's) folder:
 
 * ``predictions/CASE.nii.gz``: the lesion mask (uint8 0/1) of a lesion model, or the joint lesion × region
-  labels of a multitask model (``separate`` models decoded as ``decode`` does), on the subject's FLAIR grid
-  with the FLAIR's header;
+  labels of a multitask model (decoded as ``decode`` does: separate outputs, or a joint softmax through its
+  lesion and region marginals), on the subject's FLAIR grid with the FLAIR's header;
 * ``bids/sub-X[/ses-Y]/anat/``: ``…_space-FLAIR_desc-regions_dseg.nii.gz`` (the whole region map: the
   multitask model's regions, or the atlas registered to the subject) and, for a T1 (T2, PD, ...) that was
   moved onto the FLAIR grid, ``…_space-FLAIR_T1w.nii.gz`` (``_T2w``, ``_PDw``, ...) with its transform.
@@ -109,10 +109,8 @@ def segment_subject(route: SubjectRoute, runner: ModelRunner, folder: Path, regi
         images[modality] = _on_flair_grid(route, modality, anat, prefix)[0]
     predicted = runner.predict(subject.key, [images.get(c) for c in route.channels])
     probability = lesion_probability(predicted.probabilities, model.route, model.dataset_json, runner.label_values)
-    if model.route.has_regions:
-        labels = predicted.labels
-        if model.route.encoding == "separate":
-            labels = decode_probabilities(predicted.probabilities, model.dataset_json)
+    if model.route.has_regions:  # separate outputs, or the joint softmax read through its marginals, as `decode`
+        labels = decode_probabilities(predicted.probabilities, model.dataset_json)
         written = np.asarray(labels).transpose(2, 1, 0)
         decoded = decode_joint_labels(written, model.encoding)
         lesion, region_map, regions_metric = decoded.lesion, decoded.regions, math.nan

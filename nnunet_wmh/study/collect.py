@@ -23,8 +23,10 @@ from nnunet_wmh.study.layout import StudyLayout
 from nnunet_wmh.tsv import number_cell, read_tsv
 
 METRICS = ("dice", "hd95_mm", "avd_percent", "lesion_recall", "lesion_f1")
+#: ``model_status``: whether the configuration's model learned (:mod:`~nnunet_wmh.study.learning`).
 RESULT_COLUMNS = (
-    "config", "variant", "case", "participant_id", "session", "site", *METRICS, "prediction", "reference",
+    "config", "variant", "case", "participant_id", "session", "site", *METRICS, "reference_volume_mm3",
+    "prediction_volume_mm3", "model_status", "prediction", "reference",
 )  # fmt: skip
 
 
@@ -44,6 +46,8 @@ def results_rows(layout: StudyLayout, configs: Sequence[StudyConfig]) -> list[di
                     "session": row.get("session", ""),
                     "site": row["site"],
                     **{metric: number_cell(row[metric]) for metric in METRICS},
+                    "reference_volume_mm3": number_cell(row["reference_volume_mm3"]),
+                    "prediction_volume_mm3": number_cell(row["prediction_volume_mm3"]),
                     "prediction": row["prediction"],
                     "reference": row["reference"],
                 }

@@ -27,8 +27,10 @@ from nnunet_wmh.conversion_table import FLAIR_ONLY, PAIRED, T1_ONLY, variant_of_
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.modalities import KNOWN_MODALITIES, MODALITY_NAMES, all_subsets, parse_modalities, variant_name
 
-#: Trainer families: nnU-Net's default trainer, modality dropout, lesion-weighted multi-task.
-STOCK, DROPOUT, MULTITASK = "stock", "dropout", "multitask"
+#: Trainer families: nnU-Net's default trainer, modality dropout, lesion-weighted multi-task (separate outputs),
+#: multi-task on joint labels (one softmax). Both multi-task families train without mirroring
+#: (:mod:`nnunet_wmh.training.positional`).
+STOCK, DROPOUT, MULTITASK, JOINT = "stock", "dropout", "multitask", "joint"
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ class StudyConfig:
     regions
         It predicts anatomical regions as well as lesions (localization table).
     decode
-        nnU-Net's probabilities are decoded into joint labels (``multitask --encoding separate``).
+        nnU-Net's probabilities are decoded into joint labels (``nnunet_wmh decode``: the separate outputs, or
+        the joint softmax's marginals).
     summary
         One line for tables and the page.
     """
@@ -93,8 +96,8 @@ CONFIGS: dict[str, StudyConfig] = {c.name: c for c in (
                 summary="modality-interchangeable: every subject as FLAIR + T1, FLAIR twice and T1 twice"),
     StudyConfig("interchangeable_dropout", 4, {"mode": "interchangeable", "train_variants": ("paired",)}, DROPOUT,
                 ALL_VARIANTS, summary="modality-interchangeable: paired cases, modality dropout in training"),
-    StudyConfig("multitask_joint", 5, {"mode": "multitask", "encoding": "joint"}, STOCK, regions=True,
-                summary="one model for lesions and regions, joint labels (softmax)"),
+    StudyConfig("multitask_joint", 5, {"mode": "multitask", "encoding": "joint"}, JOINT, regions=True, decode=True,
+                summary="one model for lesions and regions, joint labels (softmax) read through their marginals"),
     StudyConfig("multitask_separate", 6, {"mode": "multitask", "encoding": "separate"}, MULTITASK, regions=True,
                 decode=True, summary="one model, lesion and regions as separate outputs, lesion-weighted loss"),
     StudyConfig("separate_models", 7, regions=True,
@@ -104,40 +107,27 @@ CONFIGS: dict[str, StudyConfig] = {c.name: c for c in (
 LESION_CONFIGS = ("flair", "t1", "flair_t1", "interchangeable", "interchangeable_dropout")
 
 
-def select_configs(names: Sequence[str] | None, *, has_regions: bool, has_atlas: bool) -> list[StudyConfig]:
+def select_configs(names: Sequence[str] | None) -> list[StudyConfig]:
     """The configurations to run, in :data:`CONFIGS` order.
+
+    The region configurations need no region maps in the source: the study registers an atlas (the one
+    given, else the built-in MNI152 atlas) to every subject, as ``segment`` does.
 
     Parameters
     ----------
     names
-        Chosen names; None or empty for every configuration the source allows.
-    has_regions
-        Region maps exist for every subject (the source's, or an atlas registered to them).
-    has_atlas
-        An atlas is given (``separate_models`` registers it to the test subjects).
+        Chosen names; None or empty for the paper's eight.
 
     Raises
     ------
     UsageError
-        Unknown names, or a configuration the inputs do not allow (saying what it needs).
+        Unknown names, or ``separate_models`` without a lesion configuration to take its lesions from.
     """
     if not names:
-        chosen = [n for n in CONFIGS if n in LESION_CONFIGS or (has_regions and n != "separate_models")]
-        chosen += ["separate_models"] if has_atlas and has_regions else []
-        return [CONFIGS[n] for n in CONFIGS if n in chosen]
+        return list(CONFIGS.values())
     resolved = resolve_configs(names)
-    names = [c.name for c in resolved]
-    if not has_regions and any(c.regions for c in resolved):
-        raise UsageError(
-            "`configs` multitask_* and separate_models need region maps: a source with region maps or an atlas "
-            "(`atlas_image`, `atlas_labels`, `region_table`)",
-            "configs",
-        )
-    if "separate_models" in names:
-        if not has_atlas:
-            raise UsageError("`configs` separate_models needs an atlas (`atlas_image`, `atlas_labels`)", "configs")
-        if not any(c.is_lesion_config for c in resolved):
-            raise UsageError("`configs` separate_models needs a lesion configuration (e.g. flair_t1)", "configs")
+    if any(c.name == "separate_models" for c in resolved) and not any(c.is_lesion_config for c in resolved):
+        raise UsageError("`configs` separate_models needs a lesion configuration (e.g. flair_t1)", "configs")
     return resolved
 
 

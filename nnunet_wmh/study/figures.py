@@ -24,6 +24,15 @@ def _pyplot():
     return plt
 
 
+def _save(figure, path: Path, *, dpi: int, rect: tuple[float, ...] | None = None) -> Path:
+    """Lay the figure out (within ``rect``, leaving room for a title), write it as PNG and close it."""
+    figure.tight_layout(rect=rect)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=dpi, bbox_inches="tight")
+    _pyplot().close(figure)
+    return path
+
+
 def metric_figure(rows: Sequence[Mapping[str, Any]], metric: str, path: Path) -> Path:
     """Box plot with every case as a dot, one box per configuration × input variant (table order)."""
     plt = _pyplot()
@@ -46,11 +55,7 @@ def metric_figure(rows: Sequence[Mapping[str, Any]], metric: str, path: Path) ->
     axes.set_ylabel(METRIC_LABELS.get(metric, metric))
     axes.set_title(f"{METRIC_LABELS.get(metric, metric)} per configuration and input (dots: test cases)")
     axes.grid(axis="y", alpha=0.3)
-    figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(figure)
-    return path
+    return _save(figure, path, dpi=110)
 
 
 def region_agreement_figure(burden: Sequence[Mapping[str, Any]], path: Path) -> Path:
@@ -71,8 +76,34 @@ def region_agreement_figure(burden: Sequence[Mapping[str, Any]], path: Path) -> 
         axis.set_title(config)
         axis.set_aspect("equal")
     figure.suptitle("Lesion volume per subject and region: prediction vs ground truth")
-    figure.tight_layout(rect=(0, 0, 1, 0.95))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(figure)
-    return path
+    return _save(figure, path, dpi=110, rect=(0, 0, 1, 0.95))
+
+
+def learning_curves_figure(curves: Mapping[str, Mapping[int, Any]], path: Path) -> Path:
+    """Loss (left) and pseudo-Dice (right) per epoch, one row per configuration, one line per fold.
+
+    Parameters
+    ----------
+    curves
+        Configuration → fold → :class:`~nnunet_wmh.study.training_logs.LearningCurve`.
+    """
+    plt = _pyplot()
+    figure, axes = plt.subplots(len(curves), 2, figsize=(10, 2.4 * len(curves) + 0.6), squeeze=False)
+    for (loss_axis, dice_axis), (config, folds) in zip(axes, curves.items(), strict=True):
+        for fold, curve in folds.items():
+            loss_axis.plot(curve.epochs, curve.train_loss, color="#1d3557", label=f"train (fold {fold})")
+            loss_axis.plot(
+                curve.epochs, curve.val_loss, color="#e63946", linestyle="--", label=f"validation (fold {fold})"
+            )
+            dice_axis.plot(curve.epochs, curve.pseudo_dice, color="#2a9d8f", label=f"fold {fold}")
+        loss_axis.set_ylabel(f"{config}\nloss", fontsize=9)
+        dice_axis.set_ylabel("pseudo-Dice", fontsize=9)
+        dice_axis.set_ylim(0, 1)
+        for axis in (loss_axis, dice_axis):
+            axis.grid(alpha=0.3)
+            axis.tick_params(labelsize=8)
+        loss_axis.legend(fontsize=7, loc="upper right")
+    for axis in axes[-1]:
+        axis.set_xlabel("epoch")
+    figure.suptitle("Learning curves (nnU-Net's training logs; pseudo-Dice: mean over classes, validation patches)")
+    return _save(figure, path, dpi=100, rect=(0, 0, 1, 0.97))

@@ -10,8 +10,11 @@ Each finding is read from rows of ``comparisons.tsv`` (mean difference A − B w
    the separate models' (the same lesion model's), or its per-subject region-volume error is above.
 
 Verdicts: ``reproduced`` (every condition holds with its CI on the stated side and, for a difference,
-Holm's p below :data:`ALPHA`), ``in direction only`` (the means point the paper's way, some CI or p does
-not exclude the other side), ``not reproduced``, or ``not tested`` (the study lacks the configurations).
+Holm's p below :data:`ALPHA`, on at least :data:`MIN_PAIRED_SUBJECTS` paired subjects), ``in direction only``
+(the means point the paper's way, some CI or p does not exclude the other side, or too few subjects),
+``not reproduced``, ``inconclusive`` (a model it compares did not learn,
+:mod:`~nnunet_wmh.study.learning`: a comparison with a model that learned nothing is no evidence either
+way), or ``not tested`` (the study lacks the configurations). Each verdict comes with its ``reason``.
 """
 
 from __future__ import annotations
@@ -25,8 +28,14 @@ ALPHA = 0.05
 SMALL_LOSS = 0.05
 #: Dice below the single-modality model that still counts as robust on that input (finding 2).
 NON_INFERIORITY_MARGIN = 0.05
+#: Paired test subjects a comparison needs before a finding can be called reproduced: with fewer, Wilcoxon's
+#: smallest two-sided p (2 / 2^n) cannot pass Holm's correction over the study's ten or so comparisons
+#: (n = 9 gives 0.004), and a bootstrap CI of so few differences is unstable.
+MIN_PAIRED_SUBJECTS = 10
 SINGLE_INPUTS = (("flair", "flair_only"), ("t1", "t1_only"))
 REPRODUCED, DIRECTION, NOT_REPRODUCED, NOT_TESTED = "reproduced", "in direction only", "not reproduced", "not tested"
+INCONCLUSIVE = "inconclusive"
+VERDICTS = (REPRODUCED, DIRECTION, NOT_REPRODUCED, INCONCLUSIVE, NOT_TESTED)
 
 
 def _row(comparisons: Sequence[Mapping[str, Any]], a: str, b: str, metric: str = "dice") -> Mapping[str, Any] | None:
@@ -101,10 +110,47 @@ FINDINGS = (
 )
 
 
-def paper_findings(comparisons: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """One row per finding of the paper: ``finding``, ``verdict`` and the ``evidence`` it rests on."""
+def _models(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The configurations compared in ``rows`` (``flair_t1[paired]`` → ``flair_t1``), in order, once each."""
+    names = [str(r[side]).split("[")[0] for r in rows for side in ("a", "b")]
+    return list(dict.fromkeys(names))
+
+
+def _judged(checks: Sequence[tuple[bool, bool]], rows: Sequence[Mapping[str, Any]], unlearned: Mapping[str, str]):
+    """The verdict and its reason: models that did not learn, then too few subjects, then the statistics."""
+    failed = [unlearned[m] for m in _models(rows) if m in unlearned]
+    if failed:
+        return INCONCLUSIVE, "; ".join(failed)
+    verdict = _verdict(checks)
+    fewest = min((int(r["n"]) for r in rows), default=0)
+    if verdict in (REPRODUCED, DIRECTION) and fewest < MIN_PAIRED_SUBJECTS:
+        return DIRECTION, f"n = {fewest} paired test subjects; 'reproduced' needs at least {MIN_PAIRED_SUBJECTS}"
+    reasons = {
+        REPRODUCED: f"every condition holds with its 95 % CI and Holm's p < {ALPHA:g}, on {fewest}+ paired subjects",
+        DIRECTION: "the means point the paper's way; some CI or p does not exclude the other side",
+        NOT_REPRODUCED: "some mean points against the paper",
+        NOT_TESTED: "the study lacks the configurations it compares",
+    }
+    return verdict, reasons[verdict]
+
+
+def paper_findings(
+    comparisons: Sequence[Mapping[str, Any]], *, unlearned: Mapping[str, str] | None = None
+) -> list[dict[str, str]]:
+    """One row per finding of the paper: ``finding``, ``verdict``, its ``reason`` and the ``evidence``.
+
+    Parameters
+    ----------
+    comparisons
+        ``comparisons.tsv`` rows.
+    unlearned
+        Configuration → why its model did not learn (:func:`~nnunet_wmh.study.learning.unlearned`); a finding
+        comparing any of them is ``inconclusive``.
+    """
     table = []
     for number, (finding, check) in enumerate(FINDINGS, start=1):
         checks, rows = check(comparisons)
-        table.append({"finding": f"{number}. {finding}", "verdict": _verdict(checks), "evidence": _evidence(rows)})
+        verdict, reason = _judged(checks, rows, unlearned or {})
+        table.append({"finding": f"{number}. {finding}", "verdict": verdict, "reason": reason,
+                      "evidence": _evidence(rows)})  # fmt: skip
     return table

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from nnunet_wmh.report.html import STYLE, card_html, escape_html, table_html
+from nnunet_wmh.study.learning import DID_NOT_LEARN
 
 TEXT = {"config", "variant", "comparison", "a", "b", "metric", "region_name", "step", "status", "trainer", "summary",
-        "finding", "verdict", "evidence"}  # fmt: skip
+        "finding", "verdict", "reason", "evidence", "model", "why", "model_status"}  # fmt: skip
 SEGMENTATION_SHOWN = (
     "config", "variant", "n", "dice_mean", "dice_sd", "dice_median", "hd95_mm_mean", "hd95_mm_median",
-    "avd_percent_mean", "lesion_recall_mean", "lesion_f1_mean",
+    "avd_percent_mean", "lesion_recall_mean", "lesion_f1_mean", "model_status",
 )  # fmt: skip
 
 
@@ -29,12 +30,18 @@ def _section(anchor: str, title: str, body: str) -> str:
 
 def _summary(out: Path, study: Mapping[str, Any], configs: int) -> str:
     """Summary cards and links to the study's files that exist."""
-    files = [f for f in ("results.tsv", "table_segmentation.tsv", "table_segmentation.md", "table_localization.tsv",
-                         "comparisons.tsv", "study.json", "commands.sh") if (out / f).is_file()]  # fmt: skip
+    listed = ("results.tsv", "table_segmentation.tsv", "table_segmentation.md", "table_localization.tsv",
+              "comparisons.tsv", "model_checks.tsv", "study.json", "commands.sh")  # fmt: skip
+    files = [f for f in listed if (out / f).is_file()]
     links = " · ".join(f'<a href="{escape_html(f)}">{escape_html(f)}</a>' for f in files)
     best = study.get("best_lesion_config") or "–"
     cards = card_html(str(configs), "configurations") + card_html(str(study["test_subjects"]), "test subjects")
     cards += card_html(study["profile"], f"profile ({study['configuration']})") + card_html(best, "best lesion model")
+    slow = study["device"] == "cpu" and study["profile"] == "gpu"
+    cards += card_html(study["device"], "device: the gpu profile on a CPU" if slow else "device", alarm=slow)
+    for name, facts in study.get("configs", {}).items():
+        if facts.get("status") == DID_NOT_LEARN:
+            cards += card_html(f"{name}: did not learn", facts.get("reason", ""), alarm=True)
     return f'<div class="cards">{cards}</div><p class="muted">Files: {links}</p>'
 
 
@@ -101,7 +108,10 @@ source {escape_html(study["source"])} · device {escape_html(study["device"])}</
             "findings",
             "The paper's findings on this cohort",
             table_html(
-                study.get("findings", []), ["finding", "verdict", "evidence"], text_columns=TEXT, link_cases=False
+                study.get("findings", []),
+                ["finding", "verdict", "reason", "evidence"],
+                text_columns=TEXT,
+                link_cases=False,
             ),
         )
     }

@@ -26,7 +26,9 @@ COMPARISON_COLUMNS = (
 )  # fmt: skip
 SEPARATE = "separate_models"
 #: Columns of the segmentation table: per configuration and input variant, mean, SD and median of each metric.
-SEGMENTATION_COLUMNS = ("config", "variant", "n", *(f"{m}_{s}" for m in METRICS for s in ("mean", "sd", "median")))
+SEGMENTATION_COLUMNS = (
+    "config", "variant", "n", *(f"{m}_{s}" for m in METRICS for s in ("mean", "sd", "median")), "model_status",
+)  # fmt: skip
 
 
 def table_order(row: Mapping[str, Any]) -> tuple:
@@ -75,7 +77,8 @@ def segmentation_markdown(table: Sequence[Mapping[str, Any]]) -> str:
     header = ["configuration", "input", "n", "Dice", "HD95 (mm)", "AVD (%)", "lesion recall", "lesion F1"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in table:
-        cells = [row["config"], row["variant"], str(row["n"]), *(_cell(row, m) for m in METRICS)]
+        name = row["config"] + (" (**did not learn**)" if row.get("model_status") == "did not learn" else "")
+        cells = [name, row["variant"], str(row["n"]), *(_cell(row, m) for m in METRICS)]
         lines.append("| " + " | ".join(cells) + " |")
     note = "\nmean ± sd (median) over the test cases; HD95 is NaN (left out) for an empty prediction.\n"
     return "\n".join(lines) + "\n" + note

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +18,16 @@ from nnunet_wmh.dataset_conversion.options import ConvertOptions, recorded_optio
 from nnunet_wmh.decode.decoding import decode_prediction_folder
 from nnunet_wmh.evaluation.files import evaluate_to_files
 from nnunet_wmh.nnunet.commands import find_command, run_logged
-from nnunet_wmh.registration.atlas import load_atlas
-from nnunet_wmh.registration.cohort_regions import register_atlas_to_cohort
+from nnunet_wmh.registration.region_maps import make_region_maps
 from nnunet_wmh.study.configs import StudyConfig
 from nnunet_wmh.study.layout import StudyLayout
 from nnunet_wmh.study.options import StudyOptions
 from nnunet_wmh.study.profiles import Profile, trainer_for
 from nnunet_wmh.study.steps import Step
+from nnunet_wmh.study.subjects import ConfigSubjects, config_subjects
+
+#: The atlas options and their flags.
+ATLAS_FLAGS = {"atlas_image": "--atlas-image", "atlas_labels": "--atlas-labels", "region_table": "--region-table"}
 
 
 @dataclass
@@ -42,6 +45,7 @@ class StudyPlanner:
     variables: dict[str, str]
     source_has_regions: bool
     steps: list[Step] = field(default_factory=list)
+    config_subjects: dict[str, ConfigSubjects] = field(default_factory=dict)
 
     def add(self, step: Step) -> Step:
         """Append a step and return it."""
@@ -81,26 +85,37 @@ class StudyPlanner:
     # --- steps ---------------------------------------------------------------------------------------------
 
     def regions_step(self) -> Step:
-        """Register the atlas to every subject of the source (``nnunet_wmh regions``)."""
+        """Register the atlas (the options' or the built-in MNI152 one) to every subject of the source
+        (``nnunet_wmh regions``)."""
         o = self.options
+        atlas = {"atlas_image": o.atlas_image, "atlas_labels": o.atlas_labels, "region_table": o.region_table}
+        given = {k: v for k, v in atlas.items() if v is not None}
 
         def run() -> None:
-            atlas = load_atlas(o.atlas_image, o.atlas_labels, o.region_table)  # type: ignore[arg-type]
-            register_atlas_to_cohort(
-                atlas, self.source, self.layout.regions, layout=o.layout, jobs=self.jobs, overwrite=True,
+            make_region_maps(
+                self.source, self.layout.regions, layout=o.layout, **given, jobs=self.jobs, overwrite=True,
                 progress=False,
             )  # fmt: skip
 
-        argv = ["nnunet_wmh", "regions", str(self.source), "--atlas-image", str(o.atlas_image),
-                "--atlas-labels", str(o.atlas_labels), "--region-table", str(o.region_table),
-                "--out", str(self.layout.regions), "--jobs", str(self.jobs), "--overwrite"]  # fmt: skip
+        argv = ["nnunet_wmh", "regions", str(self.source), "--out", str(self.layout.regions)]
+        argv += [item for name, value in given.items() for item in (ATLAS_FLAGS[name], str(value))]
+        argv += [*(["--layout", o.layout] if o.layout else []), "--jobs", str(self.jobs), "--overwrite"]
         options = {"source": str(self.source), "atlas": [o.atlas_image, o.atlas_labels, o.region_table]}
-        return self.add(
-            Step("regions", "atlas regions by registration", options, [], [argv], run, [self.layout.regions])
-        )
+        title = f"atlas regions by registration ({'the given atlas' if given else 'the built-in MNI152 atlas'})"
+        return self.add(Step("regions", title, options, [], [argv], run, [self.layout.regions]))
+
+    def subjects(self, config: StudyConfig) -> ConfigSubjects:
+        """The subjects a trained configuration uses and those it leaves out (read once per configuration)."""
+        if config.name not in self.config_subjects:
+            self.config_subjects[config.name] = config_subjects(self.source, self._convert_options(config))
+        return self.config_subjects[config.name]
 
     def convert_options(self, config: StudyConfig) -> ConvertOptions:
-        """The conversion of a configuration's dataset (into the study's nnU-Net folders)."""
+        """The conversion of a configuration's dataset (into the study's nnU-Net folders), without the
+        subjects that lack its inputs."""
+        return replace(self._convert_options(config), exclude=self.subjects(config).excluded_keys)
+
+    def _convert_options(self, config: StudyConfig) -> ConvertOptions:
         o, folders, regions = self.options, self.layout.nnunet, self.region_override(config)
         return ConvertOptions(
             dataset_id=self.layout.dataset_id(config), name=self.layout.dataset_name(config), cv_folds=o.cv_folds,
@@ -108,6 +123,11 @@ class StudyPlanner:
             layout=o.layout, test_source=o.test_source, test_layout=o.test_layout, regions=regions,
             region_table=o.region_table if regions else None, **config.convert,
         )  # fmt: skip
+
+    def needs_atlas_regions(self, configs: list[StudyConfig]) -> bool:
+        """Whether the study registers an atlas: for ``separate_models``, or for multi-task training on a
+        source without region maps of its own."""
+        return any(c.name == "separate_models" or self.region_override(c) for c in configs)
 
     def region_override(self, config: StudyConfig) -> str | None:
         """Atlas regions for a multitask dataset when the source has no region maps of its own."""
@@ -219,7 +239,8 @@ CONVERT_FLAGS = {
     "mode": "--mode", "dataset_id": "--dataset-id", "name": "--name", "cv_folds": "--cv-folds", "seed": "--seed",
     "encoding": "--encoding", "modalities": "--modalities", "variants": "--variants",
     "train_variants": "--train-variants", "layout": "--layout", "test_source": "--test-source",
-    "test_layout": "--test-layout", "regions": "--regions", "region_table": "--region-table", "out": "--out",
+    "test_layout": "--test-layout", "regions": "--regions", "region_table": "--region-table", "exclude": "--exclude",
+    "out": "--out",
 }  # fmt: skip
 ALWAYS_SHOWN = ("mode", "dataset_id", "name", "cv_folds", "seed", "out")
 

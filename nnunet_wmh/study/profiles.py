@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.study.configs import CONFIGS, DROPOUT, MULTITASK, STOCK, StudyConfig, resolve_configs
+from nnunet_wmh.study.configs import CONFIGS, DROPOUT, JOINT, MULTITASK, STOCK, StudyConfig, resolve_configs
 
 CONFIGURATIONS = ("2d", "3d_fullres")
 
@@ -35,19 +35,19 @@ PROFILES = {
     "quick": Profile(
         "quick", "2d",
         {STOCK: "nnUNetTrainer_wmhQuick", DROPOUT: "nnUNetTrainerModalityDropout_wmhQuick",
-         MULTITASK: "nnUNetTrainerMultiTaskLesionWeighted_wmhQuick"},
+         MULTITASK: "nnUNetTrainerMultiTaskLesionWeighted_wmhQuick", JOINT: "nnUNetTrainerMultiTaskJoint_wmhQuick"},
         "2-D, 20 epochs × 40 iterations, quarter width (minutes per configuration on a CPU)",
     ),
     "cpu": Profile(
         "cpu", "2d",
         {STOCK: "nnUNetTrainer_wmhCpu", DROPOUT: "nnUNetTrainerModalityDropout_wmhCpu",
-         MULTITASK: "nnUNetTrainerMultiTaskLesionWeighted_wmhCpu"},
+         MULTITASK: "nnUNetTrainerMultiTaskLesionWeighted_wmhCpu", JOINT: "nnUNetTrainerMultiTaskJoint_wmhCpu"},
         "2-D, 100 epochs × 100 iterations, half width (about an hour per configuration on a CPU)",
     ),
     "gpu": Profile(
         "gpu", "3d_fullres",
         {STOCK: "nnUNetTrainer_250epochs", DROPOUT: "nnUNetTrainerModalityDropout_250epochs",
-         MULTITASK: "nnUNetTrainerMultiTaskLesionWeighted_250epochs"},
+         MULTITASK: "nnUNetTrainerMultiTaskLesionWeighted_250epochs", JOINT: "nnUNetTrainerMultiTaskJoint_250epochs"},
         "3d_fullres, nnU-Net's 250-epoch schedules (hours per configuration on one GPU)",
     ),
 }  # fmt: skip
@@ -56,6 +56,7 @@ STOCK_TRAINERS = {
     STOCK: "nnUNetTrainer",
     DROPOUT: "nnUNetTrainerModalityDropout",
     MULTITASK: "nnUNetTrainerMultiTaskLesionWeighted",
+    JOINT: "nnUNetTrainerMultiTaskJoint",
 }
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shlex
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -35,14 +34,17 @@ from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import check_output, folder_lock
 from nnunet_wmh.runs.summary import RunSummary, Stopwatch
 from nnunet_wmh.slurm.submit import check_not_running
+from nnunet_wmh.study.commands_sh import study_command, write_commands
 from nnunet_wmh.study.configs import StudyConfig, resolve_configs, select_configs
 from nnunet_wmh.study.layout import COMMANDS_SH, STUDY_JSON, StudyLayout
 from nnunet_wmh.study.options import StudyOptions
 from nnunet_wmh.study.outputs import StudyTables, compute_tables, write_figures, write_tables
 from nnunet_wmh.study.page import write_study_page
 from nnunet_wmh.study.plan import StudyPlanner
-from nnunet_wmh.study.profiles import check_profile, parse_trainers
+from nnunet_wmh.study.profiles import Profile, check_profile, parse_trainers
 from nnunet_wmh.study.steps import STEPS_FOLDER, Step, run_steps, study_ledger
+from nnunet_wmh.study.subjects import check_enough_subjects
+from nnunet_wmh.study.training_logs import LearningCurve, read_model_curves
 from nnunet_wmh.training.seeding import SEED_VARIABLE
 
 
@@ -66,6 +68,8 @@ class StudyResult:
         The tables (None for a dry run).
     index
         ``index.html`` (None for a dry run).
+    uses
+        Configuration → what it uses: subjects (and those left out), trainer, regions.
     """
 
     out: Path
@@ -76,6 +80,7 @@ class StudyResult:
     tables: StudyTables | None = None
     index: Path | None = None
     wall_seconds: float = 0.0
+    uses: dict[str, str] = field(default_factory=dict)
 
     @property
     def run_summary(self) -> RunSummary:
@@ -112,31 +117,23 @@ def prepare_study_folder(out: Path, *, overwrite: bool) -> None:
 
 
 def _steps(planner: StudyPlanner, configs: Sequence[StudyConfig]) -> list[Step]:
-    regions = [planner.regions_step()] if planner.options.has_atlas and any(c.regions for c in configs) else []
+    """Every step of the configurations (:func:`_runnable` checked their subjects)."""
+    regions = [planner.regions_step()] if planner.needs_atlas_regions(list(configs)) else []
     for config in configs:
         if config.trained:
             planner.config_steps(config, regions)
     return planner.steps
 
 
-def write_commands(path: Path, steps: Sequence[Step], variables: dict[str, str]) -> Path:
-    """``commands.sh``: the environment, then every step's commands, each under a comment naming it."""
-    lines = [
-        "#!/usr/bin/env bash",
-        f"# nnunet_wmh study: every step as a command (nnunet_wmh {__version__}).",
-        "# Each block is one step; DIR/steps/<step>.json records the steps the study has finished.",
-        "# An interrupted nnUNetv2_train continues with --c.",
-        "set -euo pipefail",
-        *(f"export {name}={shlex.quote(value)}" for name, value in variables.items()),
-    ]
-    for number, step in enumerate(steps, start=1):
-        lines += ["", f"# [{number}/{len(steps)}] {step.title} (step {step.key})"]
-        lines += [shlex.join(argv) for argv in step.commands]
-    temporary = path.with_suffix(f".tmp{os.getpid()}")
-    temporary.write_text("\n".join(lines) + "\n")
-    temporary.chmod(0o755)
-    os.replace(temporary, path)
-    return path
+def learning_curves(planner: StudyPlanner, configs: Sequence[StudyConfig]) -> dict[str, dict[int, LearningCurve]]:
+    """Configuration → fold → curves read from nnU-Net's training logs (configurations without a log left out)."""
+    curves = {}
+    for config in configs:
+        if config.trained:
+            folder = planner.layout.model_dir(config, planner.trainer(config), planner.configuration)
+            if found := read_model_curves(folder, list(planner.options.folds)):
+                curves[config.name] = found
+    return curves
 
 
 def _versions() -> dict[str, str]:
@@ -165,7 +162,7 @@ def _study_json(
         "device": planner.device,
         "seeds": {"split": options.seed, "bootstrap": options.seed},
         "test_subjects": test_subjects,
-        "configs": {c: {"trainer": t} for c, t in _trainers(planner, result.configs).items()},
+        "configs": _config_facts(planner, result.configs, tables),
         "best_lesion_config": tables.best_lesion_config if tables else None,
         "findings": tables.findings if tables else [],
         "steps": [
@@ -176,8 +173,17 @@ def _study_json(
     }
 
 
-def _trainers(planner: StudyPlanner, names: Sequence[str]) -> dict[str, str]:
-    return {c.name: planner.trainer(c) if c.trained else "" for c in resolve_configs(names)}
+def _config_facts(planner: StudyPlanner, names: Sequence[str], tables: StudyTables | None) -> dict[str, Any]:
+    """Per configuration: its trainer and, once evaluated, whether its model learned (and why not)."""
+    facts: dict[str, Any] = {}
+    for config in resolve_configs(names):
+        facts[config.name] = {"trainer": planner.trainer(config) if config.trained else ""}
+        if config.trained:
+            facts[config.name]["subjects"] = planner.subjects(config).as_json()
+        check = tables.model_checks.get(config.name) if tables else None
+        if check is not None:
+            facts[config.name].update(status=check.status, reason=check.reason)
+    return facts
 
 
 def _config_rows(study: dict[str, Any]) -> list[dict[str, Any]]:
@@ -191,6 +197,11 @@ def _config_rows(study: dict[str, Any]) -> list[dict[str, Any]]:
             "config": name,
             "summary": configs[name].summary,
             "trainer": value["trainer"],
+            "train": value.get("subjects", {}).get("train", ""),
+            "test": value.get("subjects", {}).get("test", ""),
+            "left out": len(value.get("subjects", {}).get("excluded", [])),
+            "model": value.get("status", ""),
+            "why": value.get("reason", ""),
             "minutes": round(seconds.get(name, 0.0) / 60, 1),
         }
         for name, value in study["configs"].items()
@@ -214,7 +225,7 @@ def _run_and_report(
     configs = resolve_configs(result.configs)
     result.tables, burden = compute_tables(layout, configs, sources, seed=options.seed)
     write_tables(out, result.tables, burden)
-    figures = write_figures(out, result.tables, burden)
+    figures = write_figures(out, result.tables, burden, learning_curves(planner, configs))
     study = _study_json(result, options, planner, ledger, plan.test_subjects)
     (out / STUDY_JSON).write_text(json.dumps(study, indent=1, default=str) + "\n")
     result.index = write_study_page(
@@ -239,6 +250,8 @@ class StudyPlan:
         Every step, in order.
     test_subjects
         Number of test subjects.
+    not_run
+        Configurations of the default selection left out, and why (too few subjects have their inputs).
     """
 
     out: Path
@@ -246,30 +259,81 @@ class StudyPlan:
     configs: list[StudyConfig]
     steps: list[Step]
     test_subjects: int
+    not_run: dict[str, str] = field(default_factory=dict)
 
     @property
     def variables(self) -> dict[str, str]:
         """The environment nnU-Net's commands get."""
         return self.planner.variables
 
+    def uses(self) -> dict[str, str]:
+        """Configuration → one line on what it uses (``--dry-run`` prints them)."""
+        planner, lines = self.planner, {}
+        atlas = "the given atlas" if planner.options.has_atlas else "the built-in MNI152 atlas"
+        for config in self.configs:
+            if not config.trained:
+                lines[config.name] = f"the best lesion model's lesions + regions of {atlas} registered to each subject"
+                continue
+            line = f"{planner.subjects(config).line()}; {planner.trainer(config)}"
+            if config.regions:
+                line += (
+                    f"; regions of {atlas} registered" if planner.region_override(config) else "; the source's regions"
+                )
+            lines[config.name] = line
+        return {**lines, **self.not_run}
 
-def plan_study(
-    source: str | os.PathLike[str], out: str | os.PathLike[str], options: StudyOptions, run: RunOptions
-) -> StudyPlan:
-    """Check the options, read the source and build the study's steps (nothing is written).
+
+def study_device(device: str, profile: Profile, *, here: bool) -> str:
+    """The device nnU-Net's commands get: ``auto`` is a GPU when torch sees one here, and ``cuda`` for the gpu
+    profile's commands run elsewhere (``dry_run``, SLURM jobs).
 
     Raises
     ------
     UsageError
-        Bad options, configurations the source does not allow, no test subjects.
+        ``here`` (the steps run in this process) with ``cuda``, or the gpu profile, and no GPU torch can use:
+        the gpu profile's 3-D training would take days on a CPU.
+    """
+    chosen = torch_device(device)
+    if not here:
+        return "cuda" if device == "auto" and profile.name == "gpu" else chosen
+    if chosen == "cpu" and device == "auto" and profile.name == "gpu":
+        raise UsageError(
+            "`profile` gpu: torch sees no GPU here (3d_fullres, 250 epochs per configuration: days on a CPU); run it "
+            "where a GPU is (SLURM, or `dry_run` for commands.sh), use the quick or cpu profile, or pass `device` "
+            "cpu to train on the CPU anyway",
+            "profile",
+        )
+    if chosen == "cuda":
+        import torch  # heavy: only to tell whether there is a GPU
+
+        if not torch.cuda.is_available():
+            raise UsageError("`device` cuda: torch sees no GPU here (torch.cuda.is_available() is False)", "device")
+    return chosen
+
+
+def plan_study(
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    options: StudyOptions,
+    run: RunOptions,
+    *,
+    here: bool = False,
+) -> StudyPlan:
+    """Check the options, read the source and build the study's steps (nothing is written).
+
+    ``here``: the steps will run in this process (so ``cuda``, or the gpu profile, needs a GPU here).
+
+    Raises
+    ------
+    UsageError
+        Bad options, configurations the source does not allow, too few subjects for a configuration, no test
+        subjects, no GPU for steps that need one here.
     """
     options.check()
     run.check(device=True)
     source_path = Path(source).expanduser().absolute()
     test_subjects, source_has_regions = _source_facts(source_path, options)
-    configs = select_configs(
-        options.configs, has_regions=source_has_regions or options.has_atlas, has_atlas=options.has_atlas
-    )
+    configs = select_configs(options.configs)
     out_path = Path(out).expanduser().absolute()
     layout = StudyLayout(out_path, options.dataset_id_base)
     profile, configuration = check_profile(options.profile, options.configuration)
@@ -278,9 +342,38 @@ def plan_study(
         variables[SEED_VARIABLE] = str(options.seed)
     planner = StudyPlanner(
         source_path, options, layout, profile, configuration, parse_trainers(options.trainers),
-        torch_device(run.device), run.jobs, variables, source_has_regions,
+        study_device(run.device, profile, here=here), run.jobs, variables, source_has_regions,
     )  # fmt: skip
-    return StudyPlan(out_path, planner, list(configs), _steps(planner, configs), test_subjects)
+    configs, not_run = _runnable(planner, configs, chosen=bool(options.configs))
+    return StudyPlan(out_path, planner, configs, _steps(planner, configs), test_subjects, not_run)
+
+
+def _runnable(
+    planner: StudyPlanner, configs: Sequence[StudyConfig], *, chosen: bool
+) -> tuple[list[StudyConfig], dict[str, str]]:
+    """The configurations to run and those left out: a configuration too few subjects can serve is refused
+    when ``chosen``, else (the default selection) left out, saying why.
+
+    Raises
+    ------
+    UsageError
+        A chosen configuration with too few subjects.
+    """
+    kept, not_run = [], {}
+    for config in configs:
+        try:
+            if config.trained:
+                check_enough_subjects(config.name, planner.subjects(config), planner.options.folds)
+        except UsageError:
+            if chosen:
+                raise
+            not_run[config.name] = f"not run: {planner.subjects(config).line()}"
+            continue
+        kept.append(config)
+    if any(c.name == "separate_models" for c in kept) and not any(c.is_lesion_config for c in kept):
+        kept = [c for c in kept if c.name != "separate_models"]
+        not_run["separate_models"] = "not run: no lesion configuration to take its lesions from"
+    return kept, not_run
 
 
 def run_study(
@@ -327,7 +420,7 @@ def run_study(
     """
     clock = Stopwatch()
     options, run = resolve_options(StudyOptions, options, run, fields)
-    plan = plan_study(source, out, options, run)
+    plan = plan_study(source, out, options, run, here=not dry_run)
     out_path, overwrite = plan.out, run.overwrite
     new = not out_path.exists()
     prepare_study_folder(out_path, overwrite=overwrite)
@@ -335,8 +428,9 @@ def run_study(
         with folder_lock(out_path):
             if shutil.which("squeue"):
                 check_not_running(out_path)
-            commands = write_commands(out_path / COMMANDS_SH, plan.steps, plan.variables)
-            result = StudyResult(out_path, commands, [c.name for c in plan.configs])
+            tables = [*study_command(plan.planner.source, out_path, options, run), "--tables-only"]
+            commands = write_commands(out_path / COMMANDS_SH, plan.steps, plan.variables, tables=tables)
+            result = StudyResult(out_path, commands, [c.name for c in plan.configs], uses=plan.uses())
             if not dry_run:
                 _run_and_report(result, plan, overwrite=overwrite, on_step=on_step)
     except BaseException:
@@ -428,7 +522,7 @@ def finish_study(
     if missing:
         listed = ", ".join(missing[:7]) + (f" and {len(missing) - 7} more" if len(missing) > 7 else "")
         raise UsageError(f"`out` {plan.out}: step(s) not finished: {listed}; run them first", "out")
-    result = StudyResult(plan.out, plan.out / COMMANDS_SH, [c.name for c in plan.configs])
+    result = StudyResult(plan.out, plan.out / COMMANDS_SH, [c.name for c in plan.configs], uses=plan.uses())
     _run_and_report(result, plan, overwrite=False, on_step=on_step)
     result.wall_seconds = clock.seconds
     return result

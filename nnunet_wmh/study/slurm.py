@@ -16,69 +16,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import fields
-from pathlib import Path
 from typing import Any
 
 from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import folder_lock
 from nnunet_wmh.slurm.options import SlurmOptions
-from nnunet_wmh.slurm.scripts import JobSpec, nnunet_wmh_command
+from nnunet_wmh.slurm.scripts import JobSpec
 from nnunet_wmh.slurm.submit import Submission, check_not_running, submit_jobs
-from nnunet_wmh.study.configs import resolve_configs
+from nnunet_wmh.study.commands_sh import study_command, write_commands
 from nnunet_wmh.study.layout import COMMANDS_SH
 from nnunet_wmh.study.options import StudyOptions
-from nnunet_wmh.study.run import StudyPlan, plan_study, prepare_study_folder, write_commands
+from nnunet_wmh.study.run import StudyPlan, plan_study, prepare_study_folder
 from nnunet_wmh.study.steps import Step, StudyConflictError, conflicting_steps, forget_step, study_ledger
-
-#: StudyOptions field → the study command's flag (``None``: a positional or a list handled apart).
-FLAGS = {
-    "configs": "--configs", "profile": "--profile", "configuration": "--configuration", "folds": "--folds",
-    "cv_folds": "--cv-folds", "dataset_id_base": "--dataset-id-base", "test_source": "--test-source",
-    "layout": "--layout", "test_layout": "--test-layout", "atlas_image": "--atlas-image",
-    "atlas_labels": "--atlas-labels", "region_table": "--region-table", "trainers": "--trainer",
-    "trainer_paths": "--trainer-path", "seed": "--seed", "deterministic": "--deterministic",
-}  # fmt: skip
-PATH_FIELDS = ("test_source", "atlas_image", "atlas_labels", "region_table")
-REPEATED = ("trainers", "trainer_paths")
-
-
-def _flag_values(name: str, value) -> list[str]:
-    flag = FLAGS[name]
-    if isinstance(value, bool):
-        return [flag] if value else []
-    if name in REPEATED:
-        paths = name == "trainer_paths"
-        return [item for v in value for item in (flag, str(Path(v).absolute()) if paths else str(v))]
-    if name == "configs":  # canonical names (interchangeable_dropout_flair_t1_t2) read back without ambiguity
-        return [flag, ",".join(c.name for c in resolve_configs(value))]
-    if name == "folds":
-        return [flag, *(str(v) for v in value)]
-    if name in PATH_FIELDS:
-        return [flag, str(Path(value).expanduser().absolute())]
-    return [flag, str(value)]
-
-
-def _comparable(value):
-    """Lists as tuples, so that ``["flair"]`` and ``("flair",)`` are the same option value."""
-    return tuple(value) if isinstance(value, list | tuple) else value
-
-
-def study_command(
-    source: str | os.PathLike[str], out: str | os.PathLike[str], options: StudyOptions, run: RunOptions
-) -> list[str]:
-    """``nnunet_wmh study SOURCE --out OUT`` with the flags of the options (and of the run's jobs and device)
-    that differ from the defaults (paths absolute), as the jobs run it."""
-    default = StudyOptions()
-    argv = [*nnunet_wmh_command(), "study", str(Path(source).expanduser().absolute()), "--out",
-            str(Path(out).expanduser().absolute())]  # fmt: skip
-    for field in fields(StudyOptions):
-        value = getattr(options, field.name)
-        if _comparable(value) not in (_comparable(getattr(default, field.name)), None, ()):
-            argv += _flag_values(field.name, value)
-    if run.device != RunOptions().device:
-        argv += ["--device", run.device]
-    return argv + (["--jobs", str(run.jobs)] if run.jobs != RunOptions().jobs else [])
 
 
 def job_of(step: Step) -> tuple[str, bool]:
@@ -160,8 +109,8 @@ def submit_study(
         for step in plan.steps:
             if step.key in conflicts:
                 forget_step(ledger, step)
-        write_commands(plan.out / COMMANDS_SH, plan.steps, plan.variables)
         command = study_command(plan.planner.source, plan.out, options, run)
+        write_commands(plan.out / COMMANDS_SH, plan.steps, plan.variables, tables=[*command, "--tables-only"])
         return submit_jobs(
             plan.out, "study", command, study_jobs(plan, command), slurm, plan.variables,
             what=f"nnunet_wmh study of {plan.planner.source}", previous=previous,

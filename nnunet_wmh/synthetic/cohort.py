@@ -26,6 +26,7 @@ from nnunet_wmh.runs.outputs import atomic_output_folder
 from nnunet_wmh.runs.parallel import map_with_progress
 from nnunet_wmh.runs.summary import RunSummary, Stopwatch
 from nnunet_wmh.synthetic.anatomy import SYNTHETIC_REGION_TABLE, random_rotation
+from nnunet_wmh.synthetic.clinical import CLINICAL_SITES, T1_GRID, clinical_load, thick_slice_subject
 from nnunet_wmh.synthetic.options import Layout, Size, SynthOptions
 from nnunet_wmh.synthetic.phantom import SampledSubject, random_pathology, random_subject_transform, sample_subject
 from nnunet_wmh.synthetic.pitfalls import PITFALL_NAMES
@@ -86,6 +87,7 @@ class SyntheticSubjectSpec:
     seed: int
     size: Size
     modalities: tuple[str, ...] = ("flair", "t1")
+    acquisition: str = "challenge"
 
 
 @dataclass(frozen=True)
@@ -127,27 +129,52 @@ def native_affine(
     return affine
 
 
-def generate_subject(spec: SyntheticSubjectSpec) -> tuple[SampledSubject, np.ndarray, dict]:
+@dataclass(frozen=True)
+class GeneratedSubject:
+    """One generated subject: its images and labels on the native grid, that grid's affine, its provenance
+    record, and a T1 on a grid of its own (``clinical2d_t1``; None otherwise)."""
+
+    sampled: SampledSubject
+    affine: np.ndarray
+    record: dict
+    own_grid_t1: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def _clinical_t1(spec: SyntheticSubjectSpec, transform, pathology, rng) -> tuple[np.ndarray, np.ndarray]:
+    """The 3-D T1 of a clinical subject on its own grid (skull-stripped, int16) and that grid's affine."""
+    shape, voxel = T1_GRID[spec.size]
+    affine = native_affine(shape, (voxel,) * 3, "RAS", rng)
+    sampled = sample_subject(shape, affine, transform, pathology, rng)
+    return np.round(np.where(sampled.anatomy > 0, sampled.t1, 0)).astype(np.int16), affine
+
+
+def generate_subject(spec: SyntheticSubjectSpec) -> GeneratedSubject:
     """Generate one subject: images and labels, its native affine and its provenance record."""
     anatomy_rng = np.random.default_rng([spec.seed, spec.index, 0])
     transform = random_subject_transform(anatomy_rng)
     session_index = int(spec.session.split("-")[-1]) if spec.session else 0
     rng = np.random.default_rng([spec.seed, spec.index, 1 + session_index])
     shape, spacing = spec.site.grid(spec.size)
-    affine = native_affine(shape, spacing, spec.site.orientation, rng)
-    pathology = random_pathology(rng)
-    sampled = sample_subject(shape, affine, transform, pathology, rng, modalities=spec.modalities)
+    clinical = spec.acquisition != "challenge"
+    affine = native_affine(shape, spacing, "LPS" if clinical else spec.site.orientation, rng)
+    pathology = random_pathology(rng, clinical_load(rng) if clinical else None)
+    if clinical:
+        sampled = thick_slice_subject(shape, affine, transform, pathology, rng)
+    else:
+        sampled = sample_subject(shape, affine, transform, pathology, rng, modalities=spec.modalities)
+    t1 = _clinical_t1(spec, transform, pathology, rng) if spec.acquisition == "clinical2d_t1" else None
     record = {
         "subject": spec.subject_id,
         "session": spec.session,
         "site": spec.site.folder,
         "split": spec.split,
+        "acquisition": spec.acquisition,
         "lesion_load": round(pathology.load, 4),
         "world_to_template_affine": np.round(transform.affine_4x4(), 8).tolist(),
         "warp_mm": transform.warp_mm,
         "warp_phase": np.round(transform.warp_phase, 8).tolist(),
     }
-    return sampled, affine, record
+    return GeneratedSubject(sampled, affine, record, t1)
 
 
 def save_image(data: np.ndarray, affine: np.ndarray, path: Path) -> None:
@@ -187,14 +214,21 @@ def _bids_paths(root: Path, spec: SyntheticSubjectSpec) -> dict[str, Path]:
 
 def _write_subject(task: tuple[Path, Layout, SyntheticSubjectSpec]) -> dict:
     root, layout, spec = task
-    sampled, affine, record = generate_subject(spec)
+    generated = generate_subject(spec)
+    sampled, affine, record = generated.sampled, generated.affine, generated.record
     paths = _wmh2017_paths(root, spec) if layout == "wmh2017" else _bids_paths(root, spec)
     save_image(sampled.flair, affine, paths["flair"])
-    save_image(sampled.t1, affine, paths["t1"])
+    if spec.acquisition == "challenge":
+        save_image(sampled.t1, affine, paths["t1"])
+    elif generated.own_grid_t1 is not None:
+        save_image(*generated.own_grid_t1, paths["t1"])
+    else:
+        del paths["t1"]
     for modality, image in sampled.others.items():
         save_image(image, affine, paths[modality])
     # The released challenge stores wmh.nii.gz as a float image; BIDS masks are integer.
-    lesion = sampled.lesion.astype(np.float32) if layout == "wmh2017" else sampled.lesion
+    challenge = layout == "wmh2017" and spec.acquisition == "challenge"
+    lesion = sampled.lesion.astype(np.float32) if challenge else sampled.lesion
     save_image(lesion, affine, paths["lesion"])
     save_image(sampled.regions, affine, paths["regions"])
     save_image(sampled.anatomy, affine, paths["anatomy"])
@@ -203,10 +237,14 @@ def _write_subject(task: tuple[Path, Layout, SyntheticSubjectSpec]) -> dict:
     return record
 
 
-def _select_sites(names: Sequence[str] | None) -> tuple[tuple[Site, ...], tuple[Site, ...]]:
+def _select_sites(names: Sequence[str] | None, acquisition: str = "challenge") -> tuple[tuple, tuple]:
+    if acquisition != "challenge":
+        training, test = CLINICAL_SITES, CLINICAL_SITES
+    else:
+        training, test = TRAINING_SITES, TEST_SITES
     if not names:
-        return TRAINING_SITES, TEST_SITES
-    known = {site.folder: site for site in TEST_SITES}
+        return training, test
+    known = {site.folder: site for site in test}
     unknown = [name for name in names if name not in known]
     if unknown:
         raise UsageError(f"unknown site(s) {unknown}; choose from {', '.join(known)}")
@@ -214,30 +252,27 @@ def _select_sites(names: Sequence[str] | None) -> tuple[tuple[Site, ...], tuple[
     return chosen, chosen
 
 
-def _subject_specs(
-    layout: Layout,
-    subjects: int,
-    test_subjects: int,
-    sessions: int,
-    seed: int,
-    size: Size,
-    sites: Sequence[str] | None,
-    modalities: tuple[str, ...] = ("flair", "t1"),
-) -> list[SyntheticSubjectSpec]:
-    training_sites, test_sites = _select_sites(sites)
+def _subject_specs(options: SynthOptions, modalities: tuple[str, ...]) -> list[SyntheticSubjectSpec]:
+    """One spec per subject (and session) of the cohort, sites dealt in turn."""
+    o = options
+    training_sites, test_sites = _select_sites(o.sites, o.acquisition)
+    common = {"seed": o.seed, "size": o.size, "modalities": modalities, "acquisition": o.acquisition}
     specs = []
-    if layout == "wmh2017":
-        for split, count, sites_of_split in (("train", subjects, training_sites), ("test", test_subjects, test_sites)):
+    if o.layout == "wmh2017":
+        for split, count, sites_of_split in (
+            ("train", o.subjects, training_sites),
+            ("test", o.test_subjects, test_sites),
+        ):
             for n in range(count):
                 index = len(specs)
                 site = sites_of_split[n % len(sites_of_split)]
-                specs.append(SyntheticSubjectSpec(index, str(index), None, site, split, seed, size, modalities))
+                specs.append(SyntheticSubjectSpec(index, str(index), None, site, split, **common))
         return specs
-    for n in range(subjects):
+    for n in range(o.subjects):
         site = training_sites[n % len(training_sites)]
-        for s in range(sessions):
-            session = f"ses-{s + 1:02d}" if sessions > 1 else None
-            specs.append(SyntheticSubjectSpec(n, f"sub-{n + 1:03d}", session, site, "train", seed, size, modalities))
+        for s in range(o.sessions):
+            session = f"ses-{s + 1:02d}" if o.sessions > 1 else None
+            specs.append(SyntheticSubjectSpec(n, f"sub-{n + 1:03d}", session, site, "train", **common))
     return specs
 
 
@@ -295,7 +330,7 @@ def make_synthetic_cohort(
     wanted = options.check()
     run.check()
     o = options
-    specs = _subject_specs(o.layout, o.subjects, o.test_subjects, o.sessions, o.seed, o.size, o.sites, wanted)
+    specs = _subject_specs(o, wanted)
     with atomic_output_folder(out, overwrite=run.overwrite) as staging:
         tasks = [(staging, o.layout, spec) for spec in specs]
         records = map_with_progress(_write_subject, tasks, jobs=run.jobs, desc="synthesizing subjects",
@@ -307,6 +342,7 @@ def make_synthetic_cohort(
             "seed": o.seed,
             "layout": o.layout,
             "size": o.size,
+            "acquisition": o.acquisition,
             "template": template,
             "subjects": records,
         }

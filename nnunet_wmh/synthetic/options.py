@@ -16,6 +16,9 @@ SYNTH_LAYOUTS = ("wmh2017", "bids")
 Size = Literal["full", "small"]
 #: ``full``: each site's real grid; ``small``: the same field of view on a grid 4×4×2 times coarser.
 SIZES = ("full", "small")
+#: The acquisitions ``synth`` makes: the challenge's grids, clinical 2-D FLAIR, and the same with a 3-D T1
+#: (:mod:`~nnunet_wmh.synthetic.clinical`).
+ACQUISITIONS = ("challenge", "clinical2d", "clinical2d_t1")
 #: The contrasts ``synth`` can make: FLAIR and T1 always, T2 and PD on request.
 SYNTH_MODALITIES = ("flair", "t1", "t2", "pd")
 
@@ -68,6 +71,10 @@ class SynthOptions:
         FLAIR and T1 are always written; ``t2`` and ``pd`` add ``pre/T2.nii.gz``, ``pre/PD.nii.gz`` (BIDS
         ``_T2w``, ``_PDw``): the same anatomy and lesions in their own contrasts. FLAIR and T1 are the same with
         or without them.
+    acquisition
+        ``challenge``: the challenge sites' grids (above). ``clinical2d``: clinical 2-D FLAIR only, thick
+        slices (16–30 of 5–8 mm, 0.45–0.5 mm pixels), skull-stripped, int16, LPS, heavy lesion loads;
+        ``clinical2d_t1``: the same plus a 3-D T1 on its own 1 mm grid (:mod:`~nnunet_wmh.synthetic.clinical`).
     """
 
     subjects: int
@@ -78,6 +85,7 @@ class SynthOptions:
     sessions: int = 1
     sites: Sequence[str] | None = None
     modalities: str | Sequence[str] | None = None
+    acquisition: str = "challenge"
 
     def check(self) -> tuple[str, ...]:
         """Raise UsageError for values out of range or options that do not fit together; return the
@@ -95,4 +103,10 @@ class SynthOptions:
             )
         if self.layout == "wmh2017" and self.sessions != 1:
             raise UsageError("`sessions` works with the bids `layout` only", "sessions")
-        return synth_modalities(self.modalities)
+        check_choice("acquisition", self.acquisition, ACQUISITIONS)
+        modalities = synth_modalities(self.modalities)
+        if self.acquisition != "challenge" and len(modalities) > 2:
+            raise UsageError(
+                f"`modalities` t2/pd: the {self.acquisition} `acquisition` makes FLAIR (and T1)", "modalities"
+            )
+        return modalities

@@ -64,10 +64,12 @@ class SubjectPathology:
     pitfalls: FlairPitfalls = field(default_factory=FlairPitfalls)
 
 
-def random_pathology(rng: np.random.Generator) -> SubjectPathology:
+def random_pathology(rng: np.random.Generator, load: float | None = None) -> SubjectPathology:
     """Draw lesions of varied size (periventricular caps, rims, deep punctate lesions and patches), then
-    the FLAIR pitfalls of :func:`~nnunet_wmh.synthetic.pitfalls.draw_pitfalls`."""
-    load = float(np.clip(rng.lognormal(mean=-0.4, sigma=0.6), 0.15, 2.0))
+    the FLAIR pitfalls of :func:`~nnunet_wmh.synthetic.pitfalls.draw_pitfalls`. ``load``: the lesion load
+    factor (default: drawn, ~0.15 mild to 2 severe)."""
+    if load is None:
+        load = float(np.clip(rng.lognormal(mean=-0.4, sigma=0.6), 0.15, 2.0))
     blobs: list[Blob] = []
     for ventricle in VENTRICLE_CENTERS:
         for tip in (+1.0, -1.0):  # anterior and posterior caps

@@ -104,3 +104,59 @@ class OutputWeightedLoss(nn.Module):
         target_channels = [index, target.shape[1] - 1] if self.has_ignore_channel else [index]
         single = self.loss(net_output[:, index : index + 1], target[:, target_channels])
         return total + (self.weight - 1.0) * single
+
+
+class LesionMarginalLoss(nn.Module):
+    """nnU-Net's softmax loss on joint lesion × region labels plus ``weight`` × (soft Dice + BCE) of the lesion
+    marginal: the summed probability of every lesion label against "lesion anywhere".
+
+    Joint labels split the lesion class over the R regions (and "outside"), so early in training no single
+    lesion label wins a voxel and the network learns regions first and lesions late or never. The marginal term
+    trains "lesion or not" as directly as a lesion model is trained, while the output stays one softmax over
+    the joint labels (the paper's joint formulation); ``decode`` reads the same marginal back.
+
+    Parameters
+    ----------
+    loss
+        nnU-Net's ``DC_and_CE_loss`` over ``(B, C, ...)`` logits and ``(B, 1, ...)`` label targets.
+    lesion_labels
+        The joint labels that mean lesion (R + 1 .. 2R + 1).
+    weight
+        Weight of the marginal term; 0 gives nnU-Net's loss unchanged.
+    ignore_label
+        nnU-Net's ignore label (voxels left out of the marginal term), or None.
+    """
+
+    def __init__(self, loss: nn.Module, lesion_labels: tuple[int, ...], weight: float, ignore_label: int | None):
+        super().__init__()
+        self.loss = loss
+        self.lesion_labels = tuple(int(label) for label in lesion_labels)
+        self.weight = float(weight)
+        self.ignore_label = ignore_label
+
+    def forward(self, net_output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        total = self.loss(net_output, target)
+        if self.weight == 0.0:
+            return total
+        probabilities = torch.softmax(net_output.float(), dim=1)[:, list(self.lesion_labels)].sum(dim=1)
+        labels = target[:, 0].long()
+        lesion = torch.isin(labels, torch.tensor(self.lesion_labels, device=labels.device)).float()
+        kept = labels != self.ignore_label if self.ignore_label is not None else torch.ones_like(lesion, dtype=bool)
+        probabilities, lesion = probabilities[kept].clamp(1e-6, 1 - 1e-6), lesion[kept]
+        overlap = (probabilities * lesion).sum()
+        dice = 1 - (2 * overlap + 1e-5) / (probabilities.sum() + lesion.sum() + 1e-5)
+        cross_entropy = nn.functional.binary_cross_entropy(probabilities, lesion)
+        return total + self.weight * (dice + cross_entropy)
+
+
+def joint_lesion_labels(trainer: str, plans: Mapping[str, Any], dataset_json: Mapping[str, Any]) -> tuple[int, ...]:
+    """The lesion labels of a ``multitask --encoding joint`` dataset (R + 1 .. 2R + 1)."""
+    recorded = dataset_json.get("nnunet_wmh", {})
+    if recorded.get("encoding") != "joint":
+        raise IncompatibleDatasetError(
+            f"{trainer} needs a dataset converted with `nnunet_wmh convert --mode multitask --encoding joint` (one "
+            f"softmax over joint lesion × region labels); {_dataset_name(plans, dataset_json)} has encoding "
+            f"{recorded.get('encoding', 'unknown')!r}"
+        )
+    count = len(recorded.get("regions", []))
+    return tuple(range(count + 1, 2 * count + 2))

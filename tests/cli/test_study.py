@@ -8,7 +8,12 @@ def test_dry_run_prints_the_configurations_and_the_commands_file(small_cohort_te
     out = tmp_path / "study"
     assert main(["study", str(small_cohort_template), "--out", str(out), "--configs", "flair,t1", "--dry-run"]) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert printed == ["2 configuration(s): flair, t1", f"commands: {out / 'commands.sh'}"]
+    assert printed == [
+        "2 configuration(s):",
+        "  flair: 6 training, 5 test subjects; nnUNetTrainer_wmhQuick",
+        "  t1: 6 training, 5 test subjects; nnUNetTrainer_wmhQuick",
+        f"commands: {out / 'commands.sh'}",
+    ]
     assert "nnUNetv2_train 801 2d 0 -tr nnUNetTrainer_wmhQuick" in (out / "commands.sh").read_text()
 
 

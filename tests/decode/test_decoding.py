@@ -37,12 +37,20 @@ def test_threshold_moves_the_decision():
     assert decode_probabilities(probabilities, separate_dataset_json(), threshold=0.3).item() == 3
 
 
-def test_joint_probabilities_decode_by_argmax():
+def test_joint_probabilities_decode_through_their_lesion_and_region_marginals():
+    # R = 2 (genu, splenium): labels 0 background, 1-2 regions, 3-4 lesion in region, 5 lesion outside
     dataset_json = {"nnunet_wmh": {**JointEncoding(REGIONS, has_ignore=True).to_json()}}
-    probabilities = np.zeros((6, 1, 1, 2), dtype=np.float32)
-    probabilities[4, 0, 0, 0] = 1
-    probabilities[1, 0, 0, 1] = 1
-    np.testing.assert_array_equal(decode_probabilities(probabilities, dataset_json).ravel(), [4, 1])
+    probabilities = np.array([
+        [0.0, 0.0, 0.4, 0.1],  # background
+        [0.0, 1.0, 0.0, 0.5],  # genu
+        [0.0, 0.0, 0.0, 0.0],  # splenium
+        [1.0, 0.0, 0.2, 0.4],  # lesion in genu
+        [0.0, 0.0, 0.2, 0.0],  # lesion in splenium
+        [0.0, 0.0, 0.2, 0.0],  # lesion outside
+    ], dtype=np.float32).reshape(6, 1, 1, 4)  # fmt: skip
+    # voxel 2: background wins the argmax (0.4), but its lesion labels together reach 0.6: lesion, and outside
+    # (0.4 + 0.2) beats genu (0.2) and splenium (0.2) -> 2R + 1 = 5. Voxel 3: genu 0.5 + 0.4 = 0.9, lesion 0.4 -> 1
+    np.testing.assert_array_equal(decode_probabilities(probabilities, dataset_json).ravel(), [3, 1, 5, 1])
 
 
 def test_wrong_number_of_outputs_is_refused():

@@ -12,37 +12,33 @@ from nnunet_wmh.study.paper_tables import table_order
 from nnunet_wmh.study.plan import StudyPlanner
 from nnunet_wmh.study.profiles import PROFILES, parse_trainers
 from nnunet_wmh.study.slurm import study_command
+from nnunet_wmh.study.subjects import ConfigSubjects
 
 
 def _names(configs):
     return [c.name for c in configs]
 
 
-def test_default_is_every_configuration_the_inputs_allow():
-    lesion = ["flair", "t1", "flair_t1", "interchangeable", "interchangeable_dropout"]
-    assert _names(select_configs(None, has_regions=False, has_atlas=False)) == lesion
-    assert _names(select_configs(None, has_regions=True, has_atlas=False)) == [*lesion, "multitask_joint",
-                                                                              "multitask_separate"]  # fmt: skip
-    assert _names(select_configs([], has_regions=True, has_atlas=True))[-1] == "separate_models"
+def test_default_is_the_papers_eight_the_region_ones_on_atlas_regions_when_the_source_has_none():
+    assert _names(select_configs(None)) == list(CONFIGS)
+    assert _names(select_configs([])) == list(CONFIGS)
 
 
 def test_chosen_configurations_keep_the_study_order():
-    assert _names(select_configs(["interchangeable_dropout", "flair"], has_regions=False, has_atlas=False)) == [
-        "flair", "interchangeable_dropout"]  # fmt: skip
+    assert _names(select_configs(["interchangeable_dropout", "flair"])) == ["flair", "interchangeable_dropout"]
 
 
 @pytest.mark.parametrize(
-    ("names", "has_regions", "has_atlas", "message"),
+    ("names", "message"),
     [
-        (["flair", "bogus"], False, False, r"unknown `configs` \['bogus'\]"),
-        (["multitask_joint"], False, False, "need region maps"),
-        (["flair", "separate_models"], True, False, "separate_models needs an atlas"),
-        (["separate_models"], True, True, "needs a lesion configuration"),
+        (["flair", "bogus"], r"unknown `configs` \['bogus'\]"),
+        (["separate_models"], "needs a lesion configuration"),
+        (["multitask_joint", "separate_models"], "needs a lesion configuration"),
     ],
 )
-def test_configurations_the_inputs_cannot_serve_are_refused_saying_why(names, has_regions, has_atlas, message):
+def test_configurations_the_inputs_cannot_serve_are_refused_saying_why(names, message):
     with pytest.raises(UsageError, match=message) as raised:
-        select_configs(names, has_regions=has_regions, has_atlas=has_atlas)
+        select_configs(names)
     assert raised.value.parameter == "configs"
 
 
@@ -92,9 +88,10 @@ def test_list_configurations_convert_train_and_test_as_documented():
 
 
 def test_the_convert_step_passes_modalities_and_variants(tmp_path):
-    (config,) = select_configs(["interchangeable_dropout:flair,t1,t2"], has_regions=False, has_atlas=False)
+    (config,) = select_configs(["interchangeable_dropout:flair,t1,t2"])
     planner = StudyPlanner(tmp_path / "cohort", StudyOptions(), StudyLayout(tmp_path / "study", 800),
                            PROFILES["quick"], "2d", {}, "cpu", 1, {}, False)  # fmt: skip
+    planner.config_subjects = {name: ConfigSubjects(6, 3) for name in (config.name, "flair")}  # no cohort is read
     convert = planner.convert_step(config, [])
     argv = convert.commands[0]
     assert argv[argv.index("--modalities") + 1] == "flair,t1,t2" and argv[argv.index("--variants") + 1] == "all"

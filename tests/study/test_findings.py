@@ -1,10 +1,18 @@
 """The paper's findings read from paired comparisons (mean difference A − B with its 95 % CI)."""
 
-from nnunet_wmh.study.findings import DIRECTION, NOT_REPRODUCED, NOT_TESTED, REPRODUCED, paper_findings
+from nnunet_wmh.study.findings import (
+    DIRECTION,
+    INCONCLUSIVE,
+    NOT_REPRODUCED,
+    NOT_TESTED,
+    REPRODUCED,
+    paper_findings,
+)
 
 
-def _row(a, b, mean, low, high, metric="dice", p=0.01):
-    return {"a": a, "b": b, "metric": metric, "mean_difference": mean, "ci_low": low, "ci_high": high, "p_holm": p}
+def _row(a, b, mean, low, high, metric="dice", p=0.01, n=20):
+    return {"a": a, "b": b, "metric": metric, "mean_difference": mean, "ci_low": low, "ci_high": high, "p_holm": p,
+            "n": n}  # fmt: skip
 
 
 def _verdicts(rows):
@@ -44,3 +52,23 @@ def test_multitask_weaker_than_separate_models_on_lesions_or_region_volumes():
     assert _verdicts(rows)[2] == REPRODUCED  # same Dice, larger region-volume error
     rows[1] = _row(*pair, -0.1, -0.3, 0.1, error)
     assert _verdicts(rows)[2] == NOT_REPRODUCED
+
+
+def test_a_model_that_did_not_learn_makes_its_findings_inconclusive():
+    pair, error = ("multitask_joint[paired]", "separate_models[paired]"), "region_volume_error_ml"
+    rows = [_row(*pair, -0.6, -0.7, -0.5), _row(*pair, 0.8, 0.3, 1.2, error)]  # "loses" clearly
+    unlearned = {"multitask_joint": "multitask_joint did not learn: lesion Dice 0.000, floor 0.2"}
+    finding = paper_findings(rows, unlearned=unlearned)[2]
+    assert finding["verdict"] == INCONCLUSIVE
+    assert finding["reason"] == "multitask_joint did not learn: lesion Dice 0.000, floor 0.2"
+    assert [f["verdict"] for f in paper_findings(rows, unlearned={"t1": "t1 did not learn"})] == [
+        NOT_TESTED, NOT_TESTED, REPRODUCED,
+    ]  # fmt: skip
+
+
+def test_too_few_paired_subjects_never_reproduce():
+    rows = [_row("flair_t1[paired]", "flair[flair_only]", 0.05, 0.01, 0.09, n=9),
+            _row("flair_t1[paired]", "t1[t1_only]", 0.20, 0.15, 0.25)]  # fmt: skip
+    finding = paper_findings(rows)[0]
+    assert finding["verdict"] == DIRECTION
+    assert finding["reason"] == "n = 9 paired test subjects; 'reproduced' needs at least 10"

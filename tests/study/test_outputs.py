@@ -21,6 +21,8 @@ def test_tables_and_figures_are_written_and_a_previous_set_replaced(tmp_path):
     assert read_tsv(tmp_path / "results.tsv")[0]["dice"] == "0.5"
     assert "| flair | flair_only | 1 |" in (tmp_path / "table_segmentation.md").read_text()
     assert read_tsv(tmp_path / "comparisons.tsv") == []
-    assert set(tables.files) == {"results.tsv", "table_segmentation.tsv", "table_segmentation.md", "comparisons.tsv"}
+    assert set(tables.files) == {
+        "results.tsv", "table_segmentation.tsv", "table_segmentation.md", "comparisons.tsv", "model_checks.tsv",
+    }  # fmt: skip
     names = write_figures(tmp_path, tables, [])
     assert names == ["dice.png", "hd95_mm.png"] and sorted(p.name for p in (tmp_path / "figures").iterdir()) == names

@@ -20,3 +20,21 @@ def test_page_links_existing_files_and_images(tmp_path):
     assert all((tmp_path / t).exists() for t in targets)
     assert "/c &lt;&amp;&gt;" in text and "0.512" in text and "No pair of configurations" in text
     assert 'id="localization"' not in text
+
+
+def test_a_model_that_did_not_learn_gets_a_red_card_and_its_findings_say_why(tmp_path):
+    reason = "no lesion predicted on 10 of 10 test cases with lesions; lesion Dice 0.000, floor 0.2"
+    study = {"nnunet_wmh_version": "0.1", "nnunet_version": "2.8", "source": "c", "device": "cpu",
+             "test_subjects": 10, "profile": "gpu", "configuration": "3d_fullres", "best_lesion_config": "flair_t1",
+             "configs": {"flair_t1": {"trainer": "T", "status": "learned", "reason": ""},
+                         "multitask_joint": {"trainer": "J", "status": "did not learn", "reason": reason}},
+             "findings": [{"finding": "3. joint ...", "verdict": "inconclusive",
+                           "reason": f"multitask_joint did not learn: {reason}", "evidence": "e"}]}  # fmt: skip
+    page = write_study_page(tmp_path, study=study, segmentation=[], localization=[], comparisons=[], figures=[],
+                            configs=[{"config": "flair_t1"}])  # fmt: skip
+    text = page.read_text()
+    cards = re.findall(r'<div class="card alarm"><div class="value">([^<]*)</div><div class="label">([^<]*)<', text)
+    assert ("multitask_joint: did not learn", reason) in cards
+    assert ("cpu", "device: the gpu profile on a CPU") in cards  # the gpu profile trained on a CPU
+    assert "inconclusive" in text and f"multitask_joint did not learn: {reason}" in text
+    assert "flair_t1: did not learn" not in text

@@ -9,14 +9,17 @@ from nnunet_wmh.study.options import StudyOptions
 from nnunet_wmh.study.plan import StudyPlanner
 from nnunet_wmh.study.profiles import PROFILES
 from nnunet_wmh.study.steps import conflicting_steps, run_steps, study_ledger
+from nnunet_wmh.study.subjects import ConfigSubjects
 
 
 def _planner(tmp_path, *, source_has_regions=True, **fields):
     options = StudyOptions(**fields)
     layout = StudyLayout(tmp_path / "study", 800)
-    return StudyPlanner(
+    planner = StudyPlanner(
         tmp_path / "cohort", options, layout, PROFILES["quick"], "2d", {}, "cpu", 1, {}, source_has_regions
     )
+    planner.config_subjects = {name: ConfigSubjects(train=6, test=3) for name in CONFIGS}  # no cohort is read
+    return planner
 
 
 def test_an_nnunet_step_adds_c_only_when_an_earlier_run_left_a_checkpoint(tmp_path):

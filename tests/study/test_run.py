@@ -10,9 +10,13 @@ from nnunet_wmh.study.layout import StudyLayout
 from nnunet_wmh.study.plan import convert_command
 from nnunet_wmh.study.run import run_study
 
+PROGRAMS = ("set", "export", "nnunet_wmh", "nnUNetv2_plan_and_preprocess", "nnUNetv2_train", "nnUNetv2_predict")
+
 
 def _commands(path):
-    return [shlex.split(line) for line in path.read_text().splitlines() if line and not line.startswith("#")]
+    """The commands of commands.sh, without its shell functions and step guards."""
+    lines = [line.strip() for line in path.read_text().splitlines()]
+    return [shlex.split(line) for line in lines if line.split(" ")[0] in PROGRAMS]
 
 
 def test_dry_run_writes_every_step_as_a_command_and_nothing_else(small_cohort_template, tmp_path):
@@ -28,7 +32,11 @@ def test_dry_run_writes_every_step_as_a_command_and_nothing_else(small_cohort_te
                                         "nnUNetv2_predict", "nnunet_wmh"] * 2  # fmt: skip
     train = next(line for line in lines if line[0] == "nnUNetv2_train" and "804" in line)
     assert train == ["nnUNetv2_train", "804", "2d", "0", "-tr", "nnUNetTrainerModalityDropout_wmhQuick",
-                     "-device", "cpu"]  # fmt: skip
+                     "-device", "cpu", "--c"]  # fmt: skip
+    text = result.commands.read_text()
+    assert text.count("if ! step_done ") == 10 and text.count("  step_finished ") == 10
+    tables = shlex.split(text.splitlines()[-1])
+    assert tables[1:4] == ["study", str(small_cohort_template), "--out"] and tables[-1] == "--tables-only"
     convert = next(line for line in lines if line[:2] == ["nnunet_wmh", "convert"] and "804" in line)
     assert convert[convert.index("--train-variants") + 1] == "paired"
     predict = next(line for line in lines if line[0] == "nnUNetv2_predict" and "800" in line)
@@ -106,3 +114,53 @@ def test_layout_paths():
     assert layout.dataset_dir(config) == Path("/s/nnUNet_raw/Dataset806_WMHstudy_multitask_separate")
     assert layout.label_maps(config) == Path("/s/predictions/multitask_separate_decoded")
     assert layout.model_dir(config, "T", "2d").name == "T__nnUNetPlans__2d"
+
+
+def test_a_mixed_cohort_leaves_subjects_without_t1_out_of_the_configurations_that_need_it(small_cohort, tmp_path):
+    (small_cohort / "training/Utrecht/0/pre/T1.nii.gz").unlink()
+    (small_cohort / "test/Utrecht/6/pre/T1.nii.gz").unlink()
+    result = run_study(small_cohort, tmp_path / "study", configs=["flair", "t1", "flair_t1"], dry_run=True,
+                       device="cpu")  # fmt: skip
+    assert result.uses["flair"] == "6 training, 5 test subjects; nnUNetTrainer_wmhQuick"
+    assert result.uses["t1"] == "5 training, 4 test subjects; 2 left out (no T1 image); nnUNetTrainer_wmhQuick"
+    assert result.uses["flair_t1"] == result.uses["t1"]
+    converts = [line for line in _commands(result.commands) if line[:2] == ["nnunet_wmh", "convert"]]
+    excluded = [line[line.index("--exclude") + 1] if "--exclude" in line else None for line in converts]
+    assert excluded == [None, "Utrecht/0,Utrecht/6", "Utrecht/0,Utrecht/6"]
+
+
+def test_a_configuration_with_too_few_training_subjects_is_refused_before_anything_is_written(small_cohort, tmp_path):
+    for t1 in (small_cohort / "training").rglob("T1.nii.gz"):
+        if t1.parent.parent.name != "0":
+            t1.unlink()
+    with pytest.raises(UsageError, match=r"`configs` t1: 1 training subject\(s\) have its inputs \(5 left out \(no T1"):
+        run_study(small_cohort, tmp_path / "study", configs=["flair", "t1"], dry_run=True, device="cpu")
+    assert not (tmp_path / "study").exists()
+    with pytest.raises(UsageError, match="fold 3 needs at least 4"):
+        run_study(small_cohort, tmp_path / "study", configs=["t1"], folds=(3,), cv_folds=5, dry_run=True)
+
+
+def test_the_gpu_profile_without_a_gpu_is_refused_unless_only_commands_are_written(small_cohort_template, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible here")
+    with pytest.raises(UsageError, match="`profile` gpu: torch sees no GPU here"):
+        run_study(small_cohort_template, tmp_path / "s", configs=["flair"], profile="gpu")
+    with pytest.raises(UsageError, match="`device` cuda: torch sees no GPU here"):
+        run_study(small_cohort_template, tmp_path / "s", configs=["flair"], device="cuda")
+    assert not (tmp_path / "s").exists()
+    dry = run_study(small_cohort_template, tmp_path / "s", configs=["flair"], profile="gpu", dry_run=True)
+    train = next(line for line in _commands(dry.commands) if line[0] == "nnUNetv2_train")
+    assert train[train.index("-device") + 1] == "cuda"  # the commands are for a machine with a GPU
+
+
+def test_by_default_a_configuration_no_subject_can_serve_is_left_out_saying_why(small_cohort, tmp_path):
+    for t1 in small_cohort.rglob("T1.nii.gz"):
+        if "template" not in t1.parts:
+            t1.unlink()  # a FLAIR-only cohort
+    result = run_study(small_cohort, tmp_path / "study", dry_run=True, device="cpu")
+    assert result.configs == ["flair", "interchangeable", "interchangeable_dropout", "separate_models"]  # they fill
+    assert result.uses["t1"] == "not run: 0 training, 0 test subjects; 11 left out (no T1 image)"
+    assert result.uses["multitask_joint"].startswith("not run: ")
+    assert "built-in MNI152 atlas" in result.uses["separate_models"]

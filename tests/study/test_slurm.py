@@ -50,7 +50,7 @@ def test_the_job_command_gives_back_the_same_options_through_the_cli(tmp_path):
 def submitted(small_cohort_template, tmp_path, monkeypatch):
     fake = FakeSlurm(tmp_path / "fake", monkeypatch)
     template = small_cohort_template / "template"
-    options = StudyOptions(configs=("flair", "multitask_separate"), folds=(0, 1),
+    options = StudyOptions(configs=("flair", "multitask_separate", "separate_models"), folds=(0, 1),
                            atlas_image=str(template / "template_T1w.nii.gz"),
                            atlas_labels=str(template / "template_regions.nii.gz"),
                            region_table=str(template / "regions.tsv"))  # fmt: skip
