@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from nnunet_wmh.runs.summary import RunSummary
 
-#: Exit codes: success; bad input data, an existing output or one that cannot be written; usage error; interrupted.
-EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+#: Exit codes: success; bad input data, an existing output or one that cannot be written; usage error; interrupted;
+#: with ``--strict``, a finished run with flagged cases (every output written).
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_FLAGGED = 0, 1, 2, 130, 3
 
 #: A parameter name as library messages write it: in backticks.
 PARAMETER = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
@@ -42,7 +43,11 @@ def aligned(table: list[list[str]]) -> list[str]:
     return ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in table]
 
 
-def finished(summary: RunSummary) -> int:
-    """Print a command's last line, the run's summary, and return the exit code of success."""
+def finished(summary: RunSummary, *, strict: bool = False) -> int:
+    """Print a command's last line, the run's summary, and return the exit code: of success, or with ``strict``
+    :data:`EXIT_FLAGGED` when the run flagged any case."""
     print(summary.line())
+    if strict and summary.flagged:
+        print(f"--strict: {summary.flagged} flagged case(s); exit status {EXIT_FLAGGED}")
+        return EXIT_FLAGGED
     return EXIT_OK

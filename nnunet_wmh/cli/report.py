@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bids-derivatives", help="also write BIDS derivative files into this folder (default: none)")
     parser.add_argument("--no-pictures", dest="pictures", action="store_false",
                         help="tables only (no PNGs, no index.html)")  # fmt: skip
-    add_run_flags(parser, parts=True)
+    add_run_flags(parser, parts=True, strict=True)
 
 
 def print_report(result, render) -> None:
@@ -82,4 +82,4 @@ def run(args: argparse.Namespace) -> int:
 
     result = make_report(args.prediction_dir, args.out, options_from(ReportOptions, args), run_options(args))
     print_report(result, args.render)
-    return finished(result.run_summary)
+    return finished(result.run_summary, strict=args.strict)

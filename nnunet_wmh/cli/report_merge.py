@@ -17,7 +17,7 @@ SUMMARY = "join the parts of a sharded report (--part-id/--num-parts) into the f
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``report-merge``."""
     parser.add_argument("out", metavar="OUT", help="the --out folder of the report (or segment) parts")
-    add_run_flags(parser, jobs=None, overwrite="replace an existing finished report")
+    add_run_flags(parser, jobs=None, overwrite="replace an existing finished report", strict=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,4 +26,4 @@ def run(args: argparse.Namespace) -> int:
 
     result = merge_report(args.out, overwrite=args.overwrite)
     print_report(result, args.render)
-    return finished(result.run_summary)
+    return finished(result.run_summary, strict=args.strict)

@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-pictures", dest="pictures", action="store_false",
                         help="tables only (no PNGs, no index.html)")  # fmt: skip
     parser.add_argument("--skip-invalid", action="store_true", help="list unreadable subjects and go on")
-    add_run_flags(parser, jobs="worker processes for checks and tables", parts=True, device=True)
+    add_run_flags(parser, jobs="worker processes for checks and tables", parts=True, device=True, strict=True)
     add_slurm_arguments(parser, gpu_jobs="the parts")
 
 
@@ -142,4 +142,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"  skipped: {len(rows)} subject(s)" + (f" (reasons in {skipped})" if rows else ""))
         for row in rows[:10]:
             print(f"    {row['subject']}: {row['reason']}")
-    return finished(result.run_summary)
+    return finished(result.run_summary, strict=args.strict)

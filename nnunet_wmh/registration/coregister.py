@@ -20,9 +20,9 @@ from nnunet_wmh.errors import RegistrationError
 from nnunet_wmh.io import nifti_stem, save_nifti
 from nnunet_wmh.registration.engine import (
     RegistrationRunError,
+    convergence_problem,
     read_float_image,
     register,
-    require_convergence,
     require_nifti_name,
     resample_image,
     transform_path,
@@ -60,6 +60,8 @@ class CoregistrationResult:
     metric: float
     head_overlap: float
     seconds: float = 0.0
+    #: Why the registration failed its QC (``None`` when it passed; only with ``require_qc`` False).
+    problem: str | None = None
 
     @property
     def run_summary(self) -> RunSummary:
@@ -104,6 +106,7 @@ def coregister(
     n4: bool = False,
     subject: str | None = None,
     overwrite: bool = False,
+    require_qc: bool = True,
 ) -> CoregistrationResult:
     """Register ``moving`` (T1) to ``fixed`` (FLAIR) rigidly and resample it onto the FLAIR grid.
 
@@ -122,6 +125,9 @@ def coregister(
         Name used in messages (default: ``subject``; the messages name the image file as well).
     overwrite
         Replace an existing output and transform.
+    require_qc
+        Raise when the registration fails its QC (default); when False, the moved image is written anyway and
+        the result says why in ``problem`` (``segment`` flags such a subject and goes on).
 
     Raises
     ------
@@ -138,11 +144,15 @@ def coregister(
         fixed_image = read_float_image(name, fixed, "fixed image")
         moving_image = read_float_image(name, moving, "moving image")
         fixed_sitk, moving_sitk = _corrected(fixed_image.sitk_image, n4), _corrected(moving_image.sitk_image, n4)
-        transform, metric, overlap = _rigid_onto(fixed_sitk, moving_sitk, fixed_image.path, moving_image.path, name)
+        transform, metric, overlap, problem = _rigid_onto(
+            fixed_sitk, moving_sitk, fixed_image.path, moving_image.path, name
+        )
+        if problem is not None and require_qc:
+            raise RegistrationError(name, str(moving_image.path), problem)
         moved = resample_image(moving_sitk, fixed_sitk, transform)
         save_nifti(moved, staged_image, reference=fixed_image.nifti, description="nnunet_wmh coregister")
         sitk.WriteTransform(transform, str(staged_transform))
-    return CoregistrationResult(out, transform_path(out), metric, overlap, stopwatch.seconds)
+    return CoregistrationResult(out, transform_path(out), metric, overlap, stopwatch.seconds, problem)
 
 
 def _corrected(image: sitk.Image, n4: bool) -> sitk.Image:
@@ -151,8 +161,9 @@ def _corrected(image: sitk.Image, n4: bool) -> sitk.Image:
 
 def _rigid_onto(
     fixed_image: sitk.Image, moving_image: sitk.Image, fixed: Path, moving: Path, subject: str
-) -> tuple[sitk.Transform, float, float]:
-    """The rigid transform (fixed → moving points), its final metric and the head overlap (0..1)."""
+) -> tuple[sitk.Transform, float, float, str | None]:
+    """The rigid transform (fixed → moving points), its final metric, the head overlap (0..1) and why it failed
+    its QC (``None`` when it passed)."""
     try:
         result = register(fixed_image, moving_image, kind="rigid")
     except RegistrationRunError as exc:
@@ -163,5 +174,4 @@ def _rigid_onto(
     moved_head = sitk.GetArrayFromImage(moved_head).astype(bool)
     overlap = float(np.count_nonzero(moved_head & _head(fixed_image))) / max(int(np.count_nonzero(moved_head)), 1)
     what = f"the moved head inside the head of {fixed}"
-    require_convergence(result, overlap, MIN_HEAD_OVERLAP, subject=subject, path=str(moving), what=what)
-    return result.transform, result.metric, overlap
+    return result.transform, result.metric, overlap, convergence_problem(result, overlap, MIN_HEAD_OVERLAP, what=what)

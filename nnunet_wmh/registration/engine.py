@@ -184,19 +184,25 @@ def _registered(
     )
 
 
+def convergence_problem(result: RegistrationResult, inside: float, needed: float, *, what: str) -> str | None:
+    """Why a registration failed its QC (``None`` when it passed): the final metric must be negative and
+    ``inside`` (a share, 0..1) must reach ``needed``; ``what`` says what the share is of (``"the atlas regions
+    inside the head"``)."""
+    if result.metric < 0 and inside >= needed:
+        return None
+    return (
+        f"registration did not converge (final Mattes mutual information {result.metric:.3f} after "
+        f"{result.iterations} iterations; {inside:.0%} of {what}, {needed:.0%} needed)"
+    )
+
+
 def require_convergence(
     result: RegistrationResult, inside: float, needed: float, *, subject: str, path: str, what: str
 ) -> None:
-    """Raise RegistrationError unless the final metric is negative and ``inside`` (a share, 0..1) reaches
-    ``needed``; ``what`` says what the share is of (``"the atlas regions inside the head"``)."""
-    if result.metric < 0 and inside >= needed:
-        return
-    raise RegistrationError(
-        subject,
-        path,
-        f"registration did not converge (final Mattes mutual information {result.metric:.3f} after "
-        f"{result.iterations} iterations; {inside:.0%} of {what}, {needed:.0%} needed)",
-    )
+    """Raise RegistrationError when :func:`convergence_problem` finds one."""
+    problem = convergence_problem(result, inside, needed, what=what)
+    if problem is not None:
+        raise RegistrationError(subject, path, problem)
 
 
 def _bspline_stage(

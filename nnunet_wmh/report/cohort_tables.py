@@ -28,6 +28,7 @@ REGION_COLUMNS = [
     "lesion_count",
     "region_volume_mm3",
     "lesion_fraction",
+    "flag",
 ]
 SUBJECT_COLUMNS = [
     *INFO_COLUMNS,
@@ -70,6 +71,10 @@ QC_COLUMNS = [
 ]
 #: An extra qc column whose text joins the case's flag (see ``CaseInputs.qc_extra``).
 EXTRA_FLAGS = "extra_flags"
+#: An extra qc column on the case's regions (``segment``: ``pass``, ``failed: why``, ``n/a``); a case whose
+#: text starts with :data:`FAILED_PREFIX` has no regions: its region rows say n/a and carry :data:`REGIONS_FAILED`.
+REGIONS_QC, FAILED_PREFIX = "regions_qc", "failed: "
+REGIONS_FAILED = "regions failed QC"
 #: QC thresholds behind the flags.
 OUTSIDE_FRACTION_FLAG = 0.10
 ZSCORE_FLAG = 3.0
@@ -133,31 +138,42 @@ def _case_key(row: Mapping[str, str]) -> str:
     return row["case"]
 
 
+def _region_row(base: dict[str, str], region_id: int, name: str, *, failed: bool) -> dict[str, str]:
+    """The row of a region a case's map lacks (zero lesion), or of any region of a case whose regions failed
+    their QC (every figure n/a, flagged)."""
+    zero = MISSING if failed else format_cell(0.0)
+    return {
+        **base,
+        "region_id": str(region_id),
+        "region_name": name,
+        "lesion_volume_mm3": zero,
+        "lesion_volume_ml": zero,
+        "lesion_count": MISSING if failed else "0",
+        "region_volume_mm3": zero if region_id else MISSING,
+        "lesion_fraction": MISSING,
+        "flag": REGIONS_FAILED if failed else "",
+    }
+
+
 def _complete_regions(
-    rows: Sequence[dict[str, str]], region_names: Mapping[int, str], cases: Sequence[str], info: dict[str, dict]
+    rows: Sequence[dict[str, str]],
+    region_names: Mapping[int, str],
+    cases: Sequence[str],
+    info: dict[str, dict],
+    failed: set[str],
 ) -> list[dict[str, str]]:
     by_case: dict[str, dict[int, dict[str, str]]] = {case: {} for case in cases}
     for row in rows:
         by_case[row["case"]][int(row["region_id"])] = row
     completed = []
     for case in cases:
-        present = by_case[case]
+        present = {} if case in failed else by_case[case]
         for region_id in [*sorted(region_names), 0]:
             row = present.get(region_id)
             if row is None:
                 name = OUTSIDE_REGIONS_NAME if region_id == 0 else region_names[region_id]
-                row = {
-                    **info[case],
-                    "case": case,
-                    "region_id": str(region_id),
-                    "region_name": name,
-                    "lesion_volume_mm3": format_cell(0.0),
-                    "lesion_volume_ml": format_cell(0.0),
-                    "lesion_count": "0",
-                    "region_volume_mm3": format_cell(0.0) if region_id else MISSING,
-                    "lesion_fraction": MISSING,
-                }
-            completed.append(row)
+                row = _region_row({**info[case], "case": case}, region_id, name, failed=case in failed)
+            completed.append({"flag": "", **row})
     return completed
 
 
@@ -165,10 +181,10 @@ def _wide_regions(
     rows: Sequence[dict[str, str]], region_names: Mapping[int, str], info_columns: Sequence[str]
 ) -> tuple[list[str], list[dict[str, str]]]:
     names = {**{i: region_names[i] for i in sorted(region_names)}, 0: OUTSIDE_REGIONS_NAME}
-    columns = [*info_columns, "case", *(f"{name}_ml" for name in names.values())]
+    columns = [*info_columns, "case", *(f"{name}_ml" for name in names.values()), "flag"]
     wide: dict[str, dict[str, str]] = {}
     for row in rows:
-        target = wide.setdefault(row["case"], {c: row.get(c, "") for c in [*info_columns, "case"]})
+        target = wide.setdefault(row["case"], {c: row.get(c, "") for c in [*info_columns, "case", "flag"]})
         target[f"{names[int(row['region_id'])]}_ml"] = row["lesion_volume_ml"]
     return columns, list(wide.values())
 
@@ -235,8 +251,9 @@ def finalize_tables(
     rows: dict[str, list[dict[str, str]]] = {}
     columns: dict[str, list[str]] = {}
     missing_regions = {case: 0 for case in cases}
+    failed = {row["case"] for row in tables["qc"] if row.get(REGIONS_QC, "").startswith(FAILED_PREFIX)}
     if has_regions:
-        regions = _complete_regions(tables["regions"], region_names, cases, info)
+        regions = _complete_regions(tables["regions"], region_names, cases, info, failed)
         for row in regions:
             if row["region_id"] != "0" and number_cell(row["region_volume_mm3"]) == 0:
                 missing_regions[row["case"]] += 1
@@ -249,9 +266,10 @@ def finalize_tables(
     zscores = _zscores([number_cell(r["total_lesion_volume_ml"]) for r in qc_rows])
     flagged = {}
     for row, zscore in zip(qc_rows, zscores, strict=True):
-        missing = missing_regions[row["case"]] if has_regions else 0
+        regions_counted = has_regions and row["case"] not in failed
+        missing = missing_regions[row["case"]] if regions_counted else 0
         row["lesion_volume_zscore"] = format_cell(zscore)
-        row["regions_missing"] = str(missing) if has_regions else MISSING
+        row["regions_missing"] = str(missing) if regions_counted else MISSING
         row["flag"] = _flags(row, zscore, missing)
         if row["flag"]:
             flagged[row["case"]] = row["flag"]

@@ -186,5 +186,5 @@ def with_run_summary(result: ReportResult, command: str, clock: Stopwatch) -> Re
     done = len(result.cases) if result.finished else len(result.cases) - result.skipped  # a part lists its skipped
     out = result.out_dir if result.finished else result.files["part"]
     summary = RunSummary(command, out, done, "case", skipped=result.skipped, seconds=clock.seconds,
-                         finished=result.finished)  # fmt: skip
+                         finished=result.finished, flagged=len(result.flagged))  # fmt: skip
     return replace(result, run_summary=summary)

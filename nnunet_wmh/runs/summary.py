@@ -30,6 +30,8 @@ class RunSummary:
         Wall time of the run.
     finished
         False for one part of a sharded run (its output is a part, not the final output).
+    flagged
+        Items done but flagged by a quality gate or a QC rule (``report``, ``segment``: qc.tsv's ``flag``).
     """
 
     command: str
@@ -40,10 +42,13 @@ class RunSummary:
     earlier: int = 0
     seconds: float = 0.0
     finished: bool = True
+    flagged: int = 0
 
     def line(self) -> str:
-        """``convert: 12 subject(s) done, 1 skipped in 3.4 s -> /data/raw/Dataset501_WMH``."""
+        """``convert: 12 subject(s) done, 1 skipped in 3.4 s -> /data/raw/Dataset501_WMH``
+        (``segment: 100 case(s) done, 3 flagged (see qc.tsv), 1 skipped in ...``)."""
         counts = [f"{self.done} {self.unit}(s) done"]
+        counts += [f"{self.flagged} flagged (see qc.tsv)"] if self.flagged else []
         counts += [f"{self.earlier} done earlier"] if self.earlier else []
         counts += [f"{self.skipped} skipped"] if self.skipped else []
         what = "" if self.finished else " (a part; join the parts with report-merge)"

@@ -84,6 +84,16 @@ def _skipped_row(route: SubjectRoute, reason: str) -> dict[str, str]:
             "case": route.case, "subject": route.subject.key, "reason": reason}  # fmt: skip
 
 
+def _require_some(routes: list[SubjectRoute], left: list, skipped: list[dict[str, str]], target: PartTarget) -> None:
+    """Raise InvalidInputsError naming every skipped subject when a single run has subjects but none ``left``
+    to segment (or none segmented): a run that writes no mask at all is an error, not an empty report."""
+    if left or not routes or not target.single:
+        return
+    subjects = {route.case: route.subject for route in routes}
+    problems = [InputDataError(row["subject"], subjects[row["case"]].where("flair"), row["reason"]) for row in skipped]
+    raise InvalidInputsError(problems, consequence="no subject could be segmented; nothing was written")
+
+
 def _checked_routes(routes: list[SubjectRoute], *, skip_invalid: bool, jobs: int, progress: bool):
     """The served routes whose images are readable, and the skipped rows (unserved, and unreadable when
     ``skip_invalid``)."""
@@ -160,12 +170,14 @@ def _run_part(routes: list[SubjectRoute], job: SegmentJob) -> PartData:
     """Segment and measure the routes of one part into the part's folder."""
     options, run, folder = job.options, job.run, job.target.folder
     served, skipped = _checked_routes(routes, skip_invalid=options.skip_invalid, jobs=run.jobs, progress=run.progress)
+    _require_some(routes, served, skipped, job.target)
     regions = _region_source(job.model, options, job.scratch)
     log = folder / LOGS_FOLDER / f"nnunet_part-{run.part_id}-of-{run.num_parts}.log"
     runner = ModelRunner(job.model, device=torch_device(run.device), mirroring=options.mirroring, log=log,
                          trainer_paths=options.trainer_paths)  # fmt: skip
     inputs, failed = _segment_all(served, runner, folder, regions, skip_invalid=options.skip_invalid,
                                   progress=run.progress)  # fmt: skip
+    _require_some(routes, inputs, skipped + failed, job.target)
     table = _region_names(job.model, regions)
     writer = CaseWriter(CaseSettings(job.model.convention, table, options.report), folder, bids=True)
     measured, problems = map_collecting_problems(writer, inputs, jobs=run.jobs, desc="report", unit="case",

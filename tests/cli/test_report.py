@@ -15,7 +15,17 @@ def test_report_prints_figures_flags_files_and_the_summary_line(tmp_path, capsys
     assert lines[0] == f"report of 3 case(s) in {out}"
     assert "  flagged: 1 case(s)" in lines and "    case_b: empty prediction" in lines
     assert any(line.startswith("  wrote ") and "regions.tsv" in line for line in lines)
-    assert lines[-1].startswith("report: 3 case(s) done in ") and lines[-1].endswith(f" -> {out}")
+    assert lines[-1].startswith("report: 3 case(s) done, 1 flagged (see qc.tsv) in ") and lines[-1].endswith(
+        f" -> {out}"
+    )
+
+
+def test_strict_exits_3_when_a_case_is_flagged_and_still_writes_everything(tmp_path, capsys):
+    cohort, out = write_hand_cohort(tmp_path), tmp_path / "report"
+    argv = ["report", str(cohort["pred"]), "--out", str(out), "--regions", str(cohort["regions"]), "--no-pictures"]
+    assert main([*argv, "-q", "--strict"]) == 3
+    assert capsys.readouterr().out.splitlines()[-1] == "--strict: 1 flagged case(s); exit status 3"
+    assert (out / "regions.tsv").is_file() and (out / "report.json").is_file()
 
 
 def test_a_part_says_where_it_went_and_how_to_join_it(tmp_path, capsys):

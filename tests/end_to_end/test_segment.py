@@ -262,3 +262,43 @@ def test_segment_on_slurm_a_failed_part_shows_then_a_resubmission_gives_the_loca
         assert (out / table).read_bytes() == (segmented / table).read_bytes(), table
     assert (out / "slurm/submission.json").is_file() and not (out / "parts").exists()
     assert len(list((out / "slurm/logs").glob("segment.part_*.out"))) == 4  # 3 tasks, then the one again
+
+
+@pytest.mark.slow
+def test_a_subject_whose_regions_fail_qc_keeps_its_mask_and_is_flagged(trained, segmented, tmp_path):
+    """sub-004's images replaced by noise (finite and readable: valid input) that no atlas registers to: its
+    lesion mask is written, qc.tsv says why its regions failed, its region rows say n/a with a flag, sub-001 is
+    complete and unchanged; the run finishes, and exits 3 under --strict."""
+    root, environment, model = trained
+    cohort = tmp_path / "cohort"
+    shutil.copytree(root / "bids", cohort, ignore=shutil.ignore_patterns("sub-002", "sub-003"))
+    anat = cohort / "sub-004/anat"
+    flair = nib.load(anat / "sub-004_FLAIR.nii.gz")
+    noise = np.random.default_rng(4).uniform(0, 100, flair.shape).astype(np.float32)
+    for name in ("sub-004_FLAIR.nii.gz", "sub-004_T1w.nii.gz"):
+        nib.save(nib.Nifti1Image(noise, flair.affine, flair.header), anat / name)
+    command = [str(BIN / "nnunet_wmh"), "segment", str(cohort), "--model", str(model), "--out", str(tmp_path / "out"),
+               "--device", "cpu", "--disable-tta", *_atlas(root), "-q", "--strict"]  # fmt: skip
+    completed = subprocess.run(command, env=environment, cwd=root, capture_output=True, text=True, timeout=900)
+
+    assert completed.returncode == 3, completed.stdout + completed.stderr
+    last = completed.stdout.splitlines()
+    assert last[-2].startswith("segment: 2 case(s) done, ") and "flagged (see qc.tsv)" in last[-2]
+    assert last[-1].startswith("--strict: ") and last[-1].endswith("exit status 3")
+    out = tmp_path / "out"
+    qc = {row["case"]: row for row in read_tsv(out / "qc.tsv")}
+    assert qc["sub-004"]["regions_qc"].startswith("failed: registration did not converge")
+    assert "regions failed QC: registration did not converge" in qc["sub-004"]["flag"]
+    assert float(qc["sub-004"]["regions_inside_head"]) < 0.9 and qc["sub-004"]["regions_missing"] == "n/a"
+    assert qc["sub-001"]["regions_qc"] == "pass" and float(qc["sub-001"]["regions_inside_head"]) >= 0.9
+    assert (out / "predictions/sub-004.nii.gz").is_file()
+    assert (_anat(out, "sub-004") / "sub-004_space-FLAIR_desc-wmh_mask.nii.gz").is_file()
+    assert (_anat(out, "sub-004") / "sub-004_space-FLAIR_desc-regionsfailedqc_dseg.nii.gz").is_file()
+    assert not (_anat(out, "sub-004") / "sub-004_space-FLAIR_desc-regions_dseg.nii.gz").exists()
+    regions = read_tsv(out / "regions.tsv")
+    failed = [row for row in regions if row["case"] == "sub-004"]
+    assert len(failed) == 17 and {(r["lesion_volume_ml"], r["flag"]) for r in failed} == {("n/a", "regions failed QC")}
+    complete = [row for row in regions if row["case"] == "sub-001"]
+    expected = [row for row in read_tsv(segmented / "regions.tsv") if row["case"] == "sub-001"]
+    assert [r["lesion_volume_ml"] for r in complete] == [r["lesion_volume_ml"] for r in expected]
+    assert {r["flag"] for r in complete} == {""}

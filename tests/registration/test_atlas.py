@@ -12,7 +12,16 @@ import SimpleITK as sitk
 
 from nnunet_wmh.cli import main
 from nnunet_wmh.errors import InputDataError, RegistrationError
-from nnunet_wmh.registration.atlas import ATLAS_WORKING_MM, _prepared, load_atlas, register_atlas, working_resolution
+from nnunet_wmh.registration.atlas import (
+    ATLAS_WORKING_MM,
+    MIN_INSIDE_HEAD,
+    _prepared,
+    head_mask,
+    inside_head_share,
+    load_atlas,
+    register_atlas,
+    working_resolution,
+)
 from nnunet_wmh.registration.engine import transform_path
 from nnunet_wmh.synthetic.anatomy import random_rotation
 from nnunet_wmh.synthetic.cohort import native_affine, save_image
@@ -152,3 +161,42 @@ def test_a_fine_template_is_registered_at_the_working_resolution_prepared_once(t
     assert _prepared(path) is first  # once per process
     sitk.WriteImage(image + 2.0, str(path))
     assert _prepared(path) is not first  # a changed file is prepared again
+
+
+def _thick_slice_flair(ventricle_radius_mm: float) -> tuple[sitk.Image, np.ndarray, np.ndarray]:
+    """A skull-stripped FLAIR of 512 × 512 × 16 voxels of 0.47 × 0.47 × 8 mm (a 2-D clinical acquisition): a
+    brain ellipsoid (semi-axes 70, 90, 60 mm) with dark ventricles of the given radius at its centre, cut by the
+    field of view's first slice. Returns the image and the brain and ventricle masks, shape (X, Y, Z)."""
+    spacing = np.array([0.47, 0.47, 8.0])
+    x, y, z = np.meshgrid(*(np.arange(n) * s for n, s in zip((512, 512, 16), spacing, strict=True)), indexing="ij")
+    centre = np.array([256 * 0.47, 256 * 0.47, 2 * 8.0])  # the brain's centre near the first slice
+    inside = ((x - centre[0]) / 70) ** 2 + ((y - centre[1]) / 90) ** 2 + ((z - centre[2]) / 60) ** 2 < 1
+    ventricles = (x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 < ventricle_radius_mm**2
+    flair = np.where(inside, 300.0, 0.0)
+    flair[ventricles] = 15.0  # CSF is suppressed on a FLAIR
+    image = sitk.GetImageFromArray(flair.transpose(2, 1, 0).astype(np.int16))
+    image.SetSpacing(tuple(spacing))
+    return image, inside, ventricles
+
+
+def test_dark_ventricles_of_a_thick_slice_flair_count_as_head():
+    """An atlas whose regions cover a subject's large ventricles (atrophy with a heavy lesion load) passes the
+    QC on a 16-slice 8 mm FLAIR whose first slice cuts the ventricles; Otsu alone would call them outside."""
+    image, brain, _ventricles = _thick_slice_flair(ventricle_radius_mm=40.0)
+    otsu = sitk.GetArrayFromImage(sitk.OtsuThreshold(image, 0, 1)).transpose(2, 1, 0).astype(bool)
+    assert np.count_nonzero(brain & otsu) / np.count_nonzero(brain) < MIN_INSIDE_HEAD  # the old rule failed
+    assert inside_head_share(image, brain.astype(np.uint8)) > 0.99
+    assert head_mask(image).shape == (128, 128, 16)  # at ~2 mm in-plane, the slices as they are
+
+
+def test_regions_off_the_head_fail_on_a_thick_slice_flair():
+    image, brain, _ = _thick_slice_flair(ventricle_radius_mm=10.0)
+    shifted = np.roll(brain, round(25 / 0.47), axis=0)  # a registration 25 mm off to the side
+    assert inside_head_share(image, shifted.astype(np.uint8)) < MIN_INSIDE_HEAD
+    assert inside_head_share(image, np.zeros(brain.shape, np.uint8)) == 0.0
+
+
+def test_a_noise_image_is_not_a_head():
+    image = sitk.GetImageFromArray(np.random.default_rng(0).random((20, 40, 40)).astype(np.float32))
+    image.SetSpacing((2.0, 2.0, 3.0))
+    assert inside_head_share(image, np.ones((40, 40, 20), np.uint8)) < MIN_INSIDE_HEAD

@@ -52,6 +52,18 @@ def test_cli_and_failure(moved_pair, tmp_path, capsys):
         coregister(folder / "FLAIR.nii.gz", noise, tmp_path / "bad.nii.gz")
 
 
+def test_without_require_qc_a_failed_registration_is_written_and_says_why(moved_pair, tmp_path):
+    """segment's gate: a T1 that fails the QC is still moved (and the subject flagged), never silently passed."""
+    folder, _, _ = moved_pair
+    noise = tmp_path / "noise.nii.gz"
+    save_image(np.random.default_rng(0).random((30, 30, 20)).astype(np.float32), np.eye(4), noise)
+    result = coregister(folder / "FLAIR.nii.gz", noise, tmp_path / "moved.nii.gz", require_qc=False)
+    assert result.problem is not None and result.problem.startswith("registration did not converge")
+    assert result.image.is_file() and result.transform.is_file()
+    good = coregister(folder / "FLAIR.nii.gz", folder / "T1.nii.gz", tmp_path / "good.nii.gz", require_qc=False)
+    assert good.problem is None
+
+
 def test_the_spelling_of_earlier_releases_still_works_and_says_so(moved_pair, tmp_path, capsys):
     folder, _, _ = moved_pair
     out = tmp_path / "t1.nii.gz"

@@ -52,7 +52,7 @@ def test_flags_say_why_a_case_needs_a_look():
     assert final.flagged["c1"] == "25% of lesion outside regions"
     assert final.flagged["c2"] == "1 region(s) missing from the region map"
     assert final.flagged["c11"].startswith("lesion volume z = +3.")
-    assert final.columns["regions_wide"] == ["case", "frontal_ml", "outside_regions_ml"]
+    assert final.columns["regions_wide"] == ["case", "frontal_ml", "outside_regions_ml", "flag"]
     assert final.summary()["lesion_volume_ml_median"] == pytest.approx(1.0)
 
 
@@ -65,3 +65,28 @@ def test_extra_qc_columns_come_before_the_flag_and_extra_flags_join_it():
     assert final.columns["qc"][-2:] == ["inputs_used", "flag"]
     assert "extra_flags" not in final.columns["qc"]
     assert final.flagged == {"b": "uncertain"}
+
+
+def test_a_case_whose_regions_failed_qc_has_na_region_rows_with_a_flag():
+    """segment's regions_qc 'failed: ...': every region row of the case says n/a (never a zero burden) and is
+    flagged; the other cases keep their numbers; the case is not counted as missing regions."""
+    qc = [_qc(c, 2.0) | {"regions_qc": "pass", "extra_flags": ""} for c in "ab"]
+    qc[1] |= {"regions_qc": "failed: registration did not converge", "extra_flags": "regions failed QC: ..."}
+    region_a = {**_region("a", "90"), "lesion_volume_mm3": "2000", "lesion_volume_ml": "2", "lesion_count": "1"}
+    tables = {"subjects": [_subject(c, 2.0) for c in "ab"], "qc": qc, "regions": [region_a], "lesions": []}
+
+    final = finalize_tables(tables, {3: "frontal"}, [], has_regions=True, qc_extra_columns=["regions_qc"])
+
+    rows = {(r["case"], r["region_id"]): r for r in final.rows["regions"]}
+    assert rows["a", "3"]["lesion_volume_ml"] == "2" and rows["a", "3"]["flag"] == ""
+    assert rows["a", "0"]["lesion_volume_ml"] == "0" and rows["a", "0"]["flag"] == ""
+    for region_id in ("3", "0"):
+        failed = rows["b", region_id]
+        assert failed["flag"] == "regions failed QC"
+        assert [failed[c] for c in ("lesion_volume_mm3", "lesion_volume_ml", "lesion_count")] == ["n/a"] * 3
+    wide = {r["case"]: r for r in final.rows["regions_wide"]}
+    assert wide["a"]["frontal_ml"] == "2" and wide["b"]["frontal_ml"] == "n/a"
+    assert wide["b"]["flag"] == "regions failed QC"
+    qc_rows = {r["case"]: r for r in final.rows["qc"]}
+    assert qc_rows["a"]["regions_missing"] == "0" and qc_rows["b"]["regions_missing"] == "n/a"
+    assert final.flagged == {"b": "regions failed QC: ..."}

@@ -93,7 +93,7 @@ def test_tables_hold_hand_computed_values(hand_cohort, tmp_path):
     assert qc["case_a"]["flag"] == ""
     assert qc["case_a"]["regions_missing"] == "0"
     wide = by(read_tsv(out / "regions_wide.tsv"), "case")
-    assert list(wide["case_a"]) == ["case", "frontal_ml", "occipital_ml", "outside_regions_ml"]
+    assert list(wide["case_a"]) == ["case", "frontal_ml", "occipital_ml", "outside_regions_ml", "flag"]
     assert wide["case_a"]["frontal_ml"] == "0.012"
     report = json.loads((out / "report.json").read_text())
     assert report["options"]["connectivity"] == 26 and report["options"]["pv_rule"] == "distance"

@@ -48,3 +48,19 @@ def test_with_skip_invalid_the_subject_is_listed_and_the_others_go_on(tmp_path):
     served, skipped = _checked_routes(route_subjects(subjects, ROUTE), skip_invalid=True, jobs=1, progress=False)
     assert [r.case for r in served] == ["a"]
     assert [(row["subject"], "NaN or infinite" in row["reason"]) for row in skipped] == [("b", True)]
+
+
+def test_a_run_that_could_segment_no_subject_is_an_error_and_writes_nothing(tmp_path):
+    """--skip-invalid with every subject unreadable: no mask at all is an error (exit 1), not an empty report."""
+    for x in "ab":
+        save(np.full((4, 4, 2), np.nan, np.float32), tmp_path / x / "FLAIR.nii.gz")
+    manifest = tmp_path / "manifest.tsv"
+    manifest.write_text("subject\tflair\n" + "".join(f"{x}\t{tmp_path / x / 'FLAIR.nii.gz'}\n" for x in "ab"))
+    block = {"inputs": "flair", "channels": 1, "encoding": "lesion"}
+    model = write_model_folder(tmp_path, {"channel_names": {"0": "FLAIR"}, "labels": {"background": 0, "wmh": 1},
+                                     "nnunet_wmh": block})  # fmt: skip
+    with pytest.raises(InvalidInputsError, match="no subject could be segmented; nothing was written") as raised:
+        segment_cohort(manifest, model, tmp_path / "out", skip_invalid=True, device="cpu")
+    assert sorted(p.subject for p in raised.value.problems) == ["a", "b"]
+    assert all("NaN" in p.problem for p in raised.value.problems)
+    assert not (tmp_path / "out").exists()
