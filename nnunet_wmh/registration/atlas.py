@@ -67,11 +67,13 @@ ATLAS = "atlas"
 
 @dataclass(frozen=True)
 class Atlas:
-    """An atlas: template image, label image on its grid, region table."""
+    """An atlas: template image, label image on its grid, region table, and (the built-in atlas) a zones map on
+    the same grid (1 brain, 2 lateral ventricles) carried to the subject by the same registration."""
 
     image: Path
     labels: Path
     table: Mapping[int, str]
+    zones: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,8 @@ class AtlasMapping:
     subject_nifti: nib.Nifti1Image
     #: Why the registration failed its QC (``None`` when it passed; see :func:`map_atlas`'s ``require_qc``).
     problem: str | None = None
+    #: The atlas's zones map on the subject's grid (shape (X, Y, Z)), when the atlas has one.
+    zones: np.ndarray | None = None
 
 
 def working_resolution(image: sitk.Image, voxel_mm: float) -> sitk.Image:
@@ -236,7 +240,10 @@ def map_atlas(
     if require_qc:
         require_convergence(result, inside, MIN_INSIDE_HEAD, subject=subject, path=str(subject_image), what=what)
     problem = convergence_problem(result, inside, MIN_INSIDE_HEAD, what=what)
-    return AtlasMapping(labels, result.transform, result.metric, inside, fixed.nifti, problem)
+    zones = None
+    if atlas.zones is not None:
+        zones = resample_labels(read_label_image(atlas.zones), fixed.sitk_image, result.transform)
+    return AtlasMapping(labels, result.transform, result.metric, inside, fixed.nifti, problem, zones)
 
 
 def _restricted_to_mask(labels: np.ndarray, wm_mask: Path, subject: str) -> np.ndarray:

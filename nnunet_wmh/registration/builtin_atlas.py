@@ -18,6 +18,12 @@ package. Its grey/white matter probability maps give the parcellation, built the
   (k-1)/4 ≤ r < k/4, shell1 along the ventricles, shell4 under the cortex. The ventricles do not reach the
   occipital lobe, so its shell2 also takes shell1's depth.
 
+Beside the parcellation, a *zones* map on the same grid (``builtin_atlas_zones.nii.gz``): 1 brain (the filled
+template), 2 the lateral ventricles above. Registered with the same transform, it gives ``segment`` a
+ventricle mask (periventricular / deep split) and a brain mask whose volume is the template's brain scaled by
+the affine registration: an intracranial volume estimate in the manner of FreeSurfer's eTIV (Buckner et al.,
+2004), not a segmentation of the subject's own head.
+
 That gives 31 regions (``data/builtin_regions.tsv``): 4 lobes × 2 hemispheres × 4 shells (3 occipital) and
 infratentorial. It is a geometric parcellation of one template, not a histological atlas: lobe borders
 are planes, so read it as "where in the white matter", not as gyral anatomy.
@@ -29,7 +35,7 @@ Institute, McGill University (the notice is in the docs, commands/regions.md).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nibabel as nib
@@ -45,6 +51,9 @@ logger = logging.getLogger(__name__)
 
 REGION_TABLE = Path(__file__).parent / "data" / "builtin_regions.tsv"
 LABELS_NAME = "builtin_atlas_labels.nii.gz"
+ZONES_NAME = "builtin_atlas_zones.nii.gz"
+#: Values of the zones map: the brain (filled template), the lateral ventricles inside it.
+BRAIN_ZONE, VENTRICLE_ZONE = 1, 2
 LOBES = ("frontal", "parietal", "temporal", "occipital")
 HEMISPHERES = ("L", "R")
 SHELLS = 4
@@ -135,6 +144,16 @@ def lobe_masks(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> dict[str, np.ndar
     }
 
 
+def _brain_and_ventricles(t1: np.ndarray, gm: np.ndarray, wm: np.ndarray, affine: np.ndarray):
+    """``(brain, ventricles, (x, y, z) mm)`` of the template (bool arrays of the template's shape)."""
+    from scipy import ndimage  # heavy: only while building the parcellation
+
+    x, y, z = _millimetres(t1.shape, affine)
+    brain = ndimage.binary_fill_holes(t1 > 0)
+    csf = gm.astype(np.int16) + wm < WM_THRESHOLD
+    return brain, lateral_ventricles(brain, csf, x, y, z), (x, y, z)
+
+
 def parcellate(t1: np.ndarray, gm: np.ndarray, wm: np.ndarray, affine: np.ndarray) -> np.ndarray:
     """The built-in parcellation on the template grid (see the module docstring).
 
@@ -150,13 +169,9 @@ def parcellate(t1: np.ndarray, gm: np.ndarray, wm: np.ndarray, affine: np.ndarra
     numpy.ndarray
         (X, Y, Z) uint8 region ids of ``data/builtin_regions.tsv``, 0 outside the white matter.
     """
-    from scipy import ndimage  # heavy: only while building the parcellation
-
     ids = {name: region_id for region_id, name in builtin_region_table().items()}
-    x, y, z = _millimetres(t1.shape, affine)
-    brain = ndimage.binary_fill_holes(t1 > 0)
-    csf = gm.astype(np.int16) + wm < WM_THRESHOLD
-    shells = depth_shells(brain, lateral_ventricles(brain, csf, x, y, z))
+    brain, ventricles, (x, y, z) = _brain_and_ventricles(t1, gm, wm, affine)
+    shells = depth_shells(brain, ventricles)
     white = (wm >= WM_THRESHOLD) & brain
     infratentorial = ((z < -10) & (y < -35)) | ((np.abs(x) < 12) & (z < -10) & (y < -10))
     labels = np.zeros(t1.shape, dtype=np.uint8)
@@ -170,16 +185,38 @@ def parcellate(t1: np.ndarray, gm: np.ndarray, wm: np.ndarray, affine: np.ndarra
     return labels
 
 
-def write_builtin_labels(destination: Path) -> Path:
-    """Build the parcellation from nilearn's files and write it (atomically) to ``destination``."""
+def template_zones(t1: np.ndarray, gm: np.ndarray, wm: np.ndarray, affine: np.ndarray) -> np.ndarray:
+    """The zones map on the template grid, (X, Y, Z) uint8: :data:`BRAIN_ZONE`, :data:`VENTRICLE_ZONE`, 0."""
+    brain, ventricles, _ = _brain_and_ventricles(t1, gm, wm, affine)
+    zones = np.where(brain, BRAIN_ZONE, 0).astype(np.uint8)
+    zones[ventricles] = VENTRICLE_ZONE
+    return zones
+
+
+def write_builtin_labels(destination: Path, zones_destination: Path | None = None) -> Path:
+    """Build the parcellation (and the zones map, when ``zones_destination`` is given) from nilearn's files and
+    write them (atomically); returns ``destination``."""
     files = template_files()
     images = [nib.load(path) for path in (files.t1, files.gm, files.wm)]
     t1, gm, wm = (np.asanyarray(image.dataobj) for image in images)
     labels = parcellate(t1, gm, wm, images[0].affine)
     with atomic_output_files([destination], overwrite=True) as (staged,):
         save_nifti(labels, staged, reference=images[0], description="nnunet_wmh built-in WM parcellation")
+    if zones_destination is not None:
+        zones = template_zones(t1, gm, wm, images[0].affine)
+        with atomic_output_files([zones_destination], overwrite=True) as (staged,):
+            save_nifti(zones, staged, reference=images[0], description="nnunet_wmh built-in zones")
     logger.info("built the white matter parcellation of the MNI152 template into %s", destination)
     return destination
+
+
+def builtin_zones_file(folder: str | Path) -> Path:
+    """The zones map of the built-in atlas (built into ``folder`` with the labels unless already there)."""
+    zones = Path(folder) / ZONES_NAME
+    if not zones.is_file():
+        zones.parent.mkdir(parents=True, exist_ok=True)
+        write_builtin_labels(Path(folder) / LABELS_NAME, zones)
+    return zones
 
 
 def builtin_atlas_files(folder: str | Path) -> tuple[Path, Path, Path]:
@@ -188,11 +225,12 @@ def builtin_atlas_files(folder: str | Path) -> tuple[Path, Path, Path]:
     labels = Path(folder) / LABELS_NAME
     if not labels.is_file():
         labels.parent.mkdir(parents=True, exist_ok=True)
-        write_builtin_labels(labels)
+        write_builtin_labels(labels, Path(folder) / ZONES_NAME)
     return template_files().t1, labels, REGION_TABLE
 
 
 def load_builtin_atlas(folder: str | Path) -> Atlas:
-    """The built-in atlas as an :class:`~nnunet_wmh.registration.atlas.Atlas` (labels built into ``folder``)."""
+    """The built-in atlas as an :class:`~nnunet_wmh.registration.atlas.Atlas` (labels and zones built into
+    ``folder``)."""
     image, labels, table = builtin_atlas_files(folder)
-    return load_atlas(image, labels, table)
+    return replace(load_atlas(image, labels, table), zones=builtin_zones_file(folder))

@@ -94,6 +94,8 @@ class AtlasRegions:
     labels: np.ndarray | None
     gate: GateResult
     inside_head: float = math.nan
+    #: The atlas's zones on the subject grid (1 brain, 2 lateral ventricles; the built-in atlas), or None.
+    zones: np.ndarray | None = None
 
 
 def _atlas_regions(source: RegionSource, image: Path, subject: str) -> AtlasRegions:
@@ -105,7 +107,22 @@ def _atlas_regions(source: RegionSource, image: Path, subject: str) -> AtlasRegi
         mapping = map_atlas(source.atlas, image, subject=subject, transform=source.transform, require_qc=False)  # type: ignore[arg-type]
     except RegistrationError as exc:
         return AtlasRegions(None, GateResult(problem=exc.problem))
-    return AtlasRegions(mapping.labels, GateResult(mapping.metric, mapping.problem), mapping.inside_head)
+    return AtlasRegions(mapping.labels, GateResult(mapping.metric, mapping.problem), mapping.inside_head, mapping.zones)
+
+
+def _zone_masks(zones: np.ndarray | None, anat: Path, prefix: str, reference) -> tuple[Path | None, Path | None]:
+    """The brain and ventricle masks of the atlas's zones, written as ``…_space-FLAIR_desc-brain_mask`` and
+    ``…_desc-ventricles_mask`` (uint8 0/1, the FLAIR's header); ``(None, None)`` without zones."""
+    if zones is None:
+        return None, None
+    from nnunet_wmh.registration.builtin_atlas import VENTRICLE_ZONE  # heavy: nibabel, the built-in atlas
+
+    brain = anat / f"{prefix}_space-FLAIR_desc-brain_mask.nii.gz"
+    ventricles = anat / f"{prefix}_space-FLAIR_desc-ventricles_mask.nii.gz"
+    save_nifti((zones > 0).astype(np.uint8), brain, reference=reference, description="nnunet_wmh atlas brain")
+    ventricle_mask = (zones == VENTRICLE_ZONE).astype(np.uint8)
+    save_nifti(ventricle_mask, ventricles, reference=reference, description="nnunet_wmh atlas ventricles")
+    return brain, ventricles
 
 
 def _flags(lesion_ml: float, entropy: float, coregistration: GateResult, regions: GateResult) -> str:
@@ -143,6 +160,8 @@ def segment_subject(route: SubjectRoute, runner: ModelRunner, folder: Path, regi
     The lesion mask is always written; a co-registration or an atlas registration that fails its QC flags the
     subject (``coregistration_qc``, ``regions_qc`` in qc.tsv): its regions are then left out (the report's
     region rows say n/a) and the doubtful map is kept as ``…_desc-regionsfailedqc_dseg.nii.gz`` to look at.
+    With the built-in atlas, its brain and ventricles come along (``…_desc-brain_mask``,
+    ``…_desc-ventricles_mask``): the report then splits periventricular / deep and gives %ICV.
 
     Returns the case's inputs for the report, with the route, the gates and the uncertainty as extra qc columns.
 
@@ -172,6 +191,7 @@ def segment_subject(route: SubjectRoute, runner: ModelRunner, folder: Path, regi
     if mapped.labels is not None:
         anat.mkdir(parents=True, exist_ok=True)
         save_nifti(compact_labels(mapped.labels), dseg, reference=reference, description="nnunet_wmh regions")
+    brain, ventricles = _zone_masks(mapped.zones if regions_ok else None, anat, prefix, reference)
     voxel_mm3 = float(np.prod(reference.header.get_zooms()[:3]))
     figures = uncertainty_figures(probability.transpose(2, 1, 0), lesion, voxel_mm3)
     lesion_ml = float(np.count_nonzero(lesion)) * voxel_mm3 / MM3_PER_ML
@@ -184,6 +204,7 @@ def segment_subject(route: SubjectRoute, runner: ModelRunner, folder: Path, regi
         "regions_from": "model" if model.route.has_regions else regions.name,  # type: ignore[union-attr]
         "regions_metric": format_cell(mapped.gate.metric),
         "regions_inside_head": format_cell(mapped.inside_head),
+        "zones_from": "atlas" if brain is not None else MISSING,
         REGIONS_QC: mapped.gate.qc_text(not model.route.has_regions),
         **{name: format_cell(value) for name, value in figures.items()},
         EXTRA_FLAGS: _flags(lesion_ml, figures["lesion_entropy_bits"], coregistration, mapped.gate),
@@ -192,6 +213,8 @@ def segment_subject(route: SubjectRoute, runner: ModelRunner, folder: Path, regi
         case=route.case,
         prediction=prediction_path,
         regions=dseg if not model.route.has_regions and regions_ok else None,
+        ventricles=ventricles,
+        brain_mask=brain,
         image=reference_path,
         info=route.info(),
         bids=(*bids_entities(route.case, route.info()), "wmh"),

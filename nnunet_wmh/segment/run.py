@@ -41,6 +41,12 @@ from nnunet_wmh.segment.inputs import SegmentSource, input_subjects, require_ser
 from nnunet_wmh.segment.options import SegmentOptions
 from nnunet_wmh.segment.routes import SubjectRoute, route_subjects
 
+#: What report.json records as ``inputs.zones`` when the built-in atlas gives the ventricle and brain masks.
+BUILTIN_ZONES = (
+    "built-in atlas: the MNI152 template's brain and lateral ventricles, registered with the regions; "
+    "periventricular/deep by options.pv_rule, intracranial volume = registered template brain (eTIV-like)"
+)
+
 
 @dataclass(frozen=True)
 class SegmentJob:
@@ -142,7 +148,8 @@ def _provenance(
         "nnunet_wmh_version": __version__,
         "options": options.report.counting(),
         "inputs": {**inputs, "region_table": options.region_table, "regions": None,
-                   "segment": options.recorded(run.device), "model": model.describe()},
+                   "segment": options.recorded(run.device), "model": model.describe(),
+                   "zones": None if model.route.has_regions or options.has_atlas else BUILTIN_ZONES},
         "labels": model.convention.describe(),
         "num_parts": run.num_parts,
         "cases_total": len(cases),

@@ -10,16 +10,26 @@ import nibabel as nib
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from scipy import ndimage
 
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.registration.atlas import register_atlas
+from nnunet_wmh.io import save_nifti
+from nnunet_wmh.labels.conventions import LabelConvention
+from nnunet_wmh.registration.atlas import map_atlas, register_atlas
 from nnunet_wmh.registration.builtin_atlas import (
+    BRAIN_ZONE,
+    VENTRICLE_ZONE,
     builtin_atlas_files,
     builtin_region_table,
+    builtin_zones_file,
     depth_shells,
     load_builtin_atlas,
     template_files,
 )
+from nnunet_wmh.report.case import CaseSettings, measure_case
+from nnunet_wmh.report.inputs import CaseInputs
+from nnunet_wmh.report.options import ReportOptions
+from nnunet_wmh.report.rows import case_rows
 
 
 @pytest.fixture(scope="module")
@@ -132,3 +142,52 @@ def test_regions_with_the_builtin_atlas_recover_the_parcellation_on_an_oblique_3
             dice.append(2 * overlap / (np.count_nonzero(truth_region) + np.count_nonzero(found_region)))
     assert len(dice) >= 20
     assert np.mean(dice) >= 0.85
+
+
+def test_the_zones_map_holds_the_filled_brain_and_the_lateral_ventricles(atlas_folder):
+    zones = _voxels(builtin_zones_file(atlas_folder))
+    labels = _voxels(builtin_atlas_files(atlas_folder)[1])
+    assert set(np.unique(zones)) == {0, BRAIN_ZONE, VENTRICLE_ZONE}
+    assert 1000 < np.count_nonzero(zones) / 1000 < 1900  # mL: an adult brain (1 mm voxels)
+    assert 5 < np.count_nonzero(zones == VENTRICLE_ZONE) / 1000 < 60
+    assert not np.any(labels[zones == VENTRICLE_ZONE]) and not np.any(labels[zones == 0])
+
+
+@pytest.mark.slow
+def test_builtin_zones_give_true_periventricular_deep_volumes_and_icv_on_an_oblique_grid(atlas_folder, tmp_path):
+    """The MNI template on an oblique 0.96 × 0.96 × 3 mm grid, whose true ventricles and brain are the
+    template's own: lesions 2-6 mm from the true ventricles (periventricular) and 20-25 mm away in the white
+    matter (deep). The registered zones give those volumes, counted by hand, and the brain volume as ICV."""
+    files = template_files()
+    native_grid = _oblique_native_grid(nib.load(files.t1))
+    identity = sitk.Transform(3, sitk.sitkIdentity)
+    native_t1 = sitk.Resample(sitk.ReadImage(str(files.t1), sitk.sitkFloat32), native_grid, identity, sitk.sitkLinear)
+    sitk.WriteImage(native_t1, str(tmp_path / "native_T1.nii.gz"))
+
+    def on_grid(path: Path) -> np.ndarray:
+        resampled = sitk.Resample(sitk.ReadImage(str(path)), native_grid, identity, sitk.sitkNearestNeighbor)
+        return sitk.GetArrayFromImage(resampled).transpose(2, 1, 0)
+
+    true_zones, true_labels = on_grid(builtin_zones_file(atlas_folder)), on_grid(builtin_atlas_files(atlas_folder)[1])
+    spacing = (0.96, 0.96, 3.0)
+    to_ventricles = ndimage.distance_transform_edt(true_zones != VENTRICLE_ZONE, sampling=spacing)
+    white = true_labels > 0
+    periventricular = white & (to_ventricles >= 2) & (to_ventricles <= 6)
+    deep = white & (to_ventricles >= 20) & (to_ventricles <= 25)
+    voxel_mm3 = float(np.prod(spacing))
+    reference = nib.load(tmp_path / "native_T1.nii.gz")
+    save_nifti((periventricular | deep).astype(np.uint8), tmp_path / "lesions.nii.gz", reference=reference)
+
+    mapping = map_atlas(load_builtin_atlas(atlas_folder), tmp_path / "native_T1.nii.gz", subject="mni",
+                        transform="affine")  # fmt: skip
+    assert mapping.problem is None and mapping.zones is not None
+    save_nifti((mapping.zones > 0).astype(np.uint8), tmp_path / "brain.nii.gz", reference=reference)
+    save_nifti((mapping.zones == VENTRICLE_ZONE).astype(np.uint8), tmp_path / "ventricles.nii.gz", reference=reference)
+    inputs = CaseInputs("mni", tmp_path / "lesions.nii.gz", ventricles=tmp_path / "ventricles.nii.gz",
+                        brain_mask=tmp_path / "brain.nii.gz")  # fmt: skip
+    settings = CaseSettings(LabelConvention.challenge(), {}, ReportOptions(min_lesion_mm3=0.0))
+    subject = case_rows(measure_case(inputs, settings)).subject
+
+    truth = {"periventricular_volume_mm3": periventricular, "deep_volume_mm3": deep, "icv_mm3": true_zones > 0}
+    found = {column: subject[column] / (np.count_nonzero(mask) * voxel_mm3) for column, mask in truth.items()}
+    assert found == pytest.approx(dict.fromkeys(truth, 1.0), abs=0.02), found  # measured: 1.000, 1.000, 1.006
