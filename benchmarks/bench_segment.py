@@ -3,8 +3,9 @@
 Makes ``--subjects`` Utrecht-sized synthetic subjects (240×240×48, 0.96×0.96×3 mm, FLAIR + T1), then, on the
 same device and without test-time mirroring:
 
-* ``segment`` on the cohort (model loaded once; regions by registering the phantom's atlas; tables, no
-  pictures), seconds per subject;
+* ``segment`` on the cohort with ``--jobs 1`` and ``--jobs 2`` (model loaded once; regions by registering the
+  phantom's atlas in worker processes while the main process predicts; tables, no pictures), wall seconds per
+  subject and seconds per stage (co-register, register, predict; from ``report.json``'s ``stage_seconds``);
 * ``nnUNetv2_predict_from_modelfolder`` called once per subject on a folder holding that subject's two
   channels (what a shell loop over subjects does: interpreter start, model load and worker start each time),
   seconds per subject;
@@ -18,6 +19,7 @@ nnUNetTrainerModalityDropout_demo__nnUNetPlans__2d``).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -30,7 +32,6 @@ import nibabel as nib
 import numpy as np
 
 from nnunet_wmh.report.burden import regions_from_map
-from nnunet_wmh.report.options import ReportOptions
 from nnunet_wmh.report.pictures import case_picture
 from nnunet_wmh.segment.options import SegmentOptions
 from nnunet_wmh.segment.run import segment_cohort
@@ -40,16 +41,19 @@ from nnunet_wmh.trainers import trainers_path
 BIN = Path(sys.executable).parent
 
 
-def time_segment(cohort: Path, model: Path, out: Path, device: str) -> float:
+def time_segment(cohort: Path, model: Path, out: Path, device: str, jobs: int) -> tuple[float, dict[str, float]]:
+    """Wall seconds of ``segment`` on the cohort and its seconds per stage (summed over subjects)."""
     template = cohort / "template"
     options = SegmentOptions(
-        device=device, mirroring=False, atlas_image=str(template / "template_T1w.nii.gz"),
+        mirroring=False, atlas_image=str(template / "template_T1w.nii.gz"),
         atlas_labels=str(template / "template_regions.nii.gz"), region_table=str(template / "regions.tsv"),
-        report=ReportOptions(pictures=False),
+        pictures=False,
     )  # fmt: skip
     start = time.perf_counter()
-    segment_cohort(cohort, model, out, options=options, overwrite=True, progress=False)
-    return time.perf_counter() - start
+    result = segment_cohort(cohort, model, out, options=options, device=device, jobs=jobs, overwrite=True,
+                            progress=False)  # fmt: skip
+    seconds = time.perf_counter() - start
+    return seconds, json.loads(result.files["report.json"].read_text())["stage_seconds"]
 
 
 def time_runner(subjects: list[Path], model: Path, work: Path, device: str) -> tuple[float, float]:
@@ -108,13 +112,17 @@ def main() -> int:
         cohort = make_synthetic_cohort(work / "cohort", subjects=args.subjects, sites=["Utrecht"], seed=5,
                                        progress=False, jobs=2).root  # fmt: skip
         subjects = sorted((cohort / "training" / "Utrecht").iterdir())
-        segment_seconds = time_segment(cohort, args.model.absolute(), work / "segmented", args.device)
+        timed = {jobs: time_segment(cohort, args.model.absolute(), work / f"segmented{jobs}", args.device, jobs)
+                 for jobs in (1, 2)}  # fmt: skip
         load_seconds, runner_seconds = time_runner(subjects, args.model.absolute(), work, args.device)
         predict_seconds = time_predict_per_subject(subjects, args.model.absolute(), work / "predict", args.device)
         picture_seconds = time_pictures(subjects, work / "pictures")
         n = len(subjects)
         print(f"{n} Utrecht-size subjects (240x240x48), device {args.device}, no test-time mirroring")
-        print(f"  segment (model loaded once; + atlas registration and tables): {segment_seconds / n:.2f} s/subject")
+        for jobs, (seconds, stages) in timed.items():
+            per_stage = ", ".join(f"{stage} {value / n:.2f}" for stage, value in stages.items())
+            print(f"  segment --jobs {jobs} (model loaded once; + atlas registration and tables): {seconds / n:.2f} "
+                  f"s/subject wall; per stage s/subject: {per_stage}")  # fmt: skip
         print(f"  segment's prediction alone (nnUNetPredictor in-process): model load {load_seconds:.2f} s once, "
               f"then {runner_seconds:.2f} s/subject")  # fmt: skip
         print(f"  nnUNetv2_predict_from_modelfolder once per subject (prediction only): {predict_seconds / n:.2f} "

@@ -95,7 +95,17 @@ def _report_json(parts: Sequence[PartData], region_names: Mapping[int, str], cas
         "warnings": warnings,
         **({"skipped": [row for p in parts for row in p.meta["skipped"]]} if "skipped" in meta else {}),
         **{k: meta[k] for k in ("generated_by", "routes") if k in meta},
+        **({"stage_seconds": _summed_stage_seconds(parts)} if "stage_seconds" in meta else {}),
     }
+
+
+def _summed_stage_seconds(parts: Sequence[PartData]) -> dict[str, float]:
+    """``segment``'s seconds per stage (co-register, register, predict), summed over the subjects of every part."""
+    summed: dict[str, float] = {}
+    for part in parts:
+        for stage, seconds in part.meta.get("stage_seconds", {}).items():
+            summed[stage] = round(summed.get(stage, 0.0) + seconds, 2)
+    return summed
 
 
 def finish_report(target: Path, bids_target: Path | None, parts: Sequence[PartData], out_dir: Path) -> ReportResult:

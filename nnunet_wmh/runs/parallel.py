@@ -1,8 +1,11 @@
-"""Ordered parallel map with a progress bar (processes for ``jobs > 1``, a plain loop otherwise)."""
+"""Ordered parallel map with a progress bar (processes for ``jobs > 1``, a plain loop otherwise), and a pipeline
+that computes items ahead in worker processes while the caller consumes them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import collections
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -75,3 +78,38 @@ def map_collecting_problems(
     """
     pairs = map_with_progress(_CollectProblems(function), items, jobs=jobs, desc=desc, unit=unit, progress=progress)
     return [result for result, _ in pairs], [problem for _, problem in pairs if problem is not None]
+
+
+def pipelined(
+    function: Callable[[T], R], items: Sequence[T], *, jobs: int
+) -> Iterator[tuple[T, R | None, InputDataError | None]]:
+    """``(item, result, problem)`` of every item, in order, computed ahead in ``jobs`` worker processes while
+    the caller works on the results already yielded (a plain loop in this process for ``jobs == 1``).
+
+    At most ``2 * jobs`` items are in flight, so memory stays bounded on a cohort of any size; an item whose
+    ``function`` raises :class:`InputDataError` comes back with the problem (the others go on).
+    """
+    check_jobs(jobs)
+    collect = _CollectProblems(function)
+    if jobs == 1 or len(items) < 2:
+        for item in items:
+            yield (item, *collect(item))
+        return
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)))
+    try:
+        pending: collections.deque = collections.deque()
+        upcoming = iter(items)
+        for item in itertools.islice(upcoming, 2 * jobs):
+            pending.append((item, pool.submit(collect, item)))
+        while pending:
+            item, future = pending.popleft()
+            result, problem = future.result()
+            next_item = next(upcoming, _END)
+            if next_item is not _END:
+                pending.append((next_item, pool.submit(collect, next_item)))
+            yield item, result, problem
+    finally:  # the caller stopped early (an error, Ctrl-C): drop what has not started
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_END = object()

@@ -12,6 +12,7 @@ uncertainty, ``skipped.tsv``, ``qc/`` pictures, ``index.html``, ``report.json``,
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from dataclasses import dataclass
@@ -33,12 +34,13 @@ from nnunet_wmh.report.finish import ReportResult, complete_part, with_run_summa
 from nnunet_wmh.report.run import CaseWriter
 from nnunet_wmh.report.schema import REPORT_JSON, part_meta, rows_as_text
 from nnunet_wmh.runs.options import RunOptions, resolve_options
-from nnunet_wmh.runs.parallel import map_collecting_problems, map_with_progress
+from nnunet_wmh.runs.parallel import map_collecting_problems, map_with_progress, pipelined
 from nnunet_wmh.runs.parts import KEPT_ON_MERGE, PartData, PartTarget, cases_digest, part_cases, part_output
 from nnunet_wmh.runs.summary import Stopwatch
-from nnunet_wmh.segment.case import LOGS_FOLDER, PREDICTIONS_FOLDER, RegionSource, segment_subject
+from nnunet_wmh.segment.case import LOGS_FOLDER, PREDICTIONS_FOLDER, segment_subject
 from nnunet_wmh.segment.inputs import SegmentSource, input_subjects, require_served, with_model_modalities
 from nnunet_wmh.segment.options import SegmentOptions
+from nnunet_wmh.segment.prepare import RegionSource, prepare_subject
 from nnunet_wmh.segment.routes import SubjectRoute, route_subjects
 
 #: What report.json records as ``inputs.zones`` when the built-in atlas gives the ventricle and brain masks.
@@ -114,19 +116,29 @@ def _checked_routes(routes: list[SubjectRoute], *, skip_invalid: bool, jobs: int
     return [r for r in served if r.case not in bad], skipped
 
 
-def _segment_all(routes, runner, folder, regions, *, skip_invalid: bool, progress: bool):
-    """Segment every route; returns the report inputs and the skipped rows of failures (with ``skip_invalid``)."""
-
-    inputs, skipped, problems = [], [], []
-    for route in tqdm(routes, desc="segmenting", unit="subject", disable=not progress):
-        try:
-            inputs.append(segment_subject(route, runner, folder, regions))
-        except InputDataError as exc:
-            problems.append(exc)
-            skipped.append(_skipped_row(route, exc.problem))
+def _segment_all(routes, runner, folder, regions, *, skip_invalid: bool, jobs: int, progress: bool):
+    """Segment every route: ``jobs`` worker processes co-register and register the subjects ahead
+    (:func:`~nnunet_wmh.segment.prepare.prepare_subject`) while this process predicts them one after another with
+    the model loaded once. Returns the report inputs, the skipped rows of failures (with ``skip_invalid``) and
+    the seconds per stage summed over the subjects."""
+    inputs, skipped, problems, seconds = [], [], [], {}
+    prepare = functools.partial(prepare_subject, folder=folder, regions=regions)
+    regions_name = None if regions is None else regions.name
+    with tqdm(total=len(routes), desc="segmenting", unit="subject", disable=not progress) as bar:
+        for route, prepared, problem in pipelined(prepare, routes, jobs=jobs):
+            try:
+                if problem is not None:
+                    raise problem
+                inputs.append(segment_subject(route, runner, folder, prepared, regions_name))
+                for stage, value in prepared.seconds.items():
+                    seconds[stage] = seconds.get(stage, 0.0) + value
+            except InputDataError as exc:
+                problems.append(exc)
+                skipped.append(_skipped_row(route, exc.problem))
+            bar.update()
     if problems and not skip_invalid:
         raise InvalidInputsError(problems, consequence="nothing was written; `skip_invalid` lists them and goes on")
-    return inputs, skipped
+    return inputs, skipped, seconds
 
 
 def _recorded_inputs(source: SegmentSource, model: TrainedModel, out_dir: Path) -> dict[str, Any]:
@@ -182,8 +194,8 @@ def _run_part(routes: list[SubjectRoute], job: SegmentJob) -> PartData:
     log = folder / LOGS_FOLDER / f"nnunet_part-{run.part_id}-of-{run.num_parts}.log"
     runner = ModelRunner(job.model, device=torch_device(run.device), mirroring=options.mirroring, log=log,
                          trainer_paths=options.trainer_paths)  # fmt: skip
-    inputs, failed = _segment_all(served, runner, folder, regions, skip_invalid=options.skip_invalid,
-                                  progress=run.progress)  # fmt: skip
+    inputs, failed, seconds = _segment_all(served, runner, folder, regions, skip_invalid=options.skip_invalid,
+                                           jobs=run.jobs, progress=run.progress)  # fmt: skip
     _require_some(routes, inputs, skipped + failed, job.target)
     table = _region_names(job.model, regions)
     writer = CaseWriter(CaseSettings(job.model.convention, table, options.report), folder, bids=True)
@@ -198,6 +210,7 @@ def _run_part(routes: list[SubjectRoute], job: SegmentJob) -> PartData:
         extra_folders=[PREDICTIONS_FOLDER, LOGS_FOLDER], generated_by=_generated_by(job.model),
         atlas_regions={str(k): v for k, v in table.items()},
         routes={r.case: r.inputs_used for r in routes if r.served},
+        stage_seconds={stage: round(value, 2) for stage, value in seconds.items()},
     )  # fmt: skip
     return PartData(rows_as_text(results), meta, folder)
 

@@ -278,7 +278,7 @@ def test_a_subject_whose_regions_fail_qc_keeps_its_mask_and_is_flagged(trained, 
     for name in ("sub-004_FLAIR.nii.gz", "sub-004_T1w.nii.gz"):
         nib.save(nib.Nifti1Image(noise, flair.affine, flair.header), anat / name)
     command = [str(BIN / "nnunet_wmh"), "segment", str(cohort), "--model", str(model), "--out", str(tmp_path / "out"),
-               "--device", "cpu", "--disable-tta", *_atlas(root), "-q", "--strict"]  # fmt: skip
+               "--device", "cpu", "--disable-tta", *_atlas(root), "-q", "--strict", "--jobs", "2"]  # fmt: skip
     completed = subprocess.run(command, env=environment, cwd=root, capture_output=True, text=True, timeout=900)
 
     assert completed.returncode == 3, completed.stdout + completed.stderr
