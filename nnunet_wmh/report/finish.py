@@ -191,10 +191,11 @@ def merge_report(out: str | os.PathLike[str], *, overwrite: bool = False) -> Rep
     return with_run_summary(merged, "report-merge", clock)
 
 
-def with_run_summary(result: ReportResult, command: str, clock: Stopwatch) -> ReportResult:
-    """``result`` with the :class:`~nnunet_wmh.runs.summary.RunSummary` of the run that made it."""
+def with_run_summary(result: ReportResult, command: str, clock: Stopwatch, *, earlier: int = 0) -> ReportResult:
+    """``result`` with the :class:`~nnunet_wmh.runs.summary.RunSummary` of the run that made it (``earlier``:
+    cases a stopped run had finished, which this one resumed)."""
     done = len(result.cases) if result.finished else len(result.cases) - result.skipped  # a part lists its skipped
     out = result.out_dir if result.finished else result.files["part"]
-    summary = RunSummary(command, out, done, "case", skipped=result.skipped, seconds=clock.seconds,
-                         finished=result.finished, flagged=len(result.flagged))  # fmt: skip
+    summary = RunSummary(command, out, done - earlier, "case", skipped=result.skipped, earlier=earlier,
+                         seconds=clock.seconds, finished=result.finished, flagged=len(result.flagged))  # fmt: skip
     return replace(result, run_summary=summary)

@@ -101,7 +101,7 @@ def _qc_row(measured: CaseMeasurement, base: dict[str, Any]) -> dict[str, Any]:
 def case_rows(measured: CaseMeasurement) -> CaseRows:
     """The rows of one measured case for every table of the report."""
     base = _identity(measured)
-    region_rows = [] if measured.burden is None else [{**base, **row} for row in measured.burden.rows()]
+    region_rows = [] if measured.burden is None else [{**base, **row, "flag": ""} for row in measured.burden.rows()]
     region_names = {} if measured.regions is None else measured.regions.index.as_table()
     return CaseRows(
         case=measured.inputs.case,

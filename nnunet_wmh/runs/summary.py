@@ -46,10 +46,10 @@ class RunSummary:
 
     def line(self) -> str:
         """``convert: 12 subject(s) done, 1 skipped in 3.4 s -> /data/raw/Dataset501_WMH``
-        (``segment: 100 case(s) done, 3 flagged (see qc.tsv), 1 skipped in ...``)."""
+        (``segment: 60 case(s) done, 40 done earlier, 3 flagged (see qc.tsv), 1 skipped in ...``)."""
         counts = [f"{self.done} {self.unit}(s) done"]
-        counts += [f"{self.flagged} flagged (see qc.tsv)"] if self.flagged else []
         counts += [f"{self.earlier} done earlier"] if self.earlier else []
+        counts += [f"{self.flagged} flagged (see qc.tsv)"] if self.flagged else []
         counts += [f"{self.skipped} skipped"] if self.skipped else []
         what = "" if self.finished else " (a part; join the parts with report-merge)"
         return f"{self.command}: {', '.join(counts)} in {self.seconds:.1f} s -> {self.out}{what}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ from nnunet_wmh.nnunet.model import TrainedModel, open_model
 from nnunet_wmh.nnunet.predictor import ModelRunner
 from nnunet_wmh.report.case import CaseSettings
 from nnunet_wmh.report.finish import ReportResult, complete_part, with_run_summary
+from nnunet_wmh.report.inputs import CaseInputs
 from nnunet_wmh.report.run import CaseWriter
 from nnunet_wmh.report.schema import REPORT_JSON, part_meta, rows_as_text
 from nnunet_wmh.runs.options import RunOptions, resolve_options
@@ -41,6 +43,15 @@ from nnunet_wmh.segment.case import LOGS_FOLDER, PREDICTIONS_FOLDER, segment_sub
 from nnunet_wmh.segment.inputs import SegmentSource, input_subjects, require_served, with_model_modalities
 from nnunet_wmh.segment.options import SegmentOptions
 from nnunet_wmh.segment.prepare import RegionSource, prepare_subject
+from nnunet_wmh.segment.resume import (
+    SubjectLedger,
+    case_digest,
+    clear_case,
+    link_cases,
+    model_stamp,
+    remove_work,
+    work_folder,
+)
 from nnunet_wmh.segment.routes import SubjectRoute, route_subjects
 
 #: What report.json records as ``inputs.zones`` when the built-in atlas gives the ventricle and brain masks.
@@ -116,29 +127,73 @@ def _checked_routes(routes: list[SubjectRoute], *, skip_invalid: bool, jobs: int
     return [r for r in served if r.case not in bad], skipped
 
 
-def _segment_all(routes, runner, folder, regions, *, skip_invalid: bool, jobs: int, progress: bool):
-    """Segment every route: ``jobs`` worker processes co-register and register the subjects ahead
-    (:func:`~nnunet_wmh.segment.prepare.prepare_subject`) while this process predicts them one after another with
-    the model loaded once. Returns the report inputs, the skipped rows of failures (with ``skip_invalid``) and
-    the seconds per stage summed over the subjects."""
-    inputs, skipped, problems, seconds = [], [], [], {}
-    prepare = functools.partial(prepare_subject, folder=folder, regions=regions)
+@dataclass(frozen=True)
+class Workplace:
+    """Where a part's subjects are segmented (``OUT.partial/part-K-of-N``), its ledger, each case's digest."""
+
+    folder: Path
+    ledger: SubjectLedger
+    digests: dict[str, str]
+
+
+def _workplace(routes: list[SubjectRoute], job: SegmentJob) -> Workplace:
+    folder = work_folder(job.target.out_dir, job.run.part_id, job.run.num_parts)
+    if job.run.overwrite:  # start over
+        shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    model, options = model_stamp(job.model), job.options.recorded(job.run.device)
+    digests = {route.case: case_digest(route, model, options) for route in routes}
+    return Workplace(folder, SubjectLedger(folder), digests)
+
+
+def _restored(routes: list[SubjectRoute], work: Workplace) -> tuple[list[CaseInputs], list[SubjectRoute], dict]:
+    """The inputs of the subjects an earlier run finished (and their stage seconds), and the routes left to do."""
+    inputs, todo, seconds = [], [], {}
+    for route in routes:
+        restored = work.ledger.restore(route, work.digests[route.case])
+        if restored is None:
+            clear_case(work.folder, route)
+            todo.append(route)
+            continue
+        inputs.append(restored[0])
+        _add_seconds(seconds, restored[1])
+    return inputs, todo, seconds
+
+
+def _add_seconds(total: dict[str, float], seconds: dict[str, float]) -> None:
+    for stage, value in seconds.items():
+        total[stage] = total.get(stage, 0.0) + value
+
+
+def _segment_all(routes, runner, work: Workplace, regions, *, skip_invalid: bool, jobs: int, progress: bool):
+    """Segment every route not finished by an earlier run: ``jobs`` worker processes co-register and register
+    the subjects ahead (:func:`~nnunet_wmh.segment.prepare.prepare_subject`) while this process predicts them one
+    after another with the model loaded once; each finished subject is recorded. Returns the report inputs (in
+    route order), the skipped rows of failures (with ``skip_invalid``), the seconds per stage summed over the
+    subjects, and how many subjects an earlier run had finished."""
+    earlier, todo, seconds = _restored(routes, work)
+    fresh, skipped, problems = [], [], []
+    prepare = functools.partial(prepare_subject, folder=work.folder, regions=regions)
     regions_name = None if regions is None else regions.name
-    with tqdm(total=len(routes), desc="segmenting", unit="subject", disable=not progress) as bar:
-        for route, prepared, problem in pipelined(prepare, routes, jobs=jobs):
+    with tqdm(total=len(routes), initial=len(earlier), desc="segmenting", unit="subject",
+              disable=not progress) as bar:  # fmt: skip
+        for route, prepared, problem in pipelined(prepare, todo, jobs=jobs):
             try:
                 if problem is not None:
                     raise problem
-                inputs.append(segment_subject(route, runner, folder, prepared, regions_name))
-                for stage, value in prepared.seconds.items():
-                    seconds[stage] = seconds.get(stage, 0.0) + value
+                inputs = segment_subject(route, runner, work.folder, prepared, regions_name)
+                work.ledger.finish(route, work.digests[route.case], inputs, prepared.seconds)
+                fresh.append(inputs)
+                _add_seconds(seconds, prepared.seconds)
             except InputDataError as exc:
                 problems.append(exc)
                 skipped.append(_skipped_row(route, exc.problem))
             bar.update()
     if problems and not skip_invalid:
         raise InvalidInputsError(problems, consequence="nothing was written; `skip_invalid` lists them and goes on")
-    return inputs, skipped, seconds
+    order = {route.case: k for k, route in enumerate(routes)}
+    inputs = sorted(earlier + fresh, key=lambda case_inputs: order[case_inputs.case])
+    return inputs, skipped, seconds, len(earlier)
 
 
 def _recorded_inputs(source: SegmentSource, model: TrainedModel, out_dir: Path) -> dict[str, Any]:
@@ -186,17 +241,20 @@ def _region_names(model: TrainedModel, regions: RegionSource | None) -> dict[int
 
 
 def _run_part(routes: list[SubjectRoute], job: SegmentJob) -> PartData:
-    """Segment and measure the routes of one part into the part's folder."""
+    """Segment the routes of one part in its work folder (resuming an earlier run's), then measure them into the
+    part's folder, where the work folder's files are linked."""
     options, run, folder = job.options, job.run, job.target.folder
     served, skipped = _checked_routes(routes, skip_invalid=options.skip_invalid, jobs=run.jobs, progress=run.progress)
     _require_some(routes, served, skipped, job.target)
     regions = _region_source(job.model, options, job.scratch)
-    log = folder / LOGS_FOLDER / f"nnunet_part-{run.part_id}-of-{run.num_parts}.log"
+    work = _workplace(served, job)
+    log = work.folder / LOGS_FOLDER / f"nnunet_part-{run.part_id}-of-{run.num_parts}.log"
     runner = ModelRunner(job.model, device=torch_device(run.device), mirroring=options.mirroring, log=log,
                          trainer_paths=options.trainer_paths)  # fmt: skip
-    inputs, failed, seconds = _segment_all(served, runner, folder, regions, skip_invalid=options.skip_invalid,
-                                           jobs=run.jobs, progress=run.progress)  # fmt: skip
+    inputs, failed, seconds, earlier = _segment_all(served, runner, work, regions, skip_invalid=options.skip_invalid,
+                                                    jobs=run.jobs, progress=run.progress)  # fmt: skip
     _require_some(routes, inputs, skipped + failed, job.target)
+    link_cases(work.folder, folder, [r for r in served if r.case in {i.case for i in inputs}])
     table = _region_names(job.model, regions)
     writer = CaseWriter(CaseSettings(job.model.convention, table, options.report), folder, bids=True)
     measured, problems = map_collecting_problems(writer, inputs, jobs=run.jobs, desc="report", unit="case",
@@ -210,7 +268,7 @@ def _run_part(routes: list[SubjectRoute], job: SegmentJob) -> PartData:
         extra_folders=[PREDICTIONS_FOLDER, LOGS_FOLDER], generated_by=_generated_by(job.model),
         atlas_regions={str(k): v for k, v in table.items()},
         routes={r.case: r.inputs_used for r in routes if r.served},
-        stage_seconds={stage: round(value, 2) for stage, value in seconds.items()},
+        stage_seconds={stage: round(value, 2) for stage, value in seconds.items()}, resumed=earlier,
     )  # fmt: skip
     return PartData(rows_as_text(results), meta, folder)
 
@@ -269,4 +327,5 @@ def segment_cohort(
         job = SegmentJob(trained, options, run, target, scratch, provenance)
         part = _run_part([r for r in routes if r.case in mine], job)
         result = complete_part(part, target, bids=target.out_dir, overwrite=run.overwrite)
-    return with_run_summary(result, "segment", clock)
+    remove_work(target.out_dir, run.part_id, run.num_parts)
+    return with_run_summary(result, "segment", clock, earlier=part.meta["resumed"])

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nibabel as nib
@@ -302,3 +303,35 @@ def test_a_subject_whose_regions_fail_qc_keeps_its_mask_and_is_flagged(trained, 
     expected = [row for row in read_tsv(segmented / "regions.tsv") if row["case"] == "sub-001"]
     assert [r["lesion_volume_ml"] for r in complete] == [r["lesion_volume_ml"] for r in expected]
     assert {r["flag"] for r in complete} == {""}
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_where_it_stopped_and_equals_an_uninterrupted_run(trained, segmented, tmp_path):
+    """The run is killed (SIGKILL) once its first subject is recorded; the same command again does only the
+    others ("N done earlier"), and its tables and masks equal the uninterrupted run's; the work folder goes."""
+    root, environment, model = trained
+    out = tmp_path / "resumed"
+    command = [str(BIN / "nnunet_wmh"), "segment", "bids", "--model", str(model), "--out", str(out), "--device", "cpu",
+               "--disable-tta", *_atlas(root), "-q"]  # fmt: skip
+    ledger = tmp_path / "resumed.partial" / "part-0-of-1" / "done"
+    process = subprocess.Popen(command, env=environment, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600
+    while process.poll() is None and not list(ledger.glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.kill()
+    process.wait()
+    finished_before = len(list(ledger.glob("*.json")))
+    assert 1 <= finished_before < 4 and not out.exists()
+
+    output = run(command, environment, root)
+
+    assert f"{4 - finished_before} case(s) done, {finished_before} done earlier" in output
+    for table in ("subjects.tsv", "regions.tsv", "lesions.tsv", "qc.tsv", "skipped.tsv"):
+        assert (out / table).read_text() == (segmented / table).read_text(), table
+    for case in ("sub-001", "sub-002", "sub-003", "sub-004"):
+        np.testing.assert_array_equal(_voxels(out / "predictions" / f"{case}.nii.gz"),
+                                      _voxels(segmented / "predictions" / f"{case}.nii.gz"))  # fmt: skip
+        assert sorted(p.name for p in _anat(out, case).iterdir()) == sorted(
+            p.name for p in _anat(segmented, case).iterdir()
+        )
+    assert not (tmp_path / "resumed.partial").exists()

@@ -1,0 +1,71 @@
+"""The ledger of a segment run's finished subjects: what makes a subject done, and what makes it done again."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from nnunet_wmh.cohorts.subject import Subject
+from nnunet_wmh.report.inputs import CaseInputs
+from nnunet_wmh.segment.resume import SubjectLedger, case_digest, clear_case, link_cases, work_folder
+from nnunet_wmh.segment.routes import SubjectRoute
+
+
+def _route(tmp_path: Path) -> SubjectRoute:
+    flair = tmp_path / "in" / "FLAIR.nii.gz"
+    flair.parent.mkdir(parents=True, exist_ok=True)
+    flair.write_bytes(b"flair")
+    subject = Subject("01", None, "site", tmp_path / "in", "sub-01", "01", flair=flair)
+    return SubjectRoute(subject, "sub-01", ("flair", "flair"))
+
+
+def _finished(folder: Path, route: SubjectRoute) -> CaseInputs:
+    prediction = folder / "predictions" / "sub-01.nii.gz"
+    region_map = folder / "bids" / "sub-01" / "anat" / "sub-01_space-FLAIR_desc-regions_dseg.nii.gz"
+    for path in (prediction, region_map):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"nifti")
+    return CaseInputs("sub-01", prediction, regions=region_map, qc_extra=(("regions_qc", "pass"),))
+
+
+def test_a_finished_subject_is_restored_with_its_files_and_qc_columns(tmp_path):
+    folder, route = work_folder(tmp_path / "out", 0, 1), _route(tmp_path)
+    ledger, digest = SubjectLedger(folder), case_digest(route, {"model": 1}, {"folds": None})
+    ledger.finish(route, digest, _finished(folder, route), {"register": 2.5, "predict": 0.5})
+
+    inputs, seconds = ledger.restore(route, digest)
+
+    assert folder == tmp_path / "out.partial" / "part-0-of-1"
+    assert inputs.prediction == folder / "predictions" / "sub-01.nii.gz" and inputs.regions.is_file()
+    assert inputs.qc_extra == (("regions_qc", "pass"),) and inputs.image == route.subject.flair
+    assert seconds == {"register": 2.5, "predict": 0.5}
+
+
+def test_a_changed_image_option_or_model_or_a_missing_file_makes_the_subject_run_again(tmp_path):
+    folder, route = work_folder(tmp_path / "out", 0, 1), _route(tmp_path)
+    ledger, digest = SubjectLedger(folder), case_digest(route, {"model": 1}, {"folds": None})
+    ledger.finish(route, digest, _finished(folder, route), {})
+    assert case_digest(route, {"model": 2}, {"folds": None}) != digest
+    assert case_digest(route, {"model": 1}, {"folds": ["0"]}) != digest
+    route.subject.flair.write_bytes(b"another flair")
+    os.utime(route.subject.flair, ns=(1, 1))
+    assert case_digest(route, {"model": 1}, {"folds": None}) != digest
+    (folder / "predictions" / "sub-01.nii.gz").unlink()
+    assert ledger.restore(route, digest) is None
+
+
+def test_only_the_files_of_the_given_subjects_reach_the_output_and_old_ones_are_cleared(tmp_path):
+    folder, route = work_folder(tmp_path / "out", 0, 1), _route(tmp_path)
+    _finished(folder, route)
+    stray = folder / "bids" / "sub-99" / "anat" / "sub-99_space-FLAIR_desc-regions_dseg.nii.gz"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"left over from a subject no longer in the cohort")
+    target = tmp_path / "staging"
+
+    link_cases(folder, target, [route])
+
+    assert sorted(str(p.relative_to(target)) for p in target.rglob("*.nii.gz")) == [
+        "bids/sub-01/anat/sub-01_space-FLAIR_desc-regions_dseg.nii.gz", "predictions/sub-01.nii.gz"]  # fmt: skip
+    clear_case(folder, route)
+    assert not (folder / "predictions" / "sub-01.nii.gz").exists() and stray.is_file()
+    assert (target / "predictions" / "sub-01.nii.gz").read_bytes() == b"nifti"  # a link outlives its source
