@@ -27,7 +27,7 @@ from nnunet_wmh.cohorts.single_subject import SubjectFiles
 from nnunet_wmh.cohorts.subject import MODALITY_NAMES, ZERO
 from nnunet_wmh.errors import InputDataError, InvalidInputsError
 from nnunet_wmh.io import read_subject_image
-from nnunet_wmh.nnunet.device import torch_device
+from nnunet_wmh.nnunet.device import compute_threads_beside_workers, torch_device
 from nnunet_wmh.nnunet.model import TrainedModel, open_model
 from nnunet_wmh.nnunet.predictor import ModelRunner
 from nnunet_wmh.report.case import CaseSettings
@@ -249,10 +249,13 @@ def _run_part(routes: list[SubjectRoute], job: SegmentJob) -> PartData:
     regions = _region_source(job.model, options, job.scratch)
     work = _workplace(served, job)
     log = work.folder / LOGS_FOLDER / f"nnunet_part-{run.part_id}-of-{run.num_parts}.log"
-    runner = ModelRunner(job.model, device=torch_device(run.device), mirroring=options.mirroring, log=log,
+    device = torch_device(run.device)
+    runner = ModelRunner(job.model, device=device, mirroring=options.mirroring, log=log,
                          trainer_paths=options.trainer_paths)  # fmt: skip
-    inputs, failed, seconds, earlier = _segment_all(served, runner, work, regions, skip_invalid=options.skip_invalid,
-                                                    jobs=run.jobs, progress=run.progress)  # fmt: skip
+    with compute_threads_beside_workers(device, min(run.jobs, len(served))):
+        inputs, failed, seconds, earlier = _segment_all(
+            served, runner, work, regions, jobs=run.jobs, skip_invalid=options.skip_invalid, progress=run.progress
+        )
     _require_some(routes, inputs, skipped + failed, job.target)
     link_cases(work.folder, folder, [r for r in served if r.case in {i.case for i in inputs}])
     table = _region_names(job.model, regions)
