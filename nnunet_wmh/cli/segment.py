@@ -8,6 +8,8 @@ uncertainty, pictures, index.html and BIDS derivatives (sub-X/anat/...)."""
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from nnunet_wmh.cli.flags import (
     add_atlas_flags,
@@ -23,7 +25,7 @@ from nnunet_wmh.cli.report import print_report
 from nnunet_wmh.cli.slurm import add_slurm_arguments, check_slurm_flags, print_submission, slurm_options
 from nnunet_wmh.cohorts.read import LAYOUTS
 from nnunet_wmh.cohorts.single_subject import SubjectFiles
-from nnunet_wmh.errors import UsageError
+from nnunet_wmh.errors import NnunetWmhError, UsageError
 from nnunet_wmh.modalities import KNOWN_MODALITIES, MODALITY_NAMES, other_modalities
 from nnunet_wmh.registration import TRANSFORM_KINDS
 from nnunet_wmh.report.options import CONNECTIVITIES
@@ -123,6 +125,16 @@ def segment_options(args: argparse.Namespace) -> SegmentOptions:
     return options_from(SegmentOptions, args)
 
 
+def _say_how_to_continue(out: Path) -> None:
+    """After a stopped run: the subjects it finished are kept; the same command continues."""
+    from nnunet_wmh.segment.resume import work_root  # heavy: nibabel, the model module (only after a stop)
+
+    finished = list(work_root(out.absolute()).glob("part-*/done/*.json"))
+    if finished:
+        print(f"nnunet_wmh: note: {len(finished)} subject(s) finished are kept in {work_root(out.absolute())}; "
+              "run the same command again to continue (--overwrite starts over)", file=sys.stderr)  # fmt: skip
+
+
 def run(args: argparse.Namespace) -> int:
     """Segment (or submit the SLURM jobs); print the report's figures and the subjects skipped."""
     from nnunet_wmh.segment.run import segment_cohort  # heavy: torch, nnU-Net, SimpleITK
@@ -134,7 +146,11 @@ def run(args: argparse.Namespace) -> int:
 
         print_submission(submit_segment(source, model, args.out, slurm_options(args), options, run))
         return EXIT_OK
-    result = segment_cohort(source, model, args.out, options, run)
+    try:
+        result = segment_cohort(source, model, args.out, options, run)
+    except (KeyboardInterrupt, NnunetWmhError):
+        _say_how_to_continue(Path(args.out))
+        raise
     print_report(result, args.render)
     skipped = result.files.get("skipped.tsv")
     if skipped is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import collections
 import itertools
+import multiprocessing
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -80,6 +82,11 @@ def map_collecting_problems(
     return [result for result, _ in pairs], [problem for _, problem in pairs if problem is not None]
 
 
+def _ignore_interrupts() -> None:
+    """Worker start-up: Ctrl-C is the main process's to handle (it stops the workers), not each worker's."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def pipelined(
     function: Callable[[T], R], items: Sequence[T], *, jobs: int
 ) -> Iterator[tuple[T, R | None, InputDataError | None]]:
@@ -87,7 +94,9 @@ def pipelined(
     the caller works on the results already yielded (a plain loop in this process for ``jobs == 1``).
 
     At most ``2 * jobs`` items are in flight, so memory stays bounded on a cohort of any size; an item whose
-    ``function`` raises :class:`InputDataError` comes back with the problem (the others go on).
+    ``function`` raises :class:`InputDataError` comes back with the problem (the others go on). The workers
+    ignore Ctrl-C; when the caller stops early (an error, Ctrl-C, ``close()``) they are terminated at once, not
+    waited for (a worker mid-registration would otherwise hold the interrupted run for seconds, or forever).
     """
     check_jobs(jobs)
     collect = _CollectProblems(function)
@@ -95,21 +104,27 @@ def pipelined(
         for item in items:
             yield (item, *collect(item))
         return
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)))
+    pool = multiprocessing.Pool(min(jobs, len(items)), initializer=_ignore_interrupts)
+    finished = False
     try:
         pending: collections.deque = collections.deque()
         upcoming = iter(items)
         for item in itertools.islice(upcoming, 2 * jobs):
-            pending.append((item, pool.submit(collect, item)))
+            pending.append((item, pool.apply_async(collect, (item,))))
         while pending:
             item, future = pending.popleft()
-            result, problem = future.result()
+            result, problem = future.get()
             next_item = next(upcoming, _END)
             if next_item is not _END:
-                pending.append((next_item, pool.submit(collect, next_item)))
+                pending.append((next_item, pool.apply_async(collect, (next_item,))))
             yield item, result, problem
-    finally:  # the caller stopped early (an error, Ctrl-C): drop what has not started
-        pool.shutdown(wait=True, cancel_futures=True)
+        finished = True
+    finally:
+        if finished:
+            pool.close()
+        else:
+            pool.terminate()
+        pool.join()
 
 
 _END = object()

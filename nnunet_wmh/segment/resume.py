@@ -100,7 +100,7 @@ class SubjectLedger:
 def case_files(folder: Path, route: SubjectRoute) -> list[Path]:
     """Every file a subject has in a work folder: its prediction and the files of its BIDS folder that carry its
     prefix (moved images, transforms, region maps, masks)."""
-    from nnunet_wmh.segment.case import PREDICTIONS_FOLDER  # the module that writes them
+    from nnunet_wmh.segment.case import PREDICTIONS_FOLDER  # heavy: torch (the predictor); the module that writes it
     from nnunet_wmh.segment.prepare import bids_anat_folder
 
     anat, prefix = bids_anat_folder(folder / "bids", route)
@@ -137,3 +137,11 @@ def remove_work(out_dir: Path, part_id: int, num_parts: int) -> None:
     root = work_root(out_dir)
     if root.is_dir() and not any(root.iterdir()):
         root.rmdir()
+
+
+def keep_only_finished_work(out_dir: Path, part_id: int, num_parts: int) -> None:
+    """After a run that stopped: keep the work folder only if it holds a finished subject (something to resume);
+    a run that failed before any subject (a bad model, a bad option) leaves nothing behind."""
+    ledger = work_folder(out_dir, part_id, num_parts) / LEDGER_FOLDER
+    if not any(ledger.glob("*.json")):
+        remove_work(out_dir, part_id, num_parts)

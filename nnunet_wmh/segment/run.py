@@ -47,6 +47,7 @@ from nnunet_wmh.segment.resume import (
     SubjectLedger,
     case_digest,
     clear_case,
+    keep_only_finished_work,
     link_cases,
     model_stamp,
     remove_work,
@@ -328,7 +329,11 @@ def segment_cohort(
         mine = set(part_cases(all_cases, run.part_id, run.num_parts))
         provenance = _provenance(trained, options, run, _recorded_inputs(source, trained, target.out_dir), all_cases)
         job = SegmentJob(trained, options, run, target, scratch, provenance)
-        part = _run_part([r for r in routes if r.case in mine], job)
+        try:
+            part = _run_part([r for r in routes if r.case in mine], job)
+        except BaseException:
+            keep_only_finished_work(target.out_dir, run.part_id, run.num_parts)
+            raise
         result = complete_part(part, target, bids=target.out_dir, overwrite=run.overwrite)
     remove_work(target.out_dir, run.part_id, run.num_parts)
     return with_run_summary(result, "segment", clock, earlier=part.meta["resumed"])
