@@ -85,7 +85,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-pictures", dest="pictures", action="store_false",
                         help="tables only (no PNGs, no index.html)")  # fmt: skip
     parser.add_argument("--skip-invalid", action="store_true", help="list unreadable subjects and go on")
-    add_run_flags(parser, jobs="worker processes for checks and tables", parts=True, device=True, strict=True)
+    add_run_flags(parser, jobs="worker processes for the registrations (ahead of the prediction), checks and tables",
+                  parts=True, device=True, strict=True)  # fmt: skip
     add_slurm_arguments(parser, gpu_jobs="the parts")
 
 

@@ -34,8 +34,9 @@ class SegmentOptions:
     layout
         Cohort layout (``wmh2017``, ``bids``, ``manifest``); None: detected.
     skip_invalid
-        List subjects whose images cannot be read or registered in ``skipped.tsv`` and go on; by default
-        every such problem is reported at once and nothing is written.
+        List subjects whose images cannot be read (or that SimpleITK cannot co-register at all) in
+        ``skipped.tsv`` and go on; by default every such problem is reported at once and nothing is written.
+        A registration that ends but fails its QC is not a problem but a flag (the lesion mask is written).
     trainer_paths
         Further folders with the model's trainer classes.
     connectivity, min_lesion_mm3, pictures
