@@ -128,6 +128,10 @@ def _checked_routes(routes: list[SubjectRoute], *, skip_invalid: bool, jobs: int
     return [r for r in served if r.case not in bad], skipped
 
 
+#: Options that do not change a subject's files: rerunning a stopped run with ``--skip-invalid`` redoes nothing.
+NOT_IN_DIGEST = ("skip_invalid", "trainer_paths")
+
+
 @dataclass(frozen=True)
 class Workplace:
     """Where a part's subjects are segmented (``OUT.partial/part-K-of-N``), its ledger, each case's digest."""
@@ -143,6 +147,8 @@ def _workplace(routes: list[SubjectRoute], job: SegmentJob) -> Workplace:
         shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     model, options = model_stamp(job.model), job.options.recorded(job.run.device)
+    for name in NOT_IN_DIGEST:  # they decide which subjects run, not what a subject's files hold
+        options.pop(name)
     digests = {route.case: case_digest(route, model, options) for route in routes}
     return Workplace(folder, SubjectLedger(folder), digests)
 

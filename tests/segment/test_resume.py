@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 from nnunet_wmh.cohorts.subject import Subject
 from nnunet_wmh.report.inputs import CaseInputs
 from nnunet_wmh.segment.resume import SubjectLedger, case_digest, clear_case, link_cases, work_folder
 from nnunet_wmh.segment.routes import SubjectRoute
+from tests.helpers.models import write_model_folder
 
 
 def _route(tmp_path: Path) -> SubjectRoute:
@@ -69,3 +71,25 @@ def test_only_the_files_of_the_given_subjects_reach_the_output_and_old_ones_are_
     clear_case(folder, route)
     assert not (folder / "predictions" / "sub-01.nii.gz").exists() and stray.is_file()
     assert (target / "predictions" / "sub-01.nii.gz").read_bytes() == b"nifti"  # a link outlives its source
+
+
+def test_rerunning_with_skip_invalid_keeps_the_finished_subjects_but_another_transform_does_not(tmp_path):
+    """A run stopped by a bad subject is rerun with --skip-invalid: that changes which subjects run, not what a
+    finished subject's files hold, so its digest stays; an option that changes the files changes it."""
+    from nnunet_wmh.nnunet.model import open_model
+    from nnunet_wmh.runs.options import RunOptions
+    from nnunet_wmh.segment.options import SegmentOptions
+    from nnunet_wmh.segment.run import _workplace
+
+    block = {"inputs": "flair", "channels": 1, "encoding": "lesion"}
+    model = open_model(write_model_folder(tmp_path, {"channel_names": {"0": "FLAIR"}, "nnunet_wmh": block,
+                                                     "labels": {"background": 0, "wmh": 1}}),
+                       folds=None, checkpoint="checkpoint_final.pth", unpack_dir=tmp_path / "unpacked")  # fmt: skip
+    route, target = _route(tmp_path), SimpleNamespace(out_dir=tmp_path / "out")
+
+    def digest(**options) -> str:
+        job = SimpleNamespace(model=model, options=SegmentOptions(**options), run=RunOptions(), target=target)
+        return _workplace([route], job).digests["sub-01"]
+
+    assert digest() == digest(skip_invalid=True)
+    assert digest() != digest(transform="rigid")
