@@ -1,9 +1,11 @@
 """``nnunet_wmh segment``: a cohort of raw scans (or one subject) to WMH masks, region maps and burden tables.
 
 A run reads the cohort, opens the model (folder or zip), routes every subject (:mod:`.routes`), checks the
-images of its part, loads the model once and segments each subject (:mod:`.case`), then measures the cases
-with the report's own code. A single run builds the whole output in a temporary folder and moves it into place
-when complete; with ``num_parts > 1`` each run writes ``OUT/parts/part-K-of-N`` and ``report-merge`` joins them.
+images of its part, registers the subjects in ``jobs`` worker processes (:mod:`.prepare`) while it predicts them
+with the model loaded once (:mod:`.case`), then measures the cases with the report's own code. The subjects are
+done in ``OUT.partial/`` and recorded one by one, so a stopped run continues where it stopped (:mod:`.resume`).
+A single run builds the whole output in a temporary folder and moves it into place when complete; with
+``num_parts > 1`` each run writes ``OUT/parts/part-K-of-N`` and ``report-merge`` joins them.
 
 Output (``OUT``, also a BIDS derivatives dataset): the report's tables, ``qc.tsv`` with each case's route and
 uncertainty, ``skipped.tsv``, ``qc/`` pictures, ``index.html``, ``report.json``, ``predictions/``,
