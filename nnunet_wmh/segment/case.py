@@ -13,7 +13,6 @@ Files of a case, inside the run's (or part's) folder:
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,13 +25,11 @@ from nnunet_wmh.report.bids import bids_entities
 from nnunet_wmh.report.burden import MM3_PER_ML
 from nnunet_wmh.report.cohort_tables import EXTRA_FLAGS, REGIONS_QC
 from nnunet_wmh.report.inputs import CaseInputs
-from nnunet_wmh.segment.prepare import GateResult, PreparedSubject, bids_anat_folder
+from nnunet_wmh.segment.prepare import PREDICTIONS_FOLDER, GateResult, PreparedSubject, bids_anat_folder
 from nnunet_wmh.segment.routes import SubjectRoute
 from nnunet_wmh.segment.uncertainty import lesion_probability, uncertainty_figures
 from nnunet_wmh.tsv import MISSING, format_cell
 
-#: The run's folders beside the report: nnU-Net's label maps, and the logs of its commands.
-PREDICTIONS_FOLDER, LOGS_FOLDER = "predictions", "logs"
 #: A total lesion volume above this (mL) is flagged as implausible (the largest WMH loads reported are ~100 mL).
 IMPLAUSIBLE_LESION_ML = 150.0
 #: A mean lesion entropy above this (bits) flags the case as uncertain.
@@ -83,7 +80,7 @@ def segment_subject(
 
     Returns the case's inputs for the report, with the route, the gates and the uncertainty as extra qc columns.
     """
-    subject, model, started = route.subject, runner.model, time.perf_counter()
+    subject, model = route.subject, runner.model
     reference_path = subject.reference_image
     assert reference_path is not None, "routes serve subjects with an image"
     reference = load_nifti(reference_path)
@@ -116,7 +113,6 @@ def segment_subject(
         **{name: format_cell(value) for name, value in figures.items()},
         EXTRA_FLAGS: _flags(lesion_ml, figures["lesion_entropy_bits"], *gates),
     }
-    prepared.seconds["predict"] = time.perf_counter() - started
     return CaseInputs(
         case=route.case,
         prediction=prediction_path,

@@ -30,6 +30,9 @@ from nnunet_wmh.report.cohort_tables import FAILED_PREFIX
 from nnunet_wmh.segment.routes import SubjectRoute
 from nnunet_wmh.tsv import MISSING
 
+#: The run's folders beside the report: the label maps the model predicted, and the logs of its commands.
+PREDICTIONS_FOLDER, LOGS_FOLDER = "predictions", "logs"
+
 
 @dataclass(frozen=True)
 class RegionSource:

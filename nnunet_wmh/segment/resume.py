@@ -21,6 +21,7 @@ from nnunet_wmh.nnunet.model import TrainedModel
 from nnunet_wmh.report.bids import bids_entities
 from nnunet_wmh.report.inputs import CaseInputs
 from nnunet_wmh.runs.ledger import Ledger, digest_of
+from nnunet_wmh.segment.prepare import LOGS_FOLDER, PREDICTIONS_FOLDER, bids_anat_folder
 from nnunet_wmh.segment.routes import SubjectRoute
 
 #: The work folder of a run ``OUT`` is ``OUT`` + this suffix.
@@ -100,9 +101,6 @@ class SubjectLedger:
 def case_files(folder: Path, route: SubjectRoute) -> list[Path]:
     """Every file a subject has in a work folder: its prediction and the files of its BIDS folder that carry its
     prefix (moved images, transforms, region maps, masks)."""
-    from nnunet_wmh.segment.case import PREDICTIONS_FOLDER  # heavy: torch (the predictor); the module that writes it
-    from nnunet_wmh.segment.prepare import bids_anat_folder
-
     anat, prefix = bids_anat_folder(folder / "bids", route)
     found = sorted(anat.glob(f"{prefix}_*")) if anat.is_dir() else []
     prediction = folder / PREDICTIONS_FOLDER / f"{route.case}.nii.gz"
@@ -116,7 +114,9 @@ def clear_case(folder: Path, route: SubjectRoute) -> None:
         path.unlink()
 
 
-def link_cases(source: Path, target: Path, routes: list[SubjectRoute], folders: tuple[str, ...] = ("logs",)) -> None:
+def link_cases(
+    source: Path, target: Path, routes: list[SubjectRoute], folders: tuple[str, ...] = (LOGS_FOLDER,)
+) -> None:
     """Hard-link the files of ``routes`` (and every file of ``folders``) from the work folder ``source`` into the
     part's folder ``target`` (copied where a link cannot be made, e.g. across file systems); nothing else of the
     work folder reaches the output."""

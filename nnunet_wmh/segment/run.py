@@ -18,6 +18,7 @@ import functools
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,10 @@ from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.parallel import map_collecting_problems, map_with_progress, pipelined
 from nnunet_wmh.runs.parts import KEPT_ON_MERGE, PartData, PartTarget, cases_digest, part_cases, part_output
 from nnunet_wmh.runs.summary import Stopwatch
-from nnunet_wmh.segment.case import LOGS_FOLDER, PREDICTIONS_FOLDER, segment_subject
+from nnunet_wmh.segment.case import segment_subject
 from nnunet_wmh.segment.inputs import SegmentSource, input_subjects, require_served, with_model_modalities
 from nnunet_wmh.segment.options import SegmentOptions
-from nnunet_wmh.segment.prepare import RegionSource, prepare_subject
+from nnunet_wmh.segment.prepare import LOGS_FOLDER, PREDICTIONS_FOLDER, RegionSource, prepare_subject
 from nnunet_wmh.segment.resume import (
     SubjectLedger,
     case_digest,
@@ -190,10 +191,12 @@ def _segment_all(routes, runner, work: Workplace, regions, *, skip_invalid: bool
             try:
                 if problem is not None:
                     raise problem
+                started = time.perf_counter()
                 inputs = segment_subject(route, runner, work.folder, prepared, regions_name)
-                work.ledger.finish(route, work.digests[route.case], inputs, prepared.seconds)
+                subject_seconds = {**prepared.seconds, "predict": time.perf_counter() - started}
+                work.ledger.finish(route, work.digests[route.case], inputs, subject_seconds)
                 fresh.append(inputs)
-                _add_seconds(seconds, prepared.seconds)
+                _add_seconds(seconds, subject_seconds)
             except InputDataError as exc:
                 problems.append(exc)
                 skipped.append(_skipped_row(route, exc.problem))
