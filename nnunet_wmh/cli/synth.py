@@ -7,7 +7,7 @@ import argparse
 
 from nnunet_wmh.cli.flags import add_option, add_run_flags, add_seed_flag, given_once, options_from, run_options, warn
 from nnunet_wmh.cli.formatting import comma_list, finished
-from nnunet_wmh.synthetic.options import ACQUISITIONS, SIZES, SYNTH_LAYOUTS, SYNTH_MODALITIES, SynthOptions
+from nnunet_wmh.synthetic.options import ACQUISITIONS, ANATOMIES, SIZES, SYNTH_LAYOUTS, SYNTH_MODALITIES, SynthOptions
 
 NAME = "synth"
 SUMMARY = "write a deterministic synthetic cohort (WMH 2017 or BIDS layout)"
@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_option(parser, SynthOptions, "acquisition", "challenge: the challenge sites' grids; clinical2d: 2-D FLAIR "
                "of 16-30 slices of 5-8 mm, 0.45-0.5 mm pixels, skull-stripped, int16, LPS; clinical2d_t1: plus a 3-D "
                "T1 on its own grid", choices=ACQUISITIONS)  # fmt: skip
+    add_option(parser, SynthOptions, "anatomy", "phantom: the analytic brain (16 regions); mni152: the MNI152 "
+               "template's brain through each subject's own affine and warp, so the built-in atlas registers to it",
+               choices=ANATOMIES)  # fmt: skip
     add_option(parser, SynthOptions, "test_subjects", "wmh2017 layout: subjects written to test/", type=int)
     add_option(parser, SynthOptions, "sessions", "bids layout: sessions per subject", type=int)
     parser.add_argument("--sites", type=comma_list, help="only these sites, e.g. Utrecht,Singapore (default: all)")

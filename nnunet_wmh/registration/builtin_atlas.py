@@ -144,7 +144,7 @@ def lobe_masks(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> dict[str, np.ndar
     }
 
 
-def _brain_and_ventricles(t1: np.ndarray, gm: np.ndarray, wm: np.ndarray, affine: np.ndarray):
+def brain_and_ventricles(t1: np.ndarray, gm: np.ndarray, wm: np.ndarray, affine: np.ndarray):
     """``(brain, ventricles, (x, y, z) mm)`` of the template (bool arrays of the template's shape)."""
     from scipy import ndimage  # heavy: only while building the parcellation
 
@@ -170,7 +170,7 @@ def parcellate(t1: np.ndarray, gm: np.ndarray, wm: np.ndarray, affine: np.ndarra
         (X, Y, Z) uint8 region ids of ``data/builtin_regions.tsv``, 0 outside the white matter.
     """
     ids = {name: region_id for region_id, name in builtin_region_table().items()}
-    brain, ventricles, (x, y, z) = _brain_and_ventricles(t1, gm, wm, affine)
+    brain, ventricles, (x, y, z) = brain_and_ventricles(t1, gm, wm, affine)
     shells = depth_shells(brain, ventricles)
     white = (wm >= WM_THRESHOLD) & brain
     infratentorial = ((z < -10) & (y < -35)) | ((np.abs(x) < 12) & (z < -10) & (y < -10))
@@ -187,7 +187,7 @@ def parcellate(t1: np.ndarray, gm: np.ndarray, wm: np.ndarray, affine: np.ndarra
 
 def template_zones(t1: np.ndarray, gm: np.ndarray, wm: np.ndarray, affine: np.ndarray) -> np.ndarray:
     """The zones map on the template grid, (X, Y, Z) uint8: :data:`BRAIN_ZONE`, :data:`VENTRICLE_ZONE`, 0."""
-    brain, ventricles, _ = _brain_and_ventricles(t1, gm, wm, affine)
+    brain, ventricles, _ = brain_and_ventricles(t1, gm, wm, affine)
     zones = np.where(brain, BRAIN_ZONE, 0).astype(np.uint8)
     zones[ventricles] = VENTRICLE_ZONE
     return zones

@@ -83,9 +83,11 @@ def atlas_levels(fixed: sitk.Image) -> Levels:
     return shrink, tuple(factor * finest / 2 for factor in shrink)
 
 
-def _method(seed: int, levels: Levels | None = None) -> sitk.ImageRegistrationMethod:
+def _method(seed: int, levels: Levels | None = None, mask: sitk.Image | None = None) -> sitk.ImageRegistrationMethod:
     shrink, sigmas = levels or (SHRINK_FACTORS, SMOOTHING_SIGMAS_MM)
     method = sitk.ImageRegistrationMethod()
+    if mask is not None:
+        method.SetMetricFixedMask(mask)
     method.SetMetricAsMattesMutualInformation(numberOfHistogramBins=HISTOGRAM_BINS)
     method.SetMetricSamplingStrategy(method.RANDOM)
     method.SetMetricSamplingPercentage(SAMPLING_FRACTION, seed)
@@ -97,9 +99,14 @@ def _method(seed: int, levels: Levels | None = None) -> sitk.ImageRegistrationMe
 
 
 def _linear_stage(
-    fixed: sitk.Image, moving: sitk.Image, initial: sitk.Transform, seed: int, levels: Levels | None
+    fixed: sitk.Image,
+    moving: sitk.Image,
+    initial: sitk.Transform,
+    seed: int,
+    levels: Levels | None,
+    mask: sitk.Image | None = None,
 ) -> tuple[sitk.Transform, sitk.ImageRegistrationMethod]:
-    method = _method(seed, levels)
+    method = _method(seed, levels, mask)
     method.SetOptimizerAsRegularStepGradientDescent(
         learningRate=2.0, minStep=1e-5, numberOfIterations=ITERATIONS, relaxationFactor=0.7
     )
@@ -115,6 +122,7 @@ def register(
     kind: TransformKind = "affine",
     seed: int = 1,
     levels: Levels | None = None,
+    fixed_mask: sitk.Image | None = None,
 ) -> RegistrationResult:
     """Register ``moving`` to ``fixed``.
 
@@ -129,6 +137,10 @@ def register(
     levels
         Shrink factors and smoothing sigmas (mm) of the linear stages; default shrink 4, 2, 1 with 2, 1, 0 mm
         (:func:`atlas_levels` for an atlas).
+    fixed_mask
+        Where on ``fixed``'s grid (uint8, 1 inside) the affine and B-spline stages measure the metric; the rigid
+        stage always uses the whole image. An atlas of a skull-stripped brain is fitted to the inside of a head
+        this way (:func:`~nnunet_wmh.registration.atlas.metric_region`), not to its scalp.
 
     Raises
     ------
@@ -141,7 +153,7 @@ def register(
     moving = sitk.Cast(moving, sitk.sitkFloat32)
     try:
         with _one_thread():
-            return _registered(fixed, moving, kind, seed, levels)
+            return _registered(fixed, moving, kind, seed, levels, fixed_mask)
     except RuntimeError as exc:
         raise RegistrationRunError(str(exc).strip().splitlines()[-1]) from exc
 
@@ -159,8 +171,9 @@ def _one_thread() -> Iterator[None]:
 
 
 def _registered(
-    fixed: sitk.Image, moving: sitk.Image, kind: TransformKind, seed: int, levels: Levels | None
-) -> RegistrationResult:
+    fixed: sitk.Image, moving: sitk.Image, kind: TransformKind, seed: int, levels: Levels | None,
+    mask: sitk.Image | None,
+) -> RegistrationResult:  # fmt: skip
     """The stages of :func:`register` (SimpleITK's RuntimeError passes through)."""
     centred = sitk.CenteredTransformInitializer(
         fixed, moving, sitk.Euler3DTransform(), sitk.CenteredTransformInitializerFilter.MOMENTS
@@ -173,9 +186,9 @@ def _registered(
         affine.SetMatrix(euler.GetMatrix())
         affine.SetTranslation(euler.GetTranslation())
         affine.SetCenter(euler.GetCenter())
-        transform, method = _linear_stage(fixed, moving, affine, seed, levels)
+        transform, method = _linear_stage(fixed, moving, affine, seed, levels, mask)
     if kind == "affine+bspline":
-        transform, method = _bspline_stage(fixed, moving, transform, seed)
+        transform, method = _bspline_stage(fixed, moving, transform, seed, mask)
     return RegistrationResult(
         transform=transform,
         metric=float(method.GetMetricValue()),
@@ -206,10 +219,10 @@ def require_convergence(
 
 
 def _bspline_stage(
-    fixed: sitk.Image, moving: sitk.Image, linear: sitk.Transform, seed: int
+    fixed: sitk.Image, moving: sitk.Image, linear: sitk.Transform, seed: int, mask: sitk.Image | None = None
 ) -> tuple[sitk.Transform, sitk.ImageRegistrationMethod]:
     bspline = sitk.BSplineTransformInitializer(fixed, list(BSPLINE_MESH), order=3)
-    method = _method(seed)
+    method = _method(seed, mask=mask)
     method.SetShrinkFactorsPerLevel([2])
     method.SetSmoothingSigmasPerLevel([1.0])
     method.SetOptimizerAsLBFGSB(

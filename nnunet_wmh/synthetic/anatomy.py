@@ -1,5 +1,8 @@
 """The phantom's anatomy, defined analytically in a template space (mm, RAS+).
 
+:class:`PhantomAnatomy` is the interface every anatomy of ``synth`` offers (this analytic one, and the MNI152
+one of :mod:`~nnunet_wmh.synthetic.mni_anatomy`).
+
 Tissue classes (scalp, skull, CSF, cortex, white matter, lateral ventricles, deep grey nuclei), their
 (FLAIR, T1) intensities, the 16 white matter regions and FreeSurfer-style labels are functions of template
 coordinates, so any native grid can be sampled exactly. :class:`Blob` and :func:`blob_union` are the
@@ -194,3 +197,64 @@ def grid_world_points(shape: tuple[int, int, int], affine: np.ndarray) -> np.nda
     """World coordinates (mm) of every voxel centre, C order, shape (X*Y*Z, 3)."""
     ijk = np.indices(shape, dtype=np.float64).reshape(3, -1)
     return (affine[:3, :3] @ ijk).T + affine[:3, 3]
+
+
+#: Normalised brain radius below which the phantom's deep lesions (and, 0.7, other pathology) are centred.
+DEEP_LESION_CORE, OTHER_PATHOLOGY_CORE = 0.8, 0.7
+
+
+class PhantomAnatomy:
+    """The analytic phantom, through the interface every anatomy of ``synth`` offers.
+
+    Attributes
+    ----------
+    name
+        The ``anatomy`` option that selects it.
+    region_table
+        ``{region id: name}`` of its white matter regions.
+    centre
+        Template point (mm) that a native grid's centre looks at (a subject's transform adds it).
+    pitfalls
+        Whether its subjects get the FLAIR pitfalls of :mod:`~nnunet_wmh.synthetic.pitfalls`.
+    """
+
+    name = "phantom"
+    region_table = SYNTHETIC_REGION_TABLE
+    centre = np.zeros(3)
+    pitfalls = True
+
+    def tissue_classes(self, points: np.ndarray) -> np.ndarray:
+        """Tissue class at template points (N, 3) mm; uint8 (N,)."""
+        return tissue_classes(points)
+
+    def region_map(self, points: np.ndarray, tissue: np.ndarray) -> np.ndarray:
+        """White matter region id at template points; 0 outside white matter. uint8 (N,)."""
+        return region_map(points, tissue)
+
+    def rim(self, points: np.ndarray, rim_mm: float) -> np.ndarray:
+        """Where a periventricular rim ``rim_mm`` thick lies (bool (N,), before restriction to white matter)."""
+        return (ventricle_radius(points, rim_mm) < 1.0) & (points[:, 2] > VENTRICLE_CENTERS[0][2] - 4.0)
+
+    def cap_centres(self) -> tuple[np.ndarray, ...]:
+        """Centres (mm) of the four periventricular caps: left front, left back, right front, right back."""
+        return tuple(
+            ventricle + np.array([0.0, tip * (VENTRICLE_SEMI_AXES[1] + 1.0), 1.0])
+            for ventricle in VENTRICLE_CENTERS
+            for tip in (+1.0, -1.0)
+        )
+
+    def white_matter_points(self, rng: np.random.Generator, count: int, core: float) -> np.ndarray:
+        """``count`` random white matter points (count, 3) mm within normalised brain radius ``core``."""
+        return random_white_matter_points(rng, count, core)
+
+    def template_grid(self, spacing_mm: float, margin_mm: float = 4.0) -> tuple[tuple[int, int, int], np.ndarray]:
+        """Shape and voxel → template (mm) affine of an isotropic grid covering the head, ``margin_mm`` around."""
+        extent = 2 * (HEAD_SEMI_AXES + margin_mm)
+        shape = tuple(int(np.ceil(e / spacing_mm)) for e in extent)
+        affine = np.diag([spacing_mm, spacing_mm, spacing_mm, 1.0])
+        affine[:3, 3] = BRAIN_CENTER - spacing_mm * (np.asarray(shape, dtype=np.float64) - 1) / 2
+        return shape, affine  # type: ignore[return-value]
+
+
+#: The analytic phantom (the default anatomy).
+PHANTOM = PhantomAnatomy()

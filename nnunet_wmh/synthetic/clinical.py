@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnunet_wmh.synthetic.anatomy import PHANTOM, PhantomAnatomy
 from nnunet_wmh.synthetic.phantom import SampledSubject, SubjectPathology, sample_subject
 
 #: Sub-slices averaged across each thick slice.
@@ -71,6 +72,7 @@ def thick_slice_subject(
     transform,
     pathology: SubjectPathology,
     rng: np.random.Generator,
+    anatomy: PhantomAnatomy = PHANTOM,
 ) -> SampledSubject:
     """Sample a subject on a thick-slice grid: images averaged over :data:`SLICE_SAMPLES` sub-slices per slice,
     labels of the centre sub-slice; skull-stripped; FLAIR and T1 int16.
@@ -81,7 +83,7 @@ def thick_slice_subject(
         Grid (X, Y, Z), Z the slice axis.
     affine
         Voxel → world (mm) affine of the grid.
-    transform, pathology, rng
+    transform, pathology, rng, anatomy
         As :func:`~nnunet_wmh.synthetic.phantom.sample_subject`.
     """
     k = SLICE_SAMPLES
@@ -89,7 +91,7 @@ def thick_slice_subject(
     fine = affine.copy()
     fine[:3, 2] = affine[:3, 2] / k  # sub-slice step; centres at -1/3, 0, +1/3 of a slice around the original
     fine[:3, 3] = affine[:3, 3] - affine[:3, 2] * (k - 1) / (2 * k)
-    sampled = sample_subject(fine_shape, fine, transform, pathology, rng)
+    sampled = sample_subject(fine_shape, fine, transform, pathology, rng, anatomy=anatomy)
     inside = sampled.anatomy > 0  # the intracranial volume: what skull-stripping keeps
 
     def average(image: np.ndarray) -> np.ndarray:

@@ -25,8 +25,9 @@ from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import atomic_output_folder
 from nnunet_wmh.runs.parallel import map_with_progress
 from nnunet_wmh.runs.summary import RunSummary, Stopwatch
-from nnunet_wmh.synthetic.anatomy import SYNTHETIC_REGION_TABLE, random_rotation
+from nnunet_wmh.synthetic.anatomy import PHANTOM, PhantomAnatomy, random_rotation
 from nnunet_wmh.synthetic.clinical import CLINICAL_SITES, T1_GRID, clinical_load, thick_slice_subject
+from nnunet_wmh.synthetic.mni_anatomy import build_mni152_anatomy, load_mni152_anatomy
 from nnunet_wmh.synthetic.options import Layout, Size, SynthOptions
 from nnunet_wmh.synthetic.phantom import SampledSubject, random_pathology, random_subject_transform, sample_subject
 from nnunet_wmh.synthetic.pitfalls import PITFALL_NAMES
@@ -39,6 +40,8 @@ logger = logging.getLogger(__name__)
 ORIENTATIONS = {"RAS": (1, 1, 1), "LAS": (-1, 1, 1), "LPS": (-1, -1, 1)}
 #: ``size="small"`` keeps each site's field of view but divides the voxel counts by these factors.
 SMALL_GRID_FACTORS = (4, 4, 2)
+#: The MNI152 anatomy's maps, built once per ``synth`` run inside its staging folder and removed at the end.
+ANATOMY_MAPS = ".mni152_anatomy.npz"
 #: Voxel size (mm) of the template written with each cohort size.
 TEMPLATE_SPACING_MM = {"full": 1.0, "small": 2.0}
 
@@ -88,6 +91,11 @@ class SyntheticSubjectSpec:
     size: Size
     modalities: tuple[str, ...] = ("flair", "t1")
     acquisition: str = "challenge"
+    anatomy_maps: str | None = None
+
+    def anatomy(self) -> PhantomAnatomy:
+        """The analytic phantom, or the MNI152 anatomy stored in ``anatomy_maps`` (read once per process)."""
+        return PHANTOM if self.anatomy_maps is None else load_mni152_anatomy(self.anatomy_maps)
 
 
 @dataclass(frozen=True)
@@ -144,24 +152,25 @@ def _clinical_t1(spec: SyntheticSubjectSpec, transform, pathology, rng) -> tuple
     """The 3-D T1 of a clinical subject on its own grid (skull-stripped, int16) and that grid's affine."""
     shape, voxel = T1_GRID[spec.size]
     affine = native_affine(shape, (voxel,) * 3, "RAS", rng)
-    sampled = sample_subject(shape, affine, transform, pathology, rng)
+    sampled = sample_subject(shape, affine, transform, pathology, rng, anatomy=spec.anatomy())
     return np.round(np.where(sampled.anatomy > 0, sampled.t1, 0)).astype(np.int16), affine
 
 
 def generate_subject(spec: SyntheticSubjectSpec) -> GeneratedSubject:
     """Generate one subject: images and labels, its native affine and its provenance record."""
+    anatomy = spec.anatomy()
     anatomy_rng = np.random.default_rng([spec.seed, spec.index, 0])
-    transform = random_subject_transform(anatomy_rng)
+    transform = random_subject_transform(anatomy_rng, centre=anatomy.centre)
     session_index = int(spec.session.split("-")[-1]) if spec.session else 0
     rng = np.random.default_rng([spec.seed, spec.index, 1 + session_index])
     shape, spacing = spec.site.grid(spec.size)
     clinical = spec.acquisition != "challenge"
     affine = native_affine(shape, spacing, "LPS" if clinical else spec.site.orientation, rng)
-    pathology = random_pathology(rng, clinical_load(rng) if clinical else None)
+    pathology = random_pathology(rng, clinical_load(rng) if clinical else None, anatomy)
     if clinical:
-        sampled = thick_slice_subject(shape, affine, transform, pathology, rng)
+        sampled = thick_slice_subject(shape, affine, transform, pathology, rng, anatomy)
     else:
-        sampled = sample_subject(shape, affine, transform, pathology, rng, modalities=spec.modalities)
+        sampled = sample_subject(shape, affine, transform, pathology, rng, modalities=spec.modalities, anatomy=anatomy)
     t1 = _clinical_t1(spec, transform, pathology, rng) if spec.acquisition == "clinical2d_t1" else None
     record = {
         "subject": spec.subject_id,
@@ -169,6 +178,7 @@ def generate_subject(spec: SyntheticSubjectSpec) -> GeneratedSubject:
         "site": spec.site.folder,
         "split": spec.split,
         "acquisition": spec.acquisition,
+        "anatomy": anatomy.name,
         "lesion_load": round(pathology.load, 4),
         "world_to_template_affine": np.round(transform.affine_4x4(), 8).tolist(),
         "warp_mm": transform.warp_mm,
@@ -252,11 +262,14 @@ def _select_sites(names: Sequence[str] | None, acquisition: str = "challenge") -
     return chosen, chosen
 
 
-def _subject_specs(options: SynthOptions, modalities: tuple[str, ...]) -> list[SyntheticSubjectSpec]:
+def _subject_specs(
+    options: SynthOptions, modalities: tuple[str, ...], anatomy_maps: Path | None = None
+) -> list[SyntheticSubjectSpec]:
     """One spec per subject (and session) of the cohort, sites dealt in turn."""
     o = options
     training_sites, test_sites = _select_sites(o.sites, o.acquisition)
-    common = {"seed": o.seed, "size": o.size, "modalities": modalities, "acquisition": o.acquisition}
+    common = {"seed": o.seed, "size": o.size, "modalities": modalities, "acquisition": o.acquisition,
+              "anatomy_maps": None if anatomy_maps is None else str(anatomy_maps)}  # fmt: skip
     specs = []
     if o.layout == "wmh2017":
         for split, count, sites_of_split in (
@@ -276,7 +289,7 @@ def _subject_specs(options: SynthOptions, modalities: tuple[str, ...]) -> list[S
     return specs
 
 
-def _write_bids_sidecars(root: Path, records: list[dict]) -> None:
+def _write_bids_sidecars(root: Path, records: list[dict], region_table: dict[int, str]) -> None:
     description = {"Name": "nnunet_wmh synthetic cohort", "BIDSVersion": "1.9.0", "DatasetType": "raw"}
     (root / "dataset_description.json").write_text(json.dumps(description, indent=2) + "\n")
     participants = {r["subject"]: r["site"] for r in records}
@@ -291,20 +304,20 @@ def _write_bids_sidecars(root: Path, records: list[dict]) -> None:
         "GeneratedBy": [{"Name": "nnunet_wmh synth", "Version": __version__}],
     }
     (derivatives / "dataset_description.json").write_text(json.dumps(derivative_description, indent=2) + "\n")
-    write_region_table(SYNTHETIC_REGION_TABLE, derivatives / "desc-regions_dseg.tsv")
+    write_region_table(region_table, derivatives / "desc-regions_dseg.tsv")
     write_region_table(PITFALL_NAMES, derivatives / "desc-pitfalls_dseg.tsv")
 
 
-def _write_cohort_files(root: Path, layout: str, size: str, records: list[dict]) -> str:
+def _write_cohort_files(root: Path, layout: str, size: str, records: list[dict], anatomy: PhantomAnatomy) -> str:
     """Sidecars, region table and template of a cohort; returns the template folder relative to ``root``."""
     if layout == "bids":
-        _write_bids_sidecars(root, records)
+        _write_bids_sidecars(root, records, anatomy.region_table)
         template_folder = root / "derivatives" / "synth" / TEMPLATE_FOLDER
     else:
-        write_region_table(SYNTHETIC_REGION_TABLE, root / "regions.tsv")
+        write_region_table(anatomy.region_table, root / "regions.tsv")
         write_region_table(PITFALL_NAMES, root / "pitfalls.tsv")
         template_folder = root / TEMPLATE_FOLDER
-    write_template(template_folder, spacing_mm=TEMPLATE_SPACING_MM[size])
+    write_template(template_folder, spacing_mm=TEMPLATE_SPACING_MM[size], anatomy=anatomy)
     return str(template_folder.relative_to(root))
 
 
@@ -330,12 +343,15 @@ def make_synthetic_cohort(
     wanted = options.check()
     run.check()
     o = options
-    specs = _subject_specs(o, wanted)
     with atomic_output_folder(out, overwrite=run.overwrite) as staging:
+        maps = build_mni152_anatomy(staging / ANATOMY_MAPS) if o.anatomy == "mni152" else None
+        specs = _subject_specs(o, wanted, maps)
         tasks = [(staging, o.layout, spec) for spec in specs]
         records = map_with_progress(_write_subject, tasks, jobs=run.jobs, desc="synthesizing subjects",
                                     progress=run.progress)  # fmt: skip
-        template = _write_cohort_files(staging, o.layout, o.size, records)
+        template = _write_cohort_files(staging, o.layout, o.size, records, specs[0].anatomy())
+        if maps is not None:
+            maps.unlink()
         provenance = {
             "generator": "nnunet_wmh synth",
             "version": __version__,
@@ -343,6 +359,7 @@ def make_synthetic_cohort(
             "layout": o.layout,
             "size": o.size,
             "acquisition": o.acquisition,
+            "anatomy": o.anatomy,
             "template": template,
             "subjects": records,
         }

@@ -19,6 +19,9 @@ SIZES = ("full", "small")
 #: The acquisitions ``synth`` makes: the challenge's grids, clinical 2-D FLAIR, and the same with a 3-D T1
 #: (:mod:`~nnunet_wmh.synthetic.clinical`).
 ACQUISITIONS = ("challenge", "clinical2d", "clinical2d_t1")
+#: The anatomies subjects are drawn from (:mod:`~nnunet_wmh.synthetic.anatomy`,
+#: :mod:`~nnunet_wmh.synthetic.mni_anatomy`).
+ANATOMIES = ("phantom", "mni152")
 #: The contrasts ``synth`` can make: FLAIR and T1 always, T2 and PD on request.
 SYNTH_MODALITIES = ("flair", "t1", "t2", "pd")
 
@@ -75,6 +78,12 @@ class SynthOptions:
         ``challenge``: the challenge sites' grids (above). ``clinical2d``: clinical 2-D FLAIR only, thick
         slices (16–30 of 5–8 mm, 0.45–0.5 mm pixels), skull-stripped, int16, LPS, heavy lesion loads;
         ``clinical2d_t1``: the same plus a 3-D T1 on its own 1 mm grid (:mod:`~nnunet_wmh.synthetic.clinical`).
+    anatomy
+        ``phantom``: the analytic brain of :mod:`~nnunet_wmh.synthetic.anatomy` (16 regions, FLAIR pitfalls).
+        ``mni152``: nilearn's MNI152 template's brain (:mod:`~nnunet_wmh.synthetic.mni_anatomy`): each
+        subject is the template through its own affine and smooth displacement, its true regions are the
+        built-in atlas's 31, so the built-in atlas registers to it (no FLAIR pitfalls; about 15 s more per
+        run to build the tissue maps).
     """
 
     subjects: int
@@ -86,6 +95,7 @@ class SynthOptions:
     sites: Sequence[str] | None = None
     modalities: str | Sequence[str] | None = None
     acquisition: str = "challenge"
+    anatomy: str = "phantom"
 
     def check(self) -> tuple[str, ...]:
         """Raise UsageError for values out of range or options that do not fit together; return the
@@ -104,6 +114,7 @@ class SynthOptions:
         if self.layout == "wmh2017" and self.sessions != 1:
             raise UsageError("`sessions` works with the bids `layout` only", "sessions")
         check_choice("acquisition", self.acquisition, ACQUISITIONS)
+        check_choice("anatomy", self.anatomy, ANATOMIES)
         modalities = synth_modalities(self.modalities)
         if self.acquisition != "challenge" and len(modalities) > 2:
             raise UsageError(

@@ -18,23 +18,21 @@ from scipy import ndimage
 from nnunet_wmh.modalities import other_modalities
 from nnunet_wmh.synthetic.anatomy import (
     DEEP_GREY,
+    DEEP_LESION_CORE,
     EXTRA_CONTRASTS,
     INTENSITY_SCALE,
     LESION_INTENSITY,
+    OTHER_PATHOLOGY_CORE,
     OTHER_PATHOLOGY_INTENSITY,
+    PHANTOM,
     TISSUE_INTENSITY,
-    VENTRICLE_CENTERS,
-    VENTRICLE_SEMI_AXES,
     WHITE_MATTER,
     Blob,
+    PhantomAnatomy,
     aseg_labels,
     blob_union,
     grid_world_points,
     random_rotation,
-    random_white_matter_points,
-    region_map,
-    tissue_classes,
-    ventricle_radius,
 )
 from nnunet_wmh.synthetic.pitfalls import FAINT_LESION, FlairPitfalls, draw_pitfalls, paint_pitfalls, pitfall_map
 
@@ -64,20 +62,21 @@ class SubjectPathology:
     pitfalls: FlairPitfalls = field(default_factory=FlairPitfalls)
 
 
-def random_pathology(rng: np.random.Generator, load: float | None = None) -> SubjectPathology:
+def random_pathology(
+    rng: np.random.Generator, load: float | None = None, anatomy: PhantomAnatomy = PHANTOM
+) -> SubjectPathology:
     """Draw lesions of varied size (periventricular caps, rims, deep punctate lesions and patches), then
-    the FLAIR pitfalls of :func:`~nnunet_wmh.synthetic.pitfalls.draw_pitfalls`. ``load``: the lesion load
-    factor (default: drawn, ~0.15 mild to 2 severe)."""
+    the FLAIR pitfalls of :func:`~nnunet_wmh.synthetic.pitfalls.draw_pitfalls` (where ``anatomy`` has them).
+    ``load``: the lesion load factor (default: drawn, ~0.15 mild to 2 severe); ``anatomy``: where lesions go
+    (the analytic phantom, or :class:`~nnunet_wmh.synthetic.mni_anatomy.Mni152Anatomy`)."""
     if load is None:
         load = float(np.clip(rng.lognormal(mean=-0.4, sigma=0.6), 0.15, 2.0))
     blobs: list[Blob] = []
-    for ventricle in VENTRICLE_CENTERS:
-        for tip in (+1.0, -1.0):  # anterior and posterior caps
-            center = ventricle + np.array([0.0, tip * (VENTRICLE_SEMI_AXES[1] + 1.0), 1.0])
-            semi_axes = np.array([5.0, 5.0, 4.0]) * (0.8 + 0.9 * load) * rng.uniform(0.8, 1.2, size=3)
-            blobs.append(Blob(center, semi_axes, random_rotation(rng, 15)))
+    for center in anatomy.cap_centres():  # anterior and posterior caps of each lateral ventricle
+        semi_axes = np.array([5.0, 5.0, 4.0]) * (0.8 + 0.9 * load) * rng.uniform(0.8, 1.2, size=3)
+        blobs.append(Blob(center, semi_axes, random_rotation(rng, 15)))
     n_deep = int(rng.poisson(3 + 8 * load)) + 1
-    for center in random_white_matter_points(rng, n_deep, 0.8):
+    for center in anatomy.white_matter_points(rng, n_deep, DEEP_LESION_CORE):
         radius = float(np.clip(rng.lognormal(mean=np.log(2.2), sigma=0.45), 1.0, 6.0))
         semi_axes = radius * rng.uniform(0.7, 1.3, size=3)
         blobs.append(Blob(center, semi_axes, random_rotation(rng, 90)))
@@ -85,9 +84,9 @@ def random_pathology(rng: np.random.Generator, load: float | None = None) -> Sub
     n_other = int(rng.integers(1, 3))
     other = tuple(
         Blob(center, rng.uniform(3.0, 6.0) * rng.uniform(0.8, 1.2, size=3), random_rotation(rng, 90))
-        for center in random_white_matter_points(rng, n_other, 0.7)
+        for center in anatomy.white_matter_points(rng, n_other, OTHER_PATHOLOGY_CORE)
     )
-    pitfalls = draw_pitfalls(rng, len(blobs))
+    pitfalls = draw_pitfalls(rng, len(blobs)) if anatomy.pitfalls else FlairPitfalls()
     return SubjectPathology(load=load, wmh=tuple(blobs), rim_mm=rim_mm, other=other, pitfalls=pitfalls)
 
 
@@ -130,12 +129,15 @@ class SubjectTransform:
         return affine
 
 
-def random_subject_transform(rng: np.random.Generator, *, warp_mm: float = 1.5) -> SubjectTransform:
-    """Random head pose and size: ±6° rotation, 0.9–1.1 scaling per axis, ±6 mm shift, mild warp."""
+def random_subject_transform(
+    rng: np.random.Generator, *, warp_mm: float = 1.5, centre: np.ndarray | None = None
+) -> SubjectTransform:
+    """Random head pose and size: ±6° rotation, 0.9–1.1 scaling per axis, ±6 mm shift, mild warp; the world
+    origin looks at ``centre`` (template mm; default the template's origin)."""
     scaling = np.diag(rng.uniform(0.9, 1.1, size=3))
     return SubjectTransform(
         matrix=random_rotation(rng, 6.0) @ scaling,
-        translation=rng.uniform(-6.0, 6.0, size=3),
+        translation=rng.uniform(-6.0, 6.0, size=3) + (0.0 if centre is None else centre),
         warp_mm=warp_mm,
         warp_phase=rng.uniform(0, 2 * np.pi, size=3),
     )
@@ -172,23 +174,26 @@ class SampledSubject:
     others: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def _lesion_masks(template: np.ndarray, tissue: np.ndarray, pathology: SubjectPathology) -> tuple[np.ndarray, ...]:
+def _lesion_masks(
+    template: np.ndarray, tissue: np.ndarray, pathology: SubjectPathology, anatomy: PhantomAnatomy
+) -> tuple[np.ndarray, ...]:
     """WMH (label 1), its FLAIR-faint part, and other pathology (label 2) at template points (N,) bool."""
     white_matter = tissue == WHITE_MATTER
     faint_indexes = set(pathology.pitfalls.faint)
     strong = blob_union(tuple(b for i, b in enumerate(pathology.wmh) if i not in faint_indexes), template)
     if pathology.rim_mm > 0:
-        rim = ventricle_radius(template, pathology.rim_mm) < 1.0
-        strong |= rim & (template[:, 2] > VENTRICLE_CENTERS[0][2] - 4.0)
+        strong |= anatomy.rim(template, pathology.rim_mm)
     strong &= white_matter
     faint = blob_union(tuple(pathology.wmh[i] for i in sorted(faint_indexes)), template) & white_matter & ~strong
     other = blob_union(pathology.other, template) & (white_matter | (tissue == DEEP_GREY))
     return strong | faint, faint, other
 
 
-def clean_intensities(template: np.ndarray, tissue: np.ndarray, pathology: SubjectPathology) -> tuple[np.ndarray, ...]:
+def clean_intensities(
+    template: np.ndarray, tissue: np.ndarray, pathology: SubjectPathology, anatomy: PhantomAnatomy = PHANTOM
+) -> tuple[np.ndarray, ...]:
     """Noise-free (FLAIR, T1) per template point, the WMH and other-pathology masks and the pitfall codes."""
-    wmh, faint, other = _lesion_masks(template, tissue, pathology)
+    wmh, faint, other = _lesion_masks(template, tissue, pathology, anatomy)
     flair = np.zeros(len(template), dtype=np.float64)
     t1 = np.zeros(len(template), dtype=np.float64)
     for tissue_class, (flair_value, t1_value) in TISSUE_INTENSITY.items():
@@ -235,6 +240,10 @@ def _bias_field(world: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.exp(a * scaled[:, 0] + b * scaled[:, 1] + c * scaled[:, 2] + d * scaled[:, 1] ** 2)
 
 
+#: Standard deviation of the images' Gaussian noise, relative to the white matter intensity scale.
+NOISE = 0.02
+
+
 def sample_subject(
     shape: tuple[int, int, int],
     affine: np.ndarray,
@@ -242,9 +251,9 @@ def sample_subject(
     pathology: SubjectPathology,
     rng: np.random.Generator,
     *,
-    noise: float = 0.02,
-    bias: bool = True,
+    clean: bool = False,
     modalities: tuple[str, ...] = ("flair", "t1"),
+    anatomy: PhantomAnatomy = PHANTOM,
 ) -> SampledSubject:
     """Sample the phantom of one subject on a native grid.
 
@@ -260,20 +269,23 @@ def sample_subject(
         The subject's lesions.
     rng
         Random generator for noise and bias field.
-    noise
-        Standard deviation of the Gaussian noise relative to the white matter intensity scale.
-    bias
-        Multiply by a smooth random bias field (off for the template).
+    clean
+        No noise and no bias field (the template); otherwise Gaussian noise of :data:`NOISE` (relative to the
+        white matter intensity scale) and a smooth random bias field.
     modalities
         FLAIR and T1 are always made; ``t2`` and ``pd`` when listed. Their noise is drawn after FLAIR's and
         T1's, so FLAIR and T1 are the same with or without them.
+    anatomy
+        The anatomy seen through ``transform``: the analytic phantom, or
+        :class:`~nnunet_wmh.synthetic.mni_anatomy.Mni152Anatomy`.
     """
     world = grid_world_points(shape, affine)
     template = transform(world)
-    tissue = tissue_classes(template)
-    flair, t1, wmh, other, pitfalls = clean_intensities(template, tissue, pathology)
+    tissue = anatomy.tissue_classes(template)
+    flair, t1, wmh, other, pitfalls = clean_intensities(template, tissue, pathology, anatomy)
 
-    bias_field = _bias_field(world, rng) if bias else np.ones(len(world))
+    bias_field = _bias_field(world, rng) if not clean else np.ones(len(world))
+    noise = 0.0 if clean else NOISE
     images = [_finish_image(values, shape, affine, bias_field, rng, noise) for values in (flair, t1)]
     others = {
         m: _finish_image(extra_contrast(m, tissue, wmh, other, pitfalls), shape, affine, bias_field, rng, noise)
@@ -288,6 +300,6 @@ def sample_subject(
         lesion[ndimage.binary_dilation(other_mask, structure=in_plane)] = 2
     lesion[wmh.reshape(shape)] = 1
     return SampledSubject(
-        flair=images[0], t1=images[1], lesion=lesion, regions=region_map(template, tissue).reshape(shape),
+        flair=images[0], t1=images[1], lesion=lesion, regions=anatomy.region_map(template, tissue).reshape(shape),
         anatomy=aseg_labels(tissue, template).reshape(shape), pitfalls=pitfalls.reshape(shape), others=others,
     )  # fmt: skip

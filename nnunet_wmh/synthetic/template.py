@@ -16,7 +16,7 @@ import numpy as np
 
 from nnunet_wmh.io import save_nifti
 from nnunet_wmh.labels.region_table import write_region_table
-from nnunet_wmh.synthetic.anatomy import BRAIN_CENTER, HEAD_SEMI_AXES, SYNTHETIC_REGION_TABLE
+from nnunet_wmh.synthetic.anatomy import PHANTOM, PhantomAnatomy
 from nnunet_wmh.synthetic.phantom import SubjectPathology, SubjectTransform, sample_subject
 
 TEMPLATE_FOLDER = "template"
@@ -36,17 +36,15 @@ class PhantomTemplate:
 
 
 def template_grid(spacing_mm: float) -> tuple[tuple[int, int, int], np.ndarray]:
-    """Shape and voxel → template (mm) affine of an isotropic grid covering the head."""
-    extent = 2 * (HEAD_SEMI_AXES + TEMPLATE_MARGIN_MM)
-    shape = tuple(int(np.ceil(e / spacing_mm)) for e in extent)
-    affine = np.diag([spacing_mm, spacing_mm, spacing_mm, 1.0])
-    affine[:3, 3] = BRAIN_CENTER - spacing_mm * (np.asarray(shape, dtype=np.float64) - 1) / 2
-    return shape, affine  # type: ignore[return-value]
+    """Shape and voxel → template (mm) affine of an isotropic grid covering the analytic phantom's head."""
+    return PHANTOM.template_grid(spacing_mm, TEMPLATE_MARGIN_MM)
 
 
-def write_template(folder: str | os.PathLike[str], *, spacing_mm: float = 1.0) -> PhantomTemplate:
+def write_template(
+    folder: str | os.PathLike[str], *, spacing_mm: float = 1.0, anatomy: PhantomAnatomy = PHANTOM
+) -> PhantomTemplate:
     """Write the template into ``folder``: ``template_T1w.nii.gz``, ``template_FLAIR.nii.gz`` (noise- and
-    bias-free), ``template_regions.nii.gz`` (the 16 white matter regions), ``template_aseg.nii.gz``
+    bias-free), ``template_regions.nii.gz`` (the white matter regions), ``template_aseg.nii.gz``
     (FreeSurfer-style anatomy) and ``regions.tsv``.
 
     Parameters
@@ -55,13 +53,16 @@ def write_template(folder: str | os.PathLike[str], *, spacing_mm: float = 1.0) -
         Output folder (created).
     spacing_mm
         Isotropic voxel size: 1 mm for full-size cohorts, 2 mm for ``size="small"``.
+    anatomy
+        The anatomy the cohort was drawn from (its template grid and region table).
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    shape, affine = template_grid(spacing_mm)
+    shape, affine = anatomy.template_grid(spacing_mm, TEMPLATE_MARGIN_MM)
     identity = SubjectTransform(matrix=np.eye(3), translation=np.zeros(3))
     nothing = SubjectPathology(load=0.0, wmh=(), rim_mm=0.0, other=())
-    sampled = sample_subject(shape, affine, identity, nothing, np.random.default_rng(0), noise=0.0, bias=False)
+    sampled = sample_subject(shape, affine, identity, nothing, np.random.default_rng(0), clean=True,
+                             anatomy=anatomy)  # fmt: skip
     files = PhantomTemplate(
         t1=folder / "template_T1w.nii.gz",
         flair=folder / "template_FLAIR.nii.gz",
@@ -73,5 +74,5 @@ def write_template(folder: str | os.PathLike[str], *, spacing_mm: float = 1.0) -
     save_nifti(sampled.flair, files.flair, affine=affine, description="nnunet_wmh synth template")
     save_nifti(sampled.regions, files.regions, affine=affine, description="nnunet_wmh synth template")
     save_nifti(sampled.anatomy, files.anatomy, affine=affine, description="nnunet_wmh synth template")
-    write_region_table(SYNTHETIC_REGION_TABLE, files.region_table)
+    write_region_table(anatomy.region_table, files.region_table)
     return files

@@ -335,3 +335,31 @@ def test_a_killed_run_resumes_where_it_stopped_and_equals_an_uninterrupted_run(t
             p.name for p in _anat(segmented, case).iterdir()
         )
     assert not (tmp_path / "resumed.partial").exists()
+
+
+@pytest.mark.slow
+def test_with_the_builtin_atlas_brain_shaped_subjects_get_31_regions_pv_deep_and_icv(trained, tmp_path):
+    """Two full-size brain-shaped phantoms (``synth --anatomy mni152``, skull and scalp drawn) segmented with the
+    defaults: the built-in atlas registers to both (QC pass), every region row is a number, the periventricular
+    and deep volumes add up to the total, and ICV is the phantom's true intracranial volume within 3 %."""
+    root, environment, model = trained
+    run([str(BIN / "nnunet_wmh"), "synth", "--out", str(tmp_path / "bids"), "--subjects", "2", "--layout", "bids",
+         "--anatomy", "mni152", "--seed", "8", "-q"], environment, root)  # fmt: skip
+    out = tmp_path / "out"
+    run([str(BIN / "nnunet_wmh"), "segment", str(tmp_path / "bids"), "--model", str(model), "--out", str(out),
+         "--device", "cpu", "--disable-tta", "-q"], environment, root)  # fmt: skip
+
+    # the tiny model (trained on small analytic phantoms) predicts poorly here and is flagged for it; the regions
+    # and zones come from the registration alone
+    assert {row["regions_qc"] for row in read_tsv(out / "qc.tsv")} == {"pass"}
+    regions = read_tsv(out / "regions.tsv")
+    assert len(regions) == 2 * (31 + 1) and {row["flag"] for row in regions} == {""}  # and outside_regions
+    assert all(row["lesion_volume_ml"] != "n/a" for row in regions)
+    assert json.loads((out / "report.json").read_text())["inputs"]["zones"]
+    for row in read_tsv(out / "subjects.tsv"):
+        subject = row["case"]
+        split = float(row["periventricular_volume_mm3"]) + float(row["deep_volume_mm3"])
+        assert split == pytest.approx(float(row["total_lesion_volume_mm3"]), abs=1.0)
+        aseg = nib.load(tmp_path / f"bids/derivatives/synth/{subject}/anat/{subject}_space-FLAIR_desc-aseg_dseg.nii.gz")
+        true_icv = np.count_nonzero(np.asanyarray(aseg.dataobj)) * float(np.prod(aseg.header.get_zooms()))
+        assert float(row["icv_mm3"]) == pytest.approx(true_icv, rel=0.03), subject
