@@ -44,6 +44,7 @@ __getattr__, __dir__, _COMMAND_NAMES = lazy_exports(
         "nnunet_wmh.segment.options": ["SegmentOptions"],
         "nnunet_wmh.cohorts.single_subject": ["SubjectFiles"],
         "nnunet_wmh.segment.run": ["segment_cohort"],
+        "nnunet_wmh.segment.bids_app": ["run_participant_level", "run_group_level"],
         "nnunet_wmh.registration.builtin_atlas": ["load_builtin_atlas"],
         "nnunet_wmh.study.options": ["StudyOptions"],
         "nnunet_wmh.study.run": ["run_study"],

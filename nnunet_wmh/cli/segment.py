@@ -29,7 +29,7 @@ from nnunet_wmh.errors import NnunetWmhError, UsageError
 from nnunet_wmh.modalities import KNOWN_MODALITIES, MODALITY_NAMES, other_modalities
 from nnunet_wmh.registration import TRANSFORM_KINDS
 from nnunet_wmh.report.options import CONNECTIVITIES
-from nnunet_wmh.segment.options import SegmentOptions
+from nnunet_wmh.segment.options import PART_BY, SegmentOptions
 from nnunet_wmh.tsv import read_tsv
 
 NAME = "segment"
@@ -47,7 +47,8 @@ def _modality_image(value: str) -> tuple[str, str]:
     return modality.strip().lower(), path
 
 
-def _add_model_flags(parser: argparse.ArgumentParser) -> None:
+def add_model_flags(parser: argparse.ArgumentParser) -> None:
+    """``--model`` or nnU-Net's ``-d/-c/-tr/-p``, folds, checkpoint, mirroring, trainer paths."""
     model = parser.add_argument_group(
         "model", "--model, or nnU-Net's -d/-c [-tr] [-p] naming a model in $nnUNet_results"
     )
@@ -77,7 +78,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         one.add_argument(f"--{modality}", metavar="PATH", help=f"its {MODALITY_NAMES[modality]} image (default: none)")
     one.add_argument("--image", dest="images", action="append", type=_modality_image, help=argparse.SUPPRESS)
     one.add_argument("--subject-id", default="01", help="its id in the outputs")
-    _add_model_flags(parser)
+    add_segment_flags(parser)
+    add_run_flags(parser, jobs=JOBS_HELP, parts=True, device=True, strict=True)
+    add_option(parser, SegmentOptions, "part_by", "with --num-parts: case, nnU-Net's sharding; participant, part "
+               "K is the K-th participant with all its sessions (N = the number of participants)",
+               choices=PART_BY)  # fmt: skip
+    add_slurm_arguments(parser, gpu_jobs="the parts")
+
+
+#: What ``--jobs`` does in ``segment`` (and the BIDS-App).
+JOBS_HELP = "worker processes for the registrations (ahead of the prediction), checks and tables"
+
+
+def add_segment_flags(parser: argparse.ArgumentParser) -> None:
+    """The model, atlas and measuring flags ``segment`` shares with the BIDS-App (``bids``)."""
+    add_model_flags(parser)
     add_atlas_flags(parser, what="none: the built-in atlas, for lesion models")
     add_option(parser, SegmentOptions, "transform", "atlas registration", choices=TRANSFORM_KINDS)
     add_option(parser, SegmentOptions, "connectivity", "lesion connectivity", type=int, choices=CONNECTIVITIES)
@@ -85,9 +100,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-pictures", dest="pictures", action="store_false",
                         help="tables only (no PNGs, no index.html)")  # fmt: skip
     parser.add_argument("--skip-invalid", action="store_true", help="list unreadable subjects and go on")
-    add_run_flags(parser, jobs="worker processes for the registrations (ahead of the prediction), checks and tables",
-                  parts=True, device=True, strict=True)  # fmt: skip
-    add_slurm_arguments(parser, gpu_jobs="the parts")
 
 
 def segment_source(args: argparse.Namespace):
@@ -152,11 +164,16 @@ def run(args: argparse.Namespace) -> int:
     except (KeyboardInterrupt, NnunetWmhError):
         _say_how_to_continue(Path(args.out))
         raise
-    print_report(result, args.render)
+    print_segmented(result, args.render)
+    return finished(result.run_summary, strict=args.strict)
+
+
+def print_segmented(result, render) -> None:
+    """The report's figures and the subjects skipped (the first 10, with their reasons)."""
+    print_report(result, render)
     skipped = result.files.get("skipped.tsv")
     if skipped is not None:
         rows = read_tsv(skipped)
         print(f"  skipped: {len(rows)} subject(s)" + (f" (reasons in {skipped})" if rows else ""))
         for row in rows[:10]:
             print(f"    {row['subject']}: {row['reason']}")
-    return finished(result.run_summary, strict=args.strict)

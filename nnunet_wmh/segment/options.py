@@ -10,9 +10,14 @@ from nnunet_wmh.errors import UsageError
 from nnunet_wmh.nnunet.folders import CHECKPOINT
 from nnunet_wmh.registration import check_atlas_options, check_transform_kind
 from nnunet_wmh.report.options import ReportOptions
+from nnunet_wmh.runs.options import check_choice
 
 #: The fields of :class:`SegmentOptions` that are the report's (how lesions are counted).
 REPORT_FIELDS = ("connectivity", "min_lesion_mm3", "pictures")
+
+
+#: How a run in parts shares out its cases (:attr:`SegmentOptions.part_by`).
+PART_BY = ("case", "participant")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,10 @@ class SegmentOptions:
         Further folders with the model's trainer classes.
     connectivity, min_lesion_mm3, pictures
         How lesions are counted, and whether QC pictures and ``index.html`` are written (as ``report``).
+    part_by
+        How a run in parts shares out the cases: ``case``, nnU-Net's interleaved sharding
+        (``sorted(cases)[part_id::num_parts]``); ``participant``, part K is the K-th participant's cases (all its
+        sessions), so ``num_parts`` is the number of participants (the BIDS-App's participant level).
     """
 
     folds: tuple[str, ...] | None = None
@@ -56,6 +65,7 @@ class SegmentOptions:
     connectivity: int = ReportOptions.connectivity  # the report's defaults
     min_lesion_mm3: float = ReportOptions.min_lesion_mm3
     pictures: bool = ReportOptions.pictures
+    part_by: str = "case"
 
     @property
     def has_atlas(self) -> bool:
@@ -72,7 +82,7 @@ class SegmentOptions:
         values = {name: getattr(self, name) for name in ("folds", "checkpoint")}
         values["device"] = device
         for name in ("mirroring", "atlas_image", "atlas_labels", "region_table", "transform", "layout",
-                     "skip_invalid", "trainer_paths"):  # fmt: skip
+                     "skip_invalid", "trainer_paths", "part_by"):  # fmt: skip
             values[name] = getattr(self, name)
         return values
 
@@ -80,6 +90,7 @@ class SegmentOptions:
         """Raise UsageError for a bad value (naming the field)."""
         check_atlas_options(self.atlas_image, self.atlas_labels, self.region_table)
         check_transform_kind(self.transform)
+        check_choice("part_by", self.part_by, PART_BY)
         if self.folds is not None and (not self.folds or any(not (f.isdigit() or f == "all") for f in self.folds)):
             raise UsageError(f"`folds` must be fold numbers or 'all', got {self.folds}", "folds")
         self.report.check()

@@ -12,6 +12,7 @@ work folder's files are linked into the output, and ``OUT.partial`` is removed o
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 from typing import Any
@@ -136,7 +137,8 @@ def remove_work(out_dir: Path, part_id: int, num_parts: int) -> None:
     shutil.rmtree(work_folder(out_dir, part_id, num_parts), ignore_errors=True)
     root = work_root(out_dir)
     if root.is_dir() and not any(root.iterdir()):
-        root.rmdir()
+        with contextlib.suppress(OSError):  # another part (a concurrent participant run) has just begun in it
+            root.rmdir()
 
 
 def keep_only_finished_work(out_dir: Path, part_id: int, num_parts: int) -> None:

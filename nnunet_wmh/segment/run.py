@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 from nnunet_wmh import __version__
 from nnunet_wmh.cohorts.single_subject import SubjectFiles
 from nnunet_wmh.cohorts.subject import MODALITY_NAMES, ZERO
-from nnunet_wmh.errors import InputDataError, InvalidInputsError
+from nnunet_wmh.errors import InputDataError, InvalidInputsError, UsageError
 from nnunet_wmh.io import read_subject_image
 from nnunet_wmh.nnunet.device import compute_threads_beside_workers, torch_device
 from nnunet_wmh.nnunet.model import TrainedModel, open_model
@@ -288,6 +288,31 @@ def _run_part(routes: list[SubjectRoute], job: SegmentJob) -> PartData:
     return PartData(rows_as_text(results), meta, folder)
 
 
+def participants_of(routes: list[SubjectRoute]) -> list[str]:
+    """The cohort's participant ids (``sub-01``...), sorted: part K of a run by participant is the K-th."""
+    return sorted({route.info().participant_id for route in routes})
+
+
+def _cases_of_part(routes: list[SubjectRoute], part_by: str, run: RunOptions) -> set[str]:
+    """The cases this part does (:attr:`~nnunet_wmh.segment.options.SegmentOptions.part_by`).
+
+    Raises
+    ------
+    UsageError
+        By participant, a ``num_parts`` that is not the number of participants.
+    """
+    if part_by == "case":
+        return set(part_cases([r.case for r in routes], run.part_id, run.num_parts))
+    participants = participants_of(routes)
+    if run.num_parts != len(participants):
+        raise UsageError(
+            f"`num_parts` {run.num_parts}: with `part_by` participant it must be the number of participants, "
+            f"{len(participants)}", "num_parts",
+        )  # fmt: skip
+    mine = participants[run.part_id]
+    return {route.case for route in routes if route.info().participant_id == mine}
+
+
 def segment_cohort(
     source: SegmentSource,
     model: str | os.PathLike[str],
@@ -337,7 +362,7 @@ def segment_cohort(
         routes = route_subjects(subjects, trained.route)
         require_served(routes, consequence="the model can serve no subject; nothing was written")
         all_cases = [r.case for r in routes]
-        mine = set(part_cases(all_cases, run.part_id, run.num_parts))
+        mine = _cases_of_part(routes, options.part_by, run)
         provenance = _provenance(trained, options, run, _recorded_inputs(source, trained, target.out_dir), all_cases)
         job = SegmentJob(trained, options, run, target, scratch, provenance)
         try:

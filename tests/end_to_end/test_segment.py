@@ -363,3 +363,35 @@ def test_with_the_builtin_atlas_brain_shaped_subjects_get_31_regions_pv_deep_and
         aseg = nib.load(tmp_path / f"bids/derivatives/synth/{subject}/anat/{subject}_space-FLAIR_desc-aseg_dseg.nii.gz")
         true_icv = np.count_nonzero(np.asanyarray(aseg.dataobj)) * float(np.prod(aseg.header.get_zooms()))
         assert float(row["icv_mm3"]) == pytest.approx(true_icv, rel=0.03), subject
+
+
+@pytest.mark.slow
+def test_bids_app_participant_runs_at_once_then_group_equal_the_single_run(trained, segmented, tmp_path):
+    """``bids BIDS_DIR OUTPUT_DIR participant`` twice at the same time (labels 001 002, and sub-003) into one
+    OUTPUT_DIR; ``group`` then names sub-004 as missing and joins nothing; sub-004's participant level, and
+    ``group`` gives the single segment run's tables; a participant done already is refused."""
+    root, environment, model = trained
+    out = tmp_path / "app"
+    app = [str(BIN / "nnunet_wmh"), "bids", str(root / "bids"), str(out)]
+    flags = ["--model", str(model), "--device", "cpu", "--disable-tta", *_atlas(root), "-q"]
+    both = [subprocess.Popen([*app, "participant", "--participant-label", *labels, *flags], env=environment,
+                             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for labels in (["001", "002"], ["sub-003"])]  # fmt: skip
+    outputs = [process.communicate(timeout=900)[0] for process in both]
+    assert [process.returncode for process in both] == [0, 0], outputs
+    assert sorted(p.name for p in (out / "parts").iterdir()) == [f"part-{k}-of-4" for k in range(3)]
+
+    early = subprocess.run([*app, "group", "-q"], env=environment, cwd=root, capture_output=True, text=True)
+    assert early.returncode == 1 and "sub-004" in early.stderr and "participant level" in early.stderr
+    assert not (out / "report.json").exists()
+    run([*app, "participant", "--participant-label", "004", *flags], environment, root)
+    again = subprocess.run([*app, "participant", "--participant_label", "001", *flags], env=environment, cwd=root,
+                           capture_output=True, text=True)  # fmt: skip
+    assert again.returncode != 0 and "part-0-of-4" in again.stderr and "--overwrite" in again.stderr
+    run([*app, "group", "-q"], environment, root)
+
+    for table in ("subjects.tsv", "regions.tsv", "lesions.tsv", "qc.tsv", "skipped.tsv"):
+        assert (out / table).read_text() == (segmented / table).read_text(), table
+    for case in ("sub-001", "sub-002", "sub-003", "sub-004"):
+        assert (out / case / "anat" / f"{case}_space-FLAIR_desc-wmh_mask.nii.gz").is_file()
+    assert not (out / "parts").exists() and not (tmp_path / "app.partial").exists()

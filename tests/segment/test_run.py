@@ -64,3 +64,30 @@ def test_a_run_that_could_segment_no_subject_is_an_error_and_writes_nothing(tmp_
     assert sorted(p.subject for p in raised.value.problems) == ["a", "b"]
     assert all("NaN" in p.problem for p in raised.value.problems)
     assert not (tmp_path / "out").exists()
+
+
+class _Route:
+    """What a part's choice of cases reads of a route: its case and its participant."""
+
+    def __init__(self, case: str) -> None:
+        self.case = case
+
+    def info(self):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(participant_id=self.case.split("_")[0])
+
+
+def test_parts_by_participant_keep_every_session_of_a_participant_together():
+    from nnunet_wmh.errors import UsageError
+    from nnunet_wmh.runs.options import RunOptions
+    from nnunet_wmh.segment.run import _cases_of_part
+
+    routes = [_Route(case) for case in ("sub-02_ses-01", "sub-01_ses-01", "sub-02_ses-02", "sub-01_ses-02")]
+    assert _cases_of_part(routes, "participant", RunOptions(part_id=1, num_parts=2)) == {
+        "sub-02_ses-01",
+        "sub-02_ses-02",
+    }
+    assert _cases_of_part(routes, "case", RunOptions(part_id=1, num_parts=2)) == {"sub-01_ses-02", "sub-02_ses-02"}
+    with pytest.raises(UsageError, match="must be the number of participants, 2"):
+        _cases_of_part(routes, "participant", RunOptions(part_id=0, num_parts=3))
