@@ -1,7 +1,8 @@
 """``nnunet_wmh demo``: the whole pipeline on built-in synthetic data, on this machine, in one call.
 
-:data:`STAGES`, in order: synthetic cohort (training and test subjects, with the template they were made
-from) → atlas regions by registration → ``convert`` (interchangeable, and multitask with the registered
+:data:`STAGES`, in order: synthetic cohort (training and test subjects, brain-shaped: drawn from the MNI152
+template, ``synth --anatomy mni152``) → the built-in atlas's regions by registration (what ``segment`` does on
+real scans) → ``convert`` (interchangeable, and multitask with the registered
 regions) → ``nnUNetv2_plan_and_preprocess`` → a short ``nnUNetv2_train`` (2-D configuration) with the
 modality-dropout trainer → ``nnUNetv2_predict -f 0`` on the test subjects as FLAIR + T1, FLAIR only and T1 only
 → ``evaluate`` → ``report``. The nnU-Net steps run nnU-Net's own commands as subprocesses (their output goes
@@ -30,7 +31,7 @@ from nnunet_wmh.evaluation.files import evaluate_to_files
 from nnunet_wmh.nnunet.commands import NNUNET_COMMANDS, NnunetCommandError, find_command, run_logged
 from nnunet_wmh.nnunet.device import torch_device
 from nnunet_wmh.nnunet.folders import NnunetFolders
-from nnunet_wmh.registration.atlas import load_atlas
+from nnunet_wmh.registration.builtin_atlas import load_builtin_atlas
 from nnunet_wmh.registration.cohort_regions import register_atlas_to_cohort
 from nnunet_wmh.report.run import make_report
 from nnunet_wmh.runs.options import RunOptions, resolve_options
@@ -150,13 +151,13 @@ class DemoRun:
 def _synthesize(run: DemoRun) -> None:
     make_synthetic_cohort(
         run.out / "cohort", subjects=run.plan.train_subjects, test_subjects=run.plan.test_subjects, size="small",
-        seed=2017, jobs=run.jobs, progress=False,
+        anatomy="mni152", seed=2017, jobs=run.jobs, progress=False,
     )  # fmt: skip
 
 
 def _register_regions(run: DemoRun) -> None:
-    template = run.out / "cohort" / "template"
-    atlas = load_atlas(template / "template_T1w.nii.gz", template / "template_regions.nii.gz", template / "regions.tsv")
+    # the built-in atlas, as segment uses it on real scans: the brain-shaped phantoms are drawn from its template
+    atlas = load_builtin_atlas(run.out / "atlas")
     run.made["regions"] = register_atlas_to_cohort(
         atlas, run.out / "cohort", run.out / "regions", jobs=run.jobs, progress=False
     )
