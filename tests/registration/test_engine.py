@@ -8,7 +8,13 @@ import SimpleITK as sitk
 
 from nnunet_wmh.errors import InputDataError, UsageError
 from nnunet_wmh.registration import TRANSFORM_KINDS
-from nnunet_wmh.registration.engine import atlas_levels, read_float_image, require_nifti_name, transform_path
+from nnunet_wmh.registration.engine import (
+    atlas_levels,
+    read_float_image,
+    require_nifti_name,
+    stage_levels,
+    transform_path,
+)
 from tests.helpers.images import save
 
 
@@ -70,7 +76,17 @@ def _grid(spacing):
 
 def test_an_atlas_registration_stops_at_about_2_mm():
     assert atlas_levels(_grid((3.8, 3.8, 6.0))) == ((4, 2, 1), (2.0, 1.0, 0.0))  # coarse grids: as always
-    assert atlas_levels(_grid((1.0, 1.0, 1.0))) == ((4, 2, 1), (2.0, 1.0, 0.0))
+    assert atlas_levels(_grid((1.5, 1.5, 1.5))) == ((4, 2, 1), (2.0, 1.0, 0.0))
+    shrink, sigmas = atlas_levels(_grid((1.0, 1.0, 3.0)))  # Singapore's 1 mm grid: a level of 2 voxels is 2 mm
+    assert shrink == (8, 4, 2) and sigmas == pytest.approx((4.0, 2.0, 1.0))
     shrink, sigmas = atlas_levels(_grid((0.96, 0.96, 3.0)))  # the challenge's Utrecht grid
     assert shrink == (8, 4, 2) and sigmas == pytest.approx((3.84, 1.92, 0.96))
     assert atlas_levels(_grid((0.47, 0.47, 8.0)))[0] == (16, 8, 4)  # a clinical 2-D FLAIR
+
+
+def test_before_an_affine_stage_the_rigid_one_skips_the_finest_level_and_the_affine_one_the_coarsest():
+    levels = ((8, 4, 2), (3.84, 1.92, 0.96))
+    assert stage_levels(levels, "rigid") == (levels, levels)  # co-registration keeps every level
+    rigid, affine = stage_levels(levels, "affine")
+    assert rigid == ((8, 4), (3.84, 1.92)) and affine == ((4, 2), (1.92, 0.96))
+    assert stage_levels(None, "affine+bspline") == (((4, 2), (2.0, 1.0)), ((2, 1), (1.0, 0.0)))
