@@ -108,3 +108,8 @@ def route_subjects(subjects: Sequence[Subject], route: ModelRoute) -> list[Subje
         channels = tuple(ZERO if c == ZERO else c for c in first.channels)
         routes.append(SubjectRoute(subject, case, channels, first.variant))
     return routes
+
+
+def participants_of(routes: list[SubjectRoute]) -> list[str]:
+    """The cohort's participant ids (``sub-01``...), sorted: part K of a run by participant is the K-th."""
+    return sorted({route.info().participant_id for route in routes})

@@ -56,7 +56,7 @@ from nnunet_wmh.segment.resume import (
     remove_work,
     work_folder,
 )
-from nnunet_wmh.segment.routes import SubjectRoute, route_subjects
+from nnunet_wmh.segment.routes import SubjectRoute, participants_of, route_subjects
 
 #: What report.json records as ``inputs.zones`` when the built-in atlas gives the ventricle and brain masks.
 BUILTIN_ZONES = (
@@ -286,11 +286,6 @@ def _run_part(routes: list[SubjectRoute], job: SegmentJob) -> PartData:
         stage_seconds={stage: round(value, 2) for stage, value in seconds.items()}, resumed=earlier,
     )  # fmt: skip
     return PartData(rows_as_text(results), meta, folder)
-
-
-def participants_of(routes: list[SubjectRoute]) -> list[str]:
-    """The cohort's participant ids (``sub-01``...), sorted: part K of a run by participant is the K-th."""
-    return sorted({route.info().participant_id for route in routes})
 
 
 def _cases_of_part(routes: list[SubjectRoute], part_by: str, run: RunOptions) -> set[str]:

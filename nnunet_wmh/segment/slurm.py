@@ -30,7 +30,7 @@ from nnunet_wmh.runs.outputs import SLURM_FOLDER, check_output
 from nnunet_wmh.runs.parts import PART_FILE, PARTS_FOLDER
 from nnunet_wmh.segment.inputs import SegmentSource, input_subjects, require_served, with_model_modalities
 from nnunet_wmh.segment.options import SegmentOptions
-from nnunet_wmh.segment.routes import route_subjects
+from nnunet_wmh.segment.routes import participants_of, route_subjects
 from nnunet_wmh.slurm.options import SlurmOptions
 from nnunet_wmh.slurm.scripts import TASK_ID, JobSpec, nnunet_wmh_command
 from nnunet_wmh.slurm.submit import Submission, check_not_running, read_submission, submit_jobs
@@ -39,7 +39,7 @@ PART_JOB, MERGE_JOB = "segment.part", "segment.merge"
 #: SegmentOptions field → flag, for the fields that are one value.
 FLAGS = {"checkpoint": "--checkpoint", "atlas_image": "--atlas-image", "atlas_labels": "--atlas-labels",
          "region_table": "--region-table", "transform": "--transform", "layout": "--layout",
-         "connectivity": "--connectivity", "min_lesion_mm3": "--min-lesion-mm3"}  # fmt: skip
+         "connectivity": "--connectivity", "min_lesion_mm3": "--min-lesion-mm3", "part_by": "--part-by"}  # fmt: skip
 PATH_FIELDS = ("atlas_image", "atlas_labels", "region_table")
 
 
@@ -83,15 +83,16 @@ def segment_command(
     return argv + (["--jobs", str(run.jobs)] if run.jobs != RunOptions().jobs else [])
 
 
-def _case_count(source: SegmentSource, model: str | os.PathLike[str], options: SegmentOptions) -> int:
-    """Check what can be checked without reading images (the cohort, the model, the routes); the case count."""
+def _part_count(source: SegmentSource, model: str | os.PathLike[str], options: SegmentOptions) -> int:
+    """Check what can be checked without reading images (the cohort, the model, the routes); how many parts the
+    run can have: its cases, or with ``part_by`` participant its participants."""
     subjects = input_subjects(source, layout=options.layout)
     with tempfile.TemporaryDirectory(prefix="nnunet_wmh_slurm_") as scratch:
         trained = open_model(model, folds=options.folds, checkpoint=options.checkpoint, unpack_dir=Path(scratch))
         subjects = with_model_modalities(subjects, source, layout=options.layout, route=trained.route)
         routes = route_subjects(subjects, trained.route)
     require_served(routes, consequence="the model can serve no subject; nothing was submitted")
-    return len(routes)
+    return len(participants_of(routes)) if options.part_by == "participant" else len(routes)
 
 
 def _check_out(out_dir: Path, fingerprint: list[str], *, overwrite: bool, query: bool) -> Submission | None:
@@ -141,10 +142,12 @@ def submit_segment(
     run.check(parts=True, device=True)
     if run.part_id != 0:
         raise UsageError("`slurm` submits every part itself; leave out `part_id`", "part_id")
-    cases = _case_count(source, model, options)
+    most = _part_count(source, model, options)
     num_parts = run.num_parts
-    if not 1 <= num_parts <= cases:
-        raise UsageError(f"`num_parts` must be 1..{cases} (the cases of the cohort), got {num_parts}", "num_parts")
+    if options.part_by == "participant" and num_parts != most:
+        raise UsageError(f"`num_parts` must be {most} (the participants of the cohort), got {num_parts}", "num_parts")
+    if not 1 <= num_parts <= most:
+        raise UsageError(f"`num_parts` must be 1..{most} (the cases of the cohort), got {num_parts}", "num_parts")
     out = Path(out).expanduser().absolute()
     command = segment_command(source, model, out, options, run)
     previous = _check_out(out, command, overwrite=run.overwrite, query=slurm.submit)

@@ -32,7 +32,7 @@ def test_the_job_command_gives_back_the_same_options_through_the_cli(tmp_path):
     options = SegmentOptions(
         folds=("0", "2"), checkpoint="checkpoint_best.pth", mirroring=False, atlas_image="a.nii.gz",
         atlas_labels="l.nii.gz", region_table="r.tsv", transform="affine+bspline", layout="bids", skip_invalid=True,
-        trainer_paths=("mytrainers",), connectivity=6, min_lesion_mm3=2.5, pictures=False,
+        trainer_paths=("mytrainers",), connectivity=6, min_lesion_mm3=2.5, pictures=False, part_by="participant",
     )  # fmt: skip
     argv = segment_command("cohort", "model", "out", options, RunOptions(jobs=3, device="cuda"))
     args = _parse(argv)
@@ -122,6 +122,8 @@ def test_more_parts_than_cases_and_bad_slurm_values_are_refused_before_anything_
     source, model, fake = cohort
     with pytest.raises(UsageError, match=r"`num_parts` must be 1..\d+"):
         submit_segment(source, model, tmp_path / "o", SlurmOptions(), num_parts=500)
+    with pytest.raises(UsageError, match=r"`num_parts` must be \d+ \(the participants of the cohort\), got 1"):
+        submit_segment(source, model, tmp_path / "o", SlurmOptions(), num_parts=1, part_by="participant")
     with pytest.raises(UsageError, match="`mem`"):
         submit_segment(source, model, tmp_path / "o", SlurmOptions(mem="lots"), num_parts=2)
     assert not (tmp_path / "o").exists() and fake.calls() == []
