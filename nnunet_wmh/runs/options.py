@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from nnunet_wmh.errors import UsageError
@@ -36,6 +37,17 @@ def check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
     """Raise UsageError naming parameter ``name`` unless ``value`` is one of ``choices``."""
     if value not in choices:
         raise UsageError(f"`{name}` must be one of {', '.join(choices)}, got {value!r}", name)
+
+
+def check_trainer_paths(paths: Sequence[str]) -> None:
+    """Raise UsageError naming every path of ``trainer_paths`` that is not a folder (they are handed to nnU-Net
+    as ``nnUNet_extTrainer``, where a missing folder would only show as an unknown trainer much later)."""
+    missing = [str(path) for path in paths if not Path(path).expanduser().is_dir()]
+    if missing:
+        raise UsageError(
+            f"`trainer_paths` {', '.join(missing)}: no such folder (a folder of trainer class files is expected)",
+            "trainer_paths",
+        )
 
 
 def check_device(device: str) -> None:

@@ -10,7 +10,7 @@ from nnunet_wmh.errors import UsageError
 from nnunet_wmh.nnunet.folders import CHECKPOINT
 from nnunet_wmh.registration import check_atlas_options, check_transform_kind
 from nnunet_wmh.report.options import ReportOptions
-from nnunet_wmh.runs.options import check_choice
+from nnunet_wmh.runs.options import check_choice, check_trainer_paths
 
 #: The fields of :class:`SegmentOptions` that are the report's (how lesions are counted).
 REPORT_FIELDS = ("connectivity", "min_lesion_mm3", "pictures")
@@ -91,6 +91,7 @@ class SegmentOptions:
         check_atlas_options(self.atlas_image, self.atlas_labels, self.region_table)
         check_transform_kind(self.transform)
         check_choice("part_by", self.part_by, PART_BY)
+        check_trainer_paths(self.trainer_paths)
         if self.folds is not None and (not self.folds or any(not (f.isdigit() or f == "all") for f in self.folds)):
             raise UsageError(f"`folds` must be fold numbers or 'all', got {self.folds}", "folds")
         self.report.check()

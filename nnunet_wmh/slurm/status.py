@@ -135,7 +135,8 @@ def job_status(run_folder: str | os.PathLike[str], *, query: bool = True) -> lis
     Raises
     ------
     UsageError
-        The folder holds no submission.
+        The folder holds no submission, or one that records no job (a submission that failed before any job
+        was accepted, or a file written by hand).
     SlurmError
         squeue failed.
     """
@@ -143,6 +144,11 @@ def job_status(run_folder: str | os.PathLike[str], *, query: bool = True) -> lis
     submission = read_submission(run_folder)
     if submission is None:
         raise UsageError(f"`run_folder` {run_folder}: no SLURM submission (no slurm/submission.json)", "run_folder")
+    if not submission.jobs:
+        raise UsageError(
+            f"`run_folder` {run_folder}: slurm/submission.json records no job (the submission failed before any job "
+            "was accepted); submit the run again", "run_folder",
+        )  # fmt: skip
     ids = sorted({i for job in submission.jobs for i in [job.job_id, *job.earlier.values()] if i}) if query else []
     queue = _states(queued(ids)) if ids else {}
     ended = _FinalStates(ids)  # tasks done or queued need no sacct/scontrol

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.registration import check_atlas_options
-from nnunet_wmh.runs.options import DEFAULT_SEED
+from nnunet_wmh.runs.options import DEFAULT_SEED, check_trainer_paths
 from nnunet_wmh.study.configs import resolve_configs
 from nnunet_wmh.study.profiles import check_profile, parse_trainers
 
@@ -80,6 +80,7 @@ class StudyOptions:
         if not self.folds or any(not 0 <= f < self.cv_folds for f in self.folds):
             raise UsageError(f"`folds` must be among 0..{self.cv_folds - 1}, got {list(self.folds)}", "folds")
         check_atlas_options(self.atlas_image, self.atlas_labels, self.region_table)
+        check_trainer_paths(self.trainer_paths)
 
     @property
     def has_atlas(self) -> bool:

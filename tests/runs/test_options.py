@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from nnunet_wmh.errors import UsageError
-from nnunet_wmh.runs.options import RunOptions, check_threshold, resolve_options
+from nnunet_wmh.runs.options import RunOptions, check_threshold, check_trainer_paths, resolve_options
 
 
 @dataclass(frozen=True)
@@ -67,3 +67,23 @@ def test_the_shared_defaults_and_a_probability_threshold():
     check_threshold(0.5)
     with pytest.raises(UsageError, match="`threshold` must be between 0 and 1"):
         check_threshold(1.0)
+
+
+def test_trainer_paths_must_be_folders_and_every_missing_one_is_named(tmp_path):
+    """study and segment hand them to nnU-Net as nnUNet_extTrainer, where a wrong path only shows as an unknown
+    trainer at the training step, hours later."""
+    (tmp_path / "trainers").mkdir()
+    (tmp_path / "file.py").write_text("")
+    check_trainer_paths([str(tmp_path / "trainers")])
+    with pytest.raises(UsageError, match=r"`trainer_paths` /nonexistent, .*file.py: no such folder"):
+        check_trainer_paths(["/nonexistent", str(tmp_path / "trainers"), str(tmp_path / "file.py")])
+
+
+def test_study_and_segment_options_check_their_trainer_paths():
+    from nnunet_wmh.segment.options import SegmentOptions
+    from nnunet_wmh.study.options import StudyOptions
+
+    with pytest.raises(UsageError, match="`trainer_paths` /nonexistent"):
+        StudyOptions(trainer_paths=("/nonexistent",)).check()
+    with pytest.raises(UsageError, match="`trainer_paths` /nonexistent"):
+        SegmentOptions(trainer_paths=("/nonexistent",)).check()

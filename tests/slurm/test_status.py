@@ -1,5 +1,7 @@
 """``jobs``: each job's state from the files on disk, the exit records, squeue and sacct or scontrol."""
 
+import json
+
 import pytest
 
 from nnunet_wmh.errors import UsageError
@@ -78,3 +80,17 @@ def test_without_querying_only_the_files_count_and_unsubmitted_scripts_are_missi
 def test_a_folder_without_a_submission_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="no SLURM submission"):
         job_status(tmp_path)
+
+
+def test_a_submission_that_records_no_job_is_a_usage_error_not_a_traceback(tmp_path, capsys):
+    """What a submission that failed before sbatch accepted a job leaves (or a file written by hand)."""
+    from nnunet_wmh.cli import main
+
+    (tmp_path / "slurm").mkdir()
+    record = {"kind": "segment", "fingerprint": [], "jobs": [], "submitted": False, "written": "2026-12-05"}
+    (tmp_path / "slurm" / "submission.json").write_text(json.dumps(record))
+    with pytest.raises(UsageError, match="records no job"):
+        job_status(tmp_path, query=False)
+    assert main(["jobs", str(tmp_path), "--no-query"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "records no job" in err[0] and "Traceback" not in err[0]
