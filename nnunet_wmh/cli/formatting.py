@@ -15,6 +15,8 @@ EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_FLAGGED = 0, 1, 2, 130, 
 
 #: A parameter name as library messages write it: in backticks.
 PARAMETER = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
+#: A boolean parameter turned off, as library messages say it: "`submit` off".
+OFF = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)` off")
 
 
 def human_bytes(count: int) -> str:
@@ -33,8 +35,14 @@ def comma_list(text: str) -> list[str]:
 
 
 def with_flags(message: str, flags: Mapping[str, str]) -> str:
-    """A library message with each backticked parameter name shown as the command's flag (others unchanged)."""
-    return PARAMETER.sub(lambda match: flags.get(match.group(1), match.group(0)), message)
+    """A library message with each backticked parameter name shown as the command's flag (others unchanged);
+    "`submit` off" is the flag alone where the flag is the switch that turns it off (``--no-submit``)."""
+
+    def switched_off(match: re.Match[str]) -> str:
+        flag = flags.get(match.group(1), "")
+        return flag if flag.startswith("--no-") else match.group(0)
+
+    return PARAMETER.sub(lambda match: flags.get(match.group(1), match.group(0)), OFF.sub(switched_off, message))
 
 
 def aligned(table: list[list[str]]) -> list[str]:

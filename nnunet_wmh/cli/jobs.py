@@ -19,12 +19,14 @@ EXIT_NOT_DONE = 1
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of ``jobs``."""
     parser.add_argument("run_folder", metavar="RUN", help="the --out folder of a segment or study run with --slurm")
-    parser.add_argument("--no-query", action="store_true", help="the files on disk only (no squeue/sacct)")
+    parser.add_argument(
+        "--no-query", dest="query", action="store_false", help="the files on disk only (no squeue/sacct)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Print one line per job and task, then the counts; exit 0 only when every job is done."""
-    statuses = job_status(args.run_folder, query=not args.no_query)
+    statuses = job_status(args.run_folder, query=args.query)
     names = [s.name + (f"[{s.task}]" if s.task is not None else "") for s in statuses]
     width = max(map(len, names))
     for name, status in zip(names, statuses, strict=True):

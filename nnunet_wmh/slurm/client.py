@@ -31,12 +31,12 @@ def require(command: str) -> str:
         Not on PATH (SLURM not installed here, or not loaded: ``module load slurm``).
     """
     found = shutil.which(command)
+    if found is None and command == "sbatch":
+        raise UsageError("sbatch not found on PATH; submit from a machine with SLURM (a login node), or write the "
+                         "scripts only (`submit` off)", "submit")  # fmt: skip
     if found is None:
-        raise UsageError(
-            f"{command} not found on PATH; submit from a machine with SLURM (a login node), or pass `submit` "
-            "False to write the scripts only",
-            "submit",
-        )
+        raise UsageError(f"{command} not found on PATH; ask from a machine with SLURM (a login node), or read the "
+                         "files on disk only (`query` off)", "query")  # fmt: skip
     return found
 
 

@@ -13,3 +13,12 @@ def test_sizes_lists_and_tables():
     assert (human_bytes(999), human_bytes(1_234_567), human_bytes(5 * 10**12)) == ("999 B", "1.2 MB", "5000.0 GB")
     assert comma_list(" paired, flair,,t1 ") == ["paired", "flair", "t1"]
     assert aligned([["group", "cases"], ["all", "12"]]) == ["group  cases", "all    12"]
+
+
+def test_a_parameter_switched_off_is_shown_as_its_no_flag():
+    flags = {"submit": "--no-submit", "query": "--no-query", "jobs": "--jobs"}
+    assert with_flags("or write the scripts only (`submit` off)", flags) == "or write the scripts only (--no-submit)"
+    assert with_flags("the files on disk only (`query` off), `jobs` 2", flags) == (
+        "the files on disk only (--no-query), --jobs 2"
+    )
+    assert with_flags("`other` off", flags) == "`other` off"

@@ -25,3 +25,20 @@ def test_jobs_prints_each_task_with_its_state_and_the_log_of_a_failure(small_coh
     assert lines[3] == f"1 done, 1 pending, 1 failed  ({out})"
     assert main(["jobs", str(tmp_path)]) == 2
     assert "no SLURM submission" in capsys.readouterr().err
+
+
+def test_without_squeue_the_hint_names_no_query(tmp_path, monkeypatch, capsys):
+    """The files of a submission are there but SLURM is not: the one-line error says which flag reads them."""
+    import json
+
+    from nnunet_wmh.cli import main
+
+    (tmp_path / "slurm").mkdir()
+    job = {"name": "seg.part", "title": "parts", "script": "s.sh", "log": "s.out", "gpu": False, "after": [],
+           "after_any": False, "done": [], "job_id": "101"}  # fmt: skip
+    record = {"kind": "segment", "fingerprint": [], "jobs": [job], "submitted": True, "written": "2026-12-05"}
+    (tmp_path / "slurm" / "submission.json").write_text(json.dumps(record))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert main(["jobs", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "squeue not found on PATH" in err and "(--no-query)" in err and "False" not in err
