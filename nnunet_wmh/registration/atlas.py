@@ -143,6 +143,13 @@ def load_atlas(
     return Atlas(image, labels, completed)
 
 
+def _otsu_foreground(image: sitk.Image) -> tuple[np.ndarray, sitk.Image]:
+    """The Otsu foreground of ``image`` shrunk to about :data:`HEAD_MASK_MM` (bool, (X', Y', Z')), and that
+    shrunk image (its grid)."""
+    shrunk = sitk.BinShrink(image, head_shrink_factors(image))
+    return sitk.GetArrayFromImage(sitk.OtsuThreshold(shrunk, 0, 1)).transpose(2, 1, 0).astype(bool), shrunk
+
+
 def head_mask(image: sitk.Image) -> np.ndarray:
     """The head of a subject image, shape (X', Y', Z') on the image's grid shrunk to about
     :data:`HEAD_MASK_MM` voxels (:func:`head_shrink_factors`): the Otsu foreground with its holes filled, the
@@ -150,8 +157,7 @@ def head_mask(image: sitk.Image) -> np.ndarray:
     of 16 thick slices is still a hole). No closing: a noise image would become one head."""
     from scipy import ndimage  # heavy: only where a head is needed
 
-    shrunk = sitk.BinShrink(image, head_shrink_factors(image))
-    foreground = sitk.GetArrayFromImage(sitk.OtsuThreshold(shrunk, 0, 1)).transpose(2, 1, 0).astype(bool)
+    foreground, shrunk = _otsu_foreground(image)
     axis = int(np.argmax(shrunk.GetSpacing()))
     widths = [(1, 1) if a == axis else (0, 0) for a in range(3)]
     closed_ends = np.pad(foreground, widths, constant_values=True)
@@ -171,9 +177,7 @@ def metric_region(image: sitk.Image) -> sitk.Image:
     check's :func:`head_mask` does not close: there a noise image must not become a head)."""
     from scipy import ndimage  # heavy: only where a head is needed
 
-    factors = head_shrink_factors(image)
-    shrunk = sitk.BinShrink(image, factors)
-    foreground = sitk.GetArrayFromImage(sitk.OtsuThreshold(shrunk, 0, 1)).transpose(2, 1, 0).astype(bool)
+    foreground, shrunk = _otsu_foreground(image)
     spacing = np.asarray(shrunk.GetSpacing())
     radius = np.maximum(1, np.round(METRIC_CLOSING_MM / spacing)).astype(int)
     ball = ndimage.distance_transform_edt(np.pad([[[False]]], [(r, r) for r in radius], constant_values=True),

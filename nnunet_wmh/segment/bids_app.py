@@ -131,18 +131,19 @@ def run_participant_level(
     participants = bids_participants(bids_dir)
     chosen = chosen_participants(participants, participant_labels)
     options = replace(options, part_by="participant", layout="bids")
-    reports, problems = [], []
+    reports, written, problems = [], [], []
     for label in chosen:
         part = replace(run, part_id=participants.index(label), num_parts=len(participants))
         try:
             reports.append(segment_cohort(bids_dir, model, output_dir, options, part))
+            written.append(label)
         except (UsageError, KeyboardInterrupt):
             raise
         except NnunetWmhError as exc:
             logger.error("%s: %s", label, exc)
             problems.append(InputDataError(label, str(Path(bids_dir) / label), str(exc)))
     if problems:
-        done = ", ".join(r.cases[0].split("_")[0] for r in reports if r.cases) or "none"
+        done = ", ".join(written) or "none"
         raise InvalidInputsError(problems, consequence=f"the other participants' outputs were written ({done})")
     return BidsAppResult("participant", Path(output_dir).expanduser().absolute(), reports)
 
