@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from nnunet_wmh.errors import UsageError
 from nnunet_wmh.labels.region_table import generated_region_name
 from nnunet_wmh.report.bids import bids_folder, check_bids_output, write_dataset_files
 from nnunet_wmh.report.cohort_tables import INFO_COLUMNS, finalize_tables
@@ -21,6 +22,7 @@ from nnunet_wmh.runs.parts import (
     PartData,
     PartTarget,
     gather_files,
+    made_in,
     merged_output,
     read_parts,
     refuse_finished,
@@ -155,7 +157,7 @@ def complete_part(
     of one part would (BIDS files where :func:`~nnunet_wmh.report.bids.bids_folder` places them) and drop the
     part's folder."""
     if not target.single:
-        write_part(part, REPORT_PARTS)
+        write_part(part, REPORT_PARTS, run_folder=target.out_dir)
         files, warnings, skipped = {"part": target.final_part}, part.meta["warnings"], len(part.meta.get("skipped", []))
         return ReportResult(target.out_dir, part.meta["cases"], False, files, warnings=warnings, skipped=skipped)
     with bids_folder(bids, target.out_dir, target.staging, overwrite=overwrite) as bids_staging:
@@ -184,11 +186,35 @@ def merge_report(out: str | os.PathLike[str], *, overwrite: bool = False) -> Rep
     out = Path(out).expanduser().absolute()
     parts = read_parts(out, REPORT_PARTS)
     refuse_finished(out, REPORT_JSON, overwrite=overwrite)
-    bids = parts[0].meta["inputs"]["bids_derivatives"]
+    bids = _bids_location(parts, out)
     check_bids_output(bids, out, overwrite=overwrite)
     with merged_output(out) as staging, bids_folder(bids, out, staging, overwrite=overwrite) as bids_staging:
         merged = finish_report(staging, bids_staging, parts, out)
     return with_run_summary(merged, "report-merge", clock)
+
+
+def _bids_location(parts: Sequence[PartData], out: Path) -> Path | None:
+    """Where the merge of the parts in ``out`` writes its BIDS files: inside ``out`` where the run recorded them
+    inside its folder (so a copied or moved run writes into itself), or the folder of their own it recorded.
+
+    Raises
+    ------
+    UsageError
+        If the run was moved or copied from another folder and writes BIDS files outside it: merging the copy
+        would overwrite the original run's.
+    """
+    recorded = parts[0].meta["inputs"]["bids_derivatives"]
+    if recorded is None:
+        return None
+    bids = out / recorded  # a recorded absolute path stays absolute
+    original = made_in(parts)
+    if original != out and not bids.is_relative_to(out):
+        raise UsageError(
+            f"`out` {out} is a run made in {original} whose BIDS files go outside it, to {bids}; merge it in "
+            f"{original}, or rerun it with `bids_derivatives` inside {out}",
+            "out",
+        )
+    return bids
 
 
 def with_run_summary(result: ReportResult, command: str, clock: Stopwatch, *, earlier: int = 0) -> ReportResult:

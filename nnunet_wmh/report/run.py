@@ -30,7 +30,7 @@ from nnunet_wmh.report.rows import CaseRows, case_rows
 from nnunet_wmh.report.schema import BIDS_FOLDER, PICTURES_FOLDER, REPORT_JSON, part_meta, rows_as_text
 from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.parallel import map_collecting_problems
-from nnunet_wmh.runs.parts import PartData, PartTarget, cases_digest, part_cases, part_output
+from nnunet_wmh.runs.parts import PartData, PartTarget, cases_digest, part_cases, part_output, recorded_location
 from nnunet_wmh.runs.summary import Stopwatch
 
 __all__ = ["ReportOptions", "ReportResult", "make_report"]
@@ -97,10 +97,9 @@ def _predictions(prediction_dir: Path) -> dict[str, Path]:
 
 
 def _provenance(prediction_dir: Path, options: ReportOptions, convention: LabelConvention, cases: list[str],
-                num_parts: int) -> dict[str, Any]:  # fmt: skip
+                num_parts: int, out_dir: Path) -> dict[str, Any]:  # fmt: skip
     recorded = {key: _text(value) for key, value in options.companions().items()}
-    if recorded.get("bids_derivatives"):
-        recorded["bids_derivatives"] = str(Path(recorded["bids_derivatives"]).expanduser().absolute())
+    recorded["bids_derivatives"] = recorded_location(options.bids_derivatives, out_dir)
     return {
         "nnunet_wmh_version": __version__,
         "options": options.counting(),
@@ -112,8 +111,13 @@ def _provenance(prediction_dir: Path, options: ReportOptions, convention: LabelC
     }
 
 
-def plan_report(prediction_dir: str | os.PathLike[str], options: ReportOptions, run: RunOptions) -> ReportPlan:
-    """Check the options and every case of this part (all problems at once) before anything is measured."""
+def plan_report(
+    prediction_dir: str | os.PathLike[str], options: ReportOptions, run: RunOptions, *, out_dir: Path
+) -> ReportPlan:
+    """Check the options and every case of this part (all problems at once) before anything is measured.
+
+    ``out_dir`` is the report's final folder: a BIDS folder inside it is recorded relative to it.
+    """
     options.check()
     prediction_dir = require_folder(prediction_dir, "prediction_dir")
     convention = prediction_convention(prediction_dir, options.dataset_json)
@@ -129,7 +133,7 @@ def plan_report(prediction_dir: str | os.PathLike[str], options: ReportOptions, 
     if options.bids_derivatives is not None:
         names = bids_prefixes(all_cases, info)
         inputs = [replace(item, bids=names[item.case]) for item in inputs]
-    provenance = _provenance(prediction_dir, options, convention, all_cases, run.num_parts)
+    provenance = _provenance(prediction_dir, options, convention, all_cases, run.num_parts, out_dir)
     return ReportPlan(inputs, CaseSettings(convention, table, options), provenance)
 
 
@@ -188,7 +192,7 @@ def make_report(
     run.check(parts=True)
     with part_output(out, run, finished=REPORT_JSON) as target:
         check_bids_output(options.bids_derivatives, target.out_dir, overwrite=run.overwrite)
-        plan = plan_report(prediction_dir, options, run)
+        plan = plan_report(prediction_dir, options, run, out_dir=target.out_dir)
         part = run_part(plan, target, run)
         result = complete_part(part, target, bids=options.bids_derivatives, overwrite=run.overwrite)
     return with_run_summary(result, "report", clock)

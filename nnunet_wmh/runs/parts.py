@@ -1,15 +1,21 @@
 """A run in parts: nnU-Net's interleaved sharding, the files of a part, and the merge of the parts.
 
 A run with ``num_parts > 1`` does the items ``sorted(items)[part_id::num_parts]`` and writes its part into
-``OUT/parts/part-I-of-N/``: tables (TSV) and ``part.json`` (the run's record, this part's items, each table's
-row count and checksum), beside any files of its own. :func:`merge_parts` checks that the parts make up one
-run (the same run fields, every part present, complete and unchanged, every item once) and builds the final
+``OUT/parts/part-I-of-N/``: tables (TSV) and ``part.json`` (the run's record, this part's items, the run folder
+it was made for, and the checksum of every file of the part), beside any files of its own. :func:`read_parts`
+checks that the parts make up one run (the same run fields and run folder, every part present, every file it
+lists present and unchanged, every item once) and builds the final
 output from them (:func:`merged_output`); a run of one part builds the final output from its one part the
 same way (in the staging folder of :func:`part_output`, then :func:`remove_parts`), so a single run and a merge
 give the same files.
 
 What a part holds is the command's: its :class:`PartSchema` names the tables, their columns and the fields
 every part of one run shares (``report`` and ``segment`` use the report's).
+
+A run folder can be copied or moved before its merge: a part records paths inside the run relative to it
+(:func:`recorded_location`), and the merge writes only inside the folder it was given; the run folder a part
+was made for (``run_folder``) tells the parts of two runs apart and a moved run from one in place
+(:func:`made_in`).
 """
 
 from __future__ import annotations
@@ -29,12 +35,16 @@ from typing import Any
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, OutputExistsError, UsageError
 from nnunet_wmh.io import link_or_copy
 from nnunet_wmh.runs.options import RunOptions, check_parts
-from nnunet_wmh.runs.outputs import SLURM_FOLDER, atomic_output_folder
+from nnunet_wmh.runs.outputs import OWNER_FILE, SLURM_FOLDER, atomic_output_folder
 from nnunet_wmh.tsv import read_tsv, write_tsv
 
 PARTS_FOLDER = "parts"
 PART_FILE = "part.json"
 PART_NAME = re.compile(r"part-(\d+)-of-(\d+)")
+#: The field of ``part.json`` naming the run folder the part was made for (absolute, as it was then).
+RUN_FOLDER = "run_folder"
+#: Bytes read at a time when a file's checksum is taken.
+_CHUNK = 1 << 20
 #: What the merge keeps of ``OUT``: the SLURM jobs' scripts, records and logs (the merge job's own among them).
 KEPT_ON_MERGE = (SLURM_FOLDER,)
 
@@ -84,17 +94,40 @@ class PartData:
 
 
 def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
-def write_part(part: PartData, schema: PartSchema) -> None:
-    """Write a part's TSV files and ``part.json`` (with each table's row count and checksum) into its folder."""
-    files = {}
+def write_part(part: PartData, schema: PartSchema, *, run_folder: Path) -> None:
+    """Write a part's TSV files and ``part.json`` into its folder.
+
+    ``part.json`` holds the part's metadata, ``run_folder`` (the run's final folder, which the merge compares
+    with the folder it is given) and, for every file of the part (its own files and the tables; paths relative
+    to the part's folder), its checksum, with each table's row count.
+    """
+    rows = {}
     for name, table_rows in part.rows.items():
         path = write_tsv(part.folder / f"{name}.tsv", table_rows, schema.columns(name, part.meta))
-        files[path.name] = {"rows": len(table_rows), "sha256": _digest(path)}
-    text = json.dumps({**part.meta, "files": files}, indent=2, sort_keys=True) + "\n"
-    (part.folder / PART_FILE).write_text(text)
+        rows[path.name] = len(table_rows)
+    files = {}
+    for path in sorted(part.folder.rglob("*")):
+        relative = path.relative_to(part.folder).as_posix()
+        if path.is_file() and relative not in (PART_FILE, OWNER_FILE):
+            files[relative] = {"sha256": _digest(path), **({"rows": rows[relative]} if relative in rows else {})}
+    record = {**part.meta, RUN_FOLDER: str(Path(run_folder).absolute()), "files": files}
+    (part.folder / PART_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+
+def _changed_files(folder: Path, files: Mapping[str, Mapping[str, Any]]) -> list[InputDataError]:
+    """Every file a part lists that is missing or not as it was written."""
+    return [
+        InputDataError(folder.name, str(folder / name), "missing, truncated or changed since the part was written")
+        for name, recorded in files.items()
+        if not (folder / name).is_file() or _digest(folder / name) != recorded.get("sha256")
+    ]
 
 
 def _load_part(folder: Path, schema: PartSchema) -> tuple[PartData | None, list[InputDataError]]:
@@ -103,7 +136,8 @@ def _load_part(folder: Path, schema: PartSchema) -> tuple[PartData | None, list[
     meta_path = folder / PART_FILE
     try:
         meta = json.loads(meta_path.read_text())
-        if not isinstance(meta, dict) or not all(k in meta for k in (*schema.run_fields, "part_id", "cases", "files")):
+        required = (*schema.run_fields, RUN_FOLDER, "part_id", "cases", "files")
+        if not isinstance(meta, dict) or not all(k in meta for k in required):
             raise ValueError("fields are missing")
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         return None, [InputDataError(name, str(meta_path), f"not a readable part file ({exc}); rerun this part")]
@@ -111,14 +145,11 @@ def _load_part(folder: Path, schema: PartSchema) -> tuple[PartData | None, list[
     if found is None or (int(found[1]), int(found[2])) != (meta["part_id"], meta["num_parts"]):
         made = f"part {meta['part_id']} of {meta['num_parts']}"
         return None, [InputDataError(name, str(folder), f"was made as {made}; the folder was renamed or copied")]
-    rows, problems = {}, []
-    for table in schema.tables:
-        path, expected = folder / f"{table}.tsv", meta["files"].get(f"{table}.tsv", {})
-        if not path.is_file() or _digest(path) != expected.get("sha256"):
-            problems.append(InputDataError(name, str(path), "missing, truncated or changed since the part was written"))
-            continue
-        rows[table] = read_tsv(path)
-    return (PartData(rows, meta, folder) if not problems else None), problems
+    tables = {f"{table}.tsv": {} for table in schema.tables}
+    problems = _changed_files(folder, {**tables, **meta["files"]})
+    if problems:
+        return None, problems
+    return PartData({table: read_tsv(folder / f"{table}.tsv") for table in schema.tables}, meta, folder), []
 
 
 def _run_problems(parts: Sequence[PartData], run_fields: Sequence[str]) -> list[InputDataError]:
@@ -130,14 +161,13 @@ def _run_problems(parts: Sequence[PartData], run_fields: Sequence[str]) -> list[
     for part, key in zip(parts, keys, strict=True):
         if key != reference_key:
             differing = [k for k in run_fields if part.meta[k] != reference.meta[k]]
-            problems.append(
-                InputDataError(
-                    part.folder.name,
-                    str(part.folder),
-                    f"made by another run than {reference.folder.name} (different {', '.join(differing)}); "
-                    "remove the parts of the run you do not want",
-                )
-            )
+            if differing == [RUN_FOLDER]:
+                mine, theirs = part.meta[RUN_FOLDER], reference.meta[RUN_FOLDER]
+                why = f"made for the run in {mine}, {reference.folder.name} for the run in {theirs}"
+            else:
+                why = f"made by another run than {reference.folder.name} (different {', '.join(differing)})"
+            advice = "remove the parts of the run you do not want"
+            problems.append(InputDataError(part.folder.name, str(part.folder), f"{why}; {advice}"))
     return problems
 
 
@@ -182,10 +212,24 @@ def read_parts(out_dir: Path, schema: PartSchema) -> list[PartData]:
         if part is not None:
             loaded.append(part)
     if loaded and not problems:
-        problems += _run_problems(loaded, schema.run_fields) or _coverage_problems(loaded, folder)
+        problems += _run_problems(loaded, (*schema.run_fields, RUN_FOLDER)) or _coverage_problems(loaded, folder)
     if problems:
         raise InvalidInputsError(problems, consequence="nothing was merged; the parts are kept")
     return sorted(loaded, key=lambda p: p.meta["part_id"])
+
+
+def made_in(parts: Sequence[PartData]) -> Path:
+    """The run folder the (checked) parts were made for: not the folder they are in when the run was moved."""
+    return Path(parts[0].meta[RUN_FOLDER])
+
+
+def recorded_location(path: str | os.PathLike[str] | None, run_folder: Path) -> str | None:
+    """How a part records ``path``: relative to ``run_folder`` when it lies inside it (``"."`` for the folder
+    itself), so that the record holds when the run folder is copied or moved; absolute otherwise."""
+    if path is None:
+        return None
+    path = Path(path).expanduser().absolute()
+    return path.relative_to(run_folder).as_posix() if path.is_relative_to(run_folder) else str(path)
 
 
 def gather_files(parts: Sequence[PartData], subfolder: str, target: Path | None) -> None:

@@ -208,14 +208,14 @@ def _segment_all(routes, runner, work: Workplace, regions, *, skip_invalid: bool
     return inputs, skipped, seconds, len(earlier)
 
 
-def _recorded_inputs(source: SegmentSource, model: TrainedModel, out_dir: Path) -> dict[str, Any]:
+def _recorded_inputs(source: SegmentSource, model: TrainedModel) -> dict[str, Any]:
     files = source if isinstance(source, SubjectFiles) else SubjectFiles()
     return {
         "source": None if isinstance(source, SubjectFiles) else str(Path(source).absolute()),
         "model": str(model.source),
         "flair": None if files.flair is None else str(files.flair),
         "t1": None if files.t1 is None else str(files.t1),
-        "bids_derivatives": str(out_dir),
+        "bids_derivatives": ".",  # the run folder itself, relative so that a moved run merges into itself
     }
 
 
@@ -358,7 +358,7 @@ def segment_cohort(
         require_served(routes, consequence="the model can serve no subject; nothing was written")
         all_cases = [r.case for r in routes]
         mine = _cases_of_part(routes, options.part_by, run)
-        provenance = _provenance(trained, options, run, _recorded_inputs(source, trained, target.out_dir), all_cases)
+        provenance = _provenance(trained, options, run, _recorded_inputs(source, trained), all_cases)
         job = SegmentJob(trained, options, run, target, scratch, provenance)
         try:
             part = _run_part([r for r in routes if r.case in mine], job)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nnunet_wmh.errors import InvalidInputsError
+from nnunet_wmh.errors import InvalidInputsError, UsageError
 from nnunet_wmh.report.finish import ReportResult, merge_report, with_run_summary
 from nnunet_wmh.report.options import ReportOptions
 from nnunet_wmh.report.run import make_report
@@ -92,3 +92,65 @@ def test_the_summary_counts_skipped_cases_once_in_a_report_and_in_a_part():
     part = ReportResult(out, ["a", "b", "c"], False, {"part": out / "parts/part-0-of-2"}, skipped=1)
     summary = with_run_summary(part, "segment", Stopwatch()).run_summary
     assert (summary.done, summary.skipped, summary.out) == (2, 1, out / "parts/part-0-of-2")
+
+
+def _bids_parts(tmp_path, bids_folder):
+    folders = write_hand_cohort(tmp_path / "cohort")
+    out = tmp_path / "runA"
+    for part in range(2):
+        make_report(folders["pred"], out, regions=folders["regions"], bids_derivatives=bids_folder(out),
+                    pictures=False, part_id=part, num_parts=2, progress=False)  # fmt: skip
+    return out
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_copied_run_merges_into_itself_and_the_original_is_never_touched(tmp_path):
+    original = _bids_parts(tmp_path, lambda out: out / "bids")
+    before = _tree(original)
+    copy = tmp_path / "copy"
+    shutil.copytree(original, copy)
+    merge_report(copy, overwrite=True)
+    assert _tree(original) == before  # parts kept, no BIDS files written there
+    masks = sorted(p.name for p in (copy / "bids").rglob("*_mask.nii.gz"))
+    assert masks == [f"sub-case{x}_space-FLAIR_desc-wmh_mask.nii.gz" for x in "abc"]
+    assert json.loads((copy / "report.json").read_text())["inputs"]["bids_derivatives"] == "bids"
+
+
+def test_a_moved_run_merges_into_its_new_folder_and_the_old_one_is_not_recreated(tmp_path):
+    original = _bids_parts(tmp_path, lambda out: out / "bids")
+    moved = original.rename(tmp_path / "moved")
+    merge_report(moved)
+    assert not original.exists()
+    assert len(list((moved / "bids").rglob("*_dseg.nii.gz"))) == 3 and not (moved / "parts").exists()
+
+
+def test_a_moved_run_whose_bids_folder_lies_outside_it_is_refused(tmp_path):
+    original = _bids_parts(tmp_path, lambda out: out.parent / "derivatives")
+    moved = original.rename(tmp_path / "moved")
+    with pytest.raises(UsageError, match=r"is a run made in .*runA whose BIDS files go outside it, to .*derivatives"):
+        merge_report(moved)
+    assert not (tmp_path / "derivatives").exists() and (moved / "parts").is_dir()
+
+
+def test_a_part_copied_in_from_another_run_folder_is_refused(tmp_path):
+    run_a = _bids_parts(tmp_path, lambda out: out / "bids")
+    run_b = tmp_path / "runB"  # the same cohort and options, another run folder
+    make_report(tmp_path / "cohort/pred", run_b, regions=tmp_path / "cohort/regions", bids_derivatives=run_b / "bids",
+                pictures=False, part_id=1, num_parts=2, progress=False)  # fmt: skip
+    shutil.rmtree(run_a / "parts/part-1-of-2")
+    shutil.copytree(run_b / "parts/part-1-of-2", run_a / "parts/part-1-of-2")
+    with pytest.raises(InvalidInputsError, match=r"\[part-1-of-2\] .*made for the run in .*runB, part-0-of-2 for"):
+        merge_report(run_a)
+
+
+def test_a_deleted_or_changed_file_of_a_part_is_named_and_nothing_is_merged(tmp_path):
+    out = _bids_parts(tmp_path, lambda out: out / "bids")
+    mask = next((out / "parts/part-1-of-2/bids").rglob("*_mask.nii.gz"))
+    mask.unlink()
+    with pytest.raises(InvalidInputsError, match=rf"{mask.name}: missing, truncated or changed") as raised:
+        merge_report(out)
+    assert "nothing was merged; the parts are kept" in str(raised.value)
+    assert not (out / "report.json").exists()

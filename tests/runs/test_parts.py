@@ -36,7 +36,7 @@ def _run_part(out, part_id: int, num_parts: int, *, run_field: str = "one") -> N
                 "cases": mine}  # fmt: skip
         part = PartData({"items": [{"case": c, "value": c * 2} for c in mine]}, meta, target.folder)
         assert not target.single
-        write_part(part, SCHEMA)
+        write_part(part, SCHEMA, run_folder=target.out_dir)
 
 
 def test_interleaved_sharding_as_nnunet_does_it():
@@ -88,7 +88,7 @@ def test_one_part_is_the_final_output_and_a_finished_run_refuses_more_parts(tmp_
     with part_output(out, RunOptions(), finished="final.tsv") as target:
         assert target.single and target.folder == target.staging / "parts" / "part-0-of-1"
         part = PartData({"items": []}, {"part_id": 0, "cases": []}, target.folder)
-        write_part(part, SCHEMA)
+        write_part(part, SCHEMA, run_folder=out)
         (target.staging / "final.tsv").write_text("")  # the final output, built from the one part
         remove_parts(target.staging)
     assert sorted(p.name for p in out.iterdir()) == ["final.tsv"]
