@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nnunet_wmh import __version__
+from nnunet_wmh.cohorts.identity import require_distinct_ids
 from nnunet_wmh.cohorts.subject import MODALITY_NAMES
 from nnunet_wmh.conversion_table import CONVERSION_TSV, write_conversion_table
 from nnunet_wmh.dataset_conversion.coregistration import Moved, coregister_subjects
@@ -303,6 +304,8 @@ def convert_dataset(
     folders = NnunetFolders.resolve(options.out, options.preprocessed, options.results)
     replaced_same_id = check_dataset_target(folders, options.dataset_name, options.dataset_id, overwrite=run.overwrite)
     gathered = gather_subjects(source, options, modalities=source_modalities(spec))
+    for from_test_source in (False, True):  # a second cohort (`test_source`) may reuse the training ids
+        require_distinct_ids([s for s in gathered.subjects if s.key.startswith("test/") == from_test_source])
     require_every_modality(gathered.subjects, spec)
     with atomic_output_folder(folders.raw / options.dataset_name, overwrite=run.overwrite) as staging:
         written = _convert_into(staging, gathered, options, spec, run)

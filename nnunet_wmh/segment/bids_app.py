@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from nnunet_wmh.cohorts.identity import cleaned_ids, require_distinct_ids
 from nnunet_wmh.conversion_table import bids_label
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, NnunetWmhError, UsageError
 from nnunet_wmh.report.finish import REPORT_JSON, ReportResult, merge_report
@@ -65,9 +66,12 @@ def bids_participants(bids_dir: str | os.PathLike[str]) -> list[str]:
     ------
     UsageError
         ``bids_dir`` is not a BIDS dataset with subjects.
+    InvalidInputsError
+        Two subjects or sessions whose labels become one once cleaned (:func:`~nnunet_wmh.cohorts.identity.id_clashes`).
     """
     subjects = input_subjects(str(bids_dir), layout="bids")
-    participants = sorted({bids_label("sub", subject.subject) for subject in subjects})
+    require_distinct_ids(subjects)
+    participants = sorted({cleaned_ids(subject)[0] for subject in subjects})
     if not participants:
         raise UsageError(f"`bids_dir` {bids_dir}: no sub-* folder with images", "bids_dir")
     return participants

@@ -26,6 +26,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from nnunet_wmh import __version__
+from nnunet_wmh.cohorts.identity import require_distinct_ids
 from nnunet_wmh.cohorts.single_subject import SubjectFiles
 from nnunet_wmh.cohorts.subject import MODALITY_NAMES, ZERO
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, UsageError
@@ -347,6 +348,7 @@ def segment_cohort(
     options.check()
     run.check(parts=True, device=True)
     subjects = input_subjects(source, layout=options.layout)
+    require_distinct_ids(subjects)
     with (
         tempfile.TemporaryDirectory(prefix="nnunet_wmh_segment_") as scratch_name,
         part_output(out, run, finished=REPORT_JSON, keep=KEPT_ON_MERGE) as target,

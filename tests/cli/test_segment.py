@@ -67,3 +67,13 @@ def test_nnunet_spellings_name_the_model_in_nnunet_results(tmp_path, monkeypatch
         model_location(_args("c", "--out", "o", "--model", "m", "-d", "501"))
     with pytest.raises(UsageError, match=r"expected one Dataset502_\* in"):
         model_location(_args("c", "--out", "o", "-d", "502", "-c", "2d"))
+
+
+def test_subject_ids_that_clash_once_cleaned_are_refused_before_any_work(tmp_path, capsys):
+    manifest = tmp_path / "cohort.tsv"
+    manifest.write_text("subject\tflair\ns.1\ta.nii.gz\ns_1\tb.nii.gz\n")
+    code = main(["segment", str(manifest), "--model", str(tmp_path / "model"), "--out", str(tmp_path / "out")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "[s_1] " in err and "subject ids 's_1' and 's.1' (of s.1) both become sub-s1" in err
+    assert "Traceback" not in err and not (tmp_path / "out").exists()

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from nnunet_wmh.dataset_conversion import convert_dataset
-from nnunet_wmh.errors import DatasetExistsError, OutputExistsError, UsageError
+from nnunet_wmh.errors import DatasetExistsError, InvalidInputsError, OutputExistsError, UsageError
 from nnunet_wmh.labels.joint import JointEncoding, decode_joint_labels
 from nnunet_wmh.synthetic import SYNTHETIC_REGION_TABLE, make_synthetic_cohort
 from tests.helpers.images import make_wmh2017_subject, read_labels, save, tree_bytes
@@ -518,3 +518,14 @@ def test_the_names_of_earlier_releases_still_work_with_a_warning(small_cohort, n
     assert recorded["folds"] == 3  # dataset.json keeps the key it always had
     assert "`folds` is deprecated and goes in the next release; use `cv_folds`" in caplog.text
     assert "`images` is deprecated and goes in the next release; use `image_folder`" in caplog.text
+
+
+def test_subject_ids_that_clash_once_cleaned_are_refused_before_any_work(small_cohort_template, tmp_path,
+                                                                        nnunet_folders):  # fmt: skip
+    manifest = write_manifest(small_cohort_template, tmp_path / "cohort.csv")
+    lines = manifest.read_text().splitlines()
+    first, second = lines[1].split(",", 1)[1], lines[2].split(",", 1)[1]
+    manifest.write_text("\n".join([lines[0], f"s.1,{first}", f"s_1,{second}"]) + "\n")
+    with pytest.raises(InvalidInputsError, match=r"\[s_1\] .*subject ids 's_1' and 's\.1' \(of s\.1\) both become"):
+        convert_dataset(manifest, mode="flair", dataset_id=31, progress=False)
+    assert not any(nnunet_folders["nnUNet_raw"].iterdir())

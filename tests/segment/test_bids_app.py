@@ -3,6 +3,7 @@ is replaced by a recorder here; ``tests/end_to_end/test_segment.py`` runs the ap
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,14 @@ def test_group_names_the_participants_without_output_and_joins_nothing(dataset, 
 def test_group_without_participant_output_says_what_to_run_first(dataset, tmp_path):
     with pytest.raises(UsageError, match="run the participant level first"):
         run_group_level(dataset, tmp_path / "empty")
+
+
+def test_participant_labels_that_clash_once_cleaned_are_refused_naming_both(dataset, tmp_path):
+    clashing = tmp_path / "bids"
+    shutil.copytree(dataset, clashing)
+    for path in sorted((clashing / "sub-001").rglob("*"), reverse=True):  # deepest first
+        path.rename(path.with_name(path.name.replace("sub-001", "sub-0_01")))
+    (clashing / "sub-001").rename(clashing / "sub-0_01")
+    shutil.copytree(dataset / "sub-001", clashing / "sub-001")
+    with pytest.raises(InvalidInputsError, match=r"subject ids 'sub-0*_*01' and 'sub-0_*01' .* both become sub-001"):
+        bids_app.bids_participants(clashing)
