@@ -118,11 +118,17 @@ def find_model_folder(model: Path, unpack_dir: Path) -> Path:
     if all((root / name).is_file() for name in MODEL_FILES):
         return root
     found = _model_folders(root)
-    if len(found) != 1:
-        what = "no" if not found else f"{len(found)} ({', '.join(str(f.relative_to(root)) for f in found[:4])})"
+    expected = "a folder with dataset.json, plans.json and fold_*"
+    if not found:
         raise UsageError(
-            f"`model` {model}: expected one trained model (a folder with dataset.json, plans.json and fold_*), "
-            f"found {what}; give the TRAINER__PLANS__CONFIG folder",
+            f"`model` {model}: holds no trained model (expected {expected}); give the TRAINER__PLANS__CONFIG folder",
+            "model",
+        )
+    if len(found) > 1:
+        listed = ", ".join(str(f.relative_to(root)) for f in found[:4])
+        raise UsageError(
+            f"`model` {model}: expected one trained model ({expected}), found {len(found)} ({listed}); give the "
+            "TRAINER__PLANS__CONFIG folder",
             "model",
         )
     return found[0]
@@ -158,7 +164,8 @@ def open_model(
     Raises
     ------
     UsageError
-        No model, no checkpoint, a fold asked for that is missing, or a dataset.json that gives no route.
+        No model, no checkpoint, a fold asked for that is missing, or a malformed dataset.json or one that gives
+        no route (naming the file, what was expected and what was found).
     """
     source = Path(model).expanduser().absolute()
     folder = find_model_folder(source, unpack_dir)
@@ -173,7 +180,8 @@ def open_model(
         )
     dataset_json = _read_json(folder, "dataset.json")
     plans = _read_json(folder, "plans.json")
-    return TrainedModel(folder, source, chosen, checkpoint, dataset_json, model_route(dataset_json), plans)
+    route = model_route(dataset_json, folder / "dataset.json")
+    return TrainedModel(folder, source, chosen, checkpoint, dataset_json, route, plans)
 
 
 def model_folder_of(
