@@ -29,6 +29,7 @@ from nnunet_wmh import __version__
 from nnunet_wmh.cohorts.read import read_source
 from nnunet_wmh.errors import OutputError, OutputExistsError, UsageError
 from nnunet_wmh.nnunet.device import torch_device
+from nnunet_wmh.nnunet.trainer_search import TRAINER_PATH_VARIABLE
 from nnunet_wmh.runs.ledger import Ledger
 from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import check_output, folder_lock
@@ -43,7 +44,8 @@ from nnunet_wmh.study.page import write_study_page
 from nnunet_wmh.study.plan import StudyPlanner
 from nnunet_wmh.study.profiles import Profile, check_profile, parse_trainers
 from nnunet_wmh.study.steps import STEPS_FOLDER, Step, run_steps, study_ledger
-from nnunet_wmh.study.subjects import check_enough_subjects
+from nnunet_wmh.study.subjects import subject_shortfalls
+from nnunet_wmh.study.trainer_lookup import trainer_problems
 from nnunet_wmh.study.training_logs import LearningCurve, read_model_curves
 from nnunet_wmh.training.seeding import SEED_VARIABLE
 
@@ -326,8 +328,9 @@ def plan_study(
     Raises
     ------
     UsageError
-        Bad options, configurations the source does not allow, too few subjects for a configuration, no test
-        subjects, no GPU for steps that need one here.
+        Bad options, configurations the source does not allow, too few subjects for a configuration (or, by
+        default, for every one), no test subjects, trainers nnU-Net would not find (every such problem at once,
+        one a line), no GPU for steps that need one here.
     """
     options.check()
     run.check(device=True)
@@ -352,28 +355,44 @@ def _runnable(
     planner: StudyPlanner, configs: Sequence[StudyConfig], *, chosen: bool
 ) -> tuple[list[StudyConfig], dict[str, str]]:
     """The configurations to run and those left out: a configuration too few subjects can serve is refused
-    when ``chosen``, else (the default selection) left out, saying why.
+    when ``chosen``, else (the default selection) left out, saying why, unless none can be trained. Every
+    trainer must be one nnU-Net will find (:mod:`~nnunet_wmh.study.trainer_lookup`).
 
     Raises
     ------
     UsageError
-        A chosen configuration with too few subjects.
+        Every problem at once, one a line: chosen configurations with too few subjects, a default selection
+        that can train nothing, trainers nnU-Net would not find.
     """
-    kept, not_run = [], {}
-    for config in configs:
-        try:
-            if config.trained:
-                check_enough_subjects(config.name, planner.subjects(config), planner.options.folds)
-        except UsageError:
-            if chosen:
-                raise
-            not_run[config.name] = f"not run: {planner.subjects(config).line()}"
-            continue
-        kept.append(config)
+    trained = [c for c in configs if c.trained]
+    short = {c.name: subject_shortfalls(planner.subjects(c), planner.options.folds) for c in trained}
+    kept = [c for c in configs if not short.get(c.name)]
+    not_run = {c.name: f"not run: {planner.subjects(c).line()}" for c in trained if short[c.name]}
+    subject_lines = []
+    if chosen:
+        subject_lines = [f"{line}; leave {names} out of `configs`" for line, names in _by_shortfall(short)]
+    elif trained and not any(c.trained for c in kept):  # the default selection, and nothing left to train
+        subject_lines = [f"`source` {planner.source}: no configuration of the study can be trained:"]
+        subject_lines += [line for line, _ in _by_shortfall(short)]
+    search_path = planner.variables.get(TRAINER_PATH_VARIABLE, "")
+    trainer_lines = trainer_problems({c.name: planner.trainer(c) for c in trained}, search_path)
+    if subject_lines or trainer_lines:
+        parameter = None if subject_lines and trainer_lines else "trainers" if trainer_lines else "configs"
+        raise UsageError("\n".join([*subject_lines, *trainer_lines]), parameter)
     if any(c.name == "separate_models" for c in kept) and not any(c.is_lesion_config for c in kept):
         kept = [c for c in kept if c.name != "separate_models"]
         not_run["separate_models"] = "not run: no lesion configuration to take its lesions from"
     return kept, not_run
+
+
+def _by_shortfall(shortfalls: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """``("`configs` flair, t1: 1 training subject(s) ...", "flair, t1")``: the configurations that fall short
+    the same way in one line each, in their order."""
+    names: dict[str, list[str]] = {}
+    for name, problems in shortfalls.items():
+        for problem in problems:
+            names.setdefault(problem, []).append(name)
+    return [(f"`configs` {', '.join(listed)}: {problem}", ", ".join(listed)) for problem, listed in names.items()]
 
 
 def run_study(
@@ -410,7 +429,8 @@ def run_study(
     Raises
     ------
     UsageError
-        Bad options, configurations the source does not allow, no test subjects.
+        Bad options, configurations the source does not allow, too few training subjects, no test subjects,
+        trainers nnU-Net would not find: all before anything is written, in ``dry_run`` too.
     StudyConflictError
         Finished steps whose options changed, without ``overwrite`` (nothing is run).
     NnunetCommandError

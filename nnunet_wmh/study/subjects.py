@@ -4,7 +4,14 @@ A mixed cohort (some subjects without T1, say) runs every configuration it can: 
 modality a configuration needs is left out of that configuration only (``convert --exclude``), counted per
 configuration in ``--dry-run``, study.json and the page. Paired comparisons use the subjects common to both
 sides (``comparisons.tsv``'s ``n``). A configuration left with too few training subjects is refused before any
-work, saying why.
+work, saying why (:func:`subject_shortfalls`).
+
+How many training subjects nnU-Net needs (read in nnU-Net 2.x, ``nnUNetTrainer.do_split``): ``convert`` deals the
+subjects (sessions of one participant together) into ``min(cv_folds, participants)`` folds of
+``splits_final.json`` and writes none for a single participant. Without that file nnU-Net makes its own 5-fold
+split of the *cases* (``generate_crossval_split``, scikit-learn's ``KFold``), which stops with a traceback below 5
+cases; a fold the file does not have is trained on a random 80:20 split of the cases instead, a participant's
+cases on both sides. So fold ``f`` needs at least ``f + 1`` participants, and every fold at least 2.
 """
 
 from __future__ import annotations
@@ -17,7 +24,6 @@ from nnunet_wmh.cohorts.subject import MODALITY_NAMES
 from nnunet_wmh.dataset_conversion.gather import gather_subjects
 from nnunet_wmh.dataset_conversion.inputs import MissingModalityError
 from nnunet_wmh.dataset_conversion.options import ConvertOptions, source_modalities
-from nnunet_wmh.errors import UsageError
 
 #: Training subjects a configuration needs at the least: one to train on and one to validate on.
 MIN_TRAINING_SUBJECTS = 2
@@ -33,11 +39,20 @@ class ConfigSubjects:
         Training and test subjects it uses.
     excluded
         ``(subject key, reason)`` of the subjects left out (``no T1 image``).
+    train_participants
+        Training participants (cross-validation groups: the sessions of one participant count once); None for
+        as many as ``train``.
     """
 
     train: int
     test: int
     excluded: tuple[tuple[str, str], ...] = ()
+    train_participants: int | None = None
+
+    @property
+    def participants(self) -> int:
+        """Training participants, the units the folds are dealt in."""
+        return self.train if self.train_participants is None else self.train_participants
 
     @property
     def excluded_keys(self) -> tuple[str, ...]:
@@ -70,7 +85,7 @@ def config_subjects(source: str | os.PathLike[str], convert: ConvertOptions) -> 
     spec = convert.mode_spec()
     probe = replace(convert, regions=None, exclude=())
     gathered = gather_subjects(source, probe, modalities=source_modalities(spec))
-    excluded, train, test = [], 0, 0
+    excluded, train, test, groups = [], 0, 0, set()
     for subject in gathered.subjects:
         try:
             spec.inputs.channel_sets(subject)
@@ -78,27 +93,41 @@ def config_subjects(source: str | os.PathLike[str], convert: ConvertOptions) -> 
             excluded.append((subject.key, f"no {MODALITY_NAMES[missing.modality]} image"))
             continue
         train, test = train + (subject.split == "train"), test + (subject.split != "train")
-    return ConfigSubjects(train, test, tuple(excluded))
+        if subject.split == "train":
+            groups.add(subject.group)
+    return ConfigSubjects(train, test, tuple(excluded), train_participants=len(groups))
 
 
-def check_enough_subjects(name: str, subjects: ConfigSubjects, folds: Sequence[int]) -> None:
-    """Refuse a configuration with fewer training subjects than it needs, or without test subjects.
+def training_subjects_needed(folds: Sequence[int]) -> tuple[int, str]:
+    """The training participants a configuration needs to train ``folds``, and why (see the module docstring)."""
+    highest = max(folds)
+    if highest + 1 <= MIN_TRAINING_SUBJECTS:
+        return MIN_TRAINING_SUBJECTS, (
+            "one to train on and one to validate on: with one, convert writes no splits_final.json and nnU-Net's "
+            "own 5-fold split of the cases fails below 5 cases"
+        )
+    return highest + 1, (
+        f"fold {highest} exists only with {highest + 1}: convert deals the participants into min(`cv_folds`, "
+        "participants) folds, and nnU-Net trains a fold missing from splits_final.json on a random 80:20 split of "
+        "the cases, a participant on both sides"
+    )
 
-    Raises
-    ------
-    UsageError
-        Naming the configuration, the counts and why.
+
+def subject_shortfalls(subjects: ConfigSubjects, folds: Sequence[int]) -> list[str]:
+    """Why a configuration cannot be trained on ``subjects``: too few training participants for ``folds``, or no
+    test subject (empty when it can).
+
+    Each message gives the subjects found (and those left out, with why) and the number needed, with the reason:
+    ``1 training subject(s) have its inputs; it needs at least 2 (one to train on and one to validate on: ...)``.
     """
     left_out = f" ({subjects.line().split('; ', 1)[1]})" if subjects.excluded else ""
-    needed = max(MIN_TRAINING_SUBJECTS, max(folds) + 1)
-    if subjects.train < needed:
-        why = "one to train on and one to validate on"
-        if needed > MIN_TRAINING_SUBJECTS:
-            why = f"the folds are dealt over the subjects, so fold {max(folds)} needs at least {needed}"
-        raise UsageError(
-            f"`configs` {name}: {subjects.train} training subject(s) have its inputs{left_out}; it needs at least "
-            f"{needed} ({why}); leave {name} out of `configs`",
-            "configs",
-        )
+    problems = []
+    needed, why = training_subjects_needed(folds)
+    if subjects.participants < needed:
+        found = f"{subjects.train} training subject(s)"
+        if subjects.participants != subjects.train:
+            found += f" of {subjects.participants} participant(s)"
+        problems.append(f"{found} have its inputs{left_out}; it needs at least {needed} ({why})")
     if subjects.test == 0:
-        raise UsageError(f"`configs` {name}: no test subject has its inputs{left_out}", "configs")
+        problems.append(f"no test subject has its inputs{left_out}")
+    return problems

@@ -1,6 +1,8 @@
 """``run_study`` without training: the plan it writes (commands.sh), its checks and folder rules."""
 
 import shlex
+import shutil
+import textwrap
 
 import pytest
 
@@ -136,7 +138,7 @@ def test_a_configuration_with_too_few_training_subjects_is_refused_before_anythi
     with pytest.raises(UsageError, match=r"`configs` t1: 1 training subject\(s\) have its inputs \(5 left out \(no T1"):
         run_study(small_cohort, tmp_path / "study", configs=["flair", "t1"], dry_run=True, device="cpu")
     assert not (tmp_path / "study").exists()
-    with pytest.raises(UsageError, match="fold 3 needs at least 4"):
+    with pytest.raises(UsageError, match="it needs at least 4 \\(fold 3 exists only with 4: convert deals"):
         run_study(small_cohort, tmp_path / "study", configs=["t1"], folds=(3,), cv_folds=5, dry_run=True)
 
 
@@ -164,3 +166,118 @@ def test_by_default_a_configuration_no_subject_can_serve_is_left_out_saying_why(
     assert result.uses["t1"] == "not run: 0 training, 0 test subjects; 11 left out (no T1 image)"
     assert result.uses["multitask_joint"].startswith("not run: ")
     assert "built-in MNI152 atlas" in result.uses["separate_models"]
+
+
+@pytest.fixture
+def no_work(monkeypatch):
+    """Conversion, registration and nnU-Net's commands fail the test if a study gets as far as any of them."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the study went past its up-front checks")
+
+    for name in ("convert_dataset", "run_logged", "make_region_maps"):
+        monkeypatch.setattr(f"nnunet_wmh.study.plan.{name}", refuse)
+
+
+def _keep_one_training_subject(cohort):
+    subjects = sorted(flair.parent.parent for flair in cohort.glob("training/**/pre/FLAIR.nii.gz"))
+    for subject in subjects[1:]:
+        shutil.rmtree(subject)
+    return cohort
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_one_training_subject_is_refused_before_any_work(small_cohort, tmp_path, no_work, dry_run):
+    cohort = _keep_one_training_subject(small_cohort)
+    with pytest.raises(UsageError) as refused:
+        run_study(cohort, tmp_path / "study", configs=["flair"], dry_run=dry_run, device="cpu")
+    assert str(refused.value) == (
+        "`configs` flair: 1 training subject(s) have its inputs; it needs at least 2 (one to train on and one to "
+        "validate on: with one, convert writes no splits_final.json and nnU-Net's own 5-fold split of the cases "
+        "fails below 5 cases); leave flair out of `configs`"
+    )
+    assert refused.value.parameter == "configs"
+    assert not (tmp_path / "study").exists()
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_by_default_a_cohort_no_configuration_can_be_trained_on_is_refused_listing_them(
+    small_cohort, tmp_path, no_work, dry_run
+):
+    cohort = _keep_one_training_subject(small_cohort)
+    with pytest.raises(UsageError) as refused:
+        run_study(cohort, tmp_path / "study", dry_run=dry_run, device="cpu")
+    lines = str(refused.value).splitlines()
+    assert lines[0] == f"`source` {cohort}: no configuration of the study can be trained:"
+    trained = "flair, t1, flair_t1, interchangeable, interchangeable_dropout, multitask_joint, multitask_separate"
+    assert lines[1].startswith(f"`configs` {trained}: 1 training subject(s) have its inputs; it needs at least 2")
+    assert len(lines) == 2 and not (tmp_path / "study").exists()
+
+
+def _manifest_where_one_training_subject_has_t1(cohort, tmp_path):
+    """A manifest of the cohort's 4 Utrecht/Singapore training subjects (only the first with T1) and its test
+    subjects there (all with T1)."""
+    rows = ["subject\tflair\tt1\tlesion\tsplit"]
+    for split, folder in (("train", "training"), ("test", "test")):
+        for number, flair in enumerate(sorted(cohort.glob(f"{folder}/*/*/pre/FLAIR.nii.gz"))):
+            t1 = flair.with_name("T1.nii.gz") if split == "test" or number == 0 else ""
+            rows.append(f"{split}{number}\t{flair}\t{t1}\t{flair.parent.parent / 'wmh.nii.gz'}\t{split}")
+    manifest = tmp_path / "cohort.tsv"
+    manifest.write_text("\n".join(rows) + "\n")
+    return manifest
+
+
+def test_a_configuration_one_subject_has_the_inputs_for_is_refused_naming_it(small_cohort_template, tmp_path, no_work):
+    manifest = _manifest_where_one_training_subject_has_t1(small_cohort_template, tmp_path)
+    with pytest.raises(UsageError) as refused:
+        run_study(manifest, tmp_path / "study", configs=["flair", "flair_t1"], dry_run=True, device="cpu")
+    assert str(refused.value).startswith(
+        "`configs` flair_t1: 1 training subject(s) have its inputs (3 left out (no T1 image)); it needs at least 2"
+    )
+    assert "`configs` flair:" not in str(refused.value) and not (tmp_path / "study").exists()
+
+
+def test_by_default_a_configuration_one_subject_has_the_inputs_for_is_left_out(small_cohort_template, tmp_path):
+    manifest = _manifest_where_one_training_subject_has_t1(small_cohort_template, tmp_path)
+    result = run_study(manifest, tmp_path / "study", dry_run=True, device="cpu")
+    assert "flair" in result.configs and "flair_t1" not in result.configs and "t1" not in result.configs
+    assert result.uses["flair_t1"] == "not run: 1 training, 2 test subjects; 3 left out (no T1 image)"
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_trainer_nnunet_would_not_find_is_refused_before_any_work(small_cohort_template, tmp_path, no_work, dry_run):
+    with pytest.raises(UsageError) as refused:
+        run_study(small_cohort_template, tmp_path / "study", configs=["flair", "t1"], trainers=["flair=NoSuchTrainer"],
+                  dry_run=dry_run, device="cpu")  # fmt: skip
+    assert str(refused.value).startswith(
+        "`trainers` flair: no trainer class NoSuchTrainer in nnU-Net's trainers, nnunet_wmh's or `trainer_paths` "
+        "(searched "
+    )
+    assert refused.value.parameter == "trainers" and not (tmp_path / "study").exists()
+
+
+def test_too_few_subjects_and_unknown_trainers_are_listed_at_once(small_cohort, tmp_path, no_work):
+    cohort = _keep_one_training_subject(small_cohort)
+    with pytest.raises(UsageError) as refused:
+        run_study(cohort, tmp_path / "study", configs=["flair", "t1"], trainers=["t1=NoSuchTrainer"], dry_run=True)
+    lines = str(refused.value).splitlines()
+    assert [line.split(":")[0] for line in lines] == ["`configs` flair, t1", "`trainers` t1"]
+    assert "NoSuchTrainer" in lines[1] and refused.value.parameter is None
+
+
+def test_trainers_of_nnunet_of_this_package_and_of_a_trainer_path_are_accepted(small_cohort_template, tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "my_trainer.py").write_text(textwrap.dedent("""
+        from nnunetv2.training.nnUNetTrainer.nnUNetTrainer import nnUNetTrainer
+
+        class MyTrainer(nnUNetTrainer):
+            pass
+    """))  # fmt: skip
+    trainers = ["flair=nnUNetTrainer_5epochs", "t1=nnUNetTrainerModalityDropout_p025", "flair_t1=MyTrainer"]
+    result = run_study(small_cohort_template, tmp_path / "study", configs=["flair", "t1", "flair_t1"],
+                       trainers=trainers, trainer_paths=[str(mine)], dry_run=True, device="cpu")  # fmt: skip
+    assert [line.rsplit("; ", 1)[1] for line in result.uses.values()] == [
+        "nnUNetTrainer_5epochs", "nnUNetTrainerModalityDropout_p025", "MyTrainer",
+    ]  # fmt: skip
+    assert "-tr nnUNetTrainer_5epochs" in result.commands.read_text()
