@@ -71,10 +71,11 @@ def geometry_differences(
     reference_name: str,
     spacing_rtol: float = SPACING_RTOL,
     spacing_atol: float = 0.0,
+    origin_atol: float = GEOMETRY_TOLERANCE_MM,
 ) -> list[str]:
     """Describe how ``geometry`` differs from ``reference``; an empty list means the same grid.
 
-    Origins (mm) and direction cosines may differ by :data:`GEOMETRY_TOLERANCE_MM`.
+    Origins may differ by ``origin_atol`` (mm), direction cosines by :data:`GEOMETRY_TOLERANCE_MM`.
 
     Parameters
     ----------
@@ -86,6 +87,8 @@ def geometry_differences(
         Relative and absolute (mm) tolerance of the voxel spacing (nnU-Net's own check uses
         ``np.allclose``'s relative tolerance; predictions are compared with an absolute
         :data:`GEOMETRY_TOLERANCE_MM`).
+    origin_atol
+        Largest allowed distance between the origins along any axis, in mm.
     """
     if geometry.shape != reference.shape:
         return [f"shape {geometry.shape} != {reference_name} shape {reference.shape}"]
@@ -93,10 +96,10 @@ def geometry_differences(
     if not np.allclose(geometry.spacing, reference.spacing, rtol=spacing_rtol, atol=spacing_atol):
         problems.append(f"spacing {_fmt(geometry.spacing)} mm != {reference_name} spacing {_fmt(reference.spacing)} mm")
     origin_gap = float(np.max(np.abs(geometry.origin - reference.origin)))
-    if origin_gap > GEOMETRY_TOLERANCE_MM:
+    if origin_gap > origin_atol:
         problems.append(
             f"origin {_fmt(geometry.origin)} mm differs from {reference_name} origin "
-            f"{_fmt(reference.origin)} mm by {origin_gap:.4g} mm (tolerance {GEOMETRY_TOLERANCE_MM:g} mm)"
+            f"{_fmt(reference.origin)} mm by {origin_gap:.4g} mm (tolerance {origin_atol:g} mm)"
         )
     direction_gap = float(np.max(np.abs(geometry.direction - reference.direction)))
     if direction_gap > GEOMETRY_TOLERANCE_MM:

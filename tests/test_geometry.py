@@ -55,3 +55,14 @@ def test_predictions_compare_spacing_with_the_absolute_tolerance():
 def test_a_4d_image_with_one_volume_has_the_grid_of_its_3d_volume(tmp_path):
     image = nib.load(save(np.zeros((4, 5, 6, 1), np.float32), tmp_path / "a.nii.gz"))
     assert Geometry.of(image).shape == (4, 5, 6)
+
+
+def test_geometry_differences_takes_a_wider_origin_tolerance_when_asked():
+    reference = Geometry((2, 2, 2), (1.0, 1.0, 3.0), np.zeros(3), np.eye(3))
+    off_by_5_micrometres = Geometry((2, 2, 2), (1.0, 1.0, 3.0), np.array([0.005, 0, 0]), np.eye(3))
+    off_by_8_mm = Geometry((2, 2, 2), (1.0, 1.0, 3.0), np.array([8.0, 0, 0]), np.eye(3))
+    assert geometry_differences(off_by_5_micrometres, reference, reference_name="atlas image", origin_atol=0.01) == []
+    assert geometry_differences(off_by_5_micrometres, reference, reference_name="atlas image") != []  # default 1e-4
+    assert geometry_differences(off_by_8_mm, reference, reference_name="atlas image", origin_atol=0.01) == [
+        "origin (8, 0, 0) mm differs from atlas image origin (0, 0, 0) mm by 8 mm (tolerance 0.01 mm)"
+    ]

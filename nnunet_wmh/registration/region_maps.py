@@ -19,8 +19,10 @@ from nnunet_wmh.io import nifti_stem
 from nnunet_wmh.registration.atlas import RegionMapResult, load_atlas, register_atlas
 from nnunet_wmh.registration.builtin_atlas import load_builtin_atlas
 from nnunet_wmh.registration.cohort_regions import REGION_MAP_NAME, CohortRegions, register_atlas_to_cohort
+from nnunet_wmh.registration.engine import transform_path
 from nnunet_wmh.registration.options import RegionsOptions
 from nnunet_wmh.runs.options import RunOptions, resolve_options
+from nnunet_wmh.runs.outputs import check_output
 from nnunet_wmh.runs.summary import RunSummary, Stopwatch
 
 logger = logging.getLogger(__name__)
@@ -64,6 +66,22 @@ def single_map_path(out: str | os.PathLike[str]) -> Path:
     return out / REGION_MAP_NAME
 
 
+def _check_out(out: str | os.PathLike[str], map_path: Path | None, *, overwrite: bool) -> None:
+    """Refuse an output that exists (unless ``overwrite``) or cannot be written, before the atlas is loaded or
+    built (the built-in atlas takes seconds): ``map_path`` and its transform for one image, the folder ``out``
+    for a cohort (None).
+
+    Raises
+    ------
+    OutputExistsError, OutputError
+    """
+    if map_path is None:
+        check_output(out, overwrite=overwrite, kind="folder")
+        return
+    for path in (map_path, transform_path(map_path)):
+        check_output(path, overwrite=overwrite, kind="file")
+
+
 def make_region_maps(
     source: str | os.PathLike[str],
     out: str | os.PathLike[str],
@@ -86,7 +104,12 @@ def make_region_maps(
 
     Raises
     ------
-    UsageError, InvalidInputsError, RegistrationError, OutputExistsError
+    UsageError, OutputExistsError, OutputError
+        Bad options, or an output that cannot be written (checked first).
+    InputDataError
+        An atlas that cannot be used, e.g. labels off the atlas image's grid (checked before any registration).
+    InvalidInputsError, RegistrationError
+        Subjects that cannot be read or registered.
     """
     clock = Stopwatch()
     options, run = resolve_options(RegionsOptions, options, run, fields)
@@ -95,6 +118,8 @@ def make_region_maps(
     single = _is_image(source)
     if not single and options.wm_mask is not None:
         raise UsageError("`wm_mask` applies to one subject image, not to a cohort", "wm_mask")
+    map_path = single_map_path(out) if single else None
+    _check_out(out, map_path, overwrite=run.overwrite)
     with tempfile.TemporaryDirectory(prefix="nnunet_wmh_atlas_") as folder:
         if options.has_atlas:
             atlas = load_atlas(options.atlas_image, options.atlas_labels, options.region_table)  # type: ignore[arg-type]
@@ -102,7 +127,7 @@ def make_region_maps(
         else:
             atlas, described = load_builtin_atlas(folder), BUILTIN_ATLAS
         if single:
-            result = register_atlas(atlas, source, single_map_path(out), transform=options.transform,  # type: ignore[arg-type]
+            result = register_atlas(atlas, source, map_path, transform=options.transform,  # type: ignore[arg-type]
                                     wm_mask=options.wm_mask, overwrite=run.overwrite)  # fmt: skip
             summary = RunSummary("regions", result.region_map.parent, 1, "subject", seconds=clock.seconds)
             return RegionMaps(described, subject=result, run_summary=summary)

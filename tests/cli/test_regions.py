@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from nnunet_wmh.cli import main, regions
+from nnunet_wmh.registration import region_maps
 
 
 @pytest.mark.slow
@@ -42,3 +43,38 @@ def test_regions_takes_the_spellings_of_earlier_releases_with_a_warning(small_co
 def test_no_input_is_a_usage_error(tmp_path, capsys):
     assert main([regions.NAME, "--out", str(tmp_path / "r")]) == 2
     assert "give one INPUT: an image or a cohort" in capsys.readouterr().err
+
+
+def test_atlas_labels_moved_8_mm_are_refused_in_one_line_naming_both_files(small_cohort_template, tmp_path, capsys):
+    template = small_cohort_template / "template"
+    labels = nib.load(template / "template_regions.nii.gz")
+    moved = labels.affine.copy()
+    moved[:3, 3] += (8.0, 0.0, 0.0)
+    nib.save(nib.Nifti1Image(np.asanyarray(labels.dataobj), moved), tmp_path / "moved_regions.nii.gz")
+    image = small_cohort_template / "training/Utrecht/0/pre/T1.nii.gz"
+    argv = ["regions", str(image), "--atlas-image", str(template / "template_T1w.nii.gz"), "--atlas-labels",
+            str(tmp_path / "moved_regions.nii.gz"), "--region-table", str(template / "regions.tsv")]  # fmt: skip
+
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 1
+
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert f"[atlas] {tmp_path / 'moved_regions.nii.gz'}: origin" in line
+    assert f"differs from atlas image {template / 'template_T1w.nii.gz'} origin" in line
+    assert "by 8 mm (tolerance 0.01 mm); the atlas labels must lie on the atlas image's grid" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_output_that_is_a_file_is_refused_before_the_builtin_atlas_is_built(tmp_path, capsys, monkeypatch):
+    def build(folder):
+        raise AssertionError("the built-in atlas was built before the output was checked")
+
+    monkeypatch.setattr(region_maps, "load_builtin_atlas", build)
+    image = tmp_path / "T1.nii.gz"
+    nib.save(nib.Nifti1Image(np.zeros((10, 10, 4), np.float32), np.eye(4)), image)
+    (tmp_path / "x.txt").write_text("notes")
+
+    assert main(["regions", str(image), "--out", str(tmp_path / "x.txt")]) == 1
+
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.endswith(f"{tmp_path / 'x.txt'}: is a file; expected a folder")
+    assert (tmp_path / "x.txt").read_text() == "notes"

@@ -11,7 +11,8 @@ import pytest
 import SimpleITK as sitk
 
 from nnunet_wmh.cli import main
-from nnunet_wmh.errors import InputDataError, RegistrationError
+from nnunet_wmh.errors import ImageReadError, InputDataError, RegistrationError
+from nnunet_wmh.io import read_image
 from nnunet_wmh.registration.atlas import (
     ATLAS_WORKING_MM,
     MIN_INSIDE_HEAD,
@@ -22,6 +23,7 @@ from nnunet_wmh.registration.atlas import (
     register_atlas,
     working_resolution,
 )
+from nnunet_wmh.registration.atlas_grid import ATLAS_ORIGIN_TOLERANCE_MM
 from nnunet_wmh.registration.engine import transform_path
 from nnunet_wmh.synthetic.anatomy import random_rotation
 from nnunet_wmh.synthetic.cohort import native_affine, save_image
@@ -134,6 +136,36 @@ def test_labels_missing_from_the_table_get_generated_names(template, tmp_path, c
         atlas = load_atlas(template.t1, template.regions, table)
     assert atlas.table[1] == "frontal_periventricular_L" and atlas.table[16] == "region_16"
     assert "14 region value(s)" in caplog.text
+
+
+def test_atlas_labels_of_the_templates_shape_moved_8_mm_are_refused_naming_both_files(atlas_pair):
+    files = atlas_pair(shift_mm=(8.0, 0.0, 0.0))
+    with pytest.raises(InputDataError) as raised:
+        load_atlas(files.image, files.labels, files.table)
+    assert raised.value.subject == "atlas" and raised.value.path == str(files.labels)
+    assert raised.value.problem == (
+        f"origin (-82.3, -126.7, -72.1) mm differs from atlas image {files.image} origin (-90.3, -126.7, -72.1) mm "
+        f"by 8 mm (tolerance {ATLAS_ORIGIN_TOLERANCE_MM:g} mm); the atlas labels must lie on the atlas image's grid"
+    )
+
+
+def test_atlas_labels_whose_header_differs_by_float32_rounding_are_accepted(atlas_pair):
+    files = atlas_pair(shift_mm=(8e-6, 0.0, 0.0), turn_rad=1e-6)  # one float32 step at 90 mm, a 1e-6 turn
+    gap = np.max(np.abs(nib.load(files.labels).affine - nib.load(files.image).affine))
+    assert 1e-7 < gap < 1e-5  # the stored headers do differ, by rounding
+    atlas = load_atlas(files.image, files.labels, files.table)
+    assert atlas.labels == files.labels and atlas.table == {1: "left", 2: "right"}
+
+
+def test_the_atlas_grid_is_checked_from_the_headers_before_the_voxels_are_read(atlas_pair):
+    files = atlas_pair(shift_mm=(0.0, 25.0, 0.0))
+    labels = files.labels.with_name("labels.nii")
+    nib.save(nib.load(files.labels), labels)
+    labels.write_bytes(labels.read_bytes()[:-100])  # truncated: its header reads, its voxels do not
+    with pytest.raises(ImageReadError, match="truncated"):
+        read_image(labels)
+    with pytest.raises(InputDataError, match="by 25 mm"):
+        load_atlas(files.image, labels, files.table)
 
 
 def test_regions_cli_single_subject(template, affine_subject, tmp_path, capsys):
