@@ -121,11 +121,11 @@ def add_jobs_flag(parser: argparse.ArgumentParser, what: str = "worker processes
 def add_run_flags(
     parser: argparse.ArgumentParser, *, jobs: str | None = "worker processes", parts: bool = False,
     device: bool = False, overwrite: str = "replace an existing output once the new one is complete",
-    strict: bool = False,
+    strict: bool | str = False,
 ) -> None:  # fmt: skip
     """The run flags of a long command: ``--jobs``, ``--overwrite``, and ``--part-id``/``--num-parts``
-    (``parts``), ``--device``/``-device`` (``device``) and ``--strict`` (``strict``) where the command takes
-    them."""
+    (``parts``), ``--device``/``-device`` (``device``) and ``--strict`` (``strict``; a text adds to its help)
+    where the command takes them."""
     group = parser.add_argument_group("run")
     if jobs is not None:
         add_jobs_flag(group, jobs)  # type: ignore[arg-type]
@@ -139,9 +139,10 @@ def add_run_flags(
         group.add_argument("--device", "-device", choices=DEVICES, default=RunOptions().device,
                            help="where nnU-Net runs; auto: a GPU when torch sees one")  # fmt: skip
     if strict:
+        more = f"; {strict}" if isinstance(strict, str) else ""
         group.add_argument("--strict", action="store_true",
                            help="exit status 3 when any case is flagged in qc.tsv (every output still written; "
-                           "default: flags leave the exit status 0)")  # fmt: skip
+                           f"default: flags leave the exit status 0){more}")  # fmt: skip
 
 
 def add_seed_flag(parser: argparse.ArgumentParser, what: str) -> None:

@@ -79,7 +79,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     one.add_argument("--image", dest="images", action="append", type=_modality_image, help=argparse.SUPPRESS)
     one.add_argument("--subject-id", default="01", help="its id in the outputs")
     add_segment_flags(parser)
-    add_run_flags(parser, jobs=JOBS_HELP, parts=True, device=True, strict=True)
+    add_run_flags(parser, jobs=JOBS_HELP, parts=True, device=True,
+                  strict="and refuse --flair/--t1/--image files the model does not take (default: left out with a "
+                  "warning, recorded in report.json)")  # fmt: skip
     add_option(parser, SegmentOptions, "part_by", "with --num-parts: case, nnU-Net's sharding; participant, part "
                "K is the K-th participant with all its sessions (N = the number of participants)",
                choices=PART_BY)  # fmt: skip

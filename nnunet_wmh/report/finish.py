@@ -83,7 +83,7 @@ class ReportResult:
 
 def _report_json(parts: Sequence[PartData], region_names: Mapping[int, str], cases: int, flagged: Mapping[str, str]):
     meta = parts[0].meta
-    warnings = [w for p in parts for w in p.meta["warnings"]]
+    warnings = list(dict.fromkeys(w for p in parts for w in p.meta["warnings"]))  # a run's own, once
     unnamed = [i for i in sorted(region_names) if region_names[i] == generated_region_name(i)]
     if unnamed and meta["inputs"]["region_table"]:
         shown = ", ".join(f"{i} -> {generated_region_name(i)}" for i in unnamed[:20])

@@ -7,7 +7,7 @@ import os
 
 from nnunet_wmh.cohorts.read import read_source
 from nnunet_wmh.cohorts.single_subject import SubjectFiles
-from nnunet_wmh.cohorts.subject import MODALITIES, Subject
+from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, ZERO, Subject
 from nnunet_wmh.errors import InputDataError, InvalidInputsError, UsageError
 from nnunet_wmh.modalities import Modality
 from nnunet_wmh.nnunet.model_route import ModelRoute
@@ -67,3 +67,38 @@ def require_served(routes: list[SubjectRoute], *, consequence: str) -> None:
     if not any(r.served for r in routes):
         problems = [InputDataError(r.subject.key, r.subject.where("flair"), r.reason or "") for r in routes]
         raise InvalidInputsError(problems, consequence=consequence)
+
+
+def unused_inputs(routes: list[SubjectRoute]) -> dict[str, list[str]]:
+    """``{modality name: keys of the subjects}`` for each image a subject has that the model does not take."""
+    unused: dict[str, list[str]] = {}
+    for route in routes:
+        for modality in route.unused:
+            unused.setdefault(MODALITY_NAMES[modality], []).append(route.subject.key)
+    return unused
+
+
+def unused_inputs_warning(routes: list[SubjectRoute], source: SegmentSource, *, strict: bool) -> str | None:
+    """The warning naming the images the model does not use (None when it uses all of them).
+
+    Raises
+    ------
+    UsageError
+        With ``strict``, when the images were given as one subject's files (a cohort's are only reported).
+    """
+    unused = unused_inputs(routes)
+    if not unused:
+        return None
+    takes = " and ".join(dict.fromkeys(MODALITY_NAMES[c] for r in routes if r.served for c in r.channels if c != ZERO))
+    if isinstance(source, SubjectFiles):
+        given = " and ".join(unused)
+        image, was, it = ("images", "were", "them") if len(unused) > 1 else ("image", "was", "it")
+        if strict:
+            raise UsageError(f"the model takes {takes}; the {given} {image} given would not be used (leave {it} "
+                             "out, or leave out `strict`)", "strict")  # fmt: skip
+        return f"the model takes {takes}; the {given} {image} given {was} not used (`strict` refuses {it})"
+    shown = "; ".join(
+        f"{name} of {len(keys)} subject(s) ({', '.join(keys[:3])}{', ...' if len(keys) > 3 else ''})"
+        for name, keys in unused.items()
+    )
+    return f"the model takes {takes}; images it does not use were left out: {shown}"

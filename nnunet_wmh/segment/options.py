@@ -46,6 +46,10 @@ class SegmentOptions:
         Further folders with the model's trainer classes.
     connectivity, min_lesion_mm3, pictures
         How lesions are counted, and whether QC pictures and ``index.html`` are written (as ``report``).
+    strict
+        Refuse images given as one subject's files (``flair``, ``t1``, ``others``) that the model does not take;
+        by default such images, and a cohort's, are left out with a warning recorded in report.json
+        (``inputs.unused``). The command line's ``--strict`` also makes flagged cases end in exit status 3.
     part_by
         How a run in parts shares out the cases: ``case``, nnU-Net's interleaved sharding
         (``sorted(cases)[part_id::num_parts]``); ``participant``, part K is the K-th participant's cases (all its
@@ -66,6 +70,7 @@ class SegmentOptions:
     min_lesion_mm3: float = ReportOptions.min_lesion_mm3
     pictures: bool = ReportOptions.pictures
     part_by: str = "case"
+    strict: bool = False
 
     @property
     def has_atlas(self) -> bool:

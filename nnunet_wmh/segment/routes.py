@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, ZERO, Subject
+from nnunet_wmh.cohorts.subject import MODALITIES, MODALITY_NAMES, ZERO, Modality, Subject
 from nnunet_wmh.conversion_table import CaseInfo
 from nnunet_wmh.dataset_conversion.inputs import (
     FixedInputs,
@@ -47,6 +47,13 @@ class SubjectRoute:
     def inputs_used(self) -> str:
         """The channels as a person reads them: ``FLAIR,T1``, ``FLAIR,FLAIR``, ``zeros,T1``."""
         return ",".join(MODALITY_NAMES[c] for c in self.channels)
+
+    @property
+    def unused(self) -> tuple[Modality, ...]:
+        """The subject's images the model does not take (none when it cannot serve the subject)."""
+        if not self.served:
+            return ()
+        return tuple(m for m in self.subject.modalities() if m not in self.channels)
 
     @property
     def uses_t1(self) -> bool:

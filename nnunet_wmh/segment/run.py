@@ -34,6 +34,7 @@ from nnunet_wmh.io import read_subject_image
 from nnunet_wmh.nnunet.device import compute_threads_beside_workers, torch_device
 from nnunet_wmh.nnunet.model import TrainedModel, open_model
 from nnunet_wmh.nnunet.predictor import ModelRunner
+from nnunet_wmh.registration.atlas_grid import check_atlas_grid
 from nnunet_wmh.report.case import CaseSettings
 from nnunet_wmh.report.finish import ReportResult, complete_part, with_run_summary
 from nnunet_wmh.report.inputs import CaseInputs
@@ -44,7 +45,14 @@ from nnunet_wmh.runs.parallel import map_collecting_problems, map_with_progress,
 from nnunet_wmh.runs.parts import KEPT_ON_MERGE, PartData, PartTarget, cases_digest, part_cases, part_output
 from nnunet_wmh.runs.summary import Stopwatch
 from nnunet_wmh.segment.case import segment_subject
-from nnunet_wmh.segment.inputs import SegmentSource, input_subjects, require_served, with_model_modalities
+from nnunet_wmh.segment.inputs import (
+    SegmentSource,
+    input_subjects,
+    require_served,
+    unused_inputs,
+    unused_inputs_warning,
+    with_model_modalities,
+)
 from nnunet_wmh.segment.options import SegmentOptions
 from nnunet_wmh.segment.prepare import LOGS_FOLDER, PREDICTIONS_FOLDER, RegionSource, prepare_subject
 from nnunet_wmh.segment.resume import (
@@ -76,6 +84,7 @@ class SegmentJob:
     target: PartTarget
     scratch: Path
     provenance: dict[str, Any]
+    warnings: tuple[str, ...] = ()
 
 
 def _image_problems(route: SubjectRoute) -> list[InputDataError]:
@@ -209,7 +218,8 @@ def _segment_all(routes, runner, work: Workplace, regions, *, skip_invalid: bool
     return inputs, skipped, seconds, len(earlier)
 
 
-def _recorded_inputs(source: SegmentSource, model: TrainedModel) -> dict[str, Any]:
+def _recorded_inputs(source: SegmentSource, model: TrainedModel, unused: dict[str, list[str]]) -> dict[str, Any]:
+    """The inputs report.json records (``unused``: how many subjects had each image the model does not take)."""
     files = source if isinstance(source, SubjectFiles) else SubjectFiles()
     return {
         "source": None if isinstance(source, SubjectFiles) else str(Path(source).absolute()),
@@ -217,6 +227,7 @@ def _recorded_inputs(source: SegmentSource, model: TrainedModel) -> dict[str, An
         "flair": None if files.flair is None else str(files.flair),
         "t1": None if files.t1 is None else str(files.t1),
         "bids_derivatives": ".",  # the run folder itself, relative so that a moved run merges into itself
+        "unused": {name: len(keys) for name, keys in unused.items()},
     }
 
 
@@ -285,6 +296,7 @@ def _run_part(routes: list[SubjectRoute], job: SegmentJob) -> PartData:
         atlas_regions={str(k): v for k, v in table.items()},
         routes={r.case: r.inputs_used for r in routes if r.served},
         stage_seconds={stage: round(value, 2) for stage, value in seconds.items()}, resumed=earlier,
+        warnings=[*job.warnings, *meta["warnings"]],
     )  # fmt: skip
     return PartData(rows_as_text(results), meta, folder)
 
@@ -347,6 +359,8 @@ def segment_cohort(
     options, run = resolve_options(SegmentOptions, options, run, fields)
     options.check()
     run.check(parts=True, device=True)
+    if options.has_atlas:
+        check_atlas_grid(options.atlas_image, options.atlas_labels)  # type: ignore[arg-type]
     subjects = input_subjects(source, layout=options.layout)
     require_distinct_ids(subjects)
     with (
@@ -358,10 +372,12 @@ def segment_cohort(
         subjects = with_model_modalities(subjects, source, layout=options.layout, route=trained.route)
         routes = route_subjects(subjects, trained.route)
         require_served(routes, consequence="the model can serve no subject; nothing was written")
+        unused = unused_inputs_warning(routes, source, strict=options.strict)
         all_cases = [r.case for r in routes]
         mine = _cases_of_part(routes, options.part_by, run)
-        provenance = _provenance(trained, options, run, _recorded_inputs(source, trained), all_cases)
-        job = SegmentJob(trained, options, run, target, scratch, provenance)
+        recorded = _recorded_inputs(source, trained, unused_inputs(routes))
+        provenance = _provenance(trained, options, run, recorded, all_cases)
+        job = SegmentJob(trained, options, run, target, scratch, provenance, (unused,) if unused else ())
         try:
             part = _run_part([r for r in routes if r.case in mine], job)
         except BaseException:

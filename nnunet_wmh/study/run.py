@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from nnunet_wmh import __version__
+from nnunet_wmh.cohorts.identity import require_distinct_ids
 from nnunet_wmh.cohorts.read import read_source
 from nnunet_wmh.errors import OutputError, OutputExistsError, UsageError
 from nnunet_wmh.nnunet.device import torch_device
 from nnunet_wmh.nnunet.trainer_search import TRAINER_PATH_VARIABLE
+from nnunet_wmh.registration.atlas_grid import check_atlas_grid
 from nnunet_wmh.runs.ledger import Ledger
 from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import check_output, folder_lock
@@ -92,13 +94,16 @@ class StudyResult:
 
 
 def _source_facts(source: Path, options: StudyOptions) -> tuple[int, bool]:
-    """Number of test subjects and whether every subject has a region map of its own."""
+    """Number of test subjects and whether every subject has a region map of its own; ids that clash once
+    cleaned are refused (:func:`~nnunet_wmh.cohorts.identity.require_distinct_ids`)."""
     contents = read_source(source, layout=options.layout)
     subjects = [*contents.train, *contents.test]
+    require_distinct_ids(subjects, consequence="the study was not started")
     test = len(contents.test)
-    if options.test_source:
+    if options.test_source:  # a second cohort may reuse the training ids (convert tells them apart)
         test_contents = read_source(options.test_source, layout=options.test_layout)
         test = len(test_contents.train) + len(test_contents.test)
+        require_distinct_ids([*test_contents.train, *test_contents.test], consequence="the study was not started")
         subjects += [*test_contents.train, *test_contents.test]
     if test == 0:
         raise UsageError(f"`source` {source} has no test subjects; give a `test_source`", "test_source")
@@ -334,6 +339,8 @@ def plan_study(
     """
     options.check()
     run.check(device=True)
+    if options.has_atlas:
+        check_atlas_grid(options.atlas_image, options.atlas_labels)  # type: ignore[arg-type]
     source_path = Path(source).expanduser().absolute()
     test_subjects, source_has_regions = _source_facts(source_path, options)
     configs = select_configs(options.configs)

@@ -77,3 +77,21 @@ def test_subject_ids_that_clash_once_cleaned_are_refused_before_any_work(tmp_pat
     err = capsys.readouterr().err
     assert "[s_1] " in err and "subject ids 's_1' and 's.1' (of s.1) both become sub-s1" in err
     assert "Traceback" not in err and not (tmp_path / "out").exists()
+
+
+def test_atlas_labels_off_the_atlas_image_grid_are_refused_before_any_work(tmp_path, capsys, small_cohort):
+    import nibabel as nib
+    import numpy as np
+
+    affine = np.diag([1.0, 1.0, 1.0, 1.0])
+    nib.save(nib.Nifti1Image(np.ones((8, 8, 8), np.float32), affine), tmp_path / "template.nii.gz")
+    affine[0, 3] = 8.0  # the template's shape, 8 mm off
+    nib.save(nib.Nifti1Image(np.ones((8, 8, 8), np.uint8), affine), tmp_path / "labels.nii.gz")
+    (tmp_path / "regions.tsv").write_text("id\tname\n1\tone\n")
+    atlas = ["--atlas-image", str(tmp_path / "template.nii.gz"), "--atlas-labels", str(tmp_path / "labels.nii.gz"),
+             "--region-table", str(tmp_path / "regions.tsv")]  # fmt: skip
+    code = main(["segment", str(small_cohort), "--model", str(tmp_path / "no_model"), "--out", str(tmp_path / "o"),
+                 *atlas])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and "labels.nii.gz: origin" in err and "template.nii.gz" in err and "by 8 mm" in err
+    assert not (tmp_path / "o").exists()

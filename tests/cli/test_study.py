@@ -1,6 +1,8 @@
 """``nnunet_wmh study`` on the command line: usage errors with flags, the dry run (the study itself runs in
 tests/end_to_end/test_study.py)."""
 
+import shutil
+
 from nnunet_wmh.cli import main
 
 
@@ -110,3 +112,15 @@ def test_a_trainer_of_nnunet_and_one_of_this_package_are_accepted(small_cohort_t
         "  flair: 6 training, 5 test subjects; nnUNetTrainer_5epochs",
         "  t1: 6 training, 5 test subjects; nnUNetTrainer_wmhCpu",
     ]
+
+
+def test_ids_that_clash_once_cleaned_are_refused_in_the_dry_run(small_cohort, tmp_path, capsys):
+    training = small_cohort / "training" / "Singapore"
+    first = sorted(p.name for p in training.iterdir())[0]
+    (training / first).rename(training / f"{first}_")  # Singapore/0_ becomes sub-0, as Singapore/0 ... would
+    shutil.copytree(training / f"{first}_", training / first)
+    out = tmp_path / "study"
+    assert main(["study", str(small_cohort), "--out", str(out), "--configs", "flair", "--dry-run"]) == 1
+    err = capsys.readouterr().err
+    assert f"subject ids '{first}_' and '{first}'" in err or f"subject ids '{first}' and '{first}_'" in err
+    assert "the study was not started" in err and not out.exists()

@@ -395,3 +395,25 @@ def test_bids_app_participant_runs_at_once_then_group_equal_the_single_run(train
     for case in ("sub-001", "sub-002", "sub-003", "sub-004"):
         assert (out / case / "anat" / f"{case}_space-FLAIR_desc-wmh_mask.nii.gz").is_file()
     assert not (out / "parts").exists() and not (tmp_path / "app.partial").exists()
+
+
+@pytest.mark.slow
+def test_an_image_the_model_does_not_take_is_left_out_with_a_warning_or_refused_with_strict(trained, tmp_path):
+    root, environment, model = trained
+    nan_t2 = tmp_path / "t2.nii.gz"
+    nib.save(nib.Nifti1Image(np.full((4, 4, 4), np.nan, np.float32), np.eye(4)), nan_t2)
+    anat = root / "bids/sub-001/anat"
+    command = [str(BIN / "nnunet_wmh"), "segment", "--flair", str(anat / "sub-001_FLAIR.nii.gz"), "--t1",
+               str(anat / "sub-001_T1w.nii.gz"), "--image", f"t2={nan_t2}", "--model", str(model), "--device", "cpu",
+               "--disable-tta", *_atlas(root), "-q", "--no-pictures"]  # fmt: skip
+    out = tmp_path / "one"
+    printed = run([*command, "--out", str(out)], environment, root)
+    assert "warning: the model takes FLAIR and T1; the T2 image given was not used (--strict refuses it)" in printed
+    report = json.loads((out / "report.json").read_text())
+    assert report["inputs"]["unused"] == {"T2": 1}
+    assert report["warnings"] == ["the model takes FLAIR and T1; the T2 image given was not used (`strict` refuses it)"]
+    refused = subprocess.run([*command, "--strict", "--out", str(tmp_path / "strict")], env=environment, cwd=root,
+                             capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "the T2 image given would not be used (leave it out, or leave out --strict)" in refused.stderr
+    assert not (tmp_path / "strict").exists()

@@ -7,7 +7,14 @@ import pytest
 from nnunet_wmh.cohorts.single_subject import SubjectFiles
 from nnunet_wmh.errors import InvalidInputsError, SourceLayoutError, UsageError
 from nnunet_wmh.nnunet.model_route import ModelRoute
-from nnunet_wmh.segment.inputs import cohort_subjects, input_subjects, require_served, with_model_modalities
+from nnunet_wmh.segment.inputs import (
+    cohort_subjects,
+    input_subjects,
+    require_served,
+    unused_inputs,
+    unused_inputs_warning,
+    with_model_modalities,
+)
 from nnunet_wmh.segment.routes import route_subjects
 
 FLAIR_ONLY = ModelRoute("flair", ("flair",), 1, "duplicate", "lesion", 1, "nnunet_wmh")
@@ -37,3 +44,24 @@ def test_a_model_that_serves_nobody_is_refused_naming_each_subject(tmp_path):
     with pytest.raises(InvalidInputsError, match="nothing was submitted") as raised:
         require_served(routes, consequence="nothing was submitted")
     assert raised.value.problems[0].subject == "09" and "no FLAIR image" in raised.value.problems[0].problem
+
+
+def test_images_the_model_does_not_take_are_named_and_refused_only_when_given_with_strict(tmp_path):
+    for name in ("F", "T1", "T2"):
+        (tmp_path / f"{name}.nii.gz").touch()  # not read: only what the model takes is
+    files = SubjectFiles(tmp_path / "F.nii.gz", tmp_path / "T1.nii.gz", others={"t2": tmp_path / "T2.nii.gz"})
+    (route,) = route_subjects([files.subject()], FLAIR_ONLY)
+    assert route.unused == ("t1", "t2")
+    assert unused_inputs_warning([route], files, strict=False) == (
+        "the model takes FLAIR; the T1 and T2 images given were not used (`strict` refuses them)"
+    )
+    with pytest.raises(UsageError, match="the T1 and T2 images given would not be used") as raised:
+        unused_inputs_warning([route], files, strict=True)
+    assert raised.value.parameter == "strict"
+
+
+def test_a_cohorts_unused_images_are_counted_per_modality_and_never_refused(small_cohort_template):
+    routes = route_subjects(input_subjects(small_cohort_template, layout=None), FLAIR_ONLY)
+    assert {name: len(keys) for name, keys in unused_inputs(routes).items()} == {"T1": 11}
+    warning = unused_inputs_warning(routes, small_cohort_template, strict=True)
+    assert warning.startswith("the model takes FLAIR; images it does not use were left out: T1 of 11 subject(s) (")
