@@ -39,6 +39,7 @@ from nnunet_wmh.runs.summary import RunSummary, Stopwatch
 from nnunet_wmh.slurm.submit import check_not_running
 from nnunet_wmh.study.commands_sh import study_command, write_commands
 from nnunet_wmh.study.configs import StudyConfig, resolve_configs, select_configs
+from nnunet_wmh.study.input_check import check_study_inputs
 from nnunet_wmh.study.layout import COMMANDS_SH, STUDY_JSON, StudyLayout
 from nnunet_wmh.study.options import StudyOptions
 from nnunet_wmh.study.outputs import StudyTables, compute_tables, write_figures, write_tables
@@ -438,6 +439,10 @@ def run_study(
     UsageError
         Bad options, configurations the source does not allow, too few training subjects, no test subjects,
         trainers nnU-Net would not find: all before anything is written, in ``dry_run`` too.
+    InvalidInputsError
+        Subject or session ids that clash, or any image or label map a configuration will convert that cannot be
+        read or is not valid (:func:`~nnunet_wmh.study.input_check.check_study_inputs`): all at once, before
+        anything is written, in ``dry_run`` too.
     StudyConflictError
         Finished steps whose options changed, without ``overwrite`` (nothing is run).
     NnunetCommandError
@@ -448,6 +453,8 @@ def run_study(
     clock = Stopwatch()
     options, run = resolve_options(StudyOptions, options, run, fields)
     plan = plan_study(source, out, options, run, here=not dry_run)
+    conversions = [plan.planner.convert_options(config) for config in plan.configs if config.trained]
+    check_study_inputs(plan.planner.source, conversions, jobs=run.jobs, progress=run.progress)
     out_path, overwrite = plan.out, run.overwrite
     new = not out_path.exists()
     prepare_study_folder(out_path, overwrite=overwrite)
