@@ -1,8 +1,9 @@
 """``nnunet_wmh``: the parser of every command, the exit codes, and one line per error.
 
 Exit codes: 0 success; 1 bad input data, an existing output, or an output that cannot be written; 2 usage
-error; 130 interrupted. Library messages name parameters in backticks; they are shown here as the command's
-flags (``--jobs``), in errors, warnings and log lines alike. No error ends in a traceback.
+error; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM, handled as Ctrl-C is: :mod:`.signals`). Library messages
+name parameters in backticks; they are shown here as the command's flags (``--jobs``), in errors, warnings and log
+lines alike. No error ends in a traceback.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ from nnunet_wmh.cli import (
     trainers_path,
 )
 from nnunet_wmh.cli.flags import DEPRECATED, HelpFormatter
-from nnunet_wmh.cli.formatting import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_USAGE, with_flags
+from nnunet_wmh.cli.formatting import EXIT_INPUT, EXIT_USAGE, with_flags
+from nnunet_wmh.cli.formatting import EXIT_INTERRUPTED as EXIT_INTERRUPTED  # the exit codes, here as well
+from nnunet_wmh.cli.signals import EXIT_TERMINATED as EXIT_TERMINATED
+from nnunet_wmh.cli.signals import sigterm_as_interrupt, stopped_by
 from nnunet_wmh.errors import InvalidInputsError, NnunetWmhError, UsageError
 
 #: One module per command, in the order ``nnunet_wmh --help`` lists them. Each has ``NAME``, ``SUMMARY`` (the
@@ -124,7 +128,8 @@ def _error(message: str, render: Callable[[str], str], kind: str = "error") -> N
 
 def _run(args: argparse.Namespace, render: Callable[[str], str]) -> int:
     try:
-        return args.handler(args)
+        with sigterm_as_interrupt():  # a scheduler's or kill's SIGTERM cleans up as Ctrl-C does
+            return args.handler(args)
     except UsageError as exc:
         _error(str(exc), render, "usage error")
         return EXIT_USAGE
@@ -138,9 +143,10 @@ def _run(args: argparse.Namespace, render: Callable[[str], str]) -> int:
     except MemoryError:
         _error("out of memory; use fewer worker processes (--jobs) or a machine with more memory", render)
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        _error("interrupted; the outputs are as they were before this run", render, "stopped")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM
+        words, exit_code = stopped_by(exc)
+        _error(f"{words}; the outputs are as they were before this run", render, "stopped")
+        return exit_code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

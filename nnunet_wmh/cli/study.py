@@ -7,7 +7,6 @@ interrupted study: finished steps are not redone."""
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 
 from nnunet_wmh.cli.flags import (
@@ -20,7 +19,8 @@ from nnunet_wmh.cli.flags import (
     options_from,
     run_options,
 )
-from nnunet_wmh.cli.formatting import EXIT_INTERRUPTED, EXIT_OK, comma_list
+from nnunet_wmh.cli.formatting import EXIT_OK, comma_list
+from nnunet_wmh.cli.signals import stopped_by
 from nnunet_wmh.cli.slurm import add_slurm_arguments, check_slurm_flags, print_submission, slurm_options
 from nnunet_wmh.cohorts.read import LAYOUTS
 from nnunet_wmh.errors import UsageError
@@ -30,10 +30,6 @@ from nnunet_wmh.study.profiles import CONFIGURATIONS, PROFILES
 
 NAME = "study"
 SUMMARY = "the paper's comparison study on a cohort: train, predict, evaluate, compare (resumable)"
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
 
 
 def _folds(values: list[str]) -> list[int]:
@@ -137,18 +133,19 @@ def run(args: argparse.Namespace) -> int:
     check_slurm_flags(args)
     options = study_options(args)
     say = None if args.quiet else (lambda message: print(message, flush=True))
-    # a scheduler's or kill's SIGTERM stops the study as Ctrl-C does: the running nnU-Net command is killed
-    # with it, the folder lock released, and finished steps kept
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C, or a scheduler's or kill's SIGTERM (cli.main turns it into an interrupt): the running nnU-Net command
+    # is killed with it, the folder lock released, and finished steps kept
     try:
         if args.slurm or args.only_steps or args.tables_only:
             return _run_mode(args, options, say)
         result = study(args.source, args.out, options, run_options(args), dry_run=args.dry_run, on_step=say)
-    except KeyboardInterrupt:
-        print("nnunet_wmh: stopped: finished steps are kept; rerun the same command to continue", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    except KeyboardInterrupt as exc:
+        words, exit_code = stopped_by(exc)
+        print(
+            f"nnunet_wmh: stopped: {words}; finished steps are kept; rerun the same command to continue",
+            file=sys.stderr,
+        )
+        return exit_code
     if args.dry_run:
         print(f"{len(result.configs)} configuration(s):")
         for name, uses in result.uses.items():

@@ -1,5 +1,12 @@
 """Ordered parallel map with a progress bar (processes for ``jobs > 1``, a plain loop otherwise), and a pipeline
-that computes items ahead in worker processes while the caller consumes them."""
+that computes items ahead in worker processes while the caller consumes them.
+
+Worker processes leave Ctrl-C and SIGTERM to the main process: they ignore SIGINT (the terminal sends it to every
+process of the command), and SIGTERM ends them at once, without the handler a forked worker inherits from the
+command line (which turns SIGTERM into an interrupt and would print a traceback per worker). When the main process
+is interrupted, its workers are terminated and waited for before the interruption goes on, so the cleanup that
+follows (temporary folders, partial outputs) never races a worker still writing, and no worker outlives the run.
+"""
 
 from __future__ import annotations
 
@@ -43,10 +50,16 @@ def map_with_progress(
     results: list[R] = []
     with tqdm(total=len(items), desc=desc, unit=unit, disable=not progress) as bar:
         if jobs > 1 and len(items) > 1:
-            with ProcessPoolExecutor(max_workers=min(jobs, len(items))) as pool:
+            pool = ProcessPoolExecutor(max_workers=min(jobs, len(items)), initializer=_worker_signals)
+            try:
                 for result in pool.map(function, items):
                     results.append(result)
                     bar.update()
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: a worker mid-registration would hold the run for minutes
+                _terminate_workers(pool)
+                raise
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
         else:
             for item in items:
                 results.append(function(item))
@@ -82,9 +95,19 @@ def map_collecting_problems(
     return [result for result, _ in pairs], [problem for _, problem in pairs if problem is not None]
 
 
-def _ignore_interrupts() -> None:
-    """Worker start-up: Ctrl-C is the main process's to handle (it stops the workers), not each worker's."""
+def _worker_signals() -> None:
+    """Worker start-up: Ctrl-C is the main process's to handle (it stops the workers), not each worker's; SIGTERM
+    ends the worker at once (the default action), not through the command line's handler a forked worker
+    inherits."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _terminate_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop the pool's worker processes now (SIGTERM), not after the items they are working on; the pool's
+    ``shutdown`` then waits for them."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
 
 
 def pipelined(
@@ -95,8 +118,9 @@ def pipelined(
 
     At most ``2 * jobs`` items are in flight, so memory stays bounded on a cohort of any size; an item whose
     ``function`` raises :class:`InputDataError` comes back with the problem (the others go on). The workers
-    ignore Ctrl-C; when the caller stops early (an error, Ctrl-C, ``close()``) they are terminated at once, not
-    waited for (a worker mid-registration would otherwise hold the interrupted run for seconds, or forever).
+    ignore Ctrl-C; when the caller stops early (an error, Ctrl-C, SIGTERM, ``close()``) they are terminated at
+    once, not waited for (a worker mid-registration would otherwise hold the interrupted run for seconds, or
+    forever).
     """
     check_jobs(jobs)
     collect = _CollectProblems(function)
@@ -104,7 +128,7 @@ def pipelined(
         for item in items:
             yield (item, *collect(item))
         return
-    pool = multiprocessing.Pool(min(jobs, len(items)), initializer=_ignore_interrupts)
+    pool = multiprocessing.Pool(min(jobs, len(items)), initializer=_worker_signals)
     finished = False
     try:
         pending: collections.deque = collections.deque()

@@ -9,7 +9,8 @@ Jobs:
   it fails naming them, and the parts that succeeded stay usable (CPU partition).
 
 Submitting the same run again submits only the parts not done and the merge. With one part there is no merge:
-the one job writes the final report (``OUT/slurm`` is kept beside it).
+the one job writes the final report (``OUT/slurm`` is kept beside it). A submission that sends nothing (sbatch
+missing, or refusing the first job) leaves ``OUT`` as it was, and removes it when it made it.
 """
 
 from __future__ import annotations
@@ -28,9 +29,16 @@ from nnunet_wmh.report.schema import REPORT_JSON
 from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.outputs import SLURM_FOLDER, check_output
 from nnunet_wmh.runs.parts import PART_FILE, PARTS_FOLDER
-from nnunet_wmh.segment.inputs import SegmentSource, input_subjects, require_served, with_model_modalities
+from nnunet_wmh.segment.inputs import (
+    SegmentSource,
+    input_subjects,
+    require_served,
+    unused_inputs_warning,
+    with_model_modalities,
+)
 from nnunet_wmh.segment.options import SegmentOptions
 from nnunet_wmh.segment.routes import participants_of, route_subjects
+from nnunet_wmh.slurm.client import require
 from nnunet_wmh.slurm.options import SlurmOptions
 from nnunet_wmh.slurm.scripts import TASK_ID, JobSpec, nnunet_wmh_command
 from nnunet_wmh.slurm.submit import Submission, check_not_running, read_submission, submit_jobs
@@ -92,6 +100,7 @@ def _part_count(source: SegmentSource, model: str | os.PathLike[str], options: S
         subjects = with_model_modalities(subjects, source, layout=options.layout, route=trained.route)
         routes = route_subjects(subjects, trained.route)
     require_served(routes, consequence="the model can serve no subject; nothing was submitted")
+    unused_inputs_warning(routes, source, strict=options.strict)  # refused here; the parts leave them out
     return len(participants_of(routes)) if options.part_by == "participant" else len(routes)
 
 
@@ -134,11 +143,14 @@ def submit_segment(
     OutputExistsError
         ``out`` holds a finished report or another run's files, without ``overwrite``.
     SlurmError
-        Jobs of the last submission still queued or running, or sbatch refusing a job.
+        Jobs of the last submission still queued or running, or sbatch refusing a job (refusing the first, ``out``
+        is left as it was).
     """
     options, run = resolve_options(SegmentOptions, options, run, fields)
     options.check()
     slurm.check()
+    if slurm.submit:
+        require("sbatch")  # before the cohort and the model are read, and before anything is written
     run.check(parts=True, device=True)
     if run.part_id != 0:
         raise UsageError("`slurm` submits every part itself; leave out `part_id`", "part_id")
@@ -162,8 +174,14 @@ def submit_segment(
                       str(out), "-q", *again])], cpus=1, after=[PART_JOB], after_any=True)  # fmt: skip
     if num_parts == 1:  # one job writes the final report itself (its work is done once report.json exists)
         part.title, part.done = "segment every subject and write the report", [] if run.overwrite else [[REPORT_JSON]]
+    made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     # the folders the submitting shell's nnUNet_extTrainer lists are searched too, as a local run searches them
     environment = {TRAINER_PATH_VARIABLE: extended_trainer_search(options.trainer_paths), "nnUNet_compile": "false"}
-    return submit_jobs(out, "segment", command, [part] if num_parts == 1 else [part, merge], slurm, environment,
-                       what=f"nnunet_wmh segment into {out}", previous=previous)  # fmt: skip
+    try:
+        return submit_jobs(out, "segment", command, [part] if num_parts == 1 else [part, merge], slurm, environment,
+                           what=f"nnunet_wmh segment into {out}", previous=previous)  # fmt: skip
+    except BaseException:
+        if made and not any(out.iterdir()):  # nothing was submitted: the folder this call made goes too
+            out.rmdir()
+        raise

@@ -5,6 +5,9 @@ A job (or array task) whose work is already on disk is not submitted again, and 
 submitted with it, so submitting the same run again after a failure reruns only what is missing. A run whose
 earlier jobs are still queued or running is refused.
 
+A submission that sends nothing (sbatch missing, or refusing the first job) leaves ``RUN/slurm`` as it was before
+(removed if it made it); once a job is queued, the record lists every job queued so far, whatever stops the rest.
+
 ::
 
     RUN/slurm/NAME.sbatch        one script per job (readable, runnable by hand with sbatch)
@@ -17,9 +20,11 @@ earlier jobs are still queued or running is refused.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shlex
+import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -29,9 +34,11 @@ from typing import Any
 from nnunet_wmh import __version__
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.runs.outputs import SLURM_FOLDER
-from nnunet_wmh.slurm.client import SlurmError, queued, sbatch
+from nnunet_wmh.slurm.client import SlurmError, queued, require, sbatch
 from nnunet_wmh.slurm.options import SlurmOptions
 from nnunet_wmh.slurm.scripts import EXIT_FOLDER, LOGS_FOLDER, JobSpec, render_script, write_script
+
+logger = logging.getLogger(__name__)
 
 SUBMISSION_FILE = "submission.json"
 SUBMIT_SH = "submit.sh"
@@ -238,11 +245,16 @@ def submit_jobs(
     Raises
     ------
     UsageError
-        A bad job name, a dependency on a job not listed before it, or sbatch not on PATH.
+        A bad job name, a dependency on a job not listed before it, or sbatch not on PATH (checked before anything
+        is written).
     SlurmError
-        sbatch refused a job (the jobs submitted before it stay queued and are recorded).
+        sbatch refused a job. Refusing the first, it leaves ``run_folder/slurm`` as it was; refusing a later one,
+        the jobs submitted before it stay queued, are recorded, and the message names them.
     """
+    if options.submit:
+        require("sbatch")
     folder = run_folder / SLURM_FOLDER
+    before = _FolderState.of(folder, [SUBMISSION_FILE, SUBMIT_SH, *(f"{job.name}.sbatch" for job in jobs)])
     for sub in (LOGS_FOLDER, EXIT_FOLDER):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     submission = Submission(kind, run_folder, list(fingerprint), submitted=options.submit,
@@ -256,11 +268,73 @@ def submit_jobs(
             if job.name in earlier:
                 submitted.earlier = _earlier_ids(earlier[job.name], submitted)
             submission.jobs.append(submitted)
-            _write_record(folder / SUBMISSION_FILE, submission)  # a kill between two sbatch calls loses no id
-    finally:
-        write_script(folder / SUBMIT_SH, _submit_sh(submission.jobs, what))
-        _write_record(folder / SUBMISSION_FILE, submission)
+            if submitted.job_id:  # a kill between two sbatch calls loses no id
+                _write_record(folder / SUBMISSION_FILE, submission)
+    except BaseException as exc:
+        if not submission.job_ids:  # nothing reached SLURM: the folder as it was
+            before.restore()
+            if isinstance(exc, SlurmError):
+                raise SlurmError(f"{exc}; nothing was submitted (`submit` off writes the scripts only)") from None
+            raise
+        _record(folder, submission, what)
+        _partly_submitted(exc, submission)
+        raise
+    _record(folder, submission, what)
     return submission
+
+
+def _record(folder: Path, submission: Submission, what: str) -> None:
+    """``submit.sh`` and ``submission.json`` of the jobs submitted (or written)."""
+    write_script(folder / SUBMIT_SH, _submit_sh(submission.jobs, what))
+    _write_record(folder / SUBMISSION_FILE, submission)
+
+
+def _partly_submitted(exc: BaseException, submission: Submission) -> None:
+    """After the jobs of ``submission`` were queued, another job failed (``exc``): raise a SlurmError that names
+    those queued, or (an interruption) log them."""
+    queued_jobs = ", ".join(f"{job.name} (job {job.job_id})" for job in submission.jobs if job.job_id)
+    said = (f"still queued: {queued_jobs}; recorded in {submission.folder / SUBMISSION_FILE} (nnunet_wmh jobs "
+            f"{submission.run_folder}; scancel {' '.join(submission.job_ids)} cancels them)")  # fmt: skip
+    if isinstance(exc, Exception):
+        raise SlurmError(f"{exc}; submitted before it, {said}") from None
+    logger.warning("stopped while submitting; %s", said)
+
+
+@dataclass(frozen=True)
+class _FolderState:
+    """What a submission may change in ``RUN/slurm``, as it was before: to put back when nothing was submitted."""
+
+    folder: Path
+    existed: bool
+    subfolders: frozenset[str]
+    files: dict[str, tuple[bytes, int] | None]  # name -> (content, mode), or None where there was none
+
+    @classmethod
+    def of(cls, folder: Path, names: Sequence[str]) -> _FolderState:
+        """The state of ``folder``'s files ``names`` (and of the folders a submission makes)."""
+        files: dict[str, tuple[bytes, int] | None] = {}
+        for name in names:
+            path = folder / name
+            files[name] = (path.read_bytes(), path.stat().st_mode) if path.is_file() else None
+        subfolders = frozenset(sub for sub in (LOGS_FOLDER, EXIT_FOLDER) if (folder / sub).is_dir())
+        return cls(folder, folder.is_dir(), subfolders, files)
+
+    def restore(self) -> None:
+        """Put the files back, and remove the files and folders made since."""
+        if not self.existed:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return
+        for name, kept in self.files.items():
+            path = self.folder / name
+            if kept is None:
+                path.unlink(missing_ok=True)
+            elif not path.is_file() or path.read_bytes() != kept[0]:
+                temporary = path.with_name(f".{name}.tmp{os.getpid()}")
+                temporary.write_bytes(kept[0])
+                temporary.chmod(kept[1] & 0o7777)
+                os.replace(temporary, path)
+        for sub in {LOGS_FOLDER, EXIT_FOLDER} - self.subfolders:
+            shutil.rmtree(self.folder / sub, ignore_errors=True)
 
 
 def _check_job(job: JobSpec, earlier: set[str]) -> None:

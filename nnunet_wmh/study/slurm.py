@@ -9,20 +9,24 @@ Jobs (each runs ``nnunet_wmh study ... --only-steps KEYS``, so the study's own r
 * ``study.tables``: the tables, statistics, figures and page (``--tables-only``), CPU partition.
 
 A job whose steps are all finished is not submitted again, so submitting the same study again after a failure
-reruns only what is missing.
+reruns only what is missing. A submission that sends nothing (sbatch missing, or refusing the first job) leaves
+``OUT/slurm`` and ``OUT/commands.sh`` as they were, and removes the study folder when it made it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from nnunet_wmh.runs.options import RunOptions, resolve_options
-from nnunet_wmh.runs.outputs import folder_lock
+from nnunet_wmh.runs.outputs import SLURM_FOLDER, folder_lock
+from nnunet_wmh.slurm.client import require
 from nnunet_wmh.slurm.options import SlurmOptions
 from nnunet_wmh.slurm.scripts import JobSpec
-from nnunet_wmh.slurm.submit import Submission, check_not_running, submit_jobs
+from nnunet_wmh.slurm.submit import SUBMISSION_FILE, Submission, check_not_running, submit_jobs
 from nnunet_wmh.study.commands_sh import study_command, write_commands
 from nnunet_wmh.study.layout import COMMANDS_SH
 from nnunet_wmh.study.options import StudyOptions
@@ -94,12 +98,45 @@ def submit_study(
     UsageError, StudyConflictError
         As :func:`~nnunet_wmh.study.run.run_study` (checked before anything is submitted).
     SlurmError
-        Jobs of the last submission still queued or running, or sbatch refusing a job.
+        Jobs of the last submission still queued or running, or sbatch refusing a job (refusing the first, the study
+        folder is left as it was).
     """
     options, run = resolve_options(StudyOptions, options, run, fields)
     slurm.check()
+    if slurm.submit:
+        require("sbatch")  # before the study is planned, and before anything is written
     plan = plan_study(source, out, options, run)
+    made = not plan.out.exists()
     prepare_study_folder(plan.out, overwrite=run.overwrite)
+    try:
+        return _submit_planned(plan, options, slurm, run)
+    except BaseException:
+        if made and not (plan.out / SLURM_FOLDER / SUBMISSION_FILE).exists():  # nothing was submitted
+            shutil.rmtree(plan.out, ignore_errors=True)
+        raise
+
+
+class _Kept:
+    """A file's content before a submission rewrites it (None: there was none)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.content = path.read_bytes() if path.is_file() else None
+
+    def changed(self) -> bool:
+        """Whether the file is not as it was."""
+        return (self.path.read_bytes() if self.path.is_file() else None) != self.content
+
+    def restore(self) -> None:
+        """The file as it was."""
+        if self.content is None:
+            self.path.unlink(missing_ok=True)
+        elif self.changed():
+            self.path.write_bytes(self.content)
+
+
+def _submit_planned(plan: StudyPlan, options: StudyOptions, slurm: SlurmOptions, run: RunOptions) -> Submission:
+    """Submit a planned study from its folder, held; when nothing is submitted, ``commands.sh`` is put back."""
     with folder_lock(plan.out):
         previous = check_not_running(plan.out) if slurm.submit else None
         ledger = study_ledger(plan.out)
@@ -110,8 +147,14 @@ def submit_study(
             if step.key in conflicts:
                 forget_step(ledger, step)
         command = study_command(plan.planner.source, plan.out, options, run)
+        commands, record = _Kept(plan.out / COMMANDS_SH), _Kept(plan.out / SLURM_FOLDER / SUBMISSION_FILE)
         write_commands(plan.out / COMMANDS_SH, plan.steps, plan.variables, tables=[*command, "--tables-only"])
-        return submit_jobs(
-            plan.out, "study", command, study_jobs(plan, command), slurm, plan.variables,
-            what=f"nnunet_wmh study of {plan.planner.source}", previous=previous,
-        )  # fmt: skip
+        try:
+            return submit_jobs(
+                plan.out, "study", command, study_jobs(plan, command), slurm, plan.variables,
+                what=f"nnunet_wmh study of {plan.planner.source}", previous=previous,
+            )  # fmt: skip
+        except BaseException:
+            if not record.changed():  # nothing was submitted (submit_jobs put OUT/slurm back as it was)
+                commands.restore()
+            raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import numpy as np
 import pytest
 
@@ -91,3 +93,34 @@ def test_parts_by_participant_keep_every_session_of_a_participant_together():
     assert _cases_of_part(routes, "case", RunOptions(part_id=1, num_parts=2)) == {"sub-01_ses-02", "sub-02_ses-02"}
     with pytest.raises(UsageError, match="must be the number of participants, 2"):
         _cases_of_part(routes, "participant", RunOptions(part_id=0, num_parts=3))
+
+
+class _NoModel:
+    """A model runner that loads nothing (the subjects never reach prediction)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+
+def test_an_interruption_in_the_subject_loop_removes_the_scratch_and_work_folders(small_cohort, tmp_path, monkeypatch):
+    """Ctrl-C (or SIGTERM, which the command line turns into the same interruption) while a subject is prepared."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    seen = []
+
+    def interrupted(route, folder, regions):
+        seen.extend(p.name for p in scratch.iterdir())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("nnunet_wmh.segment.run.prepare_subject", interrupted)
+    monkeypatch.setattr("nnunet_wmh.segment.run.ModelRunner", _NoModel)
+    monkeypatch.setattr("nnunet_wmh.segment.run._region_source", lambda *args: None)
+    block = {"inputs": "flair", "channels": 1, "encoding": "lesion"}
+    model = write_model_folder(tmp_path, {"channel_names": {"0": "FLAIR"}, "labels": {"background": 0, "wmh": 1},
+                                     "nnunet_wmh": block})  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        segment_cohort(small_cohort, model, tmp_path / "out", device="cpu", progress=False)
+    assert len(seen) == 1 and seen[0].startswith("nnunet_wmh_segment_")  # the scratch folder, while it ran
+    assert list(scratch.iterdir()) == []
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial").exists()

@@ -8,14 +8,16 @@ import shlex
 import pytest
 
 from nnunet_wmh.cli.flags import run_options
-from nnunet_wmh.cli.main import build_parsers
+from nnunet_wmh.cli.main import EXIT_USAGE, build_parsers, main
 from nnunet_wmh.cli.segment import segment_options, segment_source
 from nnunet_wmh.cohorts.single_subject import SubjectFiles
 from nnunet_wmh.errors import OutputExistsError, UsageError
 from nnunet_wmh.runs.options import RunOptions
 from nnunet_wmh.segment.options import SegmentOptions
 from nnunet_wmh.segment.slurm import segment_command, submit_segment
+from nnunet_wmh.slurm.client import SlurmError
 from nnunet_wmh.slurm.options import SlurmOptions
+from nnunet_wmh.slurm.submit import read_submission
 from tests.helpers.fake_slurm import FakeSlurm
 from tests.helpers.models import write_model_folder
 
@@ -134,3 +136,43 @@ def test_one_part_is_one_job_that_writes_the_report_itself(cohort, tmp_path):
     submission = submit_segment(source, model, tmp_path / "out", SlurmOptions(), num_parts=1)
     assert [job.name for job in submission.jobs] == ["segment.part"] and len(fake.calls("sbatch")) == 1
     assert submission.jobs[0].done == [["report.json"]]
+
+
+def test_without_sbatch_the_command_names_no_submit_and_writes_nothing(cohort, tmp_path, monkeypatch, capsys):
+    source, model, _ = cohort
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    out = tmp_path / "out"
+    argv = ["segment", str(source), "--model", str(model), "--out", str(out), "--slurm", "--num-parts", "2"]
+    assert main(argv) == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        "nnunet_wmh: usage error: sbatch not found on PATH; submit from a machine with SLURM (a login node), or write "
+        "the scripts only (--no-submit)\n"
+    )
+    assert not out.exists()
+
+
+def test_sbatch_refusing_the_first_job_leaves_no_output_folder(cohort, tmp_path):
+    source, model, fake = cohort
+    fake.refuse("segment.part")
+    with pytest.raises(SlurmError, match=r"Invalid partition.*; nothing was submitted"):
+        submit_segment(source, model, tmp_path / "out", SlurmOptions(), num_parts=2)
+    assert not (tmp_path / "out").exists()
+
+
+def test_sbatch_refusing_a_resubmission_leaves_the_last_submission_as_it_was(cohort, tmp_path):
+    source, model, fake = cohort
+    submit_segment(source, model, tmp_path / "out", SlurmOptions(), num_parts=2)
+    before = {p: p.read_bytes() if p.is_file() else None for p in sorted((tmp_path / "out").rglob("*"))}
+    fake.refuse("segment.part")
+    with pytest.raises(SlurmError, match="nothing was submitted"):
+        submit_segment(source, model, tmp_path / "out", SlurmOptions(partition="other"), num_parts=2)
+    assert {p: p.read_bytes() if p.is_file() else None for p in sorted((tmp_path / "out").rglob("*"))} == before
+
+
+def test_sbatch_refusing_the_merge_leaves_the_queued_parts_recorded(cohort, tmp_path):
+    source, model, fake = cohort
+    fake.refuse("segment.merge")
+    with pytest.raises(SlurmError, match=r"submitted before it, still queued: segment.part \(job 101\)"):
+        submit_segment(source, model, tmp_path / "out", SlurmOptions(), num_parts=2)
+    assert [(job.name, job.job_id) for job in read_submission(tmp_path / "out").jobs] == [("segment.part", "101")]

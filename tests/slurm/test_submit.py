@@ -5,10 +5,13 @@ import json
 import pytest
 
 from nnunet_wmh.errors import UsageError
+from nnunet_wmh.slurm import submit as submit_module
 from nnunet_wmh.slurm.client import SlurmError
 from nnunet_wmh.slurm.options import SlurmOptions
 from nnunet_wmh.slurm.scripts import TASK_ID, JobSpec
 from nnunet_wmh.slurm.submit import check_not_running, read_submission, submit_jobs
+from nnunet_wmh.study.options import StudyOptions
+from nnunet_wmh.study.slurm import submit_study
 from tests.helpers.fake_slurm import FakeSlurm
 
 
@@ -110,3 +113,123 @@ def test_a_damaged_record_is_named(tmp_path):
     with pytest.raises(UsageError, match="not a readable SLURM submission record"):
         read_submission(tmp_path)
     assert read_submission(tmp_path / "none") is None
+
+
+def _tree(folder):
+    """Every file under ``folder`` with its bytes (and every folder, as None)."""
+    return {str(p.relative_to(folder)): p.read_bytes() if p.is_file() else None for p in sorted(folder.rglob("*"))}
+
+
+def test_without_sbatch_nothing_is_written_and_the_message_names_the_switch(tmp_path, monkeypatch):
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    with pytest.raises(UsageError, match=r"sbatch not found on PATH; .* \(`submit` off\)") as raised:
+        _submit(tmp_path)
+    assert raised.value.parameter == "submit"  # shown as --no-submit by the command line
+    assert not (tmp_path / "slurm").exists()
+
+
+def test_sbatch_refusing_the_first_job_leaves_no_slurm_folder(tmp_path, monkeypatch):
+    fake = FakeSlurm(tmp_path / "fake", monkeypatch)
+    fake.refuse("run.part")
+    with pytest.raises(SlurmError, match=r"Invalid partition.*; nothing was submitted \(`submit` off writes"):
+        _submit(tmp_path)
+    assert not (tmp_path / "slurm").exists() and read_submission(tmp_path) is None
+
+
+def test_sbatch_refusing_the_first_job_of_a_resubmission_leaves_the_last_submission_as_it_was(tmp_path, monkeypatch):
+    fake = FakeSlurm(tmp_path / "fake", monkeypatch)
+    first = _submit(tmp_path)
+    (tmp_path / "slurm/logs/run.part_101_0.out").write_text("part 0 ran\n")
+    before = _tree(tmp_path / "slurm")
+    fake.refuse("run.part")
+    with pytest.raises(SlurmError, match="nothing was submitted"):
+        submit_jobs(tmp_path, "segment", ["other"], _jobs()[:2], SlurmOptions(partition="x"), {}, what="w",
+                    previous=first)  # fmt: skip
+    assert _tree(tmp_path / "slurm") == before
+    assert read_submission(tmp_path).job_ids == ["101", "102", "103"]
+
+
+def test_a_later_refusal_names_the_jobs_queued_before_it_and_keeps_their_scripts(tmp_path, monkeypatch):
+    fake = FakeSlurm(tmp_path / "fake", monkeypatch)
+    fake.refuse("run.merge")
+    with pytest.raises(SlurmError) as raised:
+        _submit(tmp_path)
+    assert str(raised.value).endswith(
+        f"; submitted before it, still queued: run.part (job 101); recorded in {tmp_path / 'slurm/submission.json'} "
+        f"(nnunet_wmh jobs {tmp_path}; scancel 101 cancels them)"
+    )
+    assert "run_part=$(sbatch" in (tmp_path / "slurm/submit.sh").read_text()
+    assert (tmp_path / "slurm/run.part.sbatch").is_file() and (tmp_path / "slurm/logs").is_dir()
+
+
+def _failing_sbatch(folder, *, succeeding: int) -> None:
+    """An sbatch (a shell script) that queues ``succeeding`` jobs (ids 501, 502, ...), then refuses every other."""
+    folder.mkdir()
+    script = folder / "sbatch"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'count=$(cat "{folder}/count" 2>/dev/null || echo 0)\n'
+        f'if [ "$count" -ge {succeeding} ]; then echo "sbatch: error: QOSMaxSubmitJobPerUserLimit" >&2; exit 1; fi\n'
+        f'echo $((count + 1)) > "{folder}/count"\n'
+        'echo "$((501 + count));cluster"\n'
+    )
+    script.chmod(0o755)
+
+
+def test_a_shell_sbatch_that_queues_one_job_then_fails_leaves_that_job_recorded(tmp_path, monkeypatch):
+    _failing_sbatch(tmp_path / "bin", succeeding=1)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    with pytest.raises(SlurmError, match=r"QOSMaxSubmitJobPerUserLimit; submitted before it, still queued: run.part"):
+        _submit(tmp_path / "run")
+    record = json.loads((tmp_path / "run/slurm/submission.json").read_text())
+    assert [(job["name"], job["job_id"]) for job in record["jobs"]] == [("run.part", "501")]
+    assert read_submission(tmp_path / "run").job_ids == ["501"]
+
+
+def test_an_interruption_between_two_submissions_keeps_the_queued_job_recorded(tmp_path, monkeypatch, caplog):
+    FakeSlurm(tmp_path / "fake", monkeypatch)
+    real_sbatch, calls = submit_module.sbatch, []
+
+    def interrupted_second_time(script, **kwargs):
+        calls.append(script)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_sbatch(script, **kwargs)
+
+    monkeypatch.setattr(submit_module, "sbatch", interrupted_second_time)
+    with pytest.raises(KeyboardInterrupt):
+        _submit(tmp_path)
+    assert read_submission(tmp_path).job_ids == ["101"]
+    assert "stopped while submitting; still queued: run.part (job 101); recorded in" in caplog.text
+
+
+def test_an_interruption_before_any_job_is_queued_leaves_no_slurm_folder(tmp_path, monkeypatch):
+    FakeSlurm(tmp_path / "fake", monkeypatch)
+
+    def interrupted(script, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(submit_module, "sbatch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _submit(tmp_path)
+    assert not (tmp_path / "slurm").exists()
+
+
+def test_a_study_whose_first_job_sbatch_refuses_leaves_no_study_folder_and_a_resubmission_as_it_was(
+    small_cohort_template, tmp_path, monkeypatch
+):
+    """(study --slurm: here beside the submission rules it relies on.)"""
+    fake = FakeSlurm(tmp_path / "fake", monkeypatch)
+    out, options = tmp_path / "study", StudyOptions(configs=("flair",))
+    fake.refuse("study.flair.prepare")
+    with pytest.raises(SlurmError, match="nothing was submitted"):
+        submit_study(small_cohort_template, out, options, SlurmOptions(), device="cpu")
+    assert not out.exists()
+    (fake.folder / "sbatch_refuses.txt").unlink()
+    submit_study(small_cohort_template, out, options, SlurmOptions(), device="cpu")
+    before = _tree(out)
+    fake.refuse("study.flair.prepare")
+    with pytest.raises(SlurmError, match="nothing was submitted"):
+        submit_study(small_cohort_template, out, options, SlurmOptions(partition="other"), device="cpu", jobs=3)
+    assert _tree(out) == before
