@@ -2,8 +2,10 @@
 
 Each case damages one input of a working command line (truncated, random bytes, 4-D, 2-D, NaN/Inf,
 fractional/negative/out-of-range labels, shifted origin, wrong spacing, two files for one case) or its output
-location (a file where a folder must be, a read-only folder), runs the command, and checks what a user
-would: a non-zero exit code, one-line messages without a traceback, the damaged file (or the output) named,
+location (a file where a folder must be, a read-only folder), or makes a fault of a command's own (ids that clash
+once cleaned, a malformed model dataset.json, a part of a run deleted, changed or made for another run folder, a
+run moved away from its BIDS folder, one training subject, an unknown trainer, an image the model does not take
+with ``--strict``), runs the command, and checks what a user would: a non-zero exit code, one-line messages without a traceback, the damaged file (or the output) named,
 and the outputs exactly as they were before, with no temporary folder left behind.
 """
 
@@ -63,7 +65,16 @@ COMMANDS = {
     "segment --slurm": ["segment", "{ws}/cohort", "--model", "{ws}/model", "--out", "{ws}/outputs/segment",
                         "--slurm", "--no-submit", "--num-parts", "2"],
     "jobs": ["jobs", "{ws}/outputs/sharded"],
+    "segment one": ["segment", "--flair", "{ws}/" + FLAIR, "--t1", "{ws}/" + T1, "--model", "{ws}/model", "--out",
+                    "{ws}/outputs/segment", "--device", "cpu", *ATLAS],
+    "study --dry-run": ["study", "{ws}/cohort", "--out", "{ws}/outputs/study", "--configs", "flair_t1", "--device",
+                        "cpu", "--dry-run"],
+    "report-merge bids": ["report-merge", "{ws}/outputs/bids_run"],
+    "report-merge moved": ["report-merge", "{ws}/outputs/moved"],
 }  # fmt: skip
+MODEL_JSON = "model/Dataset123_WMH/nnUNetTrainer__nnUNetPlans__3d_fullres/dataset.json"
+ATLAS_LABELS = f"{TEMPLATE}/template_regions.nii.gz"
+LESION = "cohort/training/Singapore/1/wmh.nii.gz"
 MODEL_CHECKPOINT = "model/Dataset123_WMH/nnUNetTrainer__nnUNetPlans__3d_fullres/fold_0/checkpoint_final.pth"
 
 
@@ -124,6 +135,7 @@ def _cases() -> list[FuzzCase]:
     cases += [FuzzCase("segment", "random bytes", MODEL_CHECKPOINT, expected_exit=2)]
     cases += [FuzzCase("segment --slurm", "output folder is a file")]
     cases += [FuzzCase("jobs", "damaged submission record", expected_exit=2)]
+    cases += _cases_of_the_newer_commands(images, grids, labels)
     usage = [
         ("synth", ("--sessions", "0", "--layout", "bids")),
         ("synth", ("--subjects", "0")),
@@ -143,6 +155,30 @@ def _cases() -> list[FuzzCase]:
     cases += [FuzzCase(c, "bad option", extra=e, expected_exit=2) for c, e in usage]
     writing = ("synth", "convert", "evaluate", "report", "regions", "coregister", "decode")
     cases += [FuzzCase(c, d) for c in writing for d in ("output folder is a file", "read-only output folder")]
+    return cases
+
+
+def _cases_of_the_newer_commands(images, grids, labels) -> list[FuzzCase]:
+    """segment (a cohort, one subject), study's dry run, jobs, report-merge and regions: the corruptions above,
+    and the faults of their own (ids that clash once cleaned, copied or moved runs, malformed models)."""
+    cases = [FuzzCase("segment", d, ATLAS_LABELS) for d in (*labels[:2], *grids, "truncated", "4-D")]
+    cases += [FuzzCase("segment", d, MODEL_JSON, expected_exit=2) for d in ("channel keys", "channel count text")]
+    cases += [FuzzCase("segment", "ids that clash once cleaned"), FuzzCase("convert", "ids that clash once cleaned")]
+    cases += [FuzzCase("segment one", d, FLAIR) for d in images]
+    cases += [FuzzCase("segment one", "unused image with --strict", extra=("--image", "t2={ws}/" + T1, "--strict"),
+                       expected_exit=2)]  # fmt: skip
+    cases += [FuzzCase("study --dry-run", d, t) for d in images for t in (FLAIR, T1)]
+    cases += [FuzzCase("study --dry-run", d, LESION) for d in (*labels, *grids, "truncated")]
+    cases += [FuzzCase("study --dry-run", d, ATLAS_LABELS, extra=tuple(ATLAS)) for d in grids]
+    cases += [FuzzCase("study --dry-run", "ids that clash once cleaned")]
+    cases += [FuzzCase("study --dry-run", "one training subject", expected_exit=2)]
+    cases += [FuzzCase("study --dry-run", "bad option", extra=("--trainer", "flair_t1=NoSuchTrainer"),
+                       expected_exit=2)]  # fmt: skip
+    cases += [FuzzCase("jobs", "submission without jobs", expected_exit=2)]
+    cases += [FuzzCase("report-merge bids", d) for d in ("deleted part mask", "changed part mask",
+                                                         "part of another run folder")]  # fmt: skip
+    cases += [FuzzCase("report-merge moved", "moved run with its BIDS folder outside", expected_exit=2)]
+    cases += [FuzzCase("regions", d, ATLAS_LABELS) for d in (*grids, "4-D", "truncated voxels")]
     return cases
 
 
@@ -166,9 +202,13 @@ def _build_workspace(ws: Path) -> None:
     write_model_folder(ws / "model", model)  # checked and routed; a case that gets to load it finds no weights
     (ws / "probabilities" / "dataset.json").write_text(json.dumps(separate_dataset_json()))
     write_prediction(ws / "probabilities", "c", np.full((3, 2, 3, 4), 0.25, np.float32), GEOMETRY)
-    for part in ("0", "1"):
-        arguments = ["report", str(ws / "pred"), "--out", str(ws / "outputs" / "sharded"), "--no-pictures", "-q"]
-        assert main([*arguments, "--part-id", part, "--num-parts", "2"]) == 0
+    runs = {"sharded": [], "bids_run": ["--bids-derivatives", str(ws / "outputs/bids_run/bids")],
+            "other_run": ["--bids-derivatives", str(ws / "outputs/other_run/bids")],
+            "outside": ["--bids-derivatives", str(ws / "outputs/derivatives")]}  # fmt: skip
+    for name, bids in runs.items():
+        for part in ("0", "1"):
+            arguments = ["report", str(ws / "pred"), "--out", str(ws / "outputs" / name), "--no-pictures", "-q"]
+            assert main([*arguments, *bids, "--part-id", part, "--num-parts", "2"]) == 0
 
 
 @pytest.fixture(scope="module")
@@ -216,11 +256,52 @@ SPECIAL: dict[str, Callable[[Path], str]] = {
         _part(ws, "..").joinpath("slurm/submission.json").write_text('{"kind": "segment", "jobs": [{"name": '),
         "submission.json",
     )[2],
+    "submission without jobs": lambda ws: (
+        _part(ws, "..").joinpath("slurm").mkdir(),
+        _part(ws, "..")
+        .joinpath("slurm/submission.json")
+        .write_text(json.dumps({"kind": "segment", "fingerprint": [], "jobs": [], "submitted": True, "written": ""})),
+        "records no job",
+    )[2],
+    "ids that clash once cleaned": lambda ws: (
+        shutil.copytree(ws / "cohort/training/Singapore/0", ws / "cohort/training/Singapore/0_"),
+        "both become sub-0",
+    )[1],
+    "one training subject": lambda ws: (shutil.rmtree(ws / "cohort/training/Singapore/1"), "--configs flair_t1")[1],
+    "channel keys": lambda ws: _edit_json(ws / MODEL_JSON, lambda d: d.update(channel_names={"a": "FLAIR", "b": "T1"})),
+    "channel count text": lambda ws: _edit_json(ws / MODEL_JSON, lambda d: d["nnunet_wmh"].update(channels="two")),
+    "unused image with --strict": lambda ws: "--strict",
+    "deleted part mask": lambda ws: _damage_part_mask(ws, lambda mask: mask.unlink()),
+    "changed part mask": lambda ws: _damage_part_mask(ws, lambda mask: mask.write_bytes(mask.read_bytes()[::-1])),
+    "part of another run folder": lambda ws: (
+        shutil.rmtree(ws / "outputs/bids_run/parts/part-1-of-2"),
+        shutil.copytree(ws / "outputs/other_run/parts/part-1-of-2", ws / "outputs/bids_run/parts/part-1-of-2"),
+        "made for the run in",
+    )[2],
+    "moved run with its BIDS folder outside": lambda ws: (
+        (ws / "outputs/outside").rename(ws / "outputs/moved"),
+        "whose BIDS files go outside it",
+    )[1],
     "damaged dataset.json": lambda ws: (
         ws.joinpath("probabilities/dataset.json").write_text('{"labels": '),
         "dataset.json",
     )[1],
 }
+
+
+def _edit_json(path: Path, edit: Callable[[dict], object]) -> str:
+    """Edit a JSON file in place; the message must name it."""
+    content = json.loads(path.read_text())
+    edit(content)
+    path.write_text(json.dumps(content))
+    return path.name
+
+
+def _damage_part_mask(ws: Path, damage: Callable[[Path], object]) -> str:
+    """Damage the first lesion mask a part of ``bids_run`` wrote; the message must name it."""
+    mask = sorted(ws.glob("outputs/bids_run/parts/part-1-of-2/bids/**/*_mask.nii.gz"))[0]
+    damage(mask)
+    return mask.name
 
 
 def _snapshot(folder: Path) -> dict[str, bytes | None]:

@@ -5,6 +5,7 @@ keeps the previous dataset."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
+from nnunet_wmh.cli import main
 from nnunet_wmh.evaluation.evaluate import evaluate_folder
 from nnunet_wmh.report.options import ReportOptions
 from nnunet_wmh.report.run import make_report
@@ -99,3 +101,21 @@ def test_a_kill_midway_through_convert_overwrite_keeps_the_previous_dataset(smal
     rerun = subprocess.run([*command, "--overwrite"], capture_output=True, text=True, check=True)
     assert "an interrupted run left it behind" in rerun.stderr
     assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == ["Dataset012_WMH_interchangeable"]
+
+
+def test_a_copied_run_merges_into_itself_and_a_moved_one_into_its_new_place(tmp_path):
+    from tests.helpers.report_cases import write_hand_cohort
+
+    cohort = write_hand_cohort(tmp_path / "cohort")
+    run_a = tmp_path / "runA"
+    for part in ("0", "1"):
+        assert main(["report", str(cohort["pred"]), "--out", str(run_a), "--no-pictures", "--bids-derivatives",
+                     str(run_a / "bids"), "--part-id", part, "--num-parts", "2", "-q"]) == 0  # fmt: skip
+    before = tree_bytes(run_a)
+    shutil.copytree(run_a, tmp_path / "copy")
+    assert main(["report-merge", str(tmp_path / "copy"), "--overwrite", "-q"]) == 0
+    assert tree_bytes(run_a) == before  # the original's parts are kept and nothing was written there
+    assert len(list((tmp_path / "copy/bids").rglob("*_mask.nii.gz"))) == 3
+    moved = run_a.rename(tmp_path / "moved")
+    assert main(["report-merge", str(moved), "-q"]) == 0
+    assert not run_a.exists() and len(list((moved / "bids").rglob("*_mask.nii.gz"))) == 3
