@@ -93,6 +93,19 @@ def flags_of(parser: argparse.ArgumentParser) -> dict[str, str]:
     return flags
 
 
+def command_flags(parsers: Mapping[str, argparse.ArgumentParser], command: str) -> dict[str, str]:
+    """The flags a command's messages show: its own (:func:`flags_of`), then the option flags that other commands
+    give a parameter it has none for (``report-merge``'s "run with `part_id` first" → ``--part-id``), where every
+    command that has the parameter spells it alike."""
+    elsewhere: dict[str, set[str]] = {}
+    for parser in parsers.values():
+        for name, flag in flags_of(parser).items():
+            if flag.startswith("--"):
+                elsewhere.setdefault(name, set()).add(flag)
+    shared = {name: flag for name, (flag, *more) in elsewhere.items() if not more}
+    return {**shared, **flags_of(parsers[command])}
+
+
 class _FlagFormatter(logging.Formatter):
     """Log lines with parameter names shown as flags."""
 
@@ -156,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse's own usage errors and --help
         return int(exc.code or 0)
-    flags = flags_of(parsers[args.command])
+    flags = command_flags(parsers, args.command)
     args.render = lambda message: with_flags(message, flags)
     for message in getattr(args, DEPRECATED, None) or ():
         print(f"nnunet_wmh: warning: {message}", file=sys.stderr)

@@ -80,7 +80,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seed training with --seed, augmentation in the training process: CPU training "
                         "repeats exactly (slower)")  # fmt: skip
     parser.add_argument("--dry-run", action="store_true", help="write OUT/commands.sh only")
-    parser.add_argument("--only-steps", type=comma_list, metavar="KEYS",
+    parser.add_argument("--only-steps", dest="steps", type=comma_list, metavar="KEYS",
                         help="run only these steps of an existing study (what each SLURM job runs), e.g. "
                         "flair/train_fold0 (default: every step)")  # fmt: skip
     parser.add_argument("--tables-only", action="store_true",
@@ -100,7 +100,7 @@ def study_options(args: argparse.Namespace) -> StudyOptions:
 
 
 def _modes(args: argparse.Namespace) -> None:
-    modes = {"--slurm": args.slurm, "--only-steps": args.only_steps, "--tables-only": args.tables_only,
+    modes = {"--slurm": args.slurm, "--only-steps": args.steps, "--tables-only": args.tables_only,
              "--dry-run": args.dry_run}  # fmt: skip
     chosen = [flag for flag, on in modes.items() if on]
     if len(chosen) > 1:
@@ -116,8 +116,8 @@ def _run_mode(args: argparse.Namespace, options, say) -> int:
     if args.slurm:
         print_submission(submit_study(args.source, args.out, options, slurm_options(args), run))
         return EXIT_OK
-    if args.only_steps:
-        status = run_study_steps(args.source, args.out, options, args.only_steps, run, on_step=say)
+    if args.steps:
+        status = run_study_steps(args.source, args.out, options, args.steps, run, on_step=say)
         print(f"steps {', '.join(status)}: " + ", ".join(sorted(set(status.values()))))
         return EXIT_OK
     result = finish_study(args.source, args.out, options, run, on_step=say)
@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     # Ctrl-C, or a scheduler's or kill's SIGTERM (cli.main turns it into an interrupt): the running nnU-Net command
     # is killed with it, the folder lock released, and finished steps kept
     try:
-        if args.slurm or args.only_steps or args.tables_only:
+        if args.slurm or args.steps or args.tables_only:
             return _run_mode(args, options, say)
         result = study(args.source, args.out, options, run_options(args), dry_run=args.dry_run, on_step=say)
     except KeyboardInterrupt as exc:

@@ -188,3 +188,8 @@ def test_the_parsers_load_nothing_heavy_and_every_import_kept_out_of_them_is_hea
         == "[]"
     ]
     assert light == []  # an import marked heavy that loads nothing heavy belongs at the top of its module
+
+
+def test_a_parameter_this_command_has_no_flag_for_is_shown_as_the_flag_other_commands_give_it(tmp_path, capsys):
+    assert main(["report-merge", str(tmp_path)]) == 2
+    assert "run with --part-id and --num-parts first" in capsys.readouterr().err

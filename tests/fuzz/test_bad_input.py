@@ -5,8 +5,9 @@ fractional/negative/out-of-range labels, shifted origin, wrong spacing, two file
 location (a file where a folder must be, a read-only folder), or makes a fault of a command's own (ids that clash
 once cleaned, a malformed model dataset.json, a part of a run deleted, changed or made for another run folder, a
 run moved away from its BIDS folder, one training subject, an unknown trainer, an image the model does not take
-with ``--strict``), runs the command, and checks what a user would: a non-zero exit code, one-line messages without a traceback, the damaged file (or the output) named,
-and the outputs exactly as they were before, with no temporary folder left behind.
+with ``--strict``), runs the command, and checks what a user would: a non-zero exit code, one-line messages
+without a traceback, the damaged file (or the output) named, and the outputs exactly as they were before, with
+no temporary folder left behind.
 """
 
 from __future__ import annotations
