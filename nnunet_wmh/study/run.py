@@ -359,6 +359,13 @@ def plan_study(
     return StudyPlan(out_path, planner, configs, _steps(planner, configs), test_subjects, not_run)
 
 
+def check_plan_inputs(plan: StudyPlan, run: RunOptions) -> None:
+    """Read and check every file the plan's conversions will read, before the first step
+    (:func:`~nnunet_wmh.study.input_check.check_study_inputs`)."""
+    conversions = [plan.planner.convert_options(config) for config in plan.configs if config.trained]
+    check_study_inputs(plan.planner.source, conversions, jobs=run.jobs, progress=run.progress)
+
+
 def _runnable(
     planner: StudyPlanner, configs: Sequence[StudyConfig], *, chosen: bool
 ) -> tuple[list[StudyConfig], dict[str, str]]:
@@ -453,8 +460,7 @@ def run_study(
     clock = Stopwatch()
     options, run = resolve_options(StudyOptions, options, run, fields)
     plan = plan_study(source, out, options, run, here=not dry_run)
-    conversions = [plan.planner.convert_options(config) for config in plan.configs if config.trained]
-    check_study_inputs(plan.planner.source, conversions, jobs=run.jobs, progress=run.progress)
+    check_plan_inputs(plan, run)
     out_path, overwrite = plan.out, run.overwrite
     new = not out_path.exists()
     prepare_study_folder(out_path, overwrite=overwrite)

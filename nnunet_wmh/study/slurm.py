@@ -30,7 +30,7 @@ from nnunet_wmh.slurm.submit import SUBMISSION_FILE, Submission, check_not_runni
 from nnunet_wmh.study.commands_sh import study_command, write_commands
 from nnunet_wmh.study.layout import COMMANDS_SH
 from nnunet_wmh.study.options import StudyOptions
-from nnunet_wmh.study.run import StudyPlan, plan_study, prepare_study_folder
+from nnunet_wmh.study.run import StudyPlan, check_plan_inputs, plan_study, prepare_study_folder
 from nnunet_wmh.study.steps import Step, StudyConflictError, conflicting_steps, forget_step, study_ledger
 
 
@@ -106,6 +106,7 @@ def submit_study(
     if slurm.submit:
         require("sbatch")  # before the study is planned, and before anything is written
     plan = plan_study(source, out, options, run)
+    check_plan_inputs(plan, run)  # a damaged image stops the submission, not the job that converts it
     made = not plan.out.exists()
     prepare_study_folder(plan.out, overwrite=run.overwrite)
     try:

@@ -12,7 +12,7 @@ import pytest
 from nnunet_wmh.cli.flags import run_options
 from nnunet_wmh.cli.main import build_parsers
 from nnunet_wmh.cli.study import study_options
-from nnunet_wmh.errors import UsageError
+from nnunet_wmh.errors import InvalidInputsError, UsageError
 from nnunet_wmh.runs.options import RunOptions
 from nnunet_wmh.slurm.client import SlurmError
 from nnunet_wmh.slurm.options import SlurmOptions
@@ -159,3 +159,12 @@ def test_a_local_run_is_refused_while_the_studys_jobs_are_queued(submitted):
         submit_study(source, out, options, slurm)
     fake.answer("squeue", "")
     assert run_study(source, out, options, dry_run=True).commands == out / "commands.sh"
+
+
+def test_a_damaged_image_stops_the_submission_not_the_job_that_converts_it(small_cohort, tmp_path, monkeypatch):
+    fake = FakeSlurm(tmp_path / "fake", monkeypatch)
+    t1 = sorted(small_cohort.glob("training/*/*/pre/T1.nii.gz"))[0]
+    t1.write_bytes(t1.read_bytes()[:300])
+    with pytest.raises(InvalidInputsError, match=r"the study was not started:\n.*T1\.nii\.gz"):
+        submit_study(small_cohort, tmp_path / "study", StudyOptions(configs=("flair", "flair_t1")), SlurmOptions())
+    assert not (tmp_path / "study").exists() and not fake.calls("sbatch")
