@@ -19,6 +19,7 @@ from types import ModuleType
 from nnunet_wmh import __version__
 from nnunet_wmh.cli import (
     bids,
+    change,
     convert,
     coregister,
     decode,
@@ -44,8 +45,8 @@ from nnunet_wmh.errors import InvalidInputsError, NnunetWmhError, UsageError
 #: line in that list), its docstring (the command's ``--help`` description), ``add_arguments(parser)`` and
 #: ``run(args) -> exit code``.
 COMMANDS: tuple[ModuleType, ...] = (
-    synth, convert, decode, evaluate, report, report_merge, regions, coregister, study, segment, bids, jobs, demo,
-    trainers_path,
+    synth, convert, decode, evaluate, report, report_merge, regions, coregister, study, segment, bids, change, jobs,
+    demo, trainers_path,
 )  # fmt: skip
 
 

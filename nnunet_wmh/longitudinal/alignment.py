@@ -1,0 +1,137 @@
+"""Each follow-up visit registered rigidly to the participant's baseline, with its quality check.
+
+Space: the baseline's. Lesions are matched on the baseline grid (the follow-up's lesion components carried there
+by nearest neighbour), and the baseline's region map is carried to every follow-up, but no volume is measured on
+resampled voxels: each visit's lesions are counted on its own grid. A halfway space keeps either visit from being
+favoured when images are resampled for measurement (SIENA, FreeSurfer's longitudinal stream); here only the
+overlap test and the region labels travel, so the baseline space adds no volume bias and keeps the regions exactly
+as the baseline's registration placed them.
+
+The registration is ``coregister``'s: rigid (Euler 3-D), Mattes mutual information, 4-2-1 pyramid. Its QC:
+
+* the final metric negative and 90 % of the moved follow-up head inside the baseline head (as ``coregister``);
+* the normalized cross-correlation of the two FLAIR images inside the baseline head after registration at
+  least :data:`MIN_SIMILARITY`: two visits of one head agree far above it, another subject's head, or a head
+  position the rigid registration did not recover, falls below;
+* head motion within :data:`MAX_ROTATION_DEG` and :data:`MAX_TRANSLATION_MM`: beyond them the visits were
+  not positioned alike (another protocol, a swapped file), which a person should look at.
+
+A pair that fails a check is still measured and flagged (``qc`` in ``pairs.tsv``), never silently trusted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import SimpleITK as sitk
+
+from nnunet_wmh.errors import RegistrationError
+from nnunet_wmh.registration.coregister import MIN_HEAD_OVERLAP
+from nnunet_wmh.registration.engine import RegistrationRunError, register
+
+#: Least normalized cross-correlation of baseline and registered follow-up FLAIR inside the baseline head.
+MIN_SIMILARITY = 0.6
+#: Largest rotation (degrees) and translation (mm) between visits before the pair is flagged.
+MAX_ROTATION_DEG = 15.0
+MAX_TRANSLATION_MM = 30.0
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """A follow-up registered to the baseline.
+
+    Attributes
+    ----------
+    transform
+        Baseline points → follow-up points (mm), SimpleITK's convention: ``sitk.Resample(followup, baseline,
+        transform)`` puts the follow-up on the baseline grid.
+    rotation_deg, translation_mm
+        The head motion between the visits (angle of the rotation, length of the translation at the baseline
+        grid's centre).
+    metric
+        Final Mattes mutual information (negative; nearer 0 is worse).
+    head_overlap
+        Share (0..1) of the moved follow-up head inside the baseline head.
+    similarity
+        Normalized cross-correlation of the two FLAIR images inside the baseline head (-1..1).
+    problem
+        Why the pair is flagged (None when it passed every check).
+    """
+
+    transform: sitk.Transform
+    rotation_deg: float
+    translation_mm: float
+    metric: float
+    head_overlap: float
+    similarity: float
+    problem: str | None
+
+
+def _head(image: sitk.Image) -> np.ndarray:
+    return sitk.GetArrayFromImage(sitk.OtsuThreshold(image, 0, 1, 200)).astype(bool)
+
+
+def _motion(transform: sitk.Transform, baseline: sitk.Image) -> tuple[float, float]:
+    """Rotation angle (degrees) and the displacement (mm) of the baseline grid's centre."""
+    centre = np.asarray(baseline.TransformContinuousIndexToPhysicalPoint([(n - 1) / 2 for n in baseline.GetSize()]))
+    moved = np.asarray(transform.TransformPoint(centre.tolist()))
+    # the linear part from the images of unit steps (any transform type: a composite of the centring and Euler)
+    matrix = np.stack([np.asarray(transform.TransformPoint((centre + step).tolist())) - moved for step in np.eye(3)])
+    angle = math.degrees(math.acos(float(np.clip((np.trace(matrix) - 1) / 2, -1.0, 1.0))))
+    return angle, float(np.linalg.norm(moved - centre))
+
+
+def _similarity(baseline: sitk.Image, moved: sitk.Image, head: np.ndarray) -> float:
+    a = sitk.GetArrayFromImage(baseline)[head].astype(np.float64)
+    b = sitk.GetArrayFromImage(moved)[head].astype(np.float64)
+    a, b = a - a.mean(), b - b.mean()
+    scale = math.sqrt(float((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum() / scale) if scale > 0 else 0.0
+
+
+def _problems(alignment: dict, metric: float) -> str | None:
+    problems = []
+    if metric >= 0 or alignment["head_overlap"] < MIN_HEAD_OVERLAP:
+        problems.append(f"registration did not converge (final Mattes mutual information {metric:.3f}; "
+                        f"{alignment['head_overlap']:.0%} of the moved head inside the baseline head, "
+                        f"{MIN_HEAD_OVERLAP:.0%} needed)")  # fmt: skip
+    if alignment["similarity"] < MIN_SIMILARITY:
+        problems.append(f"the FLAIR images do not match after rigid registration (correlation "
+                        f"{alignment['similarity']:.2f} < {MIN_SIMILARITY}): another subject, or a head position the "
+                        "rigid registration did not recover")  # fmt: skip
+    if alignment["rotation_deg"] > MAX_ROTATION_DEG or alignment["translation_mm"] > MAX_TRANSLATION_MM:
+        moved = f"{alignment['rotation_deg']:.1f}° and {alignment['translation_mm']:.1f} mm"
+        limits = f"{MAX_ROTATION_DEG:.0f}° or {MAX_TRANSLATION_MM:.0f} mm"
+        problems.append(f"head moved {moved} between the visits (more than {limits})")
+    return "; ".join(problems) or None
+
+
+def align_followup(baseline: sitk.Image, followup: sitk.Image, *, subject: str, followup_path: Path) -> Alignment:
+    """Register ``followup`` to ``baseline`` rigidly and check the result (see the module docstring).
+
+    Raises
+    ------
+    RegistrationError
+        When SimpleITK gives up (the images do not overlap at all).
+    """
+    try:
+        result = register(baseline, followup, kind="rigid")
+    except RegistrationRunError as exc:
+        problem = f"rigid registration to the baseline failed: {exc}"
+        raise RegistrationError(subject, str(followup_path), problem) from None
+    moved = sitk.Resample(followup, baseline, result.transform, sitk.sitkLinear, 0.0, sitk.sitkFloat32)
+    head = _head(baseline)
+    moved_head = sitk.GetArrayFromImage(
+        sitk.Resample(sitk.OtsuThreshold(followup, 0, 1, 200), baseline, result.transform, sitk.sitkNearestNeighbor)
+    ).astype(bool)
+    rotation, translation = _motion(result.transform, baseline)
+    figures = {
+        "rotation_deg": rotation,
+        "translation_mm": translation,
+        "head_overlap": float(np.count_nonzero(moved_head & head)) / max(int(np.count_nonzero(moved_head)), 1),
+        "similarity": _similarity(baseline, moved, head),
+    }
+    return Alignment(result.transform, metric=result.metric, problem=_problems(figures, result.metric), **figures)
