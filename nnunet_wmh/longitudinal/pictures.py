@@ -19,10 +19,11 @@ from nnunet_wmh.longitudinal.matching import CHANGE_LABELS, LesionChange, change
 if TYPE_CHECKING:
     from nnunet_wmh.longitudinal.subject_change import VisitLesions
 
-#: 0..255 RGB per class (stable grey-blue, growth and new warm, shrinking and vanished cool).
+#: 0..255 RGB per class (stable grey-blue, growth and new warm, shrinking and vanished cool; none grey, which the
+#: FLAIR under them is).
 CLASS_COLOURS = {
     "stable": (120, 160, 200), "enlarging": (255, 140, 0), "shrinking": (80, 200, 255), "new": (255, 30, 30),
-    "vanished": (40, 90, 255), "merged": (200, 80, 255), "split": (255, 220, 0), "uncertain": (180, 180, 180),
+    "vanished": (40, 90, 255), "merged": (200, 80, 255), "split": (255, 220, 0), "uncertain": (255, 150, 200),
 }  # fmt: skip
 PANEL_PX = 320
 

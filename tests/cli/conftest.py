@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.helpers.longitudinal import cohort_template, segmented  # noqa: F401 - fixtures of test_change
 from tests.helpers.models import write_model_folder
 
 #: A FLAIR-only lesion model's dataset.json.

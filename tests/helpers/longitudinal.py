@@ -9,7 +9,9 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pytest
 
+from nnunet_wmh.synthetic import make_synthetic_cohort
 from nnunet_wmh.tsv import read_tsv, write_tsv
 
 
@@ -53,3 +55,19 @@ def segment_like_from_truth(cohort: Path, out: Path, *, regions: bool = True) ->
               "regions": [{"id": int(r["index"]), "name": r["name"]} for r in table] if regions else []}  # fmt: skip
     (out / "report.json").write_text(json.dumps(record))
     return out
+
+
+@pytest.fixture(scope="session")
+def cohort_template(tmp_path_factory) -> Path:
+    """A small synthetic BIDS cohort: 3 participants, 2 sessions each (not to be changed: copy it)."""
+    root = tmp_path_factory.mktemp("longitudinal") / "bids"
+    make_synthetic_cohort(root, subjects=3, sessions=2, layout="bids", size="small", progress=False)
+    return root
+
+
+@pytest.fixture
+def segmented(cohort_template, tmp_path) -> tuple[Path, Path]:
+    """A copy of the cohort, and a segment output made from its truth."""
+    cohort = tmp_path / "bids"
+    shutil.copytree(cohort_template, cohort)
+    return cohort, segment_like_from_truth(cohort, tmp_path / "segment")

@@ -4,7 +4,6 @@ session, sessions without acquisition times, one participant's bad files, and pa
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import nibabel as nib
@@ -14,23 +13,7 @@ import pytest
 from nnunet_wmh.errors import OutputExistsError, UsageError
 from nnunet_wmh.longitudinal.matching import CHANGE_LABELS
 from nnunet_wmh.longitudinal.run import detect_change
-from nnunet_wmh.synthetic import make_synthetic_cohort
 from nnunet_wmh.tsv import read_tsv, write_tsv
-from tests.helpers.longitudinal import segment_like_from_truth
-
-
-@pytest.fixture(scope="module")
-def cohort_template(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("longitudinal") / "bids"
-    make_synthetic_cohort(root, subjects=3, sessions=2, layout="bids", size="small", progress=False)
-    return root
-
-
-@pytest.fixture
-def segmented(cohort_template, tmp_path) -> tuple[Path, Path]:
-    cohort = tmp_path / "bids"
-    shutil.copytree(cohort_template, cohort)
-    return cohort, segment_like_from_truth(cohort, tmp_path / "segment")
 
 
 def _voxels(path: Path) -> np.ndarray:
