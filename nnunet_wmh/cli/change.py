@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", help="the cohort segment read, where it has moved since (default: the one in "
                         "SEGMENT_DIR/report.json)")  # fmt: skip
     parser.add_argument("--no-pictures", dest="pictures", action="store_false", help="no QC picture per pair")
-    add_run_flags(parser, jobs="participants at once (worker processes)")
+    add_run_flags(parser, jobs="participants at once (worker processes)", parts=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,12 +38,20 @@ def run(args: argparse.Namespace) -> int:
     from nnunet_wmh.longitudinal.run import ChangeOptions, detect_change  # heavy: SimpleITK, scipy
 
     result = detect_change(args.segment_dir, args.out, options_from(ChangeOptions, args), run_options(args))
-    print(f"change of {result.pairs} pair(s) of sessions in {result.out_dir}")
+    print_change(result, args.render)
+    if not result.finished:
+        print(f"when every part is done: nnunet_wmh report-merge {result.out_dir}")
+    return finished(result.run_summary)
+
+
+def print_change(result, render) -> None:
+    """The pairs measured, those flagged, the participants with one session and those skipped."""
+    where = result.out_dir if result.finished else f"{result.out_dir} (a part)"
+    print(f"change of {result.pairs} pair(s) of sessions in {where}")
     for pair, why in list(result.flagged.items())[:10]:
-        print(f"  flagged {pair}: {args.render(why)}")
+        print(f"  flagged {pair}: {render(why)}")
     if result.single_session:
         shown = ", ".join(result.single_session[:10]) + (", ..." if len(result.single_session) > 10 else "")
         print(f"  one session only (nothing to compare): {len(result.single_session)} participant(s): {shown}")
     for participant, reason in list(result.skipped.items())[:10]:
-        print(f"  skipped {participant}: {args.render(reason)}")
-    return finished(result.run_summary)
+        print(f"  skipped {participant}: {render(reason)}")

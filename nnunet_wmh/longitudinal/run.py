@@ -16,12 +16,20 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from nnunet_wmh import __version__
 from nnunet_wmh.errors import InvalidInputsError
+from nnunet_wmh.longitudinal.finish import (
+    CHANGE_JSON,
+    PICTURES_FOLDER,
+    TABLES,
+    ChangeResult,
+    complete_change_part,
+    with_summary,
+)
 from nnunet_wmh.longitudinal.matching import ChangeRules
 from nnunet_wmh.longitudinal.pictures import pair_picture
 from nnunet_wmh.longitudinal.subject_change import (
@@ -31,16 +39,12 @@ from nnunet_wmh.longitudinal.subject_change import (
     write_pair_files,
     write_transform,
 )
-from nnunet_wmh.longitudinal.tables import CHANGE_COLUMNS, LESION_COLUMNS, QC_COLUMNS, change_rows, lesion_rows, qc_row
+from nnunet_wmh.longitudinal.tables import change_rows, lesion_rows, qc_row
 from nnunet_wmh.longitudinal.visits import Visit, read_visits
 from nnunet_wmh.runs.options import RunOptions, resolve_options
-from nnunet_wmh.runs.outputs import atomic_output_folder
 from nnunet_wmh.runs.parallel import map_collecting_problems
-from nnunet_wmh.runs.summary import RunSummary, Stopwatch
-from nnunet_wmh.tsv import write_tsv
-
-CHANGE_JSON = "change.json"
-SKIPPED_COLUMNS = ["participant_id", "reason"]
+from nnunet_wmh.runs.parts import PartData, cases_digest, part_cases, part_output
+from nnunet_wmh.runs.summary import Stopwatch
 
 
 @dataclass(frozen=True)
@@ -87,55 +91,23 @@ class _Task:
     pictures: bool
 
 
-@dataclass
-class _Done:
-    rows: dict[str, list[dict[str, str]]] = field(default_factory=lambda: {"change": [], "lesions": [], "pairs": []})
-
-
-def participant_change(task: _Task) -> _Done:
-    """Every consecutive pair of one participant's visits: rows, change maps, transforms, pictures."""
+def participant_change(task: _Task) -> dict[str, list[dict[str, str]]]:
+    """Every consecutive pair of one participant's visits: the rows of its tables, and its change maps,
+    transforms and pictures written into the task's folder."""
     visits = [read_visit(v, connectivity=task.connectivity, min_lesion_mm3=task.min_lesion_mm3) for v in task.visits]
     place_visits(visits)
-    done = _Done()
+    rows: dict[str, list[dict[str, str]]] = {"change": [], "lesion_changes": [], "pairs": []}
     for visit in visits[1:]:
         write_transform(task.folder, visit, visits[0])
     for earlier, later in itertools.pairwise(visits):
         changes = match_pair(earlier, later, rules=task.rules, regions=visits[0].regions)
         write_pair_files(task.folder, earlier, later, changes)
-        done.rows["change"] += change_rows(earlier, later, changes, task.region_names)
-        done.rows["lesions"] += lesion_rows(earlier, later, changes, task.region_names)
-        done.rows["pairs"].append(qc_row(earlier, later))
+        rows["change"] += change_rows(earlier, later, changes, task.region_names)
+        rows["lesion_changes"] += lesion_rows(earlier, later, changes, task.region_names)
+        rows["pairs"].append(qc_row(earlier, later))
         if task.pictures:
-            pair_picture(task.folder / "qc", visits[0], earlier, later, changes)
-    return done
-
-
-@dataclass
-class ChangeResult:
-    """What ``change`` wrote.
-
-    Attributes
-    ----------
-    out_dir
-        The output folder.
-    pairs
-        Pairs of visits measured.
-    flagged
-        ``{participant ses-A→ses-B: why}`` of the pairs whose registration failed a check.
-    single_session
-        Participants with one session (nothing to compare).
-    skipped
-        ``{participant: reason}`` of those that could not be measured.
-    run_summary
-        What the run did.
-    """
-
-    out_dir: Path
-    pairs: int
-    flagged: dict[str, str]
-    single_session: list[str]
-    skipped: dict[str, str]
-    run_summary: RunSummary | None = None
+            pair_picture(task.folder / PICTURES_FOLDER, visits[0], earlier, later, changes)
+    return rows
 
 
 def _segment_settings(segment_dir: Path) -> tuple[int, float, dict[int, str]]:
@@ -145,12 +117,22 @@ def _segment_settings(segment_dir: Path) -> tuple[int, float, dict[int, str]]:
     return int(options.get("connectivity", 26)), float(options.get("min_lesion_mm3", 0.0)), names
 
 
-def _write_tables(staging: Path, done: list[_Done], skipped: dict[str, str]) -> None:
-    for name, columns, table in (("change", CHANGE_COLUMNS, "change"), ("lesion_changes", LESION_COLUMNS, "lesions"),
-                                 ("pairs", QC_COLUMNS, "pairs")):  # fmt: skip
-        write_tsv(staging / f"{name}.tsv", [row for d in done for row in d.rows[table]], columns)
-    rows = [{"participant_id": p, "reason": reason} for p, reason in skipped.items()]
-    write_tsv(staging / "skipped.tsv", rows, SKIPPED_COLUMNS)
+def _measure_part(visits: dict[str, list[Visit]], mine: list[str], folder: Path, options: ChangeOptions,
+                  run: RunOptions, settings: tuple[int, float, dict[int, str]]) -> tuple[dict, list[str]]:  # fmt: skip
+    """The rows of this part's participants (those with two or more sessions) and the participants skipped."""
+    connectivity, min_lesion_mm3, names = settings
+    tasks = [_Task(tuple(visits[p]), folder, options.rules, connectivity, min_lesion_mm3, names, options.pictures)
+             for p in mine if len(visits[p]) > 1]  # fmt: skip
+    results, problems = map_collecting_problems(participant_change, tasks, jobs=run.jobs, desc="change",
+                                                unit="participant", progress=run.progress)  # fmt: skip
+    if tasks and not any(r is not None for r in results):
+        raise InvalidInputsError(problems, consequence="no participant could be measured; nothing was written")
+    rows: dict[str, list[dict[str, str]]] = {name: [] for name in TABLES}
+    for result in results:
+        for name, table in (result or {}).items():
+            rows[name] += table
+    rows["skipped"] = [{"participant_id": p.subject.split("/")[0], "reason": str(p)} for p in problems]
+    return rows, [p for p in mine if len(visits[p]) == 1]
 
 
 def detect_change(
@@ -171,7 +153,9 @@ def detect_change(
     options
         Matching rules, the cohort's place, pictures (:class:`ChangeOptions`).
     run
-        Jobs (participants at once), overwrite, progress (:class:`~nnunet_wmh.runs.options.RunOptions`).
+        Jobs (participants at once), overwrite, progress and parts (:class:`~nnunet_wmh.runs.options.RunOptions`):
+        with ``num_parts > 1`` this run measures ``sorted(participants)[part_id::num_parts]`` into
+        ``OUT/parts/``; then ``report-merge OUT`` joins them.
     **fields
         Fields of either, by name: ``detect_change("seg", "change", min_change_percent=30, jobs=4)``.
 
@@ -180,35 +164,25 @@ def detect_change(
     UsageError
         Bad options, not a segment output, the cohort not found.
     InvalidInputsError
-        No participant could be measured (every one's problem, at once).
+        No participant of this part could be measured (every one's problem, at once).
     OutputExistsError, OutputError
         As every command that writes.
     """
     clock = Stopwatch()
     options, run = resolve_options(ChangeOptions, options, run, fields)
     options.check()
-    run.check()
+    run.check(parts=True)
     segment_dir = Path(segment_dir).expanduser().absolute()
     visits = read_visits(segment_dir, source=options.source)
-    connectivity, min_lesion_mm3, names = _segment_settings(segment_dir)
-    single = [p for p, found in visits.items() if len(found) == 1]
-    with atomic_output_folder(out, overwrite=run.overwrite) as staging:
-        tasks = [_Task(tuple(found), staging, options.rules, connectivity, min_lesion_mm3, names, options.pictures)
-                 for found in visits.values() if len(found) > 1]  # fmt: skip
-        results, problems = map_collecting_problems(participant_change, tasks, jobs=run.jobs, desc="change",
-                                                    unit="participant", progress=run.progress)  # fmt: skip
-        if tasks and not any(results):
-            raise InvalidInputsError(problems, consequence="no participant could be measured; nothing was written")
-        skipped = {p.subject.split("/")[0]: p.problem for p in problems}
-        done = [r for r in results if r is not None]
-        _write_tables(staging, done, skipped)
-        record = {"nnunet_wmh_version": __version__, "segment_dir": str(segment_dir), "options": asdict(options),
-                  "connectivity": connectivity, "min_lesion_mm3": min_lesion_mm3, "single_session": single,
-                  "skipped": skipped}  # fmt: skip
-        (staging / CHANGE_JSON).write_text(json.dumps(record, indent=2) + "\n")
-    out_dir = Path(out).expanduser().absolute()
-    pairs = [row for d in done for row in d.rows["pairs"]]
-    flagged = {f"{r['participant_id']} {r['session_from']}→{r['session_to']}": r["qc"] for r in pairs if r["qc"]}
-    summary = RunSummary("change", out_dir, len(done), "participant", skipped=len(skipped), seconds=clock.seconds,
-                         flagged=len(flagged))  # fmt: skip
-    return ChangeResult(out_dir, len(pairs), flagged, single, skipped, summary)
+    settings = _segment_settings(segment_dir)
+    participants = sorted(visits)
+    mine = part_cases(participants, run.part_id, run.num_parts)
+    with part_output(out, run, finished=CHANGE_JSON) as target:
+        rows, single = _measure_part(visits, mine, target.folder, options, run, settings)
+        meta = {"command": "change", "nnunet_wmh_version": __version__, "segment_dir": str(segment_dir),
+                "options": asdict(options), "connectivity": settings[0], "min_lesion_mm3": settings[1],
+                "num_parts": run.num_parts, "cases_digest": cases_digest(participants),
+                "cases_total": len(participants), "part_id": run.part_id, "cases": mine, "single_session": single,
+                "extra_folders": sorted({*(p for p in mine if len(visits[p]) > 1), PICTURES_FOLDER})}  # fmt: skip
+        result = complete_change_part(PartData(rows, meta, target.folder), target)
+    return with_summary(result, "change", clock)

@@ -218,6 +218,20 @@ def read_parts(out_dir: Path, schema: PartSchema) -> list[PartData]:
     return sorted(loaded, key=lambda p: p.meta["part_id"])
 
 
+def first_part_record(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``part.json`` of the first readable part in ``OUT/parts`` (empty when there is none): which command made
+    the parts (``command``), before they are read and checked with that command's schema."""
+    folder = Path(out_dir).expanduser().absolute() / PARTS_FOLDER
+    for candidate in sorted(folder.glob("part-*")) if folder.is_dir() else []:
+        try:
+            record = json.loads((candidate / PART_FILE).read_text())
+        except (OSError, ValueError, UnicodeDecodeError):
+            continue
+        if isinstance(record, dict):
+            return record
+    return {}
+
+
 def made_in(parts: Sequence[PartData]) -> Path:
     """The run folder the (checked) parts were made for: not the folder they are in when the run was moved."""
     return Path(parts[0].meta[RUN_FOLDER])

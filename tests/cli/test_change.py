@@ -21,7 +21,7 @@ def test_change_prints_the_pairs_and_a_bad_threshold_is_a_usage_error(segmented,
     _, segment = segmented
     assert main(["change", str(segment), "--out", str(tmp_path / "change"), "-q", "--no-pictures"]) == 0
     printed = capsys.readouterr().out
-    assert "change of 3 pair(s) of sessions" in printed and "change: 3 participant(s) done" in printed
+    assert "change of 3 pair(s) of sessions" in printed and "change: 3 pair(s) done" in printed
     assert not (tmp_path / "change/qc").exists()
     code = main(["change", str(segment), "--out", str(tmp_path / "other"), "--min-change-percent", "-5"])
     assert code == 2 and "--min-change-percent" in capsys.readouterr().err
