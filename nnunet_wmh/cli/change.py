@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 
 from nnunet_wmh.cli.flags import add_run_flags, options_from, run_options
-from nnunet_wmh.cli.formatting import finished
+from nnunet_wmh.cli.formatting import EXIT_OK, finished
+from nnunet_wmh.cli.slurm import add_slurm_arguments, check_slurm_flags, print_submission, slurm_options
 
 NAME = "change"
 SUMMARY = "longitudinal lesion change per region between sessions of a segment output"
@@ -31,13 +32,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "SEGMENT_DIR/report.json)")  # fmt: skip
     parser.add_argument("--no-pictures", dest="pictures", action="store_false", help="no QC picture per pair")
     add_run_flags(parser, jobs="participants at once (worker processes)", parts=True)
+    add_slurm_arguments(parser, gpu_jobs="none: change runs on CPUs")
 
 
 def run(args: argparse.Namespace) -> int:
     """Measure the change; print the pairs, the flagged ones and the files."""
     from nnunet_wmh.longitudinal.run import ChangeOptions, detect_change  # heavy: SimpleITK, scipy
 
-    result = detect_change(args.segment_dir, args.out, options_from(ChangeOptions, args), run_options(args))
+    check_slurm_flags(args)
+    options, run = options_from(ChangeOptions, args), run_options(args)
+    if args.slurm:
+        from nnunet_wmh.longitudinal.slurm import submit_change  # heavy: as above
+
+        print_submission(submit_change(args.segment_dir, args.out, slurm_options(args), options, run))
+        return EXIT_OK
+    result = detect_change(args.segment_dir, args.out, options, run)
     print_change(result, args.render)
     if not result.finished:
         print(f"when every part is done: nnunet_wmh report-merge {result.out_dir}")

@@ -16,18 +16,16 @@ missing, or refusing the first job) leaves ``OUT`` as it was, and removes it whe
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from nnunet_wmh.cohorts.single_subject import SubjectFiles
-from nnunet_wmh.errors import OutputExistsError, UsageError
+from nnunet_wmh.errors import UsageError
 from nnunet_wmh.nnunet.model import open_model
 from nnunet_wmh.nnunet.trainer_search import TRAINER_PATH_VARIABLE, extended_trainer_search
 from nnunet_wmh.report.schema import REPORT_JSON
 from nnunet_wmh.runs.options import RunOptions, resolve_options
-from nnunet_wmh.runs.outputs import SLURM_FOLDER, check_output
 from nnunet_wmh.runs.parts import PART_FILE, PARTS_FOLDER
 from nnunet_wmh.segment.inputs import (
     SegmentSource,
@@ -41,7 +39,7 @@ from nnunet_wmh.segment.routes import participants_of, route_subjects
 from nnunet_wmh.slurm.client import require
 from nnunet_wmh.slurm.options import SlurmOptions
 from nnunet_wmh.slurm.scripts import TASK_ID, JobSpec, nnunet_wmh_command
-from nnunet_wmh.slurm.submit import Submission, check_not_running, read_submission, submit_jobs
+from nnunet_wmh.slurm.submit import Submission, check_resubmission, submit_jobs
 
 PART_JOB, MERGE_JOB = "segment.part", "segment.merge"
 #: SegmentOptions field → flag, for the fields that are one value.
@@ -104,23 +102,6 @@ def _part_count(source: SegmentSource, model: str | os.PathLike[str], options: S
     return len(participants_of(routes)) if options.part_by == "participant" else len(routes)
 
 
-def _check_out(out_dir: Path, fingerprint: list[str], *, overwrite: bool, query: bool) -> Submission | None:
-    """The output rules of a submission (``query``: and no job of the last one still queued); the run's earlier
-    submission when this one continues it."""
-    check_output(out_dir, overwrite=True, kind="folder")  # its parent can be written
-    previous = check_not_running(out_dir) if query else read_submission(out_dir)
-    if overwrite:
-        shutil.rmtree(out_dir / PARTS_FOLDER, ignore_errors=True)  # parts of another run; the report stays
-        return None
-    if (out_dir / REPORT_JSON).exists():
-        raise OutputExistsError(out_dir / REPORT_JSON)
-    same_run = previous is not None and previous.fingerprint == fingerprint
-    others = [p.name for p in out_dir.iterdir() if p.name != SLURM_FOLDER] if out_dir.is_dir() else []
-    if others and not same_run:
-        raise OutputExistsError(out_dir, f"{out_dir} holds another run's files; pass `overwrite` to replace them")
-    return previous if same_run else None
-
-
 def submit_segment(
     source: SegmentSource,
     model: str | os.PathLike[str],
@@ -162,7 +143,7 @@ def submit_segment(
         raise UsageError(f"`num_parts` must be 1..{most} (the cases of the cohort), got {num_parts}", "num_parts")
     out = Path(out).expanduser().absolute()
     command = segment_command(source, model, out, options, run)
-    previous = _check_out(out, command, overwrite=run.overwrite, query=slurm.submit)
+    previous = check_resubmission(out, command, finished=REPORT_JSON, overwrite=run.overwrite, query=slurm.submit)
     again = ["--overwrite"] if run.overwrite else []
     part_done = f"{PARTS_FOLDER}/part-{{task}}-of-{num_parts}/{PART_FILE}"
     part = JobSpec(PART_JOB, f"segment the part's subjects (part K of {num_parts})",

@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from nnunet_wmh import __version__
-from nnunet_wmh.errors import UsageError
-from nnunet_wmh.runs.outputs import SLURM_FOLDER
+from nnunet_wmh.errors import OutputExistsError, UsageError
+from nnunet_wmh.runs.outputs import SLURM_FOLDER, check_output
+from nnunet_wmh.runs.parts import PARTS_FOLDER
 from nnunet_wmh.slurm.client import SlurmError, queued, require, sbatch
 from nnunet_wmh.slurm.options import SlurmOptions
 from nnunet_wmh.slurm.scripts import EXIT_FOLDER, LOGS_FOLDER, JobSpec, render_script, write_script
@@ -168,6 +169,33 @@ def check_not_running(run_folder: Path) -> Submission | None:
             f"them (nnunet_wmh jobs {run_folder}) or cancel them (scancel {' '.join(active)}) first"
         )
     return previous
+
+
+def check_resubmission(out_dir: Path, fingerprint: list[str], *, finished: str, overwrite: bool, query: bool
+                       ) -> Submission | None:  # fmt: skip
+    """The output rules of a submission of a run in parts (``query``: and no job of the last one still queued);
+    the run's earlier submission when this one continues it.
+
+    Raises
+    ------
+    OutputExistsError
+        ``out_dir/finished`` exists (a finished run), or ``out_dir`` holds another run's files, without
+        ``overwrite`` (which removes the parts of another run; a finished output stays until replaced).
+    SlurmError
+        Jobs of the last submission are still queued or running.
+    """
+    check_output(out_dir, overwrite=True, kind="folder")  # its parent can be written
+    previous = check_not_running(out_dir) if query else read_submission(out_dir)
+    if overwrite:
+        shutil.rmtree(out_dir / PARTS_FOLDER, ignore_errors=True)
+        return None
+    if (out_dir / finished).exists():
+        raise OutputExistsError(out_dir / finished)
+    same_run = previous is not None and previous.fingerprint == fingerprint
+    others = [p.name for p in out_dir.iterdir() if p.name != SLURM_FOLDER] if out_dir.is_dir() else []
+    if others and not same_run:
+        raise OutputExistsError(out_dir, f"{out_dir} holds another run's files; pass `overwrite` to replace them")
+    return previous if same_run else None
 
 
 def task_key(task: int | None) -> str:
