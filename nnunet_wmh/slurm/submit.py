@@ -34,7 +34,6 @@ from typing import Any
 from nnunet_wmh import __version__
 from nnunet_wmh.errors import OutputExistsError, UsageError
 from nnunet_wmh.runs.outputs import SLURM_FOLDER, check_output
-from nnunet_wmh.runs.parts import PARTS_FOLDER
 from nnunet_wmh.slurm.client import SlurmError, queued, require, sbatch
 from nnunet_wmh.slurm.options import SlurmOptions
 from nnunet_wmh.slurm.scripts import EXIT_FOLDER, LOGS_FOLDER, JobSpec, render_script, write_script
@@ -184,6 +183,8 @@ def check_resubmission(out_dir: Path, fingerprint: list[str], *, finished: str, 
     SlurmError
         Jobs of the last submission are still queued or running.
     """
+    from nnunet_wmh.runs.parts import PARTS_FOLDER  # heavy: numpy, nibabel (`jobs` imports this module to parse)
+
     check_output(out_dir, overwrite=True, kind="folder")  # its parent can be written
     previous = check_not_running(out_dir) if query else read_submission(out_dir)
     if overwrite:
