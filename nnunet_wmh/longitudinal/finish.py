@@ -80,9 +80,10 @@ def _result(out_dir: Path, parts: Sequence[PartData], *, finished: bool) -> Chan
 
 def finish_change(target: Path, parts: Sequence[PartData], out_dir: Path) -> ChangeResult:
     """Write the final tables, files and ``change.json`` into ``target`` (moved to ``out_dir`` afterwards)."""
+    tables = {}
     for name, columns in TABLES.items():  # participants in order, as one run writes them
-        rows = sorted((row for p in parts for row in p.rows[name]), key=lambda row: row["participant_id"])
-        write_tsv(target / f"{name}.tsv", rows, columns)
+        tables[name] = sorted((row for p in parts for row in p.rows[name]), key=lambda row: row["participant_id"])
+        write_tsv(target / f"{name}.tsv", tables[name], columns)
     for subfolder in sorted({f for p in parts for f in p.meta["extra_folders"]}):
         gather_files(parts, subfolder, target / subfolder)
     meta = parts[0].meta
@@ -91,6 +92,10 @@ def finish_change(target: Path, parts: Sequence[PartData], out_dir: Path) -> Cha
               "pairs": result.pairs, "single_session": result.single_session, "skipped": result.skipped,
               "flagged": result.flagged}  # fmt: skip
     (target / CHANGE_JSON).write_text(json.dumps(record, indent=2) + "\n")
+    if meta["options"]["pictures"]:
+        from nnunet_wmh.longitudinal.page import write_change_page  # heavy: matplotlib, only with pictures
+
+        write_change_page(target, tables, record)
     return result
 
 
