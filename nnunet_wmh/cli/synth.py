@@ -29,7 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                "template's brain through each subject's own affine and warp, so the built-in atlas registers to it",
                choices=ANATOMIES)  # fmt: skip
     add_option(parser, SynthOptions, "test_subjects", "wmh2017 layout: subjects written to test/", type=int)
-    add_option(parser, SynthOptions, "sessions", "bids layout: sessions per subject", type=int)
+    add_option(parser, SynthOptions, "sessions", "bids layout: sessions per subject; follow-ups move the head a "
+               "little and change the lesions (true change in derivatives/synth)", type=int)  # fmt: skip
     parser.add_argument("--sites", type=comma_list, help="only these sites, e.g. Utrecht,Singapore (default: all)")
     others = ", ".join(SYNTH_MODALITIES)
     parser.add_argument("--modalities", type=comma_list, metavar="LIST",

@@ -104,4 +104,5 @@ def thick_slice_subject(
     return SampledSubject(
         flair=average(sampled.flair), t1=average(sampled.t1), lesion=centre(sampled.lesion),
         regions=centre(sampled.regions), anatomy=centre(sampled.anatomy), pitfalls=centre(sampled.pitfalls),
+        lesion_id=None if sampled.lesion_id is None else centre(sampled.lesion_id),
     )  # fmt: skip

@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import nibabel as nib
 import numpy as np
 
 from nnunet_wmh import __version__
@@ -26,12 +27,28 @@ from nnunet_wmh.runs.outputs import atomic_output_folder
 from nnunet_wmh.runs.parallel import map_with_progress
 from nnunet_wmh.runs.summary import RunSummary, Stopwatch
 from nnunet_wmh.synthetic.anatomy import PHANTOM, PhantomAnatomy, random_rotation
+from nnunet_wmh.synthetic.change_truth import (
+    lesion_volumes_mm3,
+    region_volumes_mm3,
+    write_change_truth,
+    write_region_truth,
+    write_sessions_tsv,
+)
 from nnunet_wmh.synthetic.clinical import CLINICAL_SITES, T1_GRID, clinical_load, thick_slice_subject
+from nnunet_wmh.synthetic.longitudinal import SubjectVisits, plan_visits
 from nnunet_wmh.synthetic.mni_anatomy import build_mni152_anatomy, load_mni152_anatomy
 from nnunet_wmh.synthetic.options import Layout, Size, SynthOptions
-from nnunet_wmh.synthetic.phantom import SampledSubject, random_pathology, random_subject_transform, sample_subject
+from nnunet_wmh.synthetic.phantom import (
+    SampledSubject,
+    SubjectPathology,
+    SubjectTransform,
+    random_pathology,
+    random_subject_transform,
+    sample_subject,
+)
 from nnunet_wmh.synthetic.pitfalls import PITFALL_NAMES
 from nnunet_wmh.synthetic.template import TEMPLATE_FOLDER, write_template
+from nnunet_wmh.synthetic.visits import SessionGrid
 
 logger = logging.getLogger(__name__)
 
@@ -156,23 +173,28 @@ def _clinical_t1(spec: SyntheticSubjectSpec, transform, pathology, rng) -> tuple
     return np.round(np.where(sampled.anatomy > 0, sampled.t1, 0)).astype(np.int16), affine
 
 
-def generate_subject(spec: SyntheticSubjectSpec) -> GeneratedSubject:
-    """Generate one subject: images and labels, its native affine and its provenance record."""
-    anatomy = spec.anatomy()
-    anatomy_rng = np.random.default_rng([spec.seed, spec.index, 0])
-    transform = random_subject_transform(anatomy_rng, centre=anatomy.centre)
-    session_index = int(spec.session.split("-")[-1]) if spec.session else 0
-    rng = np.random.default_rng([spec.seed, spec.index, 1 + session_index])
-    shape, spacing = spec.site.grid(spec.size)
-    clinical = spec.acquisition != "challenge"
-    affine = native_affine(shape, spacing, "LPS" if clinical else spec.site.orientation, rng)
-    pathology = random_pathology(rng, clinical_load(rng) if clinical else None, anatomy)
-    if clinical:
+def _sample_session(
+    spec: SyntheticSubjectSpec,
+    shape: tuple[int, int, int],
+    affine: np.ndarray,
+    transform: SubjectTransform,
+    pathology: SubjectPathology,
+    rng: np.random.Generator,
+    anatomy: PhantomAnatomy,
+) -> tuple[SampledSubject, tuple[np.ndarray, np.ndarray] | None]:
+    """The images and labels of one session on its grid, and the clinical T1 on its own grid (or None)."""
+    if spec.acquisition != "challenge":
         sampled = thick_slice_subject(shape, affine, transform, pathology, rng, anatomy)
     else:
         sampled = sample_subject(shape, affine, transform, pathology, rng, modalities=spec.modalities, anatomy=anatomy)
     t1 = _clinical_t1(spec, transform, pathology, rng) if spec.acquisition == "clinical2d_t1" else None
-    record = {
+    return sampled, t1
+
+
+def _record(spec: SyntheticSubjectSpec, anatomy: PhantomAnatomy, pathology: SubjectPathology,
+            transform: SubjectTransform) -> dict:  # fmt: skip
+    """The provenance of one subject (and session) in ``synth.json``."""
+    return {
         "subject": spec.subject_id,
         "session": spec.session,
         "site": spec.site.folder,
@@ -184,7 +206,55 @@ def generate_subject(spec: SyntheticSubjectSpec) -> GeneratedSubject:
         "warp_mm": transform.warp_mm,
         "warp_phase": np.round(transform.warp_phase, 8).tolist(),
     }
-    return GeneratedSubject(sampled, affine, record, t1)
+
+
+def generate_subject(spec: SyntheticSubjectSpec) -> GeneratedSubject:
+    """Generate one subject: images and labels, its native affine and its provenance record."""
+    anatomy = spec.anatomy()
+    anatomy_rng = np.random.default_rng([spec.seed, spec.index, 0])
+    transform = random_subject_transform(anatomy_rng, centre=anatomy.centre)
+    session_index = int(spec.session.split("-")[-1]) if spec.session else 0
+    rng = np.random.default_rng([spec.seed, spec.index, 1 + session_index])
+    shape, spacing = spec.site.grid(spec.size)
+    clinical = spec.acquisition != "challenge"
+    affine = native_affine(shape, spacing, "LPS" if clinical else spec.site.orientation, rng)
+    pathology = random_pathology(rng, clinical_load(rng) if clinical else None, anatomy)
+    sampled, t1 = _sample_session(spec, shape, affine, transform, pathology, rng, anatomy)
+    return GeneratedSubject(sampled, affine, _record(spec, anatomy, pathology, transform), t1)
+
+
+def generate_followups(
+    specs: Sequence[SyntheticSubjectSpec],
+) -> tuple[SubjectVisits, Iterator[GeneratedSubject]]:
+    """The visits of one subject (``specs``: one per session, in order) and its sessions, generated one at a time.
+
+    The visits (:func:`~nnunet_wmh.synthetic.longitudinal.plan_visits`): the baseline's grid drawn as a
+    single-session subject's, the same grid with the head moved at each follow-up, the lesions of the model of
+    :mod:`~nnunet_wmh.synthetic.longitudinal`. Each session has the noise and bias field of its own generator;
+    its record adds ``head_motion_affine`` (baseline world → this session's world, 4×4 mm; identity at
+    baseline) and ``acq_time``.
+    """
+    first = specs[0]
+    anatomy = first.anatomy()
+    transform = random_subject_transform(np.random.default_rng([first.seed, first.index, 0]), centre=anatomy.centre)
+    rng = np.random.default_rng([first.seed, first.index, 2])  # the baseline's (ses-01's) generator
+    shape, spacing = first.site.grid(first.size)
+    clinical = first.acquisition != "challenge"
+    affine = native_affine(shape, spacing, "LPS" if clinical else first.site.orientation, rng)
+    load = clinical_load(rng) if clinical else None
+    visits = plan_visits(first.seed, first.index, len(specs), SessionGrid(shape, affine, transform), rng, load, anatomy)
+
+    def sessions() -> Iterator[GeneratedSubject]:
+        for session, (spec, grid) in enumerate(zip(specs, visits.grids, strict=True)):
+            session_rng = rng if session == 0 else np.random.default_rng([spec.seed, spec.index, 2 + session])
+            pathology = visits.history.session_pathology(session)
+            sampled, t1 = _sample_session(spec, shape, affine, grid.transform, pathology, session_rng, anatomy)
+            record = _record(spec, anatomy, pathology, transform)
+            record["head_motion_affine"] = np.round(np.eye(4) if grid.motion is None else grid.motion, 8).tolist()
+            record["acq_time"] = visits.acquired[session].isoformat(timespec="seconds")
+            yield GeneratedSubject(sampled, affine, record, t1)
+
+    return visits, sessions()
 
 
 def save_image(data: np.ndarray, affine: np.ndarray, path: Path) -> None:
@@ -222,9 +292,8 @@ def _bids_paths(root: Path, spec: SyntheticSubjectSpec) -> dict[str, Path]:
     }
 
 
-def _write_subject(task: tuple[Path, Layout, SyntheticSubjectSpec]) -> dict:
-    root, layout, spec = task
-    generated = generate_subject(spec)
+def _save_generated(root: Path, layout: Layout, spec: SyntheticSubjectSpec, generated: GeneratedSubject) -> dict:
+    """Write one generated subject (and session); returns its record with the files written."""
     sampled, affine, record = generated.sampled, generated.affine, generated.record
     paths = _wmh2017_paths(root, spec) if layout == "wmh2017" else _bids_paths(root, spec)
     save_image(sampled.flair, affine, paths["flair"])
@@ -243,8 +312,51 @@ def _write_subject(task: tuple[Path, Layout, SyntheticSubjectSpec]) -> dict:
     save_image(sampled.regions, affine, paths["regions"])
     save_image(sampled.anatomy, affine, paths["anatomy"])
     save_image(sampled.pitfalls, affine, paths["pitfalls"])
+    if sampled.lesion_id is not None:
+        paths["lesion_id"] = _lesion_id_path(root, spec)
+        save_image(sampled.lesion_id, affine, paths["lesion_id"])
     record["files"] = {key: str(path.relative_to(root)) for key, path in paths.items()}
     return record
+
+
+def _lesion_id_path(root: Path, spec: SyntheticSubjectSpec) -> Path:
+    """The lesion-id map of a session of a BIDS subject with several sessions."""
+    stem = f"{spec.subject_id}_{spec.session}"
+    return root / "derivatives" / "synth" / spec.subject_id / str(spec.session) / "anat" / (
+        f"{stem}_space-FLAIR_desc-lesionid_dseg.nii.gz")  # fmt: skip
+
+
+def _write_subject(task: tuple[Path, Layout, SyntheticSubjectSpec]) -> dict:
+    root, layout, spec = task
+    return _save_generated(root, layout, spec, generate_subject(spec))
+
+
+def _write_followup_subject(task: tuple[Path, Layout, tuple[SyntheticSubjectSpec, ...]]) -> list[dict]:
+    """Write every session of one subject and the truth of its change (:mod:`~nnunet_wmh.synthetic.change_truth`);
+    returns the sessions' records."""
+    root, layout, specs = task
+    records, lesion_volumes, region_volumes = [], [], []
+    region_ids = sorted(specs[0].anatomy().region_table)
+    visits, generated_sessions = generate_followups(specs)
+    for spec, generated in zip(specs, generated_sessions, strict=True):
+        records.append(_save_generated(root, layout, spec, generated))
+        voxel_volume_mm3 = float(np.prod(nib.load(root / records[-1]["files"]["lesion_id"]).header.get_zooms()[:3]))
+        sampled = generated.sampled
+        lesion_volumes.append(lesion_volumes_mm3(sampled.lesion_id, voxel_volume_mm3))  # type: ignore[arg-type]
+        region_volumes.append(region_volumes_mm3(sampled.lesion, sampled.regions, region_ids, voxel_volume_mm3))
+    subject, sessions = specs[0].subject_id, [spec.session or "" for spec in specs]
+    truth = root / "derivatives" / "synth" / subject
+    partners = {course.lesion_id: course.partner for course in visits.history.courses if course.partner}
+    files = {
+        "change_truth": write_change_truth(truth / f"{subject}_desc-change_truth.tsv", sessions,
+                                           visits.history.kinds(), partners, lesion_volumes),
+        "region_volumes_truth": write_region_truth(truth / f"{subject}_desc-regionvolumes_truth.tsv", sessions,
+                                                   region_volumes),
+        "sessions": write_sessions_tsv(root / subject / f"{subject}_sessions.tsv", sessions, visits.acquired),
+    }  # fmt: skip
+    for record in records:
+        record["files"].update({key: str(path.relative_to(root)) for key, path in files.items()})
+    return records
 
 
 def _select_sites(names: Sequence[str] | None, acquisition: str = "challenge") -> tuple[tuple, tuple]:
@@ -346,9 +458,16 @@ def make_synthetic_cohort(
     with atomic_output_folder(out, overwrite=run.overwrite) as staging:
         maps = build_mni152_anatomy(staging / ANATOMY_MAPS) if o.anatomy == "mni152" else None
         specs = _subject_specs(o, wanted, maps)
-        tasks = [(staging, o.layout, spec) for spec in specs]
-        records = map_with_progress(_write_subject, tasks, jobs=run.jobs, desc="synthesizing subjects",
-                                    progress=run.progress)  # fmt: skip
+        if o.sessions > 1:  # a subject's sessions are made together: they share its lesions' history
+            subjects = [tuple(specs[n : n + o.sessions]) for n in range(0, len(specs), o.sessions)]
+            tasks = [(staging, o.layout, subject) for subject in subjects]
+            nested = map_with_progress(_write_followup_subject, tasks, jobs=run.jobs, desc="synthesizing subjects",
+                                       progress=run.progress)  # fmt: skip
+            records = [record for subject_records in nested for record in subject_records]
+        else:
+            tasks = [(staging, o.layout, spec) for spec in specs]
+            records = map_with_progress(_write_subject, tasks, jobs=run.jobs, desc="synthesizing subjects",
+                                        progress=run.progress)  # fmt: skip
         template = _write_cohort_files(staging, o.layout, o.size, records, specs[0].anatomy())
         if maps is not None:
             maps.unlink()

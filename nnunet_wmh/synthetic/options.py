@@ -67,7 +67,11 @@ class SynthOptions:
         ``wmh2017`` only: subjects written to ``test/`` (sites Utrecht, Singapore, GE3T, GE1T5, Philips_VU in
         turn).
     sessions
-        ``bids`` only: sessions per subject (``ses-01``...); 1 writes no session level.
+        ``bids`` only: sessions per subject (``ses-01``...); 1 writes no session level. With more, the sessions
+        are visits of one head: the baseline's grid with the head moved a little at each follow-up
+        (:mod:`~nnunet_wmh.synthetic.visits`), lesions that evolve by the model of
+        :mod:`~nnunet_wmh.synthetic.longitudinal`, and the truth of the change written next to the images
+        (:mod:`~nnunet_wmh.synthetic.change_truth`).
     sites
         Only these sites (folder names, e.g. ``["Utrecht"]``), for training and test subjects alike.
     modalities

@@ -53,6 +53,11 @@ class SubjectPathology:
         "Other pathology" blobs (label 2).
     pitfalls
         FLAIR pitfalls that T1 resolves (:mod:`~nnunet_wmh.synthetic.pitfalls`); none by default.
+    lesion_ids
+        Truth lesion id of each ``wmh`` blob (:mod:`~nnunet_wmh.synthetic.longitudinal`); empty (the default):
+        no lesion-id map is made.
+    rim_id
+        Truth lesion id of the rim (with ``lesion_ids``).
     """
 
     load: float
@@ -60,6 +65,8 @@ class SubjectPathology:
     rim_mm: float
     other: tuple[Blob, ...]
     pitfalls: FlairPitfalls = field(default_factory=FlairPitfalls)
+    lesion_ids: tuple[int, ...] = ()
+    rim_id: int = 0
 
 
 def random_pathology(
@@ -163,6 +170,9 @@ class SampledSubject:
         uint8 codes of :data:`~nnunet_wmh.synthetic.pitfalls.PITFALL_NAMES` (0: none).
     others
         The other contrasts asked for (``{"t2": ..., "pd": ...}``), float32 like FLAIR and T1.
+    lesion_id
+        uint16 truth lesion id of each WMH voxel (:func:`lesion_id_labels`), 0 elsewhere; None unless the
+        pathology has ``lesion_ids``.
     """
 
     flair: np.ndarray
@@ -172,6 +182,27 @@ class SampledSubject:
     anatomy: np.ndarray
     pitfalls: np.ndarray
     others: dict[str, np.ndarray] = field(default_factory=dict)
+    lesion_id: np.ndarray | None = None
+
+
+def lesion_id_labels(
+    template: np.ndarray, white_matter: np.ndarray, pathology: SubjectPathology, anatomy: PhantomAnatomy = PHANTOM
+) -> np.ndarray:
+    """Truth lesion id at template points (N, 3) mm: the rim's ``rim_id``, then each WMH blob's id over it (a
+    later blob wins where two overlap), in white matter (``white_matter``, (N,) bool) only; uint16 (N,).
+
+    Each blob is evaluated exactly as :func:`~nnunet_wmh.synthetic.anatomy.blob_union` evaluates it, so the
+    points with an id are exactly the WMH (label 1) points of :func:`sample_subject`.
+    """
+    ids = np.zeros(len(template), dtype=np.uint16)
+    if pathology.rim_mm > 0:
+        ids[anatomy.rim(template, pathology.rim_mm) & white_matter] = pathology.rim_id
+    for blob, lesion_id in zip(pathology.wmh, pathology.lesion_ids, strict=True):
+        near = np.all(np.abs(template - blob.center) < blob.bounding_radius(), axis=1)
+        if near.any():
+            inside = np.flatnonzero(near)[blob.contains(template[near]) & white_matter[near]]
+            ids[inside] = lesion_id
+    return ids
 
 
 def _lesion_masks(
@@ -299,7 +330,11 @@ def sample_subject(
         in_plane[:, :, 1] = True
         lesion[ndimage.binary_dilation(other_mask, structure=in_plane)] = 2
     lesion[wmh.reshape(shape)] = 1
+    lesion_id = None
+    if pathology.lesion_ids:
+        lesion_id = lesion_id_labels(template, tissue == WHITE_MATTER, pathology, anatomy).reshape(shape)
     return SampledSubject(
         flair=images[0], t1=images[1], lesion=lesion, regions=anatomy.region_map(template, tissue).reshape(shape),
         anatomy=aseg_labels(tissue, template).reshape(shape), pitfalls=pitfalls.reshape(shape), others=others,
+        lesion_id=lesion_id,
     )  # fmt: skip

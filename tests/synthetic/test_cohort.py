@@ -99,10 +99,15 @@ def test_bids_layout_with_sessions(bids_cohort_template):
     derivatives = root / "derivatives/synth/sub-002/ses-02/anat"
     assert sorted(p.name for p in derivatives.iterdir()) == [
         "sub-002_ses-02_space-FLAIR_desc-aseg_dseg.nii.gz",
+        "sub-002_ses-02_space-FLAIR_desc-lesionid_dseg.nii.gz",
         "sub-002_ses-02_space-FLAIR_desc-pitfalls_dseg.nii.gz",
         "sub-002_ses-02_space-FLAIR_desc-regions_dseg.nii.gz",
         "sub-002_ses-02_space-FLAIR_desc-wmh_mask.nii.gz",
     ]
+    assert sorted(p.name for p in (root / "sub-002").iterdir()) == ["ses-01", "ses-02", "sub-002_sessions.tsv"]
+    assert sorted(p.name for p in (root / "derivatives/synth/sub-002").iterdir()) == [
+        "ses-01", "ses-02", "sub-002_desc-change_truth.tsv", "sub-002_desc-regionvolumes_truth.tsv",
+    ]  # fmt: skip
     description = json.loads((root / "derivatives/synth/dataset_description.json").read_text())
     assert description["GeneratedBy"][0]["Name"] == "nnunet_wmh synth"
 
