@@ -25,7 +25,7 @@ QC_COLUMNS = [*PAIR_COLUMNS, "rotation_deg", "translation_mm", "registration_met
 
 
 def _number(value: float | None, digits: int = 6) -> str:
-    return MISSING if value is None else f"{round(value, digits):g}"
+    return MISSING if value is None else repr(round(value, digits) + 0.0)  # every digit kept; -0.0 as 0.0
 
 
 def pair_identity(earlier: VisitLesions, later: VisitLesions) -> dict[str, str]:

@@ -154,14 +154,14 @@ def register(
     fixed = sitk.Cast(fixed, sitk.sitkFloat32)
     moving = sitk.Cast(moving, sitk.sitkFloat32)
     try:
-        with _one_thread():
+        with one_thread():
             return _registered(fixed, moving, kind, seed, levels, fixed_mask)
     except RuntimeError as exc:
         raise RegistrationRunError(str(exc).strip().splitlines()[-1]) from exc
 
 
 @contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
+def one_thread() -> Iterator[None]:
     """Run SimpleITK on one thread: its multi-threaded metric sums in a varying order, so reruns (and the parts
     of a sharded run) would give slightly different maps; cohorts run subjects in parallel instead (``jobs``)."""
     previous = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
