@@ -21,7 +21,7 @@ CHANGE_COLUMNS = [*PAIR_COLUMNS, "region_id", "region_name", "volume_from_ml", "
 LESION_COLUMNS = [*PAIR_COLUMNS, "change_id", "kind", "lesions_from", "lesions_to", "volume_from_ml", "volume_to_ml",
                   "change_ml", "change_percent", "region_id", "region_name", "uncertain_reason"]  # fmt: skip
 QC_COLUMNS = [*PAIR_COLUMNS, "rotation_deg", "translation_mm", "registration_metric", "head_overlap", "similarity",
-              "qc"]  # fmt: skip
+              "head_volume_change", "qc"]  # fmt: skip
 
 
 def _number(value: float | None, digits: int = 6) -> str:
@@ -82,4 +82,6 @@ def qc_row(earlier: VisitLesions, later: VisitLesions) -> dict[str, str]:
     return {**pair_identity(earlier, later), "rotation_deg": _number(alignment.rotation_deg, 2),
             "translation_mm": _number(alignment.translation_mm, 2),
             "registration_metric": _number(alignment.metric, 4), "head_overlap": _number(alignment.head_overlap, 4),
-            "similarity": _number(alignment.similarity, 4), "qc": "; ".join(dict.fromkeys(problems))}  # fmt: skip
+            "similarity": _number(alignment.similarity, 4),
+            "head_volume_change": _number(alignment.head_volume_change, 4),
+            "qc": "; ".join(dict.fromkeys(problems))}  # fmt: skip

@@ -4,6 +4,7 @@ session, sessions without acquisition times, one participant's bad files, and pa
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import nibabel as nib
@@ -111,3 +112,12 @@ def test_an_existing_output_and_a_folder_that_is_no_segment_output_are_refused(s
     assert (tmp_path / "change/keep.txt").read_text() == "mine"
     with pytest.raises(UsageError, match="not a finished segment output"):
         detect_change(tmp_path, tmp_path / "other", progress=False)
+
+
+def test_a_follow_up_of_another_participant_is_flagged(segmented, tmp_path):
+    cohort, segment = segmented
+    for root, kind in ((cohort, "FLAIR"), (segment, "space-FLAIR_desc-wmh_mask")):
+        theirs = root / f"sub-002/ses-02/anat/sub-002_ses-02_{kind}.nii.gz"
+        shutil.copy(theirs, root / f"sub-001/ses-02/anat/sub-001_ses-02_{kind}.nii.gz")
+    result = detect_change(segment, tmp_path / "change", progress=False)
+    assert list(result.flagged) == ["sub-001 ses-01→ses-02"]
