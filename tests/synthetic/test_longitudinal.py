@@ -23,8 +23,16 @@ from nnunet_wmh.synthetic.change_truth import (
     write_sessions_tsv,
 )
 from nnunet_wmh.synthetic.lesion_course import kinds_of, ratios_agree
-from nnunet_wmh.synthetic.phantom import SubjectTransform
-from nnunet_wmh.synthetic.visits import acquisition_times, motion_angle_degrees, moved, random_head_motion
+from nnunet_wmh.synthetic.longitudinal import CAP_MIN_VOXELS, RIM_MIN_VOXELS, measurable_periventricular
+from nnunet_wmh.synthetic.phantom import SubjectTransform, random_pathology
+from nnunet_wmh.synthetic.pitfalls import CAP_COUNT
+from nnunet_wmh.synthetic.visits import (
+    SessionGrid,
+    acquisition_times,
+    motion_angle_degrees,
+    moved,
+    random_head_motion,
+)
 from nnunet_wmh.tsv import read_tsv
 from tests.helpers.images import read_labels, tree_bytes
 
@@ -326,3 +334,13 @@ def test_brain_shaped_follow_ups_have_consistent_truth(tmp_path):
                 assert abs(after - before) <= 0.15 * before
             if row["kind"] == "enlarging":
                 assert after >= 1.5 * before
+
+
+def test_the_periventricular_lesion_is_made_measurable_on_a_coarse_grid():
+    grid = SessionGrid((40, 40, 20), np.diag([4.0, 4.0, 6.0, 1.0]), head=None)
+    pathology = random_pathology(np.random.default_rng(3), load=0.2)
+    measurable = measurable_periventricular(pathology, grid)
+    for cap in measurable.wmh[:CAP_COUNT]:
+        assert 4 / 3 * np.pi * np.prod(cap.semi_axes) >= CAP_MIN_VOXELS * 96.0 - 1e-6  # 4 x 4 x 6 mm voxels
+    assert measurable.rim_mm >= RIM_MIN_VOXELS * 6.0
+    assert all(a is b for a, b in zip(measurable.wmh[CAP_COUNT:], pathology.wmh[CAP_COUNT:], strict=True))
