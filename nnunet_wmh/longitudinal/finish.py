@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nnunet_wmh.longitudinal.tables import CHANGE_COLUMNS, LESION_COLUMNS, QC_COLUMNS
+from nnunet_wmh.report.bids import BIDS_VERSION
 from nnunet_wmh.runs.parts import (
     PartData,
     PartSchema,
@@ -92,6 +93,11 @@ def finish_change(target: Path, parts: Sequence[PartData], out_dir: Path) -> Cha
               "pairs": result.pairs, "single_session": result.single_session, "skipped": result.skipped,
               "flagged": result.flagged}  # fmt: skip
     (target / CHANGE_JSON).write_text(json.dumps(record, indent=2) + "\n")
+    description = {"Name": "nnunet_wmh change", "BIDSVersion": BIDS_VERSION, "DatasetType": "derivative",
+                   "GeneratedBy": [{"Name": "nnunet_wmh change", "Version": meta["nnunet_wmh_version"],
+                                    "Description": "lesion change between sessions: change maps and transforms"}],
+                   "SourceDatasets": [{"URL": Path(meta["segment_dir"]).as_uri()}]}  # fmt: skip
+    (target / "dataset_description.json").write_text(json.dumps(description, indent=2) + "\n")
     if meta["options"]["pictures"]:
         from nnunet_wmh.longitudinal.page import write_change_page  # heavy: matplotlib, only with pictures
 

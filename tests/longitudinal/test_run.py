@@ -35,6 +35,8 @@ def test_every_pair_is_measured_on_each_visits_own_grid(segmented, tmp_path):
     assert set(np.unique(_voxels(later_map))) <= {0, *CHANGE_LABELS.values()}
     assert (anat / "sub-001_ses-02_from-ses02_to-ses01_mode-image_xfm.tfm").is_file()
     assert (out / "qc/sub-001_ses-01_to_ses-02_change.png").is_file()
+    description = json.loads((out / "dataset_description.json").read_text())
+    assert description["DatasetType"] == "derivative" and description["SourceDatasets"][0]["URL"].startswith("file:")
     voxel_ml = float(np.prod(mask.header.get_zooms()[:3])) / 1000
     rows = {(r["participant_id"], r["region_id"]): r for r in read_tsv(out / "change.tsv")}
     total = rows[("sub-001", "all")]
