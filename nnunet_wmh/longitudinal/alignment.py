@@ -9,8 +9,10 @@ as the baseline's registration placed them.
 
 The registration is ``coregister``'s (rigid Euler 3-D, Mattes mutual information, 4-2-1 pyramid), refined at full
 resolution (:func:`refine_rigid`). Its QC, each threshold measured on the synthetic follow-ups of
-``benchmarks/bench_change.py`` (10 heads × 3 visits, 3.8 × 3.8 × 6 mm: no visit of one head flagged, every one of
-90 scans of another participant posing as a follow-up flagged):
+``benchmarks/bench_change.py`` (heads drawn from one template, the hardest case: 10 heads × 3 visits on
+3.8 × 3.8 × 6 mm voxels, no visit of one head flagged and all 90 scans of another participant posing as a
+follow-up flagged; on 1 × 1 × 3 mm voxels 2 of 20 visits of one head flagged, by their noisier correlation, and
+all 12 scans of another participant tried):
 
 * the final metric negative and :data:`MIN_HEAD_OVERLAP` of the registered follow-up head inside the baseline
   head;
