@@ -116,7 +116,10 @@ def read_visits(segment_dir: str | os.PathLike[str], *, source: str | os.PathLik
     """
     segment_dir = Path(segment_dir).expanduser().absolute()
     record = _record(segment_dir)
-    cohort = Path(source or record["inputs"]["source"] or "").expanduser().absolute()
+    if source is None and not record["inputs"]["source"]:
+        raise UsageError(f"`segment_dir` {segment_dir}: segment read one subject's files, not a cohort with sessions; "
+                         "give the cohort as `source`", "segment_dir")  # fmt: skip
+    cohort = Path(source or record["inputs"]["source"]).expanduser().absolute()
     if not cohort.is_dir() and not cohort.is_file():
         raise UsageError(f"`source` {cohort}: the cohort segment read is not there; give it as `source`", "source")
     subjects = cohort_subjects(cohort, layout=record["inputs"]["segment"].get("layout"))

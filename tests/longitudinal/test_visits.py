@@ -3,6 +3,7 @@ and the cohort found where it moved."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import datetime
 
@@ -48,4 +49,13 @@ def test_an_acquisition_time_that_is_no_date_names_the_file(segmented):
     write_tsv(cohort / "sub-001/sub-001_sessions.tsv", [{"session_id": "ses-01", "acq_time": "last spring"}],
               ["session_id", "acq_time"])  # fmt: skip
     with pytest.raises(InputDataError, match=r"sub-001_sessions\.tsv: acq_time 'last spring' is not an ISO 8601"):
+        read_visits(segment)
+
+
+def test_a_segment_run_of_one_subjects_files_is_no_cohort(segmented):
+    _, segment = segmented
+    record = json.loads((segment / "report.json").read_text())
+    record["inputs"]["source"] = None  # as segment --flair F --t1 T records it
+    (segment / "report.json").write_text(json.dumps(record))
+    with pytest.raises(UsageError, match="segment read one subject's files, not a cohort with sessions"):
         read_visits(segment)
