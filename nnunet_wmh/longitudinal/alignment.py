@@ -36,6 +36,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from nnunet_wmh.errors import RegistrationError
+from nnunet_wmh.registration.coregister import head_mask, head_overlap
 from nnunet_wmh.registration.engine import RegistrationResult, RegistrationRunError, one_thread, register
 
 #: Least share of the registered follow-up head inside the baseline head (``coregister`` asks 90 %; two visits of
@@ -86,23 +87,18 @@ class Alignment:
     problem: str | None
 
 
-def _head(image: sitk.Image) -> np.ndarray:
-    return sitk.GetArrayFromImage(sitk.OtsuThreshold(image, 0, 1, 200)).astype(bool)
-
-
 def _motion(transform: sitk.Transform, baseline: sitk.Image) -> tuple[float, float]:
     """Rotation angle (degrees) and the displacement (mm) of the baseline grid's centre."""
     centre = np.asarray(baseline.TransformContinuousIndexToPhysicalPoint([(n - 1) / 2 for n in baseline.GetSize()]))
     moved = np.asarray(transform.TransformPoint(centre.tolist()))
-    # the linear part from the images of unit steps (any transform type: a composite of the centring and Euler)
-    matrix = np.stack([np.asarray(transform.TransformPoint((centre + step).tolist())) - moved for step in np.eye(3)])
+    matrix = np.asarray(as_euler(transform).GetMatrix()).reshape(3, 3)
     angle = math.degrees(math.acos(float(np.clip((np.trace(matrix) - 1) / 2, -1.0, 1.0))))
     return angle, float(np.linalg.norm(moved - centre))
 
 
-def _head_volume(image: sitk.Image) -> float:
-    """The head's volume (mm³): the Otsu foreground."""
-    return float(np.count_nonzero(_head(image))) * float(np.prod(image.GetSpacing()))
+def _head_volume(head: np.ndarray, image: sitk.Image) -> float:
+    """The volume (mm³) of ``head`` (:func:`~nnunet_wmh.registration.coregister.head_mask` of ``image``)."""
+    return float(np.count_nonzero(head)) * float(np.prod(image.GetSpacing()))
 
 
 def _similarity(baseline: sitk.Image, moved: sitk.Image, head: np.ndarray) -> float:
@@ -191,16 +187,13 @@ def align_followup(baseline: sitk.Image, followup: sitk.Image, *, subject: str, 
         problem = f"rigid registration to the baseline failed: {exc}"
         raise RegistrationError(subject, str(followup_path), problem) from None
     moved = sitk.Resample(followup, baseline, result.transform, sitk.sitkLinear, 0.0, sitk.sitkFloat32)
-    head = _head(baseline)
-    moved_head = sitk.GetArrayFromImage(
-        sitk.Resample(sitk.OtsuThreshold(followup, 0, 1, 200), baseline, result.transform, sitk.sitkNearestNeighbor)
-    ).astype(bool)
+    head = head_mask(baseline)
     rotation, translation = _motion(result.transform, baseline)
     figures = {
         "rotation_deg": rotation,
         "translation_mm": translation,
-        "head_overlap": float(np.count_nonzero(moved_head & head)) / max(int(np.count_nonzero(moved_head)), 1),
+        "head_overlap": head_overlap(baseline, followup, result.transform, head),
         "similarity": _similarity(baseline, moved, head),
-        "head_volume_change": _head_volume(followup) / max(_head_volume(baseline), 1e-9) - 1,
+        "head_volume_change": _head_volume(head_mask(followup), followup) / max(_head_volume(head, baseline), 1e-9) - 1,
     }
     return Alignment(result.transform, metric=result.metric, problem=_problems(figures, result.metric), **figures)

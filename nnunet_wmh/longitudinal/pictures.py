@@ -15,6 +15,7 @@ import SimpleITK as sitk
 from PIL import Image, ImageDraw
 
 from nnunet_wmh.longitudinal.matching import CHANGE_LABELS, LesionChange, change_map
+from nnunet_wmh.report.pictures import canonical_ras
 
 if TYPE_CHECKING:
     from nnunet_wmh.longitudinal.subject_change import VisitLesions
@@ -36,12 +37,6 @@ def _on_baseline(visit: VisitLesions, baseline: VisitLesions) -> np.ndarray:
         image = sitk.Resample(visit.flair, baseline.flair, visit.alignment.transform, sitk.sitkLinear, 0.0,
                               sitk.sitkFloat32)  # fmt: skip
     return sitk.GetArrayFromImage(image).transpose(2, 1, 0)
-
-
-def _canonical(values: np.ndarray, affine: np.ndarray) -> np.ndarray:
-    orientation = nib.orientations.io_orientation(affine)
-    transform = nib.orientations.ornt_transform(orientation, nib.orientations.axcodes2ornt("RAS"))
-    return nib.orientations.apply_orientation(values, transform)
 
 
 def _grey(plane: np.ndarray) -> np.ndarray:
@@ -68,15 +63,14 @@ def pair_picture(folder: Path, baseline: VisitLesions, earlier: VisitLesions, la
     classes = change_map(later.on_baseline, changes, side="followup")
     before = change_map(earlier.on_baseline, changes, side="baseline")
     classes = np.where(classes > 0, classes, before)  # vanished lesions are only in the earlier visit
-    classes = _canonical(classes, affine)
+    classes, order = canonical_ras(classes, affine)  # order: the RAS axis of each stored axis
     changed = np.isin(classes, [CHANGE_LABELS[k] for k in CHANGE_LABELS if k != "stable"])
     weights = changed.sum(axis=(0, 1)) if changed.any() else (classes > 0).sum(axis=(0, 1))
     z = int(np.argmax(weights))
     zooms = tuple(float(v) for v in nib.affines.voxel_sizes(affine))
-    order = nib.orientations.io_orientation(affine)[:, 0].astype(int)  # RAS axis of each stored axis
     plane_zooms = (zooms[int(np.flatnonzero(order == 0)[0])], zooms[int(np.flatnonzero(order == 1)[0])])
-    first = _grey(_canonical(_on_baseline(earlier, baseline), affine)[:, :, z])
-    second = _grey(_canonical(_on_baseline(later, baseline), affine)[:, :, z])
+    first = _grey(canonical_ras(_on_baseline(earlier, baseline), affine)[0][:, :, z])
+    second = _grey(canonical_ras(_on_baseline(later, baseline), affine)[0][:, :, z])
     overlay = second.copy()
     for kind, label in CHANGE_LABELS.items():
         overlay[classes[:, :, z] == label] = CLASS_COLOURS[kind]

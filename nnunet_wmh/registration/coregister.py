@@ -82,8 +82,20 @@ def n4_correct(image: sitk.Image) -> sitk.Image:
     return sitk.Divide(image, sitk.Exp(log_bias))
 
 
-def _head(image: sitk.Image) -> np.ndarray:
+def head_mask(image: sitk.Image) -> np.ndarray:
+    """The head: the Otsu foreground, boolean, in SimpleITK's (Z, Y, X) array order."""
     return sitk.GetArrayFromImage(sitk.OtsuThreshold(image, 0, 1, 200)).astype(bool)
+
+
+def head_overlap(fixed: sitk.Image, moving: sitk.Image, transform: sitk.Transform,
+                 fixed_head: np.ndarray | None = None) -> float:  # fmt: skip
+    """Share (0..1) of ``moving``'s head, carried onto ``fixed`` by ``transform`` (fixed → moving points), that lies
+    inside ``fixed``'s head (``fixed_head``: :func:`head_mask` of ``fixed``, when it is at hand)."""
+    moved_head = sitk.GetArrayFromImage(
+        sitk.Resample(sitk.OtsuThreshold(moving, 0, 1, 200), fixed, transform, sitk.sitkNearestNeighbor)
+    ).astype(bool)
+    inside = head_mask(fixed) if fixed_head is None else fixed_head
+    return float(np.count_nonzero(moved_head & inside)) / max(int(np.count_nonzero(moved_head)), 1)
 
 
 def moved_image_path(moving: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
@@ -168,10 +180,6 @@ def _rigid_onto(
         result = register(fixed_image, moving_image, kind="rigid")
     except RegistrationRunError as exc:
         raise RegistrationError(subject, str(moving), f"registration to {fixed} failed: {exc}") from exc
-    moved_head = sitk.Resample(
-        sitk.OtsuThreshold(moving_image, 0, 1, 200), fixed_image, result.transform, sitk.sitkNearestNeighbor
-    )
-    moved_head = sitk.GetArrayFromImage(moved_head).astype(bool)
-    overlap = float(np.count_nonzero(moved_head & _head(fixed_image))) / max(int(np.count_nonzero(moved_head)), 1)
+    overlap = head_overlap(fixed_image, moving_image, result.transform)
     what = f"the moved head inside the head of {fixed}"
     return result.transform, result.metric, overlap, convergence_problem(result, overlap, MIN_HEAD_OVERLAP, what=what)

@@ -27,8 +27,8 @@ SLICES = 8
 LESION_COLOUR = (1.0, 0.1, 0.1)
 
 
-def _canonical(values: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Reorder the axes to RAS; returns the array and the axis permutation applied."""
+def canonical_ras(values: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reorder the axes to RAS; returns the array and, for each stored axis, the RAS axis it became."""
     orientation = nib.orientations.io_orientation(affine)
     transform = nib.orientations.ornt_transform(orientation, nib.orientations.axcodes2ornt("RAS"))
     return nib.orientations.apply_orientation(values, transform), orientation[:, 0].astype(int)
@@ -84,7 +84,7 @@ def _background(case: str, path: Path | None, affine: np.ndarray, shape: tuple[i
     values = read_subject_image(case, path, "image").voxels
     if values.shape != shape:
         return None
-    canonical, _ = _canonical(values, affine)
+    canonical, _ = canonical_ras(values, affine)
     sample = canonical[::2, ::2, :]  # the window from every 4th voxel of each slice: the same to a percent
     sample = sample[sample != 0]
     low, high = np.percentile(sample, [1, 99]) if sample.size else (0.0, 1.0)
@@ -169,11 +169,11 @@ def case_picture(
     from PIL import Image, ImageDraw  # heavy: Pillow, only with pictures
 
     affine = np.asarray(image.affine, dtype=np.float64)
-    lesion_ras, axes = _canonical(lesion, affine)
+    lesion_ras, axes = canonical_ras(lesion, affine)
     spacing = np.asarray(image.header.get_zooms()[:3], dtype=np.float64)[axes]
     classes = colours = None
     if regions is not None:
-        classes, _ = _canonical(regions.classes_in_box(tuple(slice(None) for _ in range(3))), affine)
+        classes, _ = canonical_ras(regions.classes_in_box(tuple(slice(None) for _ in range(3))), affine)
         colours = np.vstack([np.zeros(3), _region_colours(np.asarray(regions.index.region_ids))])
     backdrop = _background(case, background, affine, lesion.shape)
     slices = _pick_slices(lesion_ras, classes if classes is not None else lesion_ras)
