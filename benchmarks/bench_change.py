@@ -21,6 +21,7 @@ import json
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import nibabel as nib
@@ -83,25 +84,39 @@ def recall_precision(confusion: Counter) -> dict[str, tuple[float, float, int]]:
     return result
 
 
-def region_errors(cohort: Path, change: Path) -> list[tuple[str, str, int, float, float]]:
-    """``(participant, pair, region, true change, our change)`` in mL for every region of every pair."""
+#: A row of the per-region comparison: participant, pair, region id, true change, measured change and the
+#: region's true lesion volume (the larger of the two visits'), all in mL.
+Row = tuple[str, str, int, float, float, float]
+
+
+def _true_region_volumes(cohort: Path) -> dict[str, dict[str, dict[int, float]]]:
+    """``{participant: {session: {region id: true lesion volume (mL)}}}`` from the truth tables."""
+    volumes: dict[str, dict[str, dict[int, float]]] = {}
+    for truth in sorted(cohort.glob("derivatives/synth/sub-*/sub-*_desc-regionvolumes_truth.tsv")):
+        by_session = volumes.setdefault(truth.name.split("_")[0], defaultdict(dict))
+        for row in read_tsv(truth):
+            by_session[row["session"]][int(row["region_id"])] = float(row["lesion_volume_mm3"]) / 1000
+    return volumes
+
+
+def _region_rows(cohort: Path, measured: Callable[[str, str, str, int], float]) -> list[Row]:
+    """One :data:`Row` per region of every consecutive pair of the truth, ``measured(participant, a, b, region)``
+    giving the change to compare."""
+    rows = []
+    for participant, volume in _true_region_volumes(cohort).items():
+        for a, b in itertools.pairwise(sorted(volume)):
+            for region in volume[a]:
+                before, after = volume[a][region], volume[b][region]
+                rows.append((participant, f"{a}->{b}", region, after - before, measured(participant, a, b, region),
+                             max(before, after)))  # fmt: skip
+    return rows
+
+
+def region_errors(cohort: Path, change: Path) -> list[Row]:
+    """``change``'s per-region change against each session's own true region map."""
     ours = {(r["participant_id"], r["session_from"], r["session_to"], r["region_id"]): float(r["change_ml"])
             for r in read_tsv(change / "change.tsv") if r["region_id"] != "all"}  # fmt: skip
-    rows = []
-    for truth in sorted(cohort.glob("derivatives/synth/sub-*/sub-*_desc-regionvolumes_truth.tsv")):
-        participant = truth.name.split("_")[0]
-        volume = defaultdict(dict)
-        for row in read_tsv(truth):
-            volume[row["session"]][int(row["region_id"])] = float(row["lesion_volume_mm3"]) / 1000
-        sessions = sorted(volume)
-        for a, b in itertools.pairwise(sessions):
-            for region in volume[a]:
-                true = volume[b][region] - volume[a][region]
-                ours_change = ours.get((participant, a, b, str(region)), 0.0)
-                rows.append(
-                    (participant, f"{a}->{b}", region, true, ours_change, max(volume[a][region], volume[b][region]))
-                )
-    return rows
+    return _region_rows(cohort, lambda participant, a, b, region: ours.get((participant, a, b, str(region)), 0.0))
 
 
 def _carried_truth_regions(cohort: Path, participant: str, session: str, motion: np.ndarray) -> np.ndarray:
@@ -118,7 +133,7 @@ def _carried_truth_regions(cohort: Path, participant: str, session: str, motion:
     return regions.reshape(target.shape)
 
 
-def design_region_errors(cohort: Path, change: Path) -> list[tuple[str, str, int, float, float]]:
+def design_region_errors(cohort: Path, change: Path) -> list[Row]:
     """As :func:`region_errors`, the truth counted with the baseline's true regions carried by the true motion
     (``synth.json``'s ``head_motion_affine``): what ``change`` measures with a perfect registration, free of the
     region maps' own voxelization."""
@@ -163,29 +178,16 @@ def registration_errors(cohort: Path, change: Path) -> list[float]:
     return errors
 
 
-def subtraction_errors(cohort: Path, segmented: Path) -> list[tuple[str, str, int, float, float]]:
+def subtraction_errors(cohort: Path, segmented: Path) -> list[Row]:
     """The same rows for plain subtraction of the sessions' independent ``segment`` region volumes."""
-    volume = defaultdict(lambda: defaultdict(float))
+    volume: dict[tuple[str, str], dict[int, float]] = defaultdict(lambda: defaultdict(float))
     for row in read_tsv(segmented / "regions.tsv"):
-        volume[(row["participant_id"], row["session_id"])][int(row["region_id"])] = (
-            float(row["lesion_volume_mm3"]) / 1000
-        )
-    rows = []
-    for truth in sorted(cohort.glob("derivatives/synth/sub-*/sub-*_desc-regionvolumes_truth.tsv")):
-        participant = truth.name.split("_")[0]
-        true = defaultdict(dict)
-        for row in read_tsv(truth):
-            true[row["session"]][int(row["region_id"])] = float(row["lesion_volume_mm3"]) / 1000
-        sessions = sorted(true)
-        for a, b in itertools.pairwise(sessions):
-            for region in true[a]:
-                ours = volume[(participant, b)][region] - volume[(participant, a)][region]
-                scale = max(true[a][region], true[b][region])
-                rows.append((participant, f"{a}->{b}", region, true[b][region] - true[a][region], ours, scale))
-    return rows
+        visit = (row["participant_id"], row["session_id"])
+        volume[visit][int(row["region_id"])] = float(row["lesion_volume_mm3"]) / 1000
+    return _region_rows(cohort, lambda p, a, b, region: volume[(p, b)][region] - volume[(p, a)][region])
 
 
-def summarize(name: str, rows: list[tuple]) -> dict[str, float]:
+def summarize(name: str, rows: list[Row]) -> dict[str, float]:
     """Errors of per-region change (mL): mean and median absolute error, and the share of regions × pairs whose
     error is within 1 % of the region's lesion volume (the larger of the two visits'), regions with lesions only."""
     true = np.array([row[3] for row in rows])
