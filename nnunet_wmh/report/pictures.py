@@ -123,20 +123,35 @@ def _panel_image(plane: np.ndarray, aspect: float):
     return Image.fromarray(pixels, "RGB").resize((width, height), Image.Resampling.NEAREST), height
 
 
-def _legend_height(regions: CaseRegions | None) -> int:
-    if regions is None:
-        return 0
-    return 8 + LEGEND_LINE * math.ceil(min(len(regions.index.names), 20) / LEGEND_COLUMNS)
+def shown_classes(classes: np.ndarray | None, slices: list[int]) -> list[int]:
+    """The region classes (1-based, as in ``classes``) drawn in the axial ``slices`` of ``classes`` (RAS): the
+    legend lists these, every one of them, in class order."""
+    if classes is None or not slices:
+        return []
+    values = np.unique(classes[:, :, slices])
+    return [int(v) for v in values if v > 0]
 
 
-def _draw_legend(draw, regions: CaseRegions, colours: np.ndarray, top: int) -> None:
+def _legend_height(shown: list[int]) -> int:
+    return 8 + LEGEND_LINE * math.ceil(len(shown) / LEGEND_COLUMNS) if shown else 0
+
+
+def _draw_legend(draw, regions: CaseRegions, colours: np.ndarray, shown: list[int], top: int) -> None:
     width = PANEL_WIDTH * 4 // LEGEND_COLUMNS
-    for k, name in enumerate(regions.index.names[:20]):
+    for k, region_class in enumerate(shown):
         row, column = divmod(k, LEGEND_COLUMNS)
         x, y = 8 + column * width, top + 4 + row * LEGEND_LINE
-        colour = tuple(int(c * 255) for c in colours[k + 1])
+        colour = tuple(int(c * 255) for c in colours[region_class])
         draw.rectangle((x, y + 2, x + 9, y + 10), fill=colour)
-        draw.text((x + 14, y), name[:32], fill=WHITE)
+        draw.text((x + 14, y), regions.index.names[region_class - 1][:32], fill=WHITE)
+
+
+def ras_spacing(zooms: tuple[float, ...] | np.ndarray, axes: np.ndarray) -> np.ndarray:
+    """Voxel sizes (mm) in RAS axis order, given the stored axes' ``zooms`` and, for each stored axis, the RAS
+    axis it became (:func:`canonical_ras`)."""
+    spacing = np.empty(3, dtype=np.float64)
+    spacing[np.asarray(axes, dtype=np.int64)] = np.asarray(zooms, dtype=np.float64)[:3]
+    return spacing
 
 
 def case_picture(
@@ -170,7 +185,7 @@ def case_picture(
 
     affine = np.asarray(image.affine, dtype=np.float64)
     lesion_ras, axes = canonical_ras(lesion, affine)
-    spacing = np.asarray(image.header.get_zooms()[:3], dtype=np.float64)[axes]
+    spacing = ras_spacing(image.header.get_zooms()[:3], axes)
     classes = colours = None
     if regions is not None:
         classes, _ = canonical_ras(regions.classes_in_box(tuple(slice(None) for _ in range(3))), affine)
@@ -178,10 +193,11 @@ def case_picture(
     backdrop = _background(case, background, affine, lesion.shape)
     slices = _pick_slices(lesion_ras, classes if classes is not None else lesion_ras)
     panels = [_panel_image(_plane(lesion_ras, classes, colours, backdrop, z), spacing[1] / spacing[0]) for z in slices]
+    shown = shown_classes(classes, slices)
     columns, rows = 4, max(1, math.ceil(len(slices) / 4))
     panel_height = max((height for _, height in panels), default=PANEL_WIDTH)
     top = TITLE_HEIGHT + rows * panel_height
-    sheet = Image.new("RGB", (PANEL_WIDTH * columns, top + _legend_height(regions)), (0, 0, 0))
+    sheet = Image.new("RGB", (PANEL_WIDTH * columns, top + _legend_height(shown)), (0, 0, 0))
     draw = ImageDraw.Draw(sheet)
     for position, ((panel, height), z) in enumerate(zip(panels, slices, strict=True)):
         row, column = divmod(position, columns)
@@ -194,7 +210,7 @@ def case_picture(
     title = f"{case}: {volume_ml:.2f} mL of lesion (red outlines)"
     draw.text((sheet.width // 2, TITLE_HEIGHT // 2), title, fill=WHITE, anchor="mm")
     if regions is not None and colours is not None:
-        _draw_legend(draw, regions, colours, top)
+        _draw_legend(draw, regions, colours, shown, top)
     path.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(path, compress_level=1)
     return path
