@@ -1,5 +1,7 @@
 """The report's pictures: a QC sheet per case and the cohort figure, checked as images."""
 
+import itertools
+
 import nibabel as nib
 import numpy as np
 
@@ -26,7 +28,7 @@ def _striped_regions(shape: tuple[int, int, int], count: int) -> np.ndarray:
     """A region map of ``count`` regions, stripes along the first axis, ids 1..count."""
     regions = np.zeros(shape, dtype=np.int16)
     edges = np.linspace(0, shape[0], count + 1).round().astype(int)
-    for region, (low, high) in enumerate(zip(edges[:-1], edges[1:], strict=True), start=1):
+    for region, (low, high) in enumerate(itertools.pairwise(edges.tolist()), start=1):
         regions[low:high] = region
     return regions
 
