@@ -7,11 +7,14 @@
    ``segment`` (the built-in atlas), then ``change``; class-wise recall and precision against the truth, and the
    per-region change error of ``change`` against plain subtraction of the two sessions' independently segmented
    region volumes (``segment``'s ``regions.tsv``).
+3. **A perfect registration** (``--true-motion``): part 1 again with every follow-up placed by the true head
+   motion instead of the estimated one (``change``'s registration replaced in this process only), which tells
+   how much of the per-region error is the registration's.
 
 Usage::
 
     python benchmarks/bench_change.py [--subjects 10] [--sessions 3] [--size small] [--model MODEL_FOLDER]
-        [--out bench_change] [--jobs 2]
+        [--out bench_change] [--jobs 2] [--true-motion]
 """
 
 from __future__ import annotations
@@ -202,6 +205,43 @@ def summarize(name: str, rows: list[Row]) -> dict[str, float]:
     return summary
 
 
+def _head_motions(cohort: Path) -> dict[tuple[str, str], np.ndarray]:
+    """``{(participant, session): true head motion}`` (4 × 4, baseline world → session world, RAS mm)."""
+    return {(r["subject"], r["session"]): np.array(r.get("head_motion_affine", np.eye(4)))
+            for r in json.loads((cohort / "synth.json").read_text())["subjects"]}  # fmt: skip
+
+
+def true_motion_change(cohort: Path, truth_segment: Path, out: Path) -> Path:
+    """``change`` on the true lesions with each follow-up placed by its true head motion: the estimated transform
+    is replaced (its QC figures kept) before lesions are matched and regions carried. One process (``jobs=1``),
+    since the replacement lives in this process."""
+    import dataclasses
+
+    import SimpleITK as sitk
+
+    import nnunet_wmh.longitudinal.subject_change as subject_change
+
+    motions, estimated = _head_motions(cohort), subject_change.align_followup
+    lps = np.diag([-1.0, -1.0, 1.0, 1.0])  # SimpleITK's physical space is LPS
+
+    def true_alignment(baseline, followup, *, subject, followup_path):
+        alignment = estimated(baseline, followup, subject=subject, followup_path=followup_path)
+        participant, session = Path(followup_path).name.split("_")[:2]
+        motion = lps @ motions[(participant, session)] @ lps
+        left, _, right = np.linalg.svd(motion[:3, :3])  # exactly orthonormal (synth.json rounds to 8 digits)
+        transform = sitk.Euler3DTransform()
+        transform.SetMatrix((left @ right).ravel().tolist())
+        transform.SetTranslation(motion[:3, 3].tolist())
+        return dataclasses.replace(alignment, transform=transform)
+
+    subject_change.align_followup = true_alignment
+    try:
+        detect_change(truth_segment, out, jobs=1, overwrite=True, progress=False)
+    finally:
+        subject_change.align_followup = estimated
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", type=int, default=10)
@@ -211,6 +251,7 @@ def main() -> None:
     parser.add_argument("--model", help="a trained model folder (e.g. the default demo's) for part 2")
     parser.add_argument("--out", default="bench_change")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--true-motion", action="store_true", help="also run part 1 with the true head motion")
     args = parser.parse_args()
     out = Path(args.out).absolute()
     cohort = out / "bids"
@@ -240,6 +281,14 @@ def main() -> None:
     counts = {f"{k}->{f}": n for (k, f), n in confusion.items()}
     report["truth"] = {"seconds": seconds, "class_agreement": agreement, "confusion": counts, "regions": regions,
                        "regions_carried_by_true_motion": design, "registration_error_mm": moved}  # fmt: skip
+    if args.true_motion:
+        perfect = true_motion_change(cohort, truth_segment, out / "true_motion_change")
+        carried = design_region_errors(cohort, perfect)
+        report["true_motion"] = {
+            "regions_carried_by_true_motion": summarize("with the true motion, vs the baseline's regions", carried),
+            "regions": summarize("with the true motion, vs each session's own true region map",
+                                 region_errors(cohort, perfect)),
+        }  # fmt: skip
     if args.model:
         report["model"] = _with_model(args, cohort, out)
     (out / "bench_change.json").write_text(json.dumps(report, indent=2) + "\n")
