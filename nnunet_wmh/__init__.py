@@ -40,6 +40,7 @@ __getattr__, __dir__, _COMMAND_NAMES = lazy_exports(
         "nnunet_wmh.report.options": ["ReportOptions"],
         "nnunet_wmh.report.run": ["make_report"],
         "nnunet_wmh.report.finish": ["merge_report"],
+        "nnunet_wmh.report.serve": ["serve_page"],
         "nnunet_wmh.report.burden": ["region_burden"],
         "nnunet_wmh.segment.options": ["SegmentOptions"],
         "nnunet_wmh.cohorts.single_subject": ["SubjectFiles"],

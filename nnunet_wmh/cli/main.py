@@ -33,6 +33,7 @@ from nnunet_wmh.cli import (
     study,
     synth,
     trainers_path,
+    view,
 )
 from nnunet_wmh.cli.flags import DEPRECATED, HelpFormatter
 from nnunet_wmh.cli.formatting import EXIT_INPUT, EXIT_USAGE, with_flags
@@ -45,8 +46,8 @@ from nnunet_wmh.errors import InvalidInputsError, NnunetWmhError, UsageError
 #: line in that list), its docstring (the command's ``--help`` description), ``add_arguments(parser)`` and
 #: ``run(args) -> exit code``.
 COMMANDS: tuple[ModuleType, ...] = (
-    synth, convert, decode, evaluate, report, report_merge, regions, coregister, study, segment, bids, change, jobs,
-    demo, trainers_path,
+    synth, convert, decode, evaluate, report, report_merge, view, regions, coregister, study, segment, bids, change,
+    jobs, demo, trainers_path,
 )  # fmt: skip
 
 

@@ -9,5 +9,7 @@
 * :mod:`~nnunet_wmh.report.lesions`, :mod:`~nnunet_wmh.report.burden`,
   :mod:`~nnunet_wmh.report.periventricular`: the measurements on arrays;
 * :mod:`~nnunet_wmh.report.cohort_tables`, :mod:`~nnunet_wmh.report.pictures`, :mod:`~nnunet_wmh.report.html`,
-  :mod:`~nnunet_wmh.report.bids`: the cohort tables, the PNG pictures, ``index.html``, BIDS derivatives.
+  :mod:`~nnunet_wmh.report.bids`: the cohort tables, the PNG pictures, ``index.html``, BIDS derivatives;
+* :mod:`~nnunet_wmh.report.viewer`, :mod:`~nnunet_wmh.report.page_files`, :mod:`~nnunet_wmh.report.serve`: the
+  page's slice viewer (each case's files, relative to the page), the page's references, ``nnunet_wmh view``.
 """

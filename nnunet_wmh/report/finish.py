@@ -16,8 +16,9 @@ from typing import Any
 from nnunet_wmh.errors import UsageError
 from nnunet_wmh.labels.region_table import generated_region_name
 from nnunet_wmh.report.bids import bids_folder, check_bids_output, write_dataset_files
-from nnunet_wmh.report.cohort_tables import INFO_COLUMNS, finalize_tables
+from nnunet_wmh.report.cohort_tables import INFO_COLUMNS, FinalTables, finalize_tables
 from nnunet_wmh.report.schema import BIDS_FOLDER, PICTURES_FOLDER, REPORT_JSON, REPORT_PARTS, TABLE_COLUMNS
+from nnunet_wmh.report.viewer import page_case_files, viewer_data, write_viewer_files
 from nnunet_wmh.runs.parts import (
     PartData,
     PartTarget,
@@ -132,11 +133,7 @@ def finish_report(target: Path, bids_target: Path | None, parts: Sequence[PartDa
     for subfolder in [*parts[0].meta.get("extra_folders", []), *([PICTURES_FOLDER] if pictures else [])]:
         gather_files(parts, subfolder, target / subfolder)
     if pictures:
-        from nnunet_wmh.report.html import write_index  # heavy: matplotlib, only with pictures
-        from nnunet_wmh.report.pictures import cohort_picture
-
-        files["cohort.png"] = cohort_picture(final, target / "cohort.png")
-        files["index.html"] = write_index(final, report_json, target)
+        files.update(_write_page(final, report_json, parts, (target, bids_target, out_dir)))
     (target / REPORT_JSON).write_text(json.dumps(report_json, indent=2) + "\n")
     files[REPORT_JSON] = target / REPORT_JSON
     if bids_target is not None:
@@ -148,6 +145,28 @@ def finish_report(target: Path, bids_target: Path | None, parts: Sequence[PartDa
     files = {name: out_dir / path.relative_to(target) for name, path in files.items()}
     warnings = report_json["warnings"]
     return ReportResult(out_dir, final.cases, True, files, final.flagged, warnings, final.summary(), len(skipped))
+
+
+def _write_page(
+    final: FinalTables,
+    report_json: Mapping[str, Any],
+    parts: Sequence[PartData],
+    places: tuple[Path, Path | None, Path],
+) -> dict[str, Path]:
+    """``cohort.png``, ``index.html`` and its viewer (``viewer/``) in ``target``, of ``places``: ``(target, where
+    the BIDS files are built, where the report goes)``."""
+    from nnunet_wmh.report.html import write_index  # heavy: matplotlib, only with pictures
+    from nnunet_wmh.report.pictures import cohort_picture
+
+    target, bids_target, out_dir = places
+    recorded = {case: files for p in parts for case, files in p.meta.get("viewer_files", {}).items()}
+    case_files = page_case_files(recorded, target, bids_target, out_dir)
+    write_viewer_files(target)
+    viewer = viewer_data(final, report_json, case_files)
+    return {
+        "cohort.png": cohort_picture(final, target / "cohort.png"),
+        "index.html": write_index(final, report_json, target, viewer=viewer),
+    }
 
 
 def complete_part(

@@ -1,5 +1,6 @@
-"""``index.html``: one self-contained page (inline style, relative links, no network, no scripts) with the
-cohort summary, flags, tables and every case's picture, in the spirit of fMRIPrep / MRIQC reports."""
+"""``index.html``: one page (inline style, relative links, no network) with the cohort summary, flags, tables and
+every case's picture, in the spirit of fMRIPrep / MRIQC reports. Its only script is the slice viewer's
+(:mod:`nnunet_wmh.report.viewer`): a click on a case opens it in NiiVue."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nnunet_wmh.report.cohort_tables import FinalTables
+from nnunet_wmh.report.viewer import viewer_markup
 
 STYLE = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 0; color: #222; }
@@ -82,9 +84,11 @@ def table_html(
     flagged: Mapping[str, str] = {},
     text_columns: frozenset[str] | set[str] = TEXT_COLUMNS,
     link_cases: bool = True,
+    view_cases: bool = False,
 ) -> str:
     """An HTML table (scrolling, sticky header): numbers rounded for reading, ``text_columns`` left-aligned,
-    rows whose case is in ``flagged`` highlighted, cases linked to their section when ``link_cases``."""
+    rows whose case is in ``flagged`` highlighted, cases linked to their section when ``link_cases`` (and marked
+    for the page's viewer, which opens them, when ``view_cases``)."""
     head = "".join(f'<th class="{"text" if c in text_columns else ""}">{escape_html(c)}</th>' for c in columns)
     body = []
     for row in rows:
@@ -95,7 +99,8 @@ def table_html(
             css_cell = "text" if column in text_columns else ""
             value = escape_html(value if column in text_columns else _display(value))
             if column == "case" and link_cases:
-                value = f'<a href="#case-{value}">{value}</a>'
+                view = f' data-view="{value}" title="open in the viewer"' if view_cases else ""
+                value = f'<a href="#case-{value}"{view}>{value}</a>'
             cells.append(f'<td class="{css_cell}">{value}</td>')
         body.append(f"<tr{css}>{''.join(cells)}</tr>")
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
@@ -108,7 +113,9 @@ def card_html(value: str, label: str, *, alarm: bool = False) -> str:
     return f'<div class="{kind}">{value_html}<div class="label">{escape_html(label)}</div></div>'
 
 
-def _case_section(case: str, subject: Mapping[str, str], qc: Mapping[str, str], out_dir: Path) -> str:
+def _case_section(
+    case: str, subject: Mapping[str, str], qc: Mapping[str, str], out_dir: Path, *, viewer: bool = False
+) -> str:
     who = " · ".join(
         escape_html(subject[c])
         for c in ("participant_id", "session_id", "site")
@@ -131,8 +138,9 @@ def _case_section(case: str, subject: Mapping[str, str], qc: Mapping[str, str], 
         if (out_dir / picture).exists()
         else '<p class="muted">no picture</p>'
     )
+    button = f' <button type="button" data-view="{escape_html(case)}">open in the viewer</button>' if viewer else ""
     return (
-        f'<section class="case" id="case-{escape_html(case)}"><h3>{escape_html(case)}</h3>'
+        f'<section class="case" id="case-{escape_html(case)}"><h3>{escape_html(case)}{button}</h3>'
         f'<p class="muted">{who}</p><p>{facts}</p>{flag}{image}</section>'
     )
 
@@ -151,8 +159,19 @@ def _segment_html(report_json: Mapping[str, Any]) -> str:
     return f'{about}<h2 id="skipped">Skipped subjects ({len(skipped)})</h2>{listing}'
 
 
-def write_index(tables: FinalTables, report_json: Mapping[str, Any], out_dir: Path) -> Path:
-    """Write ``OUT/index.html`` and return its path."""
+_VIEWER_HINT = (
+    '<p class="muted">Click a case to look at it in the slice viewer (keys n / p: next / previous case). '
+    "Chrome, Edge and Firefox do not let a page opened from disk read the images it shows: run "
+    "<code>nnunet_wmh view</code> on this folder and open the address it prints.</p>"
+)
+
+
+def write_index(
+    tables: FinalTables, report_json: Mapping[str, Any], out_dir: Path, *, viewer: Mapping[str, Any] | None = None
+) -> Path:
+    """Write ``OUT/index.html`` and return its path; with ``viewer`` (the data of
+    :func:`~nnunet_wmh.report.viewer.viewer_data`; its files in ``OUT/viewer``), a click on a case opens it in
+    the slice viewer."""
     summary = tables.summary()
     options = report_json["options"]
     files = [f"{name}.tsv" for name in tables.rows] + (["skipped.tsv"] if "skipped" in report_json else [])
@@ -161,22 +180,32 @@ def write_index(tables: FinalTables, report_json: Mapping[str, Any], out_dir: Pa
     qc_by_case = {row["case"]: row for row in tables.rows["qc"]}
     flagged_rows = [qc_by_case[case] for case in tables.flagged]
     flag_section = (
-        table_html(flagged_rows, ["case", "flag", *(c for c in tables.columns["qc"] if c not in ("case", "flag"))])
+        table_html(
+            flagged_rows,
+            ["case", "flag", *(c for c in tables.columns["qc"] if c not in ("case", "flag"))],
+            view_cases=viewer is not None,
+        )
         if flagged_rows
         else "<p>No case is flagged.</p>"
     )
     regions_section = ""
     if tables.has_regions:
         regions_section = '<h2 id="regions">Lesion volume per region (mL)</h2>' + table_html(
-            tables.rows["regions_wide"], tables.columns["regions_wide"], flagged=tables.flagged
-        )
+            tables.rows["regions_wide"], tables.columns["regions_wide"], flagged=tables.flagged,
+            view_cases=viewer is not None,
+        )  # fmt: skip
     cases = "".join(
-        _case_section(row["case"], row, qc_by_case[row["case"]], out_dir) for row in tables.rows["subjects"]
+        _case_section(row["case"], row, qc_by_case[row["case"]], out_dir, viewer=viewer is not None)
+        for row in tables.rows["subjects"]
+    )
+    viewer_head, viewer_body = viewer_markup(viewer) if viewer is not None else ("", "")
+    subjects_table = table_html(
+        tables.rows["subjects"], tables.columns["subjects"], flagged=tables.flagged, view_cases=viewer is not None
     )
     iqr = f"{summary['lesion_volume_ml_q1']:.2f}–{summary['lesion_volume_ml_q3']:.2f}"
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>nnunet_wmh report</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style></head>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style>{viewer_head}</head>
 <body>
 <header><h1>White matter hyperintensity burden</h1>
 <p>nnunet_wmh {escape_html(report_json["nnunet_wmh_version"])} · {summary["cases"]} case(s) ·
@@ -195,13 +224,13 @@ outside regions: {escape_html(options["outside"])}</p></header>
 <p class="muted">Tables: {links}</p>
 {_segment_html(report_json)}
 <h2 id="flags">Flags</h2>{flag_section}
-<h2 id="subjects">Subjects</h2>{table_html(tables.rows["subjects"], tables.columns["subjects"], flagged=tables.flagged)}
+<h2 id="subjects">Subjects</h2>{_VIEWER_HINT if viewer is not None else ""}{subjects_table}
 {regions_section}
 <h2 id="cases">Cases</h2>
 <p class="muted">Axial slices through the lesions, neurological convention (R on the right); red: lesion outlines;
 colours: regions.</p>
 {cases}
-</main></body></html>
+</main>{viewer_body}</body></html>
 """
     path = out_dir / "index.html"
     path.write_text(page, encoding="utf-8")

@@ -37,6 +37,9 @@ class CaseInputs:
     #: Extra qc.tsv columns of the case, ``(column, text)`` (``segment`` records its route and uncertainty here);
     #: a column named ``extra_flags`` joins the case's flag instead of being a column.
     qc_extra: tuple[tuple[str, str], ...] = ()
+    #: Other images of the case on the prediction's grid, shown by the page's viewer beside ``image`` (``segment``:
+    #: the T1 on the FLAIR grid).
+    other_images: tuple[Path, ...] = ()
 
 
 #: Companion maps: the parameter that gives them, how messages call them, whether images use ``_0000``.

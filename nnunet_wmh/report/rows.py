@@ -4,7 +4,7 @@ the cohort-level columns (z-scores, flags, missing regions) are added by :mod:`n
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,8 @@ class CaseRows:
     qc: dict[str, Any]
     region_names: dict[int, str]
     warnings: list[str]
+    #: The files the page's viewer shows (:func:`~nnunet_wmh.report.viewer.recorded_case_files`).
+    files: dict[str, Any] = field(default_factory=dict)
 
 
 def _identity(measured: CaseMeasurement) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from nnunet_wmh.report.inputs import CaseInputs, find_case_inputs, prediction_co
 from nnunet_wmh.report.options import ReportOptions
 from nnunet_wmh.report.rows import CaseRows, case_rows
 from nnunet_wmh.report.schema import BIDS_FOLDER, PICTURES_FOLDER, REPORT_JSON, part_meta, rows_as_text
+from nnunet_wmh.report.viewer import recorded_case_files
 from nnunet_wmh.runs.options import RunOptions, resolve_options
 from nnunet_wmh.runs.parallel import map_collecting_problems
 from nnunet_wmh.runs.parts import PartData, PartTarget, cases_digest, part_cases, part_output, recorded_location
@@ -38,7 +39,8 @@ __all__ = ["ReportOptions", "ReportResult", "make_report"]
 
 @dataclass(frozen=True)
 class CaseWriter:
-    """Measures one case and writes its picture and BIDS files into a part's folder (picklable)."""
+    """Measures one case and writes its picture and BIDS files into a part's folder (picklable); its rows carry the
+    files the page's viewer shows."""
 
     settings: CaseSettings
     folder: Path
@@ -61,7 +63,7 @@ class CaseWriter:
                 measured.regions,
                 measured.region_classes,
             )
-        return case_rows(measured)
+        return replace(case_rows(measured), files=recorded_case_files(inputs, self.folder))
 
 
 @dataclass(frozen=True)

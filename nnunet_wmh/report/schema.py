@@ -56,7 +56,8 @@ def rows_as_text(results: Sequence[CaseRows]) -> dict[str, list[dict[str, str]]]
 def part_meta(
     results: Sequence[CaseRows], table: Mapping[int, str], provenance: Mapping[str, Any], part_id: int
 ) -> dict[str, Any]:
-    """``part.json`` without its file checksums: the run's provenance, this part's cases, regions, warnings."""
+    """``part.json`` without its file checksums: the run's provenance, this part's cases, regions, warnings, and
+    the files the page's viewer shows of each case."""
     names = dict(table)
     for result in results:
         names.update(result.region_names)
@@ -68,4 +69,5 @@ def part_meta(
         "info_columns": sorted({k for r in results for k in r.subject if k in INFO_COLUMNS}),
         "qc_extra_columns": extra_qc_columns(results),
         "warnings": [f"[{r.case}] {w}" for r in results for w in r.warnings],
+        "viewer_files": {r.case: r.files for r in results if r.files},
     }

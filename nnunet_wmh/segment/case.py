@@ -123,4 +123,5 @@ def segment_subject(
         info=route.info(),
         bids=(*bids_entities(route.case, route.info()), "wmh"),
         qc_extra=tuple(extra.items()),
+        other_images=tuple(path for path in prepared.images.values() if path is not None and path != reference_path),
     )

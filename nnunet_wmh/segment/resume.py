@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from nnunet_wmh.segment.routes import SubjectRoute
 RESUME_SUFFIX = ".partial"
 #: The ledger's folder inside a part's work folder.
 LEDGER_FOLDER = "done"
-#: The CaseInputs fields a record keeps (paths relative to the work folder).
+#: The CaseInputs fields a record keeps (paths relative to the work folder; ``other_images`` too, where inside it).
 RECORDED_FILES = ("prediction", "regions", "ventricles", "brain_mask")
 
 
@@ -82,12 +83,13 @@ class SubjectLedger:
         if record is None or record.get("digest") != digest:
             return None
         files = {name: None if record[name] is None else self.folder / record[name] for name in RECORDED_FILES}
-        if any(path is not None and not path.is_file() for path in files.values()):
+        others = tuple(self.folder / path for path in record.get("other_images", []))  # absolute paths stay so
+        if any(path is not None and not path.is_file() for path in [*files.values(), *others]):
             return None
         inputs = CaseInputs(
             case=route.case, image=route.subject.reference_image, info=route.info(),
             bids=(*bids_entities(route.case, route.info()), "wmh"),
-            qc_extra=tuple((str(k), str(v)) for k, v in record["qc_extra"]), **files,
+            qc_extra=tuple((str(k), str(v)) for k, v in record["qc_extra"]), other_images=others, **files,
         )  # fmt: skip
         return inputs, dict(record.get("stage_seconds", {}))
 
@@ -95,8 +97,28 @@ class SubjectLedger:
         """Record a subject whose files are all written."""
         files = {name: None if getattr(inputs, name) is None else str(getattr(inputs, name).relative_to(self.folder))
                  for name in RECORDED_FILES}  # fmt: skip
-        details = {**files, "qc_extra": [list(pair) for pair in inputs.qc_extra], "stage_seconds": seconds}
+        others = [str(_inside(path, self.folder)) for path in inputs.other_images]
+        details = {**files, "other_images": others, "qc_extra": [list(pair) for pair in inputs.qc_extra],
+                   "stage_seconds": seconds}  # fmt: skip
         self.ledger.finish(route.case, digest, seconds=sum(seconds.values()), details=details)
+
+
+def _inside(path: Path, folder: Path) -> Path:
+    """``path`` relative to ``folder`` when inside it, else as it is."""
+    return path.relative_to(folder) if path.is_relative_to(folder) else path
+
+
+def relocated(inputs: CaseInputs, source: Path, target: Path) -> CaseInputs:
+    """A case's inputs with its files in the work folder ``source`` named at their place in ``target``, where
+    :func:`link_cases` linked them (the work folder goes once the run is complete; the page shows the run's own
+    files)."""
+
+    def moved(path: Path | None) -> Path | None:
+        return None if path is None or not path.is_relative_to(source) else target / path.relative_to(source)
+
+    fields = {name: moved(getattr(inputs, name)) or getattr(inputs, name) for name in RECORDED_FILES}
+    others = tuple(moved(path) or path for path in inputs.other_images)
+    return replace(inputs, other_images=others, **fields)
 
 
 def case_files(folder: Path, route: SubjectRoute) -> list[Path]:

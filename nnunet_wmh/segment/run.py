@@ -62,6 +62,7 @@ from nnunet_wmh.segment.resume import (
     keep_only_finished_work,
     link_cases,
     model_stamp,
+    relocated,
     remove_work,
     work_folder,
 )
@@ -282,6 +283,7 @@ def _run_part(routes: list[SubjectRoute], job: SegmentJob) -> PartData:
         )
     _require_some(routes, inputs, skipped + failed, job.target)
     link_cases(work.folder, folder, [r for r in served if r.case in {i.case for i in inputs}])
+    inputs = [relocated(case_inputs, work.folder, folder) for case_inputs in inputs]  # measured from the part's copy
     table = _region_names(job.model, regions)
     writer = CaseWriter(CaseSettings(job.model.convention, table, options.report), folder, bids=True)
     measured, problems = map_collecting_problems(writer, inputs, jobs=run.jobs, desc="report", unit="case",

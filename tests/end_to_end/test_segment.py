@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
+from nnunet_wmh.report.page_files import page_references, reference_problems
 from nnunet_wmh.trainers import trainers_path
 from nnunet_wmh.tsv import read_tsv
 
@@ -164,6 +165,18 @@ def test_the_output_is_a_bids_derivatives_dataset_naming_the_model(segmented, tr
     assert [row["name"] for row in regions_table][:2] == ["frontal_periventricular_L", "frontal_periventricular_R"]
     region_map = _voxels(_anat(segmented, "sub-001") / "sub-001_space-FLAIR_desc-regions_dseg.nii.gz")
     assert set(np.unique(region_map)) == {0, *range(1, 17)}
+
+
+@pytest.mark.slow
+def test_the_page_shows_each_subject_from_the_files_of_the_run_and_its_inputs(segmented):
+    page = segmented / "index.html"
+    assert reference_problems(page) == []
+    references = page_references(page)
+    assert "predictions/sub-001.nii.gz" in references  # the run's own files, inside it
+    assert "sub-001/anat/sub-001_space-FLAIR_desc-regions_dseg.nii.gz" in references
+    assert "sub-004/anat/sub-004_space-FLAIR_T1w.nii.gz" in references  # the T1 moved onto the FLAIR grid
+    assert "../bids/sub-001/anat/sub-001_FLAIR.nii.gz" in references  # the inputs, where they are
+    assert "../bids/sub-001/anat/sub-001_T1w.nii.gz" in references  # already on the FLAIR grid
 
 
 @pytest.mark.slow

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 from nnunet_wmh.cohorts.subject import Subject
 from nnunet_wmh.report.inputs import CaseInputs
-from nnunet_wmh.segment.resume import SubjectLedger, case_digest, clear_case, link_cases, work_folder
+from nnunet_wmh.segment.resume import SubjectLedger, case_digest, clear_case, link_cases, relocated, work_folder
 from nnunet_wmh.segment.routes import SubjectRoute
 from tests.helpers.models import write_model_folder
 
@@ -41,6 +42,28 @@ def test_a_finished_subject_is_restored_with_its_files_and_qc_columns(tmp_path):
     assert inputs.prediction == folder / "predictions" / "sub-01.nii.gz" and inputs.regions.is_file()
     assert inputs.qc_extra == (("regions_qc", "pass"),) and inputs.image == route.subject.flair
     assert seconds == {"register": 2.5, "predict": 0.5}
+
+
+def test_the_other_images_are_restored_and_named_where_the_part_holds_them(tmp_path):
+    """The viewer shows a subject's T1: moved onto the FLAIR grid (a file of the work folder, found in the part's
+    folder once linked there) or as given when already on it (the input file)."""
+    folder, route = work_folder(tmp_path / "out", 0, 1), _route(tmp_path)
+    moved = folder / "bids" / "sub-01" / "anat" / "sub-01_space-FLAIR_T1w.nii.gz"
+    given = tmp_path / "in" / "T2.nii.gz"
+    for path in (moved, given):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"image")
+    ledger, digest = SubjectLedger(folder), case_digest(route, {"model": 1}, {"folds": None})
+    ledger.finish(route, digest, replace(_finished(folder, route), other_images=(moved, given)), {})
+
+    inputs = ledger.restore(route, digest)[0]
+    assert inputs.other_images == (moved, given)
+    part = tmp_path / "out" / "parts" / "part-0-of-1"
+    placed = relocated(inputs, folder, part)
+    assert placed.other_images == (part / "bids" / "sub-01" / "anat" / "sub-01_space-FLAIR_T1w.nii.gz", given)
+    assert placed.prediction == part / "predictions" / "sub-01.nii.gz" and placed.image == route.subject.flair
+    moved.unlink()
+    assert ledger.restore(route, digest) is None  # a file of the subject is gone: it is done again
 
 
 def test_a_changed_image_option_or_model_or_a_missing_file_makes_the_subject_run_again(tmp_path):
