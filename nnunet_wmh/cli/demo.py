@@ -42,5 +42,7 @@ def run(args: argparse.Namespace) -> int:
     for row in result.subject_burden:
         print(f"  {row['region_name']:<28} {float(row['lesion_volume_ml']):>10.3f} {row['lesion_count']:>8}")
     print(f"\nreport: {result.report_index}")
+    if result.report_index is not None:
+        print(f"  its slice viewer in a browser: nnunet_wmh view {result.report_index.parent}")
     print(f"tables: {result.out / 'report'}, metrics: {result.out / 'evaluation' / 'metrics.tsv'}")
     return finished(result.run_summary)

@@ -73,7 +73,7 @@ def print_report(result, render) -> None:
         print(f"  warning: {render(warning)}")
     print("  wrote " + ", ".join(sorted(result.files)))
     if "index.html" in result.files:
-        print(f"  open {result.files['index.html']}")
+        print(f"  open {result.files['index.html']}; its slice viewer in a browser: nnunet_wmh view {result.out_dir}")
 
 
 def run(args: argparse.Namespace) -> int:
