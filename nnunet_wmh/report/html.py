@@ -173,6 +173,7 @@ def write_index(
     :func:`~nnunet_wmh.report.viewer.viewer_data`; its files in ``OUT/viewer``), a click on a case opens it in
     the slice viewer."""
     summary = tables.summary()
+    viewing = viewer is not None
     options = report_json["options"]
     files = [f"{name}.tsv" for name in tables.rows] + (["skipped.tsv"] if "skipped" in report_json else [])
     files.append("report.json")
@@ -183,7 +184,7 @@ def write_index(
         table_html(
             flagged_rows,
             ["case", "flag", *(c for c in tables.columns["qc"] if c not in ("case", "flag"))],
-            view_cases=viewer is not None,
+            view_cases=viewing,
         )
         if flagged_rows
         else "<p>No case is flagged.</p>"
@@ -192,15 +193,15 @@ def write_index(
     if tables.has_regions:
         regions_section = '<h2 id="regions">Lesion volume per region (mL)</h2>' + table_html(
             tables.rows["regions_wide"], tables.columns["regions_wide"], flagged=tables.flagged,
-            view_cases=viewer is not None,
+            view_cases=viewing,
         )  # fmt: skip
     cases = "".join(
-        _case_section(row["case"], row, qc_by_case[row["case"]], out_dir, viewer=viewer is not None)
+        _case_section(row["case"], row, qc_by_case[row["case"]], out_dir, viewer=viewing)
         for row in tables.rows["subjects"]
     )
     viewer_head, viewer_body = viewer_markup(viewer) if viewer is not None else ("", "")
     subjects_table = table_html(
-        tables.rows["subjects"], tables.columns["subjects"], flagged=tables.flagged, view_cases=viewer is not None
+        tables.rows["subjects"], tables.columns["subjects"], flagged=tables.flagged, view_cases=viewing
     )
     iqr = f"{summary['lesion_volume_ml_q1']:.2f}–{summary['lesion_volume_ml_q3']:.2f}"
     page = f"""<!DOCTYPE html>
@@ -224,7 +225,7 @@ outside regions: {escape_html(options["outside"])}</p></header>
 <p class="muted">Tables: {links}</p>
 {_segment_html(report_json)}
 <h2 id="flags">Flags</h2>{flag_section}
-<h2 id="subjects">Subjects</h2>{_VIEWER_HINT if viewer is not None else ""}{subjects_table}
+<h2 id="subjects">Subjects</h2>{_VIEWER_HINT if viewing else ""}{subjects_table}
 {regions_section}
 <h2 id="cases">Cases</h2>
 <p class="muted">Axial slices through the lesions, neurological convention (R on the right); red: lesion outlines;
